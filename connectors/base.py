@@ -1,0 +1,121 @@
+"""The interface every metric source implements, and the tidy frame they all return.
+
+The fit, the app and the dump only ever see this interface: discover what exists, then
+fetch series over an aligned window. A frame has one row per observed bucket with columns
+`timestamp` (UTC, the start of the bucket), `series` (the caller's id), `value` (float) and
+`unit`. A bucket with no data has no row: gaps stay gaps, and nothing is filled in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol, Sequence, runtime_checkable
+
+import pandas as pd
+from pydantic import BaseModel
+
+from connectors.errors import ConnectorError
+from connectors.window import Window
+
+COLUMNS = ("timestamp", "series", "value", "unit")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One series to fetch: the id it gets in the frame, and the source's metric spec."""
+
+    series: str
+    metric: BaseModel
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """One metric a source found. `metric` is a spec a fit file can name as-is."""
+
+    source: str
+    metric: BaseModel
+    resource: str            # what it observes, e.g. "AWS/RDS DBInstanceIdentifier=shop-db"
+    unit: str = ""
+    suggested_key: str = ""  # the fit-file key it most likely fills: cpu, traffic, latency, hits, ...
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.resource} {getattr(self.metric, 'name', '') or getattr(self.metric, 'type', '') or getattr(self.metric, 'series', '')}".strip()
+
+
+@dataclass
+class FetchStats:
+    """What a fetch cost: API calls made (retries counted apart) and points returned."""
+
+    calls: int = 0
+    retries: int = 0
+    points: int = 0
+    metrics_requested: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: "FetchStats") -> None:
+        for name in ("calls", "retries", "points", "metrics_requested", "cost_usd"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A metric source. Implementations: demo, csv, cloudwatch, gcp."""
+
+    name: str
+
+    def identity(self) -> str:
+        """What makes two instances read the same data (region, project, endpoint): the cache key's prefix."""
+        ...
+
+    def discover(self, **filters: Any) -> list[MetricInfo]:
+        """The metrics this source can fetch, with specs ready for a fit file."""
+        ...
+
+    def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
+              end: datetime | None = None) -> pd.DataFrame:
+        """Series for the queries over the aligned window ending at `end` (default: now)."""
+        ...
+
+    def window(self, lookback: timedelta, period_s: int, end: datetime | None = None) -> Window:
+        """The aligned window a fetch with these arguments reads (the cache keys on it)."""
+        ...
+
+
+def empty_frame() -> pd.DataFrame:
+    return tidy([], [], [], [])
+
+
+def tidy(timestamps: Any, series: Any, values: Any, units: Any) -> pd.DataFrame:
+    """The canonical frame: typed columns, sorted by series then time, no NaN rows."""
+    frame = pd.DataFrame({
+        "timestamp": pd.to_datetime(pd.Series(timestamps, dtype="object"), utc=True) if len(timestamps) else pd.Series([], dtype="datetime64[ns, UTC]"),
+        "series": pd.Series(series, dtype="object").astype(str) if len(series) else pd.Series([], dtype=str),
+        "value": pd.Series(values, dtype="float64"),
+        "unit": pd.Series(units, dtype="object").astype(str) if len(units) else pd.Series([], dtype=str),
+    })
+    frame = frame[frame["value"].notna()]
+    return frame.sort_values(["series", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return empty_frame()
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["series", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+def require_data(frame: pd.DataFrame, queries: Sequence[Query], window: Window, source: str) -> None:
+    """A query that returned nothing is an error, not an empty series a fit would misread."""
+    present = set(frame["series"].unique()) if len(frame) else set()
+    missing = [q.series for q in queries if q.series not in present]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise ConnectorError(
+            f"no data for {shown} between {window.start:%Y-%m-%d %H:%M} and {window.end:%Y-%m-%d %H:%M} UTC.",
+            "Check the metric's name and dimensions (or filter) against what discovery lists, "
+            "and that the resource was running in that window; or raise lookback_days.",
+            source=source)

@@ -1,0 +1,56 @@
+"""Offered load per server pool: where the capacity runs out, without simulating.
+
+Both solvers name the same saturated nodes because both read them from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.graph import arrival_rates
+from model.scenario import Scenario
+from model.topology import CacheStation, DatabaseStation, KafkaStation, ServiceStation, Station
+
+
+@dataclass(frozen=True)
+class PoolLoad:
+    """One FIFO pool: offered work in busy servers (lambda * E[S]) against its servers."""
+
+    node: str
+    pool: str
+    offered: float
+    servers: int
+
+    @property
+    def utilization(self) -> float:
+        return self.offered / self.servers
+
+
+def offered_load(scenario: Scenario, stations: dict[str, Station], rate_rps: float) -> list[PoolLoad]:
+    rates = arrival_rates(scenario, rate_rps)
+    out: list[PoolLoad] = []
+    for name, st in stations.items():
+        r = rates[name]
+        per_ms = 1.0 / 1000.0
+        if isinstance(st, (ServiceStation, CacheStation)):
+            out.append(PoolLoad(name, name, r.visits * st.service.mean_ms * per_ms, st.servers))
+        elif isinstance(st, DatabaseStation):
+            reads_each = r.reads / st.instances
+            for k in range(st.instances):
+                work = reads_each * st.read.mean_ms + (r.writes * st.write.mean_ms if k == 0 else 0.0)
+                out.append(PoolLoad(name, f"{name}/{k}", work * per_ms, st.servers_per_instance))
+        elif isinstance(st, KafkaStation):
+            per_partition = r.visits / st.partitions
+            for c in range(st.active_consumers):
+                owned = len(st.partitions_of(c))
+                out.append(PoolLoad(name, f"{name}/consumer-{c}", owned * per_partition * st.consume.mean_ms * per_ms, 1))
+    return out
+
+
+def saturated_nodes(loads: list[PoolLoad]) -> list[str]:
+    """Nodes with any pool whose offered load reaches its servers, in graph order."""
+    seen: list[str] = []
+    for load in loads:
+        if load.utilization >= 1.0 and load.node not in seen:
+            seen.append(load.node)
+    return seen

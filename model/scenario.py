@@ -1,0 +1,242 @@
+"""The scenario: one service graph, its load, its SLO and its pricing (contract section 1).
+
+These models are the single source of truth for what a scenario file may say. They are
+strict (unknown keys are refused) because a typo that silently falls back to a default
+would give a plausible but wrong answer, which is worse than no answer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Instance(Strict):
+    """A priced machine type, or a pod size priced per vCPU and GiB."""
+
+    provider: Literal["aws", "gcp"] | None = None
+    type: str | None = None
+    vcpu: float | None = Field(default=None, gt=0)
+    memory_gib: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _type_or_size(self) -> "Instance":
+        if self.type is None and self.vcpu is None:
+            raise ValueError("give either type (with provider) or vcpu and memory_gib")
+        if self.type is not None and self.vcpu is not None:
+            raise ValueError("give either type or vcpu/memory_gib, not both")
+        if self.vcpu is not None and self.memory_gib is None:
+            raise ValueError("memory_gib is required with vcpu")
+        return self
+
+
+class Autoscale(Strict):
+    """The Kubernetes HPA algorithm's knobs."""
+
+    target_cpu_pct: float = Field(default=70, gt=0, le=100)
+    min: int = Field(default=1, ge=1)
+    max: int = Field(default=10, ge=1)
+    startup_s: float = Field(default=30, ge=0)
+    scale_down_stabilization_s: float = Field(default=300, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Autoscale":
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class Call(Strict):
+    to: str
+    visits: float = Field(default=1.0, ge=0)
+    op: Literal["read", "write"] = "read"
+    mode: Literal["sync", "async"] = "sync"
+
+
+def _check_cpus(cpus: float | None) -> float | None:
+    if cpus is not None and cpus > 1 and cpus != int(cpus):
+        raise ValueError("cpus above 1 must be a whole number of cores (below 1 it is a CPU limit)")
+    return cpus
+
+
+# Cores per replica; below 1 it is a pod's CPU limit: one core running at that fraction of speed.
+Cpus = Annotated[float | None, Field(default=None, gt=0), AfterValidator(_check_cpus)]
+
+
+class ServiceNode(Strict):
+    """App pods or instances behind a load balancer."""
+
+    kind: Literal["service"]
+    replicas: int = Field(default=1, ge=1)
+    cpus: Cpus = None
+    concurrency: int | None = Field(default=None, ge=1)
+    service_ms: float = Field(gt=0)
+    service_cv: float = Field(default=1.0, ge=0)
+    blocking_calls: bool = True
+    timeout_ms: float | None = Field(default=None, gt=0)
+    instance: Instance | None = None
+    autoscale: Autoscale | None = None
+    calls: list[Call] = Field(default_factory=list)
+
+
+class CacheNode(Strict):
+    kind: Literal["cache"]
+    nodes: int = Field(default=1, ge=1)
+    cpus: Cpus = None
+    hit_ratio: float = Field(ge=0, le=1)
+    hit_ms: float = Field(default=1.0, gt=0)
+    miss: str | None = None
+    instance: Instance | None = None
+
+
+class DatabaseNode(Strict):
+    kind: Literal["database"]
+    read_replicas: int = Field(default=0, ge=0)
+    cpus: Cpus = None
+    read_ms: float = Field(gt=0)
+    write_ms: float | None = Field(default=None, gt=0)
+    service_cv: float = Field(default=1.0, ge=0)
+    instance: Instance | None = None
+
+    @property
+    def instances(self) -> int:
+        return 1 + self.read_replicas
+
+    @property
+    def write_service_ms(self) -> float:
+        """Writes cost what reads cost unless the file says otherwise."""
+        return self.write_ms if self.write_ms is not None else self.read_ms
+
+
+class KafkaNode(Strict):
+    kind: Literal["kafka"]
+    brokers: int = Field(default=1, ge=1)
+    partitions: int = Field(default=1, ge=1)
+    consumers: int = Field(default=1, ge=1)
+    produce_ms: float = Field(default=0.0, ge=0)
+    consume_ms: float = Field(gt=0)
+    max_backlog: int = Field(default=100_000, ge=1)
+    instance: Instance | None = None
+
+
+Node = Annotated[Union[ServiceNode, CacheNode, DatabaseNode, KafkaNode], Field(discriminator="kind")]
+NODE_KINDS = ("service", "cache", "database", "kafka")
+
+
+class Workload(Strict):
+    rate_rps: float = Field(gt=0)
+    arrivals: Literal["poisson", "deterministic", "trace"] = "poisson"
+    trace: str | None = None
+    growth_pct_per_month: float = Field(default=0.0, gt=-100)
+    horizon_months: int = Field(default=12, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _trace_given(self) -> "Workload":
+        if self.arrivals == "trace" and not self.trace:
+            raise ValueError("arrivals: trace needs trace: a CSV of timestamp,rate_rps")
+        return self
+
+
+class SLO(Strict):
+    p50_ms: float | None = Field(default=None, gt=0)
+    p95_ms: float | None = Field(default=None, gt=0)
+    p99_ms: float | None = Field(default=None, gt=0)
+    max_error_pct: float | None = Field(default=None, ge=0, le=100)
+
+
+class Pricing(Strict):
+    provider: Literal["aws", "gcp"] = "aws"
+    region: str = "us-east-1"
+    commitment: Literal["on_demand", "1yr", "3yr"] = "on_demand"
+
+
+class Scenario(Strict):
+    version: Literal[1]
+    name: str = Field(min_length=1)
+    description: str | None = None
+    workload: Workload
+    entry: str
+    nodes: dict[str, Node] = Field(min_length=1)
+    slo: SLO = Field(default_factory=SLO)
+    pricing: Pricing = Field(default_factory=Pricing)
+
+    @model_validator(mode="after")
+    def _graph_is_sound(self) -> "Scenario":
+        # Raised as GraphError so the loader can point at the exact key path.
+        if self.entry not in self.nodes:
+            raise GraphError(("entry",), f"entry node {self.entry!r} is not in nodes ({_names(self.nodes)})")
+        for name, node in self.nodes.items():
+            for i, call in enumerate(getattr(node, "calls", [])):
+                if call.to not in self.nodes:
+                    raise GraphError(("nodes", name, "calls", i, "to"),
+                                     f"calls {call.to!r}, which is not in nodes ({_names(self.nodes)})")
+                if call.to == name:
+                    raise GraphError(("nodes", name, "calls", i, "to"), "a node cannot call itself")
+                if call.op == "write" and not isinstance(self.nodes[call.to], DatabaseNode):
+                    raise GraphError(("nodes", name, "calls", i, "op"),
+                                     f"op: write goes to a database, and {call.to!r} is a {self.nodes[call.to].kind}")
+            if isinstance(node, CacheNode) and node.miss is not None:
+                if node.miss not in self.nodes:
+                    raise GraphError(("nodes", name, "miss"),
+                                     f"miss goes to {node.miss!r}, which is not in nodes ({_names(self.nodes)})")
+                if isinstance(self.nodes[node.miss], (KafkaNode, CacheNode)):
+                    raise GraphError(("nodes", name, "miss"),
+                                     f"a cache miss goes to a database or service, not a {self.nodes[node.miss].kind}")
+        cycle = find_sync_cycle(self)
+        if cycle:
+            raise GraphError(("nodes", cycle[0], "calls"),
+                             "sync calls form a cycle (" + " -> ".join(cycle + [cycle[0]]) + "); a request would never finish")
+        return self
+
+    def sync_callees(self, name: str) -> list[str]:
+        """Nodes a request at `name` waits for: sync calls and a cache's miss target."""
+        node = self.nodes[name]
+        out = [c.to for c in getattr(node, "calls", []) if c.mode == "sync" and not isinstance(self.nodes[c.to], KafkaNode)]
+        if isinstance(node, CacheNode) and node.miss:
+            out.append(node.miss)
+        return out
+
+
+class GraphError(ValueError):
+    """A graph-level problem, tied to the key path that causes it."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _names(nodes: dict) -> str:
+    return ", ".join(sorted(nodes))
+
+
+def find_sync_cycle(scenario: Scenario) -> list[str] | None:
+    """A cycle of nodes that wait on each other, or None. Async produce breaks a cycle."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for m in scenario.sync_callees(n):
+            if state.get(m) == 1:
+                return stack[stack.index(m):]
+            if m not in state:
+                found = visit(m)
+                if found:
+                    return found
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for name in scenario.nodes:
+        if name not in state:
+            found = visit(name)
+            if found:
+                return found
+    return None
