@@ -30,6 +30,7 @@ OnBatch = Callable[[pd.DataFrame, Sequence[Query]], None]
 
 class CloudWatchSource:
     name = "cloudwatch"
+    cacheable = True  # pulls cost money and time
 
     def __init__(self, region: str | None = None, *, profile: str | None = None, endpoint_url: str | None = None,
                  retry_mode: str = "standard", max_attempts: int = 5, client: Any = None):
@@ -50,7 +51,8 @@ class CloudWatchSource:
 
     def _make_client(self) -> Any:
         try:
-            session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+            region = self.region or os.environ.get("AWS_REGION") or None  # botocore reads only AWS_DEFAULT_REGION
+            session = boto3.session.Session(profile_name=self.profile, region_name=region)
             if not session.region_name:
                 raise ConnectorError("no AWS region is set.",
                                      "Add region: to the fit file, or set AWS_REGION (or a region in your AWS profile).",

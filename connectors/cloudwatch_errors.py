@@ -40,7 +40,7 @@ def translate(exc: Exception, operation: str, endpoint: str = "") -> ConnectorEr
                               "Check the network, the region, and AWS_ENDPOINT_URL if it is set.", source=SRC)
     if isinstance(exc, bx.ClientError):
         error = exc.response.get("Error", {})
-        code, message = error.get("Code", "Unknown"), error.get("Message", "")
+        code, message = error.get("Code", "Unknown"), _clean(error.get("Message", ""))
         retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
         if code in _EXPIRED:
             return ConnectorError(f"the AWS credentials have expired ({code}).", REFRESH, source=SRC)
@@ -62,3 +62,10 @@ def translate(exc: Exception, operation: str, endpoint: str = "") -> ConnectorEr
     if isinstance(exc, bx.BotoCoreError):
         return ConnectorError(f"the AWS SDK failed: {exc}.", source=SRC)
     return ConnectorError(f"unexpected failure in {operation}: {exc.__class__.__name__}: {exc}", source=SRC)
+
+
+def _clean(message: str) -> str:
+    """A server's message on one short line; an HTML error page says nothing useful."""
+    if message.lstrip().startswith("<"):
+        return ""
+    return " ".join(message.split())[:300]

@@ -158,8 +158,9 @@ def resolve_region(provider: str, region: str, catalog: Catalog | None = None) -
 def instance_vcpus(instance: Instance | None) -> float | None:
     """vCPUs of a node's instance: the pod's `vcpu`, or the catalog's count for the type.
 
-    None only when there is no instance (the engine then uses its own default). The vCPU
-    count of a type does not depend on the region, so any region's row answers.
+    None when there is no instance or the type is unknown: the engine then uses its default,
+    and the loader has already refused an unknown type with its key path (`validate_prices`).
+    The vCPU count of a type does not depend on the region, so any region's row answers.
     """
     if instance is None:
         return None
@@ -169,10 +170,9 @@ def instance_vcpus(instance: Instance | None) -> float | None:
     providers = [instance.provider] if instance.provider else catalog.provider_of(instance.type)
     for provider in providers:
         regions = catalog.regions(provider, instance.type)
-        if regions:
-            return lookup(provider, instance.type, regions[0], catalog).vcpu
-    lookup(instance.provider or "aws", instance.type, "", catalog)  # raises, naming the closest types
-    return None  # pragma: no cover
+        if regions and catalog.rows[(provider, instance.type, regions[0])].unit == "instance-hour":
+            return catalog.rows[(provider, instance.type, regions[0])].vcpu
+    return None
 
 
 def pod_rates(provider: str, region: str, arch: str = "x86_64",

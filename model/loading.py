@@ -12,6 +12,7 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError
 
+from model.cost import validate_prices
 from model.graph import UnboundedVisitsError, visit_ratios
 from model.scenario import NODE_KINDS, GraphError, Scenario
 from model.trace import TraceError, read_trace_frame
@@ -43,6 +44,17 @@ def parse_override(text: str) -> tuple[str, Any]:
     except yaml.YAMLError:
         value = raw
     return path, value
+
+
+def parse_grid(text: str) -> tuple[str, list[Any]]:
+    """`nodes.web.replicas=2,4,6` -> ("nodes.web.replicas", [2, 4, 6]); each value read as YAML."""
+    if "=" not in text:
+        raise ScenarioError("--grid", text, "expected PATH=V1,V2,..., for example nodes.web.replicas=2,4,6")
+    path, raw = (part.strip() for part in text.split("=", 1))
+    values = [parse_override(f"{path}={item}")[1] for item in raw.split(",") if item.strip()]
+    if not path or not values:
+        raise ScenarioError("--grid", text, "needs a key path and at least one value")
+    return path, values
 
 
 def apply_override(data: dict, path: str, value: Any, source: str = "--set") -> None:
@@ -145,6 +157,9 @@ def scenario_from_data(data: dict, source: str = "scenario", tree: yaml.Node | N
         visit_ratios(scenario)
     except UnboundedVisitsError as exc:
         raise fail(("nodes",), str(exc)) from None
+    problems = validate_prices(scenario)
+    if problems:
+        raise fail(*problems[0])
     return scenario
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from model.catalog import hourly_price, lookup
 from model.cost import HOURS_PER_MONTH, monthly_cost, units, validate_prices
-from model.scenario import Instance, Pricing, Scenario
+from model.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
