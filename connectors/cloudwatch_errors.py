@@ -47,6 +47,11 @@ def translate(exc: Exception, operation: str, endpoint: str = "") -> ConnectorEr
         if code in _REJECTED:
             return ConnectorError(f"AWS rejected the credentials ({code}).",
                                   "Check which credentials the chain picks (`aws sts get-caller-identity`). " + REFRESH, source=SRC)
+        if code == "403" or (code not in _DENIED and exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403):
+            # an error body the protocol parser could not read (e.g. an XML auth error on the JSON protocol)
+            return ConnectorError("AWS refused the request (HTTP 403): the credentials are invalid, expired, "
+                                  "or may not read CloudWatch.",
+                                  "Check which credentials the chain picks (`aws sts get-caller-identity`). " + REFRESH, source=SRC)
         if code in _DENIED:
             return ConnectorError(f"the credentials may not call cloudwatch:{operation} ({code}).",
                                   f"Grant cloudwatch:{operation} (the CloudWatchReadOnlyAccess policy has it).", source=SRC)

@@ -25,7 +25,7 @@ PERIOD_S = 300
 BACKGROUND = {"service": 0.04, "cache": 0.02, "database": 0.05}  # CPU fraction busy without requests
 INCIDENT_START = datetime(2025, 2, 26, 19, 0, tzinfo=timezone.utc)  # Wednesday evening peak
 INCIDENT_MINUTES = 90
-INCIDENT_READ_FACTOR, INCIDENT_WRITE_FACTOR = 6.0, 3.0  # slow queries: database service times grow
+INCIDENT_READ_FACTOR, INCIDENT_WRITE_FACTOR = 10.0, 8.0  # slow queries: database service times grow
 P99_OVER_MEAN = 3.0  # tail factor of a sum of a few exponential stages
 
 
@@ -62,7 +62,7 @@ def generate(scenario: Scenario, seed: int = 7) -> tuple[pd.DataFrame, DemoTruth
     rng = np.random.default_rng(seed)
     stamps = pd.date_range(END - timedelta(days=DAYS), END, freq=f"{PERIOD_S}s", inclusive="left")
     hours = stamps.hour.to_numpy() + stamps.minute.to_numpy() / 60
-    weekday = stamps.dayofweek.to_numpy()
+    weekday = stamps.day_of_week.to_numpy()
     months_before_end = ((END - stamps).total_seconds().to_numpy() / 86400) / 30.44
     growth = (1 + scenario.workload.growth_pct_per_month / 100) ** (-months_before_end)
     clean = scenario.workload.rate_rps * daily_shape(hours) * np.where(weekday >= 5, 0.75, 1.0) * growth

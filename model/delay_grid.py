@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.special import gammainc, gammainccinv
+from scipy.special import gammainc, gammainccinv, gammaincinv, gammaln
 
 from model.distributions import ServiceTime
 
-TAIL_MASS = 1e-7          # mass allowed beyond the grid (it wraps around)
-STEPS_PER_MEDIAN = 256    # grid steps below the median, for < 0.5% percentile error
-MIN_SIZE, MAX_SIZE = 4096, 2 ** 17
+TAIL_MASS = 1e-6          # mass allowed in the grid's last eighth (what lies beyond wraps around)
+STEPS_PER_MEDIAN = 64     # grid steps below the median: percentiles within ~0.02% (tests)
+MIN_SIZE, MAX_SIZE = 2048, 2 ** 16
+_EXACT_BINS = 32          # a gamma's first bins, from its exact CDF
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,29 @@ class Gamma(Delay):
         self.tail_ms = mean_ms * scv  # the scale: the density decays like exp(-t / scale)
 
     def _spectrum(self, grid: Grid, memo: dict[int, np.ndarray]) -> np.ndarray:
+        # Bins from the 1e-13 to the 1 - 1e-13 quantile. The CDF (gammainc) costs ~0.1 us a
+        # point, so past the first EXACT_BINS bins, where the density is smooth on the step's
+        # scale, each bin's mass comes from Simpson's rule on the density, five times cheaper.
         shape, scale = 1.0 / self.scv, self.mean_ms * self.scv
-        last_ms = float(gammainccinv(shape, 1e-13)) * scale
-        bins = min(grid.size, int(last_ms / grid.step_ms) + 2)
-        edges = (np.arange(bins) + 0.5) * grid.step_ms
-        mass = np.diff(gammainc(shape, edges / scale), prepend=0.0)
+        step = grid.step_ms / scale
+        first = int(float(gammaincinv(shape, 1e-13)) / step + 0.5)
+        last = min(grid.size, int(float(gammainccinv(shape, 1e-13)) / step) + 2)
+        first = min(first, last - 1)
+        exact = min(last, first + _EXACT_BINS)
+        edges = (np.arange(first, exact) + 0.5) * step
+        cdf = gammainc(shape, edges)
+        mass = np.empty(last - first)
+        mass[0] = cdf[0]
+        mass[1:exact - first] = cdf[1:] - cdf[:-1]
+        if last > exact:
+            half = (np.arange(2 * (exact - 1), 2 * last) + 1.0) * (step / 2)  # edges and midpoints
+            log_density = (shape - 1.0) * np.log(half) - half - gammaln(shape)
+            density = np.exp(log_density) * (step / 6.0)
+            mass[exact - first:] = density[:-2:2] + 4.0 * density[1:-1:2] + density[2::2]
         mass[-1] += 1.0 - mass.sum()
-        return np.fft.rfft(mass, grid.size)
+        out = np.zeros(grid.size)
+        out[first:last] = mass
+        return np.fft.rfft(out)
 
 
 class Sum(Delay):
@@ -218,6 +235,8 @@ class GridDistribution:
         return self.step_ms * len(self.mass)
 
     def quantile(self, q: float) -> float:
+        if self.step_ms == 0:
+            return 0.0
         cum = self.cumulative
         k = min(int(np.searchsorted(cum, q)), len(cum) - 1)
         below = cum[k - 1] if k else 0.0
@@ -234,6 +253,8 @@ class GridDistribution:
 
     def mean_below(self, t_ms: float) -> float:
         """Mean of the delay given that it is at most t_ms (completed before a timeout)."""
+        if self.step_ms == 0:
+            return 0.0
         k = min(int(t_ms / self.step_ms) + 1, len(self.mass))
         kept = self.mass[:k]
         return float(np.dot(kept, np.arange(k)) * self.step_ms / max(kept.sum(), 1e-300))
@@ -242,15 +263,15 @@ class GridDistribution:
 def distribution_of(delay: Delay) -> GridDistribution:
     """The delay's distribution on a grid chosen from its moments, refined until it fits.
 
-    The span covers mean + 6 sd + 18 slowest tail scales (tail mass ~1e-8), doubled while
+    The span covers mean + 4 sd + 14 slowest tail scales (tail mass ~1e-7), doubled while
     more than TAIL_MASS lies in the last eighth; the step keeps STEPS_PER_MEDIAN bins below
     the median. Both checks are a posteriori, so odd shapes (bimodal hit/miss) refine too.
     """
     if not delay.finite:
         raise ValueError("an infinite delay has no distribution")
-    span_ms = delay.mean_ms + 6.0 * math.sqrt(delay.var_ms2) + 18.0 * delay.tail_ms
+    span_ms = delay.mean_ms + 4.0 * math.sqrt(delay.var_ms2) + 14.0 * delay.tail_ms
     if span_ms <= 0:
-        return GridDistribution(1.0, np.array([1.0]))
+        return GridDistribution(0.0, np.array([1.0]))   # no delay at all
     size = _size_for(span_ms, delay.mean_ms / 2 if delay.mean_ms > 0 else span_ms / MIN_SIZE)
     dist = None
     for _ in range(6):

@@ -1,0 +1,145 @@
+"""The page edge: `st.cache_*` wrappers around plain model and connector calls.
+
+Every cached function takes hashable text (YAML, JSON) rather than pydantic objects, so
+the cache key is exactly the question asked. The process pool lives here too, one per
+server, in `st.cache_resource`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_support import state
+from app_support.runs import RunPool
+from app_support.scenarios import ScenarioText, build, changes_json
+
+QUICK_SIM_REQUESTS = 10_000   # only while the analytic solver is missing
+SIM_REQUESTS = 50_000
+SEED = 1
+
+
+@st.cache_resource(show_spinner=False)
+def pool() -> RunPool:
+    """One process pool for every session of this server."""
+    return RunPool()
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _scenario(name: str, text: str, origin: str, changes_key: str):
+    import json
+
+    return build(ScenarioText(name, text, origin), json.loads(changes_key))
+
+
+def scenario_of(st_text: ScenarioText, changes: dict[str, Any]):
+    """The validated Scenario (cached), or raise model.loading.ScenarioError."""
+    return _scenario(st_text.name, st_text.text, st_text.origin, changes_json(changes))
+
+
+def current():
+    """The scenario the sidebar names with the what-if changes applied (raises ScenarioError)."""
+    return scenario_of(state.scenario(), state.changes())
+
+
+def baseline():
+    """The same scenario without the what-if changes."""
+    return scenario_of(state.scenario(), {})
+
+
+def analytic_available() -> bool:
+    try:
+        import model.analytic  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def quick_results(scenario_json: str, rate_rps: float | None = None):
+    """The instant answer: the analytic solver, or a short seeded simulation while it is missing."""
+    from model.run import evaluate
+    from model.scenario import Scenario
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    if analytic_available():
+        return evaluate(scenario, "analytic", rate_rps=rate_rps)
+    return evaluate(scenario, "sim", rate_rps=rate_rps, seed=SEED, requests=QUICK_SIM_REQUESTS)
+
+
+def bottleneck(results) -> str:
+    """The node with the highest utilization (the one that saturates first)."""
+    try:
+        from model.analytic import bottleneck as model_bottleneck
+
+        return model_bottleneck(results)
+    except (ImportError, AttributeError):
+        return max(results.nodes, key=lambda n: results.nodes[n].utilization)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def saturation_rps(scenario_json: str) -> float:
+    """The entry rate at which the busiest pool reaches 100% (offered load law)."""
+    from model.load import offered_load
+    from model.scenario import Scenario
+    from model.topology import build_stations
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    per_rps = max((p.utilization for p in offered_load(scenario, build_stations(scenario), 1.0)), default=0.0)
+    return 1.0 / per_rps if per_rps > 0 else math.inf
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def latency_curve(scenario_json: str, points: int = 36) -> pd.DataFrame:
+    """p50/p95/p99 against the entry rate, from light load to just below saturation (analytic)."""
+    from model.run import evaluate
+    from model.scenario import Scenario
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    top = saturation_rps(scenario_json)
+    if not math.isfinite(top):
+        top = 4 * scenario.workload.rate_rps
+    rates = [top * (0.05 + 0.94 * (k / (points - 1)) ** 0.6) for k in range(points)]
+    rows = []
+    for rate in rates:
+        r = evaluate(scenario, "analytic", rate_rps=rate)
+        for name, value in (("p50", r.latency_ms.p50), ("p95", r.latency_ms.p95), ("p99", r.latency_ms.p99)):
+            rows.append({"rate_rps": rate, "percentile": name, "latency_ms": float(value)})
+    frame = pd.DataFrame(rows)
+    return frame[frame["latency_ms"].apply(math.isfinite)]
+
+
+def forecast_available() -> bool:
+    try:
+        import model.forecast  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def forecast_json(scenario_json: str, months: int) -> dict | None:
+    """model.forecast's month-by-month answer with today's configuration, or None until it lands."""
+    if not forecast_available():
+        return None
+    from model.forecast import forecast
+    from model.scenario import Scenario
+
+    return forecast(Scenario.model_validate_json(scenario_json), months=months, method="analytic").to_json()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def monthly_by_commitment(scenario_json: str, throughput_rps: float) -> dict[str, dict]:
+    """The monthly bill (contract `cost` object) on demand, with 1-year and 3-year commitments."""
+    from model.cost import monthly_cost
+    from model.scenario import Scenario
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    out = {}
+    for commitment in ("on_demand", "1yr", "3yr"):
+        pricing = scenario.pricing.model_copy(update={"commitment": commitment})
+        out[commitment] = monthly_cost(scenario.model_copy(update={"pricing": pricing}), throughput_rps).to_json()
+    return out
