@@ -27,5 +27,5 @@ PAGES = [
 state.init()
 page = st.navigation(PAGES)
 sidebar()
-page.run()
 state.sync_url()
+page.run()

@@ -165,7 +165,8 @@ class Mixture(Delay):
         self.mean_ms = sum(w * d.mean_ms for w, d in self.parts)
         second = sum(w * (d.var_ms2 + d.mean_ms ** 2) for w, d in self.parts)
         self.var_ms2 = max(second - self.mean_ms ** 2, 0.0)
-        self.tail_ms = max((d.tail_ms for _, d in self.parts), default=0.0)
+        # a part too rare to put TAIL_MASS anywhere does not stretch the grid
+        self.tail_ms = max((d.tail_ms for w, d in self.parts if w > TAIL_MASS / 100), default=0.0)
 
     def _spectrum(self, grid: Grid, memo: dict[int, np.ndarray]) -> np.ndarray:
         out = np.zeros(grid.size // 2 + 1, dtype=complex)
@@ -243,7 +244,7 @@ class GridDistribution:
         low_ms = max(k - 0.5, 0.0) * self.step_ms
         high_ms = (k + 0.5) * self.step_ms
         share = (q - below) / self.mass[k] if self.mass[k] > 0 else 1.0
-        return low_ms + min(max(share, 0.0), 1.0) * (high_ms - low_ms)
+        return float(low_ms + min(max(share, 0.0), 1.0) * (high_ms - low_ms))
 
     def cdf(self, t_ms: float) -> float:
         if t_ms >= self.span_ms:
@@ -263,13 +264,13 @@ class GridDistribution:
 def distribution_of(delay: Delay) -> GridDistribution:
     """The delay's distribution on a grid chosen from its moments, refined until it fits.
 
-    The span covers mean + 4 sd + 14 slowest tail scales (tail mass ~1e-7), doubled while
+    The span covers 1.5 mean + 4 sd + 14 slowest tail scales (tail mass ~1e-7), doubled while
     more than TAIL_MASS lies in the last eighth; the step keeps STEPS_PER_MEDIAN bins below
     the median. Both checks are a posteriori, so odd shapes (bimodal hit/miss) refine too.
     """
     if not delay.finite:
         raise ValueError("an infinite delay has no distribution")
-    span_ms = delay.mean_ms + 4.0 * math.sqrt(delay.var_ms2) + 14.0 * delay.tail_ms
+    span_ms = 1.5 * delay.mean_ms + 4.0 * math.sqrt(delay.var_ms2) + 14.0 * delay.tail_ms
     if span_ms <= 0:
         return GridDistribution(0.0, np.array([1.0]))   # no delay at all
     size = _size_for(span_ms, delay.mean_ms / 2 if delay.mean_ms > 0 else span_ms / MIN_SIZE)

@@ -127,11 +127,13 @@ class SlotPool:
 class Flow:
     """Drives one request generator through the event queue."""
 
-    __slots__ = ("env", "gen", "pool", "on_done")
+    __slots__ = ("env", "gen", "pool", "on_done", "started_at", "failed")
 
-    def __init__(self, env: Environment, gen: RequestGen, on_done: Callable[[bool], None] | None = None):
-        self.env, self.gen, self.on_done = env, gen, on_done
+    def __init__(self, env: Environment, gen: RequestGen, on_done: Callable[["Flow"], None] | None = None,
+                 failed: list | None = None):
+        self.env, self.gen, self.on_done, self.failed = env, gen, on_done, failed
         self.pool: Pool | None = None
+        self.started_at = env._now
 
     def served(self, _event) -> None:
         self.pool.release()
@@ -147,10 +149,20 @@ class Flow:
                 kind, target, arg = send(value)
             except StopIteration:
                 if self.on_done is not None:
-                    self.on_done(True)
+                    self.on_done(self)
                 return
             if kind == SERVE:
-                target.request(self, arg)
+                # Pool.request inlined: this is the hottest line of a simulation.
+                if target.busy < target.servers:
+                    target.busy += 1
+                    env = self.env
+                    if env._now >= target.measure_from:
+                        target.busy_ms += arg
+                        target.started += 1
+                    self.pool = target
+                    Timeout(env, arg).callbacks.append(self.served)
+                else:
+                    target.queue.append((self, arg, self.env._now))
                 return
             if kind == DELAY:
                 Timeout(self.env, arg).callbacks.append(self.resumed)
@@ -176,7 +188,7 @@ class Deadline:
         Timeout(parent.env, timeout_ms).callbacks.append(self._expired)
         Flow(parent.env, gen, self._finished).advance(None)
 
-    def _finished(self, _ok: bool) -> None:
+    def _finished(self, _flow: Flow) -> None:
         if not self.settled:
             self.settled = True
             self.parent.advance(True)

@@ -149,7 +149,7 @@ def _root(cdf: Callable[[float], float], q: float, mean_ms: float) -> float:
     high = mean_ms / (1.0 - q) * 1.001 + 1e-12
     if cdf(0.0) >= q:
         return 0.0
-    return float(brentq(lambda t: cdf(t) - q, 0.0, high, xtol=1e-12 * high, rtol=1e-12))
+    return float(brentq(lambda t: cdf(t) - q, 0.0, high, xtol=1e-10 * high, rtol=1e-10))
 
 
 # ---------------------------------------------------------------- M/M/1/K (a Kafka partition)

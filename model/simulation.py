@@ -28,11 +28,14 @@ DEFAULT_REQUESTS = 50_000
 
 
 def _as_generator(sub):
-    """A visitor's single step as a generator, where a flow of its own must drive it."""
+    """A visitor's result as a generator, where a flow of its own must drive it."""
     if type(sub) is tuple:
-        yield sub
-    else:
-        yield from sub
+        return _one_step(sub)
+    return sub
+
+
+def _one_step(step):
+    yield step
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,9 @@ class Simulation:
         for name, st in self.stations.items():
             self._build(name, st)
         self._compile_visitors()
+        entry = scenario.nodes[scenario.entry]
+        self.entry_visitor = self.visitors[scenario.entry]
+        self.entry_timeout_ms = entry.timeout_ms if isinstance(entry, ServiceNode) else None
         # Measurement.
         self.target = limits.warmup_requests + limits.requests
         self.completed = 0
@@ -228,21 +234,16 @@ class Simulation:
 
         return visit
 
-    def request(self):
-        """One request at the entry node, from arrival to answer."""
-        start = self.env._now
+    def start_request(self) -> None:
+        """One request at the entry node: a flow whose end (or deadline) records its latency."""
         failed = [False]
-        entry = self.scenario.nodes[self.scenario.entry]
-        sub = self.visitors[self.scenario.entry]("read", failed)
-        timeout = entry.timeout_ms if isinstance(entry, ServiceNode) else None
-        if timeout:
-            ok = yield (DEADLINE, _as_generator(sub), timeout)
-            failed[0] = failed[0] or not ok
-        elif type(sub) is tuple:
-            yield sub
-        else:
-            yield from sub
-        self._record(self.env._now - start, failed[0])
+        visitor = self.entry_visitor
+        if self.entry_timeout_ms:
+            visitor = self._with_deadline(visitor, self.entry_timeout_ms)
+        Flow(self.env, _as_generator(visitor("read", failed)), self._finished, failed).advance(None)
+
+    def _finished(self, flow: Flow) -> None:
+        self._record(self.env._now - flow.started_at, flow.failed[0])
 
     # ------------------------------------------------------------ measurement
 
@@ -288,7 +289,7 @@ class Simulation:
 
         def arrive(_event) -> None:
             arrived[0] += 1
-            Flow(env, self.request()).advance(None)
+            self.start_request()
             if arrived[0] < max_arrivals:
                 Timeout(env, gap()).callbacks.append(arrive)
 

@@ -17,7 +17,6 @@ from typing import Callable
 import numpy as np
 from simpy.events import Timeout
 
-from model.engine import Flow
 from model.results import Results
 from model.scenario import Scenario, ServiceNode
 from model.simulation import RunLimits, Simulation
@@ -123,7 +122,7 @@ class TimelineSimulation(Simulation):
         gap = self._arrivals()
 
         def arrive(_event) -> None:
-            Flow(env, self.request()).advance(None)
+            self.start_request()
             next_gap = gap()
             if env._now + next_gap < self.duration_ms:
                 Timeout(env, next_gap).callbacks.append(arrive)

@@ -1,0 +1,123 @@
+"""Altair charts, as plain functions from frames to charts (no Streamlit, so tests can build them)."""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+PERCENTILE_COLOURS = alt.Scale(domain=["p50", "p95", "p99"], range=["#93c5fd", "#3b82f6", "#1e3a8a"])
+
+
+def latency_vs_load(curve: pd.DataFrame, current_rps: float, slo_p99_ms: float | None,
+                    saturation_rps: float) -> alt.Chart:
+    """The hockey stick: latency percentiles against the entry rate, today's load and the SLO marked."""
+    finite = curve[curve["latency_ms"] < 1e9]
+    top = float(finite[finite["percentile"] == "p99"]["latency_ms"].quantile(0.8)) if len(finite) else 1000.0
+    if slo_p99_ms:
+        top = max(top, 2.0 * slo_p99_ms)
+    y = alt.Y("latency_ms:Q", title="latency (ms)", scale=alt.Scale(domain=[0, top], clamp=True))
+    x = alt.X("rate_rps:Q", title="load (requests/s at the entry)",
+              scale=alt.Scale(domain=[0, max(saturation_rps if math.isfinite(saturation_rps) else 0, current_rps) * 1.02]))
+    lines = alt.Chart(finite).mark_line(clip=True, strokeWidth=2.5).encode(
+        x=x, y=y, color=alt.Color("percentile:N", scale=PERCENTILE_COLOURS, title=None),
+        tooltip=[alt.Tooltip("rate_rps:Q", title="req/s", format=",.0f"), "percentile:N",
+                 alt.Tooltip("latency_ms:Q", title="ms", format=",.1f")])
+    marks = pd.DataFrame({"rate_rps": [current_rps], "label": [f"today's load {current_rps:,.0f}/s"]})
+    today = alt.Chart(marks).mark_rule(color="#111827", strokeDash=[4, 3]).encode(x="rate_rps:Q")
+    today_label = alt.Chart(marks).mark_text(align="left", dx=4, dy=-6, color="#111827", fontSize=11).encode(
+        x="rate_rps:Q", y=alt.value(10), text="label:N")
+    layers = [lines, today, today_label]
+    if math.isfinite(saturation_rps):
+        sat = pd.DataFrame({"rate_rps": [saturation_rps], "label": [f"saturates {saturation_rps:,.0f}/s"]})
+        layers += [alt.Chart(sat).mark_rule(color="#c62828").encode(x="rate_rps:Q"),
+                   alt.Chart(sat).mark_text(align="right", dx=-4, dy=-6, color="#c62828", fontSize=11).encode(
+                       x="rate_rps:Q", y=alt.value(26), text="label:N")]
+    if slo_p99_ms:
+        slo = pd.DataFrame({"latency_ms": [slo_p99_ms], "label": [f"p99 SLO {slo_p99_ms:,.0f} ms"]})
+        layers += [alt.Chart(slo).mark_rule(color="#c62828", strokeDash=[6, 4]).encode(y="latency_ms:Q"),
+                   alt.Chart(slo).mark_text(align="left", x=4, dy=-6, color="#c62828", fontSize=11).encode(
+                       y="latency_ms:Q", text="label:N")]
+    return alt.layer(*layers).properties(height=320)
+
+
+def percentiles_vs_slo(rows: pd.DataFrame) -> alt.Chart:
+    """Bars of p50/p95/p99 (one group per method) with the SLO targets as red ticks.
+
+    `rows`: columns percentile, method, latency_ms, slo_ms (NaN where no target).
+    """
+    bars = alt.Chart(rows).mark_bar().encode(
+        x=alt.X("percentile:N", title=None, sort=["p50", "p95", "p99"]),
+        xOffset=alt.XOffset("method:N"),
+        y=alt.Y("latency_ms:Q", title="latency (ms)"),
+        color=alt.Color("method:N", title=None, scale=alt.Scale(range=["#3b82f6", "#f59e0b"])),
+        tooltip=["percentile:N", "method:N", alt.Tooltip("latency_ms:Q", format=",.1f", title="ms")])
+    targets = rows.dropna(subset=["slo_ms"]).drop_duplicates("percentile")
+    ticks = alt.Chart(targets).mark_tick(color="#c62828", thickness=3, size=60).encode(
+        x=alt.X("percentile:N", sort=["p50", "p95", "p99"]), y="slo_ms:Q",
+        tooltip=[alt.Tooltip("slo_ms:Q", title="SLO ms")])
+    return alt.layer(bars, ticks).properties(height=260)
+
+
+def cost_by_node(frame: pd.DataFrame) -> alt.Chart:
+    """Stacked monthly cost by node for one or more scenarios. `frame`: scenario, node, monthly."""
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("monthly:Q", title="cost per month (USD)", axis=alt.Axis(format="$,.0f")),
+        y=alt.Y("scenario:N", title=None),
+        color=alt.Color("node:N", title="node"),
+        tooltip=["scenario:N", "node:N", alt.Tooltip("monthly:Q", format="$,.2f")]).properties(height=max(80, 40 * frame["scenario"].nunique()))
+
+
+def monthly_spend(frame: pd.DataFrame, budget: float | None) -> alt.Chart:
+    """Month-by-month spend stacked by node, with an optional budget line. `frame`: month, node, monthly."""
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("month:O", title="month from now"),
+        y=alt.Y("sum(monthly):Q", title="spend per month (USD)", axis=alt.Axis(format="$,.0f")),
+        color=alt.Color("node:N", title="node"),
+        tooltip=["month:O", "node:N", alt.Tooltip("monthly:Q", format="$,.2f")])
+    layers = [bars]
+    if budget:
+        line = pd.DataFrame({"budget": [budget], "label": [f"budget ${budget:,.0f}"]})
+        layers += [alt.Chart(line).mark_rule(color="#c62828", strokeDash=[6, 4], strokeWidth=2).encode(y="budget:Q"),
+                   alt.Chart(line).mark_text(align="left", x=4, dy=-6, color="#c62828").encode(y="budget:Q", text="label:N")]
+    return alt.layer(*layers).properties(height=320)
+
+
+def series_chart(frame: pd.DataFrame, title: str, unit: str, peak: pd.Timestamp | None,
+                 incidents: list[tuple[pd.Timestamp, pd.Timestamp]]) -> alt.Chart:
+    """One or more observed series over time, with incidents shaded and the peak hour marked.
+
+    `frame`: timestamp, label, value.
+    """
+    line = alt.Chart(frame).mark_line(strokeWidth=1.2).encode(
+        x=alt.X("timestamp:T", title=None),
+        y=alt.Y("value:Q", title=unit),
+        color=alt.Color("label:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("timestamp:T", format="%a %d %b %H:%M"), "label:N", alt.Tooltip("value:Q", format=",.1f")])
+    layers = []
+    if incidents:
+        spans = pd.DataFrame({"start": [a for a, _ in incidents], "end": [b for _, b in incidents],
+                              "what": ["incident"] * len(incidents)})
+        layers.append(alt.Chart(spans).mark_rect(color="#fecaca", opacity=0.6).encode(
+            x="start:T", x2="end:T", tooltip=[alt.Tooltip("start:T", format="%a %d %b %H:%M"),
+                                              alt.Tooltip("end:T", format="%H:%M"), "what:N"]))
+    layers.append(line)
+    if peak is not None:
+        mark = pd.DataFrame({"timestamp": [peak], "label": [f"peak {peak:%a %H:%M}"]})
+        layers += [alt.Chart(mark).mark_rule(color="#7c3aed", strokeDash=[4, 3]).encode(x="timestamp:T"),
+                   alt.Chart(mark).mark_text(align="left", dx=4, color="#7c3aed", fontSize=11).encode(
+                       x="timestamp:T", y=alt.value(8), text="label:N")]
+    return alt.layer(*layers).properties(title=title, height=200)
+
+
+def compare_bars(frame: pd.DataFrame, field: str, title: str, fmt: str, target: float | None = None) -> alt.Chart:
+    """One bar per scenario for one number (p99, cost...), with an optional target line."""
+    bars = alt.Chart(frame).mark_bar(color="#3b82f6").encode(
+        x=alt.X("scenario:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=160)),
+        y=alt.Y(f"{field}:Q", title=title, axis=alt.Axis(format=fmt)),
+        tooltip=["scenario:N", alt.Tooltip(f"{field}:Q", format=fmt)])
+    layers = [bars]
+    if target:
+        layers.append(alt.Chart(pd.DataFrame({"t": [target]})).mark_rule(color="#c62828", strokeDash=[6, 4]).encode(y="t:Q"))
+    return alt.layer(*layers).properties(height=240)

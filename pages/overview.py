@@ -1,0 +1,64 @@
+"""Overview: the service graph, the headline numbers, and where the data comes from."""
+
+import streamlit as st
+
+from app_support import cached, state
+from app_support.views import graph_dot, headline, legend, scenario_error
+from model.report import ms
+
+try:
+    scenario = cached.current()
+except Exception as exc:  # ScenarioError from a link's or a what-if change
+    scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
+    st.stop()
+
+results = cached.quick_results(scenario.model_dump_json())
+bottleneck = cached.bottleneck(results)
+
+st.title(scenario.name)
+if scenario.description:
+    st.caption(scenario.description)
+
+forecast = cached.forecast_json(scenario.model_dump_json(), scenario.workload.horizon_months)
+if forecast is None:
+    runway, note = None, "forecast module pending"
+else:
+    runway = forecast.get("runway_months")
+    runway, note = ("beyond" if runway is None else runway), ""
+headline(results, scenario, runway, note)
+
+method = ("analytic solver (queueing theory), confirmed by simulation on What-if" if results.method == "analytic"
+          else f"a short seeded simulation ({cached.QUICK_SIM_REQUESTS:,} requests)")
+st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. "
+           f"Data source: {st.session_state[state.SOURCE]}.")
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Service graph")
+    st.graphviz_chart(graph_dot(scenario, results, bottleneck), width="stretch")
+    st.markdown(legend() + " &nbsp; red outline: the bottleneck", unsafe_allow_html=True)
+with right:
+    st.subheader("Where the time goes")
+    busiest = results.nodes[bottleneck]
+    headroom = cached.saturation_rps(scenario.model_dump_json())
+    st.markdown(
+        f"**{bottleneck}** is the busiest node at **{100 * busiest.utilization:.0f}%** of its "
+        f"{busiest.servers} servers. The graph saturates at about **{headroom:,.0f} requests/s**, "
+        f"{headroom / results.rate_rps:,.1f}× today's load." if results.rate_rps and headroom < float("inf")
+        else f"**{bottleneck}** is the busiest node.")
+    if results.saturated:
+        st.error(f"Saturated: {', '.join(results.saturated)} cannot keep up with {results.rate_rps:,.0f} requests/s. "
+                 "Add capacity on What-if or see Right-size.", icon=":material/warning:")
+    elif results.slo.violations:
+        st.warning("SLO missed: " + "; ".join(results.slo.violations), icon=":material/warning:")
+    else:
+        st.success("Every SLO target is met.", icon=":material/check_circle:")
+    rows = [{"node": n, "kind": scenario.nodes[n].kind, "arrivals": f"{s.arrival_rps:,.1f}/s", "servers": s.servers,
+             "busy": s.utilization, "mean wait": ms(s.mean_wait_ms)} for n, s in results.nodes.items()]
+    st.dataframe(rows, hide_index=True, width="stretch",
+                 column_config={"busy": st.column_config.ProgressColumn("busy", format="percent", min_value=0, max_value=1)})
+    lat = results.latency_ms
+    slo = scenario.slo
+    st.markdown(f"Latency: p50 **{ms(lat.p50)}**, p95 **{ms(lat.p95)}**"
+                + (f" (SLO {ms(slo.p95_ms)})" if slo.p95_ms else "")
+                + f", p99 **{ms(lat.p99)}**" + (f" (SLO {ms(slo.p99_ms)})" if slo.p99_ms else "") + ".")

@@ -1,0 +1,109 @@
+"""Right-size (the engineer's page): the recommender against today's setup, savings and risk, the YAML diff."""
+
+import pandas as pd
+import streamlit as st
+
+from app_support import cached, confirm, state
+from app_support.scenarios import applied_text, slug, yaml_diff
+from app_support.views import scenario_error
+from model.report import money, ms
+
+try:
+    scenario = cached.current()
+except Exception as exc:
+    scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
+    st.stop()
+
+st.title("Right-size")
+st.caption("The cheapest configuration whose simulation meets the SLO, searched from the price catalog, "
+           "against what the scenario runs today (what-if changes included).")
+
+try:
+    import model.recommend  # noqa: F401
+except ImportError:
+    st.info("The recommender (model/recommend.py) is not installed in this build yet.", icon=":material/hourglass_top:")
+    st.stop()
+
+c1, c2 = st.columns([2, 1])
+horizon = scenario.workload.horizon_months
+months = c1.select_slider("Plan for the load in", options=list(range(0, horizon + 1)), value=0, key="rs-months",
+                          format_func=lambda m: "today" if m == 0 else f"{m} month{'s' if m > 1 else ''}")
+rate = scenario.workload.rate_rps * (1 + scenario.workload.growth_pct_per_month / 100) ** months
+c2.metric("Load planned for", f"{rate:,.0f} req/s", border=True)
+
+pool = cached.pool()
+key = pool.key("recommend", scenario.model_dump_json(), months, cached.SEED)
+ready = pool.answer(key) is not None
+if not ready and not st.button("Find the cheapest configuration", type="primary", icon=":material/search:", key="rs-go"):
+    st.caption("Takes a few seconds: the queueing formulas search, then the best candidates are simulated.")
+    st.stop()
+
+answer = confirm.recommend(scenario, months)
+if answer is None:
+    st.stop()
+
+changes = answer["changes"]
+saving = answer["baseline_monthly"] - answer["monthly"]
+risk = answer.get("risk", {})
+k1, k2, k3, k4 = st.columns(4)
+k1.metric("Recommended", money(answer["monthly"]) + "/mo", border=True)
+k2.metric("Today", money(answer["baseline_monthly"]) + "/mo",
+          (None if (answer.get("baseline_slo") or {}).get("met", True) else "misses the SLO"),
+          delta_color="inverse", delta_arrow="off", border=True)
+k3.metric("Saving" if saving >= 0 else "Extra cost", money(abs(saving)) + "/mo",
+          f"{money(12 * abs(saving))} a year", delta_color="normal" if saving >= 0 else "inverse",
+          delta_arrow="off", border=True)
+k4.metric("p99 (simulated)", ms(answer["latency_ms"]["p99"]),
+          f"{risk.get('slo_headroom_pct', 0):.0f}% headroom to the SLO" if risk else None,
+          delta_color="normal", delta_arrow="off", border=True)
+
+if answer["slo"]["met"]:
+    zone = risk.get("survives_zone_loss")
+    text = "Meets the SLO in simulation. "
+    if zone is True:
+        text += "It also survives losing a third of each node (one zone)."
+        st.success(text, icon=":material/verified:")
+    elif zone is False:
+        text += "Risk: losing one zone would miss the SLO (" + "; ".join(risk.get("zone_loss_violations", [])) + ")."
+        st.warning(text, icon=":material/warning:")
+    else:
+        st.success(text, icon=":material/verified:")
+else:
+    st.error("No configuration searched meets the SLO; the closest is shown: " + "; ".join(answer["slo"]["violations"]),
+             icon=":material/error:")
+
+left, right = st.columns([1, 1.3], gap="large")
+with left:
+    st.subheader("Changes")
+    if not changes:
+        st.write("None: today's setup is already the cheapest that meets the SLO.")
+    else:
+        data = scenario.model_dump()
+        rows = []
+        for path, value in changes.items():
+            now = data
+            for part in path.split("."):
+                now = now.get(part) if isinstance(now, dict) else None
+            rows.append({"key": path, "today": str(now), "recommended": str(value)})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        merged = {**state.changes(), **changes}
+        st.button("Try it on What-if", icon=":material/science:", key="rs-apply",
+                  on_click=lambda: (state.set_scenario(state.scenario(), merged)))
+    if answer.get("runners_up"):
+        st.subheader("Runners-up")
+        st.dataframe(pd.DataFrame([{"monthly": money(r["monthly"]),
+                                    "p99": ms(r["latency_ms"]["p99"]) if r.get("latency_ms") else "—",
+                                    "SLO": {True: "met", False: "missed"}.get(r.get("slo_met"), "—"),
+                                    "changes": ", ".join(f"{k}={v}" for k, v in r["changes"].items()) or "(none)"}
+                                   for r in answer["runners_up"]]), hide_index=True, width="stretch")
+    for note in answer.get("notes", []):
+        st.caption(note)
+with right:
+    st.subheader("The YAML diff to apply")
+    current_text = applied_text(state.scenario().text, state.changes())
+    recommended_text = applied_text(current_text, changes)
+    diff = yaml_diff(current_text, recommended_text, f"{state.scenario().name}.yaml")
+    st.code(diff or "# no change", language="diff")
+    st.download_button("Download the recommended scenario", recommended_text,
+                       file_name=f"{slug(state.scenario().name)}-rightsized.yaml", mime="application/x-yaml",
+                       icon=":material/download:", key="rs-download", type="primary")

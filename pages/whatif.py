@@ -1,0 +1,106 @@
+"""What-if: move the knobs, see latency and cost at once (analytic), confirmed by simulation."""
+
+import pandas as pd
+import streamlit as st
+
+from app_support import cached, charts, confirm, controls, state
+from app_support.views import scenario_error, slo_delta
+from model.report import money, ms
+
+try:
+    base = cached.baseline()
+    scenario = cached.current()
+except Exception as exc:
+    scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
+    st.stop()
+
+st.title("What-if")
+st.caption("Move a knob: the numbers update at once from queueing theory, then a simulation confirms them. "
+           "Changes go into the link (share it) and into the YAML you can download from the sidebar.")
+
+knobs, out = st.columns([1, 2.2], gap="large")
+with knobs:
+    controls.load_control(scenario, base)
+    for name, node in scenario.nodes.items():
+        with st.expander(f"**{name}** · {node.kind}", expanded=name == scenario.entry):
+            controls.node_controls(name, node, base.nodes[name], scenario.pricing)
+    if state.changes():
+        st.button("Reset all changes", on_click=state.reset_changes, icon=":material/undo:", key="wi-reset")
+
+quick = cached.quick_results(scenario.model_dump_json())
+before = cached.quick_results(base.model_dump_json())
+
+with out:
+    lat, slo = quick.latency_ms, scenario.slo
+    c = st.columns(5)
+    for col, key in zip(c[:3], ("p50", "p95", "p99")):
+        value = getattr(lat, key)
+        target = getattr(slo, f"{key}_ms")
+        change = value - getattr(before.latency_ms, key)
+        delta = f"{'+' if change >= 0 else '−'}{ms(abs(change))} vs file" if state.changes() else slo_delta(value, target)[0]
+        col.metric(f"{key} latency" + (f" (SLO {ms(target)})" if target else ""), ms(value), delta,
+                   delta_color="inverse", border=True)
+    change = quick.cost.monthly - before.cost.monthly
+    c[3].metric("Cost per month", money(quick.cost.monthly),
+                f"{'+' if change >= 0 else '−'}{money(abs(change))} vs file" if state.changes() else None,
+                delta_color="inverse", border=True)
+    drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
+    c[4].metric("Errors / drops", f"{quick.error_pct:.2f}% / {drops:.2f}%", "SLO met" if quick.slo.met else "SLO missed",
+                delta_color="normal" if quick.slo.met else "inverse", delta_arrow="off", border=True,
+                help="Requests that failed or timed out / Kafka messages refused by a full partition.")
+    if quick.saturated:
+        st.error(f"Saturated: {', '.join(quick.saturated)} cannot keep up; latency grows without bound.",
+                 icon=":material/warning:")
+    elif not quick.slo.met:
+        st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
+    verdict = st.container()
+
+    autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
+    if autoscaled:
+        try:
+            from model.autoscale import hpa_replicas_at, simulate_day
+
+            day = simulate_day(scenario)
+            notes = [f"**{n}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
+                     f"at {scenario.workload.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
+                     f"business day" for n in autoscaled]
+            st.info("; ".join(notes) + f", which would bill about {money(day.cost.monthly)}/month. "
+                    "Latency and cost above use the replicas you set.", icon=":material/autorenew:")
+        except ImportError:
+            pass
+
+    scenario_json = scenario.model_dump_json()
+    st.subheader("Latency against load")
+    curve = cached.latency_curve(scenario_json)
+    st.altair_chart(charts.latency_vs_load(curve, scenario.workload.rate_rps, slo.p99_ms,
+                                           cached.saturation_rps(scenario_json)), width="stretch")
+    st.caption("Queueing theory at each load: flat while servers are mostly idle, then the hockey stick "
+               "as the busiest pool nears 100%.")
+
+    st.subheader("Confirmed by simulation")
+    auto = st.toggle("Simulate every change", value=True, key="wi-auto-sim",
+                     help=f"{cached.SIM_REQUESTS:,} requests, seed {cached.SEED}, in a worker process "
+                          "(the page stays usable; identical runs are shared).")
+    if auto or st.button("Simulate now", icon=":material/play_arrow:", key="wi-sim-now"):
+        sim = confirm.simulate(scenario)
+        if sim is not None:
+            rows = []
+            for key in ("p50", "p95", "p99"):
+                target = getattr(slo, f"{key}_ms")
+                for method, res in ((quick.method, quick), ("simulation", sim)):
+                    rows.append({"percentile": key, "method": method, "latency_ms": float(getattr(res.latency_ms, key)),
+                                 "slo_ms": target if target else float("nan")})
+            left, right = st.columns([1.1, 1])
+            left.altair_chart(charts.percentiles_vs_slo(pd.DataFrame(rows)), width="stretch")
+            right.dataframe(confirm.comparison(quick, sim, slo), hide_index=True, width="stretch")
+            gap = abs(sim.latency_ms.p99 - quick.latency_ms.p99) / max(sim.latency_ms.p99, 1e-9)
+            with verdict:
+                if sim.slo.met:
+                    st.success(f"Simulation agrees: SLO met (p99 {ms(sim.latency_ms.p99)}).", icon=":material/check_circle:")
+                else:
+                    st.warning("Simulation: SLO missed: " + "; ".join(sim.slo.violations), icon=":material/warning:")
+            if gap > 0.15 and not sim.saturated:
+                st.caption(f"The simulation's p99 differs from the {quick.method} estimate by {100 * gap:.0f}%: "
+                           "trust the simulation (the formulas approximate this graph).")
+    else:
+        st.caption("Simulation off: the numbers above are the analytic estimate.")
