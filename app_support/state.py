@@ -7,7 +7,7 @@ Streamlit when its page is not shown):
 - `changes`:   the what-if changes, `{key path: value}`, applied on top of the scenario
 - `library`:   scenarios the user uploaded or saved this session, `{label: ScenarioText}`
 - `source`:    a one-line description of the data source in use (set by Observe)
-- `fit_yaml`:  the fit file last built on Observe (YAML text), for Calibrate
+- `fit_yaml`:  the fit file last built on Observe, `{yaml, folder, endpoint}`, for Calibrate
 - `notice`:    a message to show once (a bad upload, a link that could not be opened)
 
 The URL carries the scenario and the changes (`app_support.scenarios.encode_query`), so a

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, Sequence, runtime_checkable
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
@@ -90,14 +91,18 @@ def empty_frame() -> pd.DataFrame:
 
 def tidy(timestamps: Any, series: Any, values: Any, units: Any) -> pd.DataFrame:
     """The canonical frame: typed columns, sorted by series then time, no NaN rows."""
+    n = len(values)
+    stamps = pd.to_datetime(timestamps if not isinstance(timestamps, list) else pd.Series(timestamps, dtype="object"), utc=True)
     frame = pd.DataFrame({
-        "timestamp": pd.to_datetime(pd.Series(timestamps, dtype="object"), utc=True) if len(timestamps) else pd.Series([], dtype="datetime64[ns, UTC]"),
-        "series": pd.Series(series, dtype="object").astype(str) if len(series) else pd.Series([], dtype=str),
-        "value": pd.Series(values, dtype="float64"),
-        "unit": pd.Series(units, dtype="object").astype(str) if len(units) else pd.Series([], dtype=str),
+        "timestamp": pd.DatetimeIndex(stamps).as_unit("ns") if n else pd.DatetimeIndex([], tz="UTC").as_unit("ns"),
+        "series": pd.array(series if not isinstance(series, str) else [series] * n, dtype="str"),
+        "value": np.asarray(values, dtype="float64"),
+        "unit": pd.array(units if not isinstance(units, str) else [units] * n, dtype="str"),
     })
     frame = frame[frame["value"].notna()]
-    return frame.sort_values(["series", "timestamp"], kind="stable").reset_index(drop=True)
+    if not (frame["series"].is_monotonic_increasing and frame["timestamp"].is_monotonic_increasing):
+        frame = frame.sort_values(["series", "timestamp"], kind="stable")
+    return frame.reset_index(drop=True)
 
 
 def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

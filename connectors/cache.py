@@ -19,6 +19,7 @@ from typing import Sequence
 
 import pandas as pd
 import platformdirs
+import pyarrow.parquet as pq
 
 from connectors.base import Query, concat, tidy
 from connectors.errors import ConnectorError
@@ -53,10 +54,10 @@ class SeriesCache:
         if not path.exists():
             return None
         try:
-            stored = pd.read_parquet(path)
+            stored = pq.read_table(path).to_pandas()
         except Exception:
             return None  # a torn or foreign file is a miss, and the pull overwrites it
-        return tidy(list(stored["timestamp"]), [series] * len(stored), stored["value"].to_numpy(), list(stored["unit"]))
+        return tidy(stored["timestamp"], series, stored["value"].to_numpy(), stored["unit"].to_numpy())
 
     def put(self, key: str, frame: pd.DataFrame) -> None:
         path = self._path(key)

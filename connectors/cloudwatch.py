@@ -175,12 +175,12 @@ class CloudWatchSource:
         frames = []
         for qid, query in ids.items():
             metric: CloudWatchMetric = query.metric  # type: ignore[assignment]
-            ts = pd.to_datetime(pd.Series(stamps[qid], dtype="object"), utc=True) if stamps[qid] else pd.Series([], dtype="datetime64[ns, UTC]")
+            ts = pd.Series(pd.DatetimeIndex(stamps[qid], tz="UTC") if stamps[qid] else pd.DatetimeIndex([], tz="UTC"))
             inside = ((ts >= window.start) & (ts < window.end)).to_numpy()
             kept = ts[inside]
             vals = pd.Series(values[qid], dtype="float64")[inside]
             unit = metric.unit or catalog.unit_of(metric.namespace, metric.name)
-            frame = tidy(list(kept), [query.series] * len(kept), vals.to_numpy(), [unit] * len(kept))
+            frame = tidy(kept, query.series, vals.to_numpy(), unit)
             if frame["timestamp"].duplicated().any():
                 frame = frame.drop_duplicates(["timestamp"], keep="last")  # a repeated page overlap, not new data
             frames.append(frame)

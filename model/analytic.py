@@ -221,7 +221,8 @@ class _Solver:
             self.response(name)
         latency, error_frac = self._latency(entry)
         if len(self.pools) + len(self.kafka) > 1:
-            self.notes.append("visits to different nodes treated as independent (exact for Jackson tandems)")
+            self.notes.append("visits treated as independent (exact for Jackson tandems; repeated visits "
+                              "to one node are correlated in reality, so tails may be a little light)")
         saturated = [n for n in self.scenario.nodes if n in self.saturated]
         error_pct = 100.0 * error_frac
         return Results(

@@ -209,9 +209,11 @@ class Consumer:
         self.current: tuple[int, float] | None = None
         self.measure_from = 0.0
         self.busy_ms = 0.0
+        self.wait_ms = 0.0      # time messages spent queued in their partition before consumption
+        self.started = 0
 
     def start_measuring(self, now: float) -> None:
-        self.measure_from, self.busy_ms = now, 0.0
+        self.measure_from, self.busy_ms, self.wait_ms, self.started = now, 0.0, 0.0, 0
 
     def offer(self, partition: int) -> None:
         message = (partition, self.env._now)
@@ -224,8 +226,12 @@ class Consumer:
         self.busy = True
         self.current = message
         duration = self.consume()
-        if self.env._now >= self.measure_from:
+        now = self.env._now
+        if now >= self.measure_from:
             self.busy_ms += duration
+            if message[1] >= self.measure_from:
+                self.wait_ms += now - message[1]
+                self.started += 1
         Timeout(self.env, duration).callbacks.append(self._done)
 
     def _done(self, _event) -> None:

@@ -339,8 +339,11 @@ class Simulation:
     def _node_stats(self, name: str, st, arrival_rps: float, window_ms: float) -> NodeStats:
         servers = total_servers(st)
         if isinstance(st, KafkaStation):
-            busy = sum(c.busy_ms for c in self.consumers[name])
-            return NodeStats(arrival_rps, min(busy / (max(servers, 1) * window_ms), 1.0), servers, 0.0)
+            consumers = self.consumers[name]
+            busy = sum(c.busy_ms for c in consumers)
+            started = sum(c.started for c in consumers)
+            wait = sum(c.wait_ms for c in consumers) / started if started else 0.0
+            return NodeStats(arrival_rps, min(busy / (max(servers, 1) * window_ms), 1.0), servers, wait)
         pools = self.pools[name]
         busy = sum(p.busy_ms for p in pools)
         started = sum(p.started for p in pools)

@@ -1,2 +1,77 @@
+"""Compare: saved scenarios side by side, as a table and as charts."""
+
+import pandas as pd
 import streamlit as st
-st.title("todo")
+
+from app_support import cached, charts, state
+from app_support.scenarios import folder_scenarios, read_folder_scenario
+from model.report import money, ms
+
+st.title("Compare")
+st.caption("Scenarios from the folder and the ones kept this session (sidebar → Open, save, download → Keep), "
+           "solved with the same analytic method at their own load.")
+
+library = st.session_state[state.LIBRARY]
+options = {f"{n}.yaml": ("folder", n) for n in folder_scenarios()} | {f"{n} (this session)": ("saved", n) for n in library}
+current = state.scenario()
+current_label = f"{current.name}.yaml" if current.origin == "folder" else f"{current.name} (this session)"
+if state.changes():
+    options["current, with what-if changes"] = ("current", current.name)
+defaults = [k for k in options if k in (current_label, "current, with what-if changes")] + \
+           [k for k in options if options[k][0] == "saved"]
+picked = st.multiselect("Scenarios", list(options), default=defaults[:6] or list(options)[:2], key="cmp-pick")
+if not picked:
+    st.info("Pick at least one scenario.")
+    st.stop()
+
+rows, costs, problems = [], [], []
+for label in picked:
+    origin, name = options[label]
+    try:
+        if origin == "folder":
+            scenario = cached.scenario_of(read_folder_scenario(name), {})
+        elif origin == "saved":
+            scenario = cached.scenario_of(library[name], {})
+        else:
+            scenario = cached.current()
+    except Exception as exc:
+        problems.append(f"{label}: {exc}")
+        continue
+    r = cached.quick_results(scenario.model_dump_json())
+    rows.append({"scenario": label, "load (req/s)": r.rate_rps, "p50": r.latency_ms.p50, "p95": r.latency_ms.p95,
+                 "p99": r.latency_ms.p99, "p99 SLO": scenario.slo.p99_ms, "errors %": r.error_pct,
+                 "SLO": "met" if r.slo.met else "missed", "cost / month": r.cost.monthly,
+                 "per million req": r.cost.per_million_requests, "bottleneck": cached.bottleneck(r),
+                 "nodes": len(scenario.nodes)})
+    costs += [{"scenario": label, "node": n, "monthly": v} for n, v in r.cost.by_node.items()]
+for p in problems:
+    st.error(p, icon=":material/error:")
+if not rows:
+    st.stop()
+
+table = pd.DataFrame(rows)
+st.dataframe(table, hide_index=True, width="stretch", column_config={
+    "load (req/s)": st.column_config.NumberColumn(format="%.0f"),
+    **{c: st.column_config.NumberColumn(c + " (ms)", format="%.1f") for c in ("p50", "p95", "p99", "p99 SLO")},
+    "errors %": st.column_config.NumberColumn(format="%.2f"),
+    "cost / month": st.column_config.NumberColumn(format="$%.2f"),
+    "per million req": st.column_config.NumberColumn(format="$%.2f")})
+
+finite = table[table["p99"] < 1e9]
+left, right = st.columns(2)
+with left:
+    st.subheader("p99 latency")
+    target = table["p99 SLO"].dropna().unique()
+    st.altair_chart(charts.compare_bars(finite, "p99", "p99 (ms)", ",.0f", float(target[0]) if len(target) == 1 else None),
+                    width="stretch")
+    if len(finite) < len(table):
+        st.caption("Not drawn (saturated, unbounded latency): " + ", ".join(table[table["p99"] >= 1e9]["scenario"]))
+with right:
+    st.subheader("Cost per month")
+    st.altair_chart(charts.cost_by_node(pd.DataFrame(costs)), width="stretch")
+
+best = table[table["SLO"] == "met"].sort_values("cost / month")
+if len(best):
+    b = best.iloc[0]
+    st.success(f"Cheapest that meets its SLO: **{b['scenario']}** at {money(b['cost / month'])}/month, "
+               f"p99 {ms(b['p99'])}.", icon=":material/savings:")

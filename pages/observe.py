@@ -1,2 +1,140 @@
+"""Observe: pull the series (demo, CloudWatch, Cloud Monitoring or a CSV), map them to nodes, build the fit file."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
-st.title("todo")
+
+from app_support import cached, charts, observe, sources, state
+from app_support.views import connector_error, scenario_error
+
+SOURCES = {"demo": "Demo", "cloudwatch": "AWS CloudWatch", "gcp": "GCP Cloud Monitoring", "csv": "CSV upload"}
+NONE = "— not observed —"
+
+try:
+    scenario = cached.baseline()
+except Exception as exc:
+    scenario_error(exc)
+    st.stop()
+
+
+st.title("Observe")
+st.caption("What the running system did: pick a source, check which metric observes which node, "
+           "and take the fit file with you (`python cli.py fit --config fit.yaml` repeats it in CI).")
+
+source = st.segmented_control("Data source", list(SOURCES), format_func=SOURCES.get, default="demo", key="obs-source") or "demo"
+region = project = endpoint = folder = ""
+demo_path = str(state.scenario().path) if state.scenario().origin == "folder" else ""
+lookback, period = 14, 300
+if source == "cloudwatch":
+    c1, c2 = st.columns(2)
+    region = c1.text_input("Region", os.environ.get("AWS_REGION", "us-east-1"), key="obs-region")
+    endpoint = c2.text_input("Endpoint (optional)", "", key="obs-aws-endpoint", placeholder="http://127.0.0.1:5000",
+                             help="Another CloudWatch endpoint, e.g. a local moto server. Credentials come from the "
+                                  "standard AWS chain (aws configure / aws sso login / AWS_PROFILE); never typed here.")
+elif source == "gcp":
+    c1, c2 = st.columns(2)
+    project = c1.text_input("Project", os.environ.get("GOOGLE_CLOUD_PROJECT", ""), key="obs-project")
+    endpoint = c2.text_input("Endpoint (optional)", "", key="obs-gcp-endpoint", placeholder="127.0.0.1:8085",
+                             help="Credentials come from `gcloud auth application-default login` "
+                                  "(or GOOGLE_APPLICATION_CREDENTIALS); never typed here.")
+elif source == "csv":
+    upload = st.file_uploader("Metrics CSV (a `timestamp` column and one column per series)", type=["csv"],
+                              key="obs-csv")
+    if upload is None:
+        st.info("Upload a CSV export to map its columns to nodes.", icon=":material/upload_file:")
+        st.stop()
+    folder = st.session_state.setdefault("obs-folder", tempfile.mkdtemp(prefix="headroom-csv-"))
+    (Path(folder) / Path(upload.name).name).write_bytes(upload.getvalue())
+if source == "demo":
+    st.caption("Two weeks at 5 minutes generated from the scenario's own physics, with an evening peak and one "
+               "incident (slow database queries).")
+if source in ("cloudwatch", "gcp"):
+    lookback = st.slider("Look back (days)", 1, 63, 14, key="obs-lookback")
+    if not st.toggle("Connect", key="obs-connect", help="Lists metrics (ListMetrics / ListMetricDescriptors)."):
+        st.stop()
+
+with st.spinner("Discovering metrics…"):
+    try:
+        discovered = sources.discover(source, region, project, endpoint, folder, demo_path)
+    except Exception as exc:
+        connector_error(exc)
+        st.stop()
+if not discovered:
+    st.warning("The source lists no metrics. Check the region or project, and that the resources ran in the last two weeks.")
+    st.stop()
+
+labels = [NONE] + [info.label for info in discovered]
+with st.expander(f"Map {len(discovered)} discovered metrics to the graph's nodes", expanded=source != "demo"):
+    mapping = {}
+    cols = st.columns(3)
+    for k, (node, key) in enumerate(observe.slots(scenario)):
+        default = observe.default_choice(node, key, discovered)
+        label = f"{node}.{key}" if node else f"entry {key}"
+        choice = cols[k % 3].selectbox(label, labels, index=0 if default is None else default + 1,
+                                       key=f"obs-map:{source}:{node}.{key}")
+        if choice != NONE:
+            mapping[(node, key)] = discovered[labels.index(choice) - 1].metric
+
+if ("", "traffic") not in mapping:
+    st.warning("Map a metric to the entry's traffic (requests arriving) to build a fit file.", icon=":material/warning:")
+    st.stop()
+demo_rel = os.path.relpath(demo_path, Path.cwd()) if demo_path else None
+fit_data = observe.fit_file(scenario, source, mapping, lookback_days=lookback, period_s=period,
+                            region=region or None, project=project or None, demo_scenario=demo_rel)
+fit_yaml = observe.to_yaml(fit_data)
+
+with st.spinner("Fetching series…"):
+    try:
+        frame, report, warnings = sources.fetch(fit_yaml, folder, endpoint)
+    except Exception as exc:
+        from model.fit_file import FitFileError
+        if isinstance(exc, FitFileError):
+            st.error(f"The fit file is invalid: {exc}", icon=":material/error:")
+        else:
+            connector_error(exc)
+        st.stop()
+st.session_state[state.SOURCE] = f"{SOURCES[source]}: {report}"
+st.session_state[state.FIT_YAML] = {"yaml": fit_yaml, "folder": folder, "endpoint": endpoint}
+st.caption(report)
+for w in warnings:
+    st.warning(w)
+
+traffic = observe.rate_frame(frame, "traffic", period)
+busiest = observe.peak(traffic)
+latency = observe.rate_frame(frame, "latency", period)
+spikes = observe.incidents(latency) if len(latency) else []
+cpu_series = [s for s in frame["series"].unique() if s.endswith(".cpu")]
+cpu_spikes = [span for s in cpu_series for span in observe.incidents(observe.rate_frame(frame, s, period), factor=2.0)]
+spans = spikes or cpu_spikes
+k1, k2, k3 = st.columns(3)
+k1.metric("Peak load", f"{traffic['value'].max():,.0f} req/s" if len(traffic) else "—",
+          f"{busiest:%a %d %b %H:%M} UTC" if busiest is not None else None, delta_color="off", delta_arrow="off", border=True)
+k2.metric("Mean load", f"{traffic['value'].mean():,.0f} req/s" if len(traffic) else "—", border=True)
+k3.metric("Incidents", str(len(spans)), (f"first {spans[0][0]:%a %d %b %H:%M} UTC" if spans else "none detected"),
+          delta_color="off", delta_arrow="off", border=True,
+          help="Spans where latency (or a node's CPU) ran well above its one-day median.")
+
+st.altair_chart(charts.series_chart(traffic.assign(label="requests/s"), "Traffic at the entry", "requests/s", busiest, spans),
+                width="stretch")
+if cpu_series:
+    cpu = pd.concat([observe.rate_frame(frame, s, period).assign(label=s.split(".")[1]) for s in cpu_series])
+    st.altair_chart(charts.series_chart(cpu, "CPU per node", "CPU %", busiest, spans), width="stretch")
+if len(latency):
+    st.altair_chart(charts.series_chart(latency.assign(label="p99"), "Observed latency", "ms", busiest, spans),
+                    width="stretch")
+
+st.subheader("The fit file")
+left, right = st.columns([1.4, 1])
+left.code(fit_yaml, language="yaml")
+with right:
+    st.download_button("Download fit.yaml", fit_yaml, file_name="fit.yaml", mime="application/x-yaml",
+                       type="primary", icon=":material/download:", key="obs-download")
+    st.caption("Save it in the project folder and run `python cli.py fit --config fit.yaml --out scenario.yaml`."
+               + (" Keep the CSV next to it." if source == "csv" else ""))
+    st.dataframe(observe.summary(frame, period), hide_index=True, width="stretch",
+                 column_config={"mean": st.column_config.NumberColumn(format="%.1f"),
+                                "p95": st.column_config.NumberColumn(format="%.1f"),
+                                "peak": st.column_config.NumberColumn(format="%.1f")})

@@ -16,12 +16,13 @@ from scipy import optimize, stats
 
 from model.analytic import analyse, bottleneck, solve
 from model.loading import load_scenario, scenario_from_data
+from model.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
 
 
-def scenario(nodes: dict, rate_rps: float, entry: str = "web", **extra) -> object:
+def scenario(nodes: dict, rate_rps: float, entry: str = "web", **extra) -> Scenario:
     return scenario_from_data({"version": 1, "name": "test", "workload": {"rate_rps": rate_rps, **extra},
                                "entry": entry, "nodes": nodes})
 
@@ -87,8 +88,9 @@ def test_mg1_mean_is_pollaczek_khinchine(cv):
 
 def test_an_idle_fixed_service_takes_exactly_its_time():
     results = solve(scenario({"web": service(10.0, cv=0.0, calls=[{"to": "api"}]), "api": service(5.0, cv=0.0)}, 1e-3))
-    for key in QUANTILES:
-        assert getattr(results.latency_ms, key) == pytest.approx(15.0, rel=1e-3)
+    assert results.latency_ms.mean == pytest.approx(15.0, rel=1e-4)
+    for key in QUANTILES:   # an atom is smeared over its neighbouring grid points: within a step or two
+        assert getattr(results.latency_ms, key) == pytest.approx(15.0, rel=5e-3)
 
 
 def test_cpu_limit_below_one_core_slows_the_service():

@@ -1,0 +1,186 @@
+"""From observed metrics to a calibrated scenario (`python cli.py fit`), with the fit's error shown.
+
+The steps, each in its own module: fetch the fit file's series (connectors), put them on
+one grid and refuse what is unusable (fit_series), estimate hit ratios, visit ratios and
+service times (fit_graph, fit_params, fit_demand), the load (fit_load), build the scenario
+and check it against what was observed and against a held-out week (fit_validate), then
+write it with a comment on every value (fit_yaml). The USL (fit_usl) is a separate tool:
+a fit file has no concurrency metric to feed it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from model.fit_file import FitFile, FitFileError, fit_file_from_text, load_fit_file
+from model.fit_load import LoadFit, fit_load
+from model.fit_params import ParamFit, fit_parameters
+from model.fit_result import FitResult
+from model.fit_series import FitError, Observations, observations
+from model.fit_validate import backtest, validate
+from model.fit_yaml import comment_for
+from model.loading import ScenarioError, load_scenario, scenario_from_data
+from model.scenario import Scenario
+
+__all__ = ["FitError", "FitResult", "fit_scenario", "fit_to_file"]
+
+DEFAULT_REGION = {"aws": "us-east-1", "gcp": "us-central1"}
+_UNITS = {"service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms"}
+
+
+def fit_scenario(fit_file_or_path: FitFile | str | Path, frame: pd.DataFrame | None = None, source: str | None = None,
+                 endpoint: str | None = None, refresh: bool = False, *, peak_percentile: float = 90.0,
+                 method: str = "analytic") -> FitResult:
+    """Fit a scenario to the fit file's metrics (fetched unless `frame`, a tidy frame, is given)."""
+    if not 0 < peak_percentile <= 100:
+        raise FitError(f"the peak percentile must be in (0, 100] (got {peak_percentile:g})")
+    fit, name = _fit_file(fit_file_or_path, source)
+    source_name = str(getattr(fit, "source", "demo"))
+    summary = None
+    if frame is None:
+        from connectors.dump import fetch_fit_series
+        frame, report = fetch_fit_series(fit, refresh=refresh, endpoint=endpoint)
+        summary = report.summary()
+        fetch_warnings = list(report.warnings)
+    else:
+        fetch_warnings = []
+    obs = observations(fit, frame, source_name)
+    warnings = fetch_warnings + list(obs.warnings)
+    scenario, document, params, load, pricing_note = _build(fit, name, obs, peak_percentile)
+    if pricing_note:
+        warnings.append(pricing_note)
+    validation = validate(scenario, _backgrounds(params), _r2(params), obs, method)
+
+    def refit(part: Observations) -> tuple[Scenario, dict, dict]:
+        s, _, p, _, _ = _build(fit, name, part, peak_percentile)
+        return s, _backgrounds(p), _r2(p)
+
+    held_out = backtest(obs, refit, method)
+    warnings += params.warnings
+    not_fitted = list(params.not_fitted) + [n for n in load.notes if "not fitted" in n]
+    comments, header = _comments(fit, name, source_name, obs, params, load)
+    return FitResult(name, source_name, f"{obs.start:%Y-%m-%d %H:%M}", f"{obs.end:%Y-%m-%d %H:%M} UTC", obs.period_s,
+                     scenario, document, comments, header, params, load, validation, held_out,
+                     warnings, not_fitted, summary)
+
+
+def fit_to_file(config_path: FitFile | str | Path, out_path: str | Path, source: str | None = None,
+                endpoint: str | None = None, refresh: bool = False, **options) -> FitResult:
+    """Fit, then write the scenario, after loading it back with the loader `simulate` uses."""
+    result = fit_scenario(config_path, source=source, endpoint=endpoint, refresh=refresh, **options)
+    out = Path(out_path)
+    temp = out.with_name(f".{out.name}.fitting.yaml")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(result.yaml_text(), encoding="utf-8")
+        load_scenario(temp)
+        os.replace(temp, out)
+    except ScenarioError as exc:
+        raise FitError(f"the fitted scenario does not load ({exc}); please report this with the fit file") from None
+    except OSError as exc:
+        raise FitError(f"cannot write {out} ({exc.strerror or exc}); choose a writable path for --out") from None
+    finally:
+        if temp.exists():
+            temp.unlink()
+    result.out_path = str(out)
+    return result
+
+
+# ---------------------------------------------------------------- steps
+
+def _fit_file(fit_file_or_path: FitFile | str | Path, source: str | None) -> tuple[FitFile, str]:
+    if isinstance(fit_file_or_path, FitFile):
+        fit, name = fit_file_or_path, "fit file"
+        if source and source != getattr(fit, "source", None):
+            data = fit.model_dump(mode="json", exclude_none=True)
+            data["source"] = source
+            base = fit._base_dir
+            fit = fit_file_from_text(yaml.safe_dump(data), name)
+            fit._base_dir = base
+        return fit, name
+    name = str(fit_file_or_path)
+    if not source:
+        return load_fit_file(fit_file_or_path), name
+    try:
+        data = yaml.safe_load(Path(fit_file_or_path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return load_fit_file(fit_file_or_path), name  # the loader says what is wrong with the file
+    if not isinstance(data, dict):
+        return load_fit_file(fit_file_or_path), name
+    data["source"] = source
+    fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"{name} (with --source {source})")
+    fit._base_dir = Path(fit_file_or_path).resolve().parent
+    return fit, name
+
+
+def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -> tuple[Scenario, dict, ParamFit, LoadFit, str | None]:
+    params = fit_parameters(fit, obs)
+    load = fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
+    rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
+    workload = {"rate_rps": float(f"{rate:.5g}"), "arrivals": "poisson",
+                "growth_pct_per_month": round(max(load.growth_pct_per_month or 0.0, -99.0), 3), "horizon_months": 12}
+    providers = [n["instance"]["provider"] for n in params.data.values() if n.get("instance", {}).get("provider")]
+    provider = providers[0] if providers else ("gcp" if getattr(fit, "source", "") == "gcp" else "aws")
+    region = fit.region if provider == "aws" and fit.region else DEFAULT_REGION[provider]
+    document = {"version": 1, "name": f"{Path(name).stem} (fitted)",
+                "description": f"Fitted by `headroom fit` from {name} over {obs.start:%Y-%m-%d} to {obs.end:%Y-%m-%d}.",
+                "workload": workload, "entry": fit.entry, "nodes": {n: _ordered(v) for n, v in params.data.items()},
+                "pricing": {"provider": provider, "region": region, "commitment": "on_demand"}}
+    note = None
+    try:
+        scenario = scenario_from_data(document, "fitted scenario")
+    except ScenarioError as exc:
+        if exc.path != "pricing.region":
+            raise FitError(f"the fitted scenario is invalid: {exc}") from None
+        document["pricing"]["region"] = DEFAULT_REGION[provider]
+        note = f"pricing: region {region!r} has no prices in the catalog; priced at {DEFAULT_REGION[provider]}"
+        scenario = scenario_from_data(document, "fitted scenario")
+    return scenario, document, params, load, note
+
+
+def _ordered(values: dict) -> dict:
+    """Scenario keys in the contract's order: kind, sizes, times, then instance and calls."""
+    from model.fit_file import _SCENARIO_NODE
+    order = ["kind", *[k for k in _SCENARIO_NODE[values["kind"]].model_fields if k != "kind"]]
+    out = {k: values[k] for k in order if k in values and k not in ("instance", "autoscale", "calls")}
+    for k in ("instance", "autoscale", "calls"):
+        if values.get(k):
+            out[k] = values[k]
+    return out
+
+
+def _backgrounds(params: ParamFit) -> dict[str, float]:
+    return {n: nf.demand.background for n, nf in params.nodes.items() if nf.demand is not None}
+
+
+def _r2(params: ParamFit) -> dict[str, float]:
+    return {n: nf.demand.r2 for n, nf in params.nodes.items() if nf.demand is not None}
+
+
+def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: ParamFit,
+              load: LoadFit) -> tuple[dict[tuple, str], list[str]]:
+    comments: dict[tuple, str] = {}
+    days = (obs.end - obs.start).total_seconds() / 86400
+    comments[("workload", "rate_rps")] = (f"fitted: {load.peak_percentile:g}th percentile of each day's busiest hour of traffic "
+                                          f"({load.busy_hours} days; mean {load.mean_rps:.4g}, highest period {load.max_rps:.4g} req/s)")
+    if load.growth_pct_per_month is not None and load.growth_ci95:
+        comments[("workload", "growth_pct_per_month")] = (f"fitted: trend of log daily mean traffic over {load.growth_days} days; "
+                                                          f"95% CI {load.growth_ci95[0]:.3g} to {load.growth_ci95[1]:.3g}")
+    else:
+        comments[("workload", "growth_pct_per_month")] = "assumed: too few whole days of traffic to fit a trend"
+    comments[("workload", "arrivals")] = "assumed: Poisson arrivals at the planning rate"
+    comments[("pricing",)] = "from the nodes' instances and the fit file's region"
+    for node, nf in params.nodes.items():
+        for key, est in nf.values.items():
+            comments[("nodes", node, key)] = comment_for(est, _UNITS.get(key, ""))
+    for (src, i), est in params.call_estimates.items():
+        comments[("nodes", src, "calls", i)] = comment_for(est)
+    header = [f"Fitted by Headroom from {name} (source: {source}), {obs.start:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC,",
+              f"{days:.1f} days at {obs.period_s} s. Each value says how it was obtained: fitted (from the metrics, with",
+              "its 95% confidence interval), given (in the fit file) or assumed (the metrics cannot tell: check it).",
+              "Background CPU (work no request causes) has no key here; see the fit report."]
+    return comments, header

@@ -1,0 +1,103 @@
+"""The load the scenario should plan for: peak-hour rate, daily and weekly shape, growth.
+
+Capacity is sized for the busy hour, not the average, so the planning rate is a chosen
+percentile (default 90th) of each day's busiest hour: high enough to cover ordinary peaks,
+not so high that one odd spike sets the fleet size. Growth is a regression of log daily
+means on time, with a term per weekday when every weekday is seen twice, because in a
+two-week window the weekend days are not centred in time and would otherwise read as a trend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+DAYS_PER_MONTH = 30.44
+MIN_GROWTH_DAYS = 7
+DAY_COVERAGE = 0.8       # a day counts towards growth when this share of its periods has traffic
+HOUR_COVERAGE = 0.5
+
+
+@dataclass(frozen=True)
+class LoadFit:
+    peak_rps: float                           # the planning rate
+    peak_percentile: float
+    busy_hours: int                           # days whose busiest hour entered the percentile
+    mean_rps: float
+    max_rps: float                            # the highest single period
+    daily_shape: list[float]                  # 24 values, mean rate by UTC hour / overall mean
+    weekly_shape: list[float] | None          # Monday..Sunday / overall mean, with 7+ days
+    growth_pct_per_month: float | None
+    growth_ci95: tuple[float, float] | None
+    growth_days: int
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"peak_rps": round(self.peak_rps, 4), "peak_percentile": self.peak_percentile,
+                "busy_hours": self.busy_hours, "mean_rps": round(self.mean_rps, 4), "max_rps": round(self.max_rps, 4),
+                "daily_shape": [round(v, 4) for v in self.daily_shape],
+                "weekly_shape": [round(v, 4) for v in self.weekly_shape] if self.weekly_shape else None,
+                "growth_pct_per_month": None if self.growth_pct_per_month is None else round(self.growth_pct_per_month, 3),
+                "growth_ci95": None if self.growth_ci95 is None else [round(v, 3) for v in self.growth_ci95],
+                "growth_days": self.growth_days, "notes": list(self.notes)}
+
+
+def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) -> LoadFit:
+    """Everything about the entry rate the scenario and the forecast need."""
+    present = rate_rps.dropna()
+    notes: list[str] = []
+    per_hour = 3600 // period_s if period_s <= 3600 else 1
+    hourly = present.resample("1h").agg(["mean", "count"])
+    hourly = hourly[hourly["count"] >= max(1, HOUR_COVERAGE * per_hour)]["mean"]
+    busiest = hourly.groupby(hourly.index.floor("D")).max()
+    if len(busiest):
+        peak = float(np.percentile(busiest.to_numpy(), peak_percentile))
+    else:
+        peak = float(present.max())
+        notes.append("no hour had enough data for a busy-hour rate; the planning rate is the highest period")
+    mean = float(present.mean())
+    by_hour = present.groupby(present.index.hour).mean()
+    daily = [float(by_hour.get(h, np.nan) / mean) if mean > 0 else 1.0 for h in range(24)]
+    days = present.index.floor("D").unique()
+    weekly = None
+    if len(days) >= 7 and present.index.dayofweek.nunique() == 7:
+        by_day = present.groupby(present.index.dayofweek).mean()
+        weekly = [float(by_day[d] / mean) if mean > 0 else 1.0 for d in range(7)]
+    growth, ci, used = _growth(present, period_s, notes)
+    return LoadFit(peak, peak_percentile, len(busiest), mean, float(present.max()), daily, weekly, growth, ci, used, notes)
+
+
+def _growth(rate: pd.Series, period_s: int, notes: list[str]) -> tuple[float | None, tuple[float, float] | None, int]:
+    per_day = 86400 // period_s
+    daily = rate.resample("1D").agg(["mean", "count"])
+    full = daily[(daily["count"] >= DAY_COVERAGE * per_day) & (daily["mean"] > 0)]
+    if len(full) < MIN_GROWTH_DAYS:
+        notes.append(f"growth not fitted: {len(full)} day(s) with traffic in at least {DAY_COVERAGE:.0%} of their "
+                     f"periods; it needs {MIN_GROWTH_DAYS}")
+        return None, None, len(full)
+    day = ((full.index - full.index[0]).total_seconds() / 86400).to_numpy()
+    weekday = full.index.dayofweek.to_numpy()
+    columns = [np.ones(len(full)), day]
+    if all((weekday == d).sum() >= 2 for d in range(7)):
+        columns += [(weekday == d).astype(float) for d in range(1, 7)]
+    else:
+        notes.append("growth: fewer than two of every weekday, so the weekly cycle is not separated from the trend")
+    x = np.column_stack(columns)
+    y = np.log(full["mean"].to_numpy())
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    dof = len(y) - x.shape[1]
+    if dof < 2:
+        notes.append("growth not fitted: too few days for the trend and the weekly cycle together")
+        return None, None, len(full)
+    resid = y - x @ coef
+    sigma2 = float(resid @ resid) / dof
+    se = float(np.sqrt(sigma2 * np.linalg.pinv(x.T @ x)[1, 1]))
+    t = float(stats.t.ppf(0.975, dof))
+
+    def monthly(slope_per_day: float) -> float:
+        return 100.0 * (np.exp(slope_per_day * DAYS_PER_MONTH) - 1.0)
+
+    return monthly(coef[1]), (monthly(coef[1] - t * se), monthly(coef[1] + t * se)), len(full)
