@@ -106,11 +106,14 @@ def tidy(timestamps: Any, series: Any, values: Any, units: Any) -> pd.DataFrame:
 
 
 def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if len(f)]
+    """Join tidy frames that each hold different series (as every fetch does) in canonical order."""
+    frames = sorted((f for f in frames if len(f)), key=lambda f: f["series"].iloc[0])
     if not frames:
         return empty_frame()
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["series", "timestamp"], kind="stable").reset_index(drop=True)
+    if not out["series"].is_monotonic_increasing:  # frames whose series interleave
+        out = out.sort_values(["series", "timestamp"], kind="stable").reset_index(drop=True)
+    return out
 
 
 def require_data(frame: pd.DataFrame, queries: Sequence[Query], window: Window, source: str) -> None:

@@ -19,11 +19,16 @@ from typing import Sequence
 
 import pandas as pd
 import platformdirs
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from connectors.base import Query, concat, tidy
+from connectors.base import Query, concat, empty_frame, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window
+
+
+_SCHEMA = pa.schema([("timestamp", pa.timestamp("ns", tz="UTC")), ("value", pa.float64()), ("unit", pa.string())])
 
 
 def cache_dir() -> Path:
@@ -59,6 +64,32 @@ class SeriesCache:
             return None  # a torn or foreign file is a miss, and the pull overwrites it
         return tidy(stored["timestamp"], series, stored["value"].to_numpy(), stored["unit"].to_numpy())
 
+    def get_many(self, wanted: Sequence[tuple[str, str]]) -> tuple[pd.DataFrame, set[str]]:
+        """(key, series) pairs -> one tidy frame of the hits, and the series ids found.
+
+        Reads Arrow tables and converts once, because a per-series DataFrame costs more than the read.
+        """
+        tables, names, lengths, found = [], [], [], set()
+        for key, series in sorted(wanted, key=lambda pair: pair[1]):
+            path = self._path(key)
+            if not path.exists():
+                continue
+            try:
+                table = pq.read_table(path, columns=["timestamp", "value", "unit"])
+            except Exception:
+                continue  # a torn or foreign file is a miss, and the pull overwrites it
+            tables.append(table.cast(_SCHEMA))
+            names.append(series)
+            lengths.append(table.num_rows)
+            found.add(series)
+        if not tables:
+            return empty_frame(), found
+        data = pa.concat_tables(tables).to_pandas()
+        frame = pd.DataFrame({"timestamp": data["timestamp"],
+                              "series": pd.array(np.repeat(np.array(names, dtype=object), lengths), dtype="str"),
+                              "value": data["value"], "unit": data["unit"].astype("str")})
+        return frame, found
+
     def put(self, key: str, frame: pd.DataFrame) -> None:
         path = self._path(key)
         try:
@@ -83,14 +114,10 @@ def cached_fetch(source, queries: Sequence[Query], lookback: timedelta, period_s
     window = source.window(lookback, period_s, end)
     identity = source.identity()
     keys = {q.series: cache.key(identity, q, window) for q in queries}
-    found, missing = [], []
-    for q in queries:
-        hit = None if refresh else cache.get(keys[q.series], q.series)
-        if hit is None:
-            missing.append(q)
-        else:
-            found.append(hit)
-    stats.hits, stats.misses = len(found), len(missing)
+    hits, present = (empty_frame(), set()) if refresh else cache.get_many([(keys[q.series], q.series) for q in queries])
+    found = [hits]
+    missing = [q for q in queries if q.series not in present]
+    stats.hits, stats.misses = len(present), len(missing)
 
     def store(frame: pd.DataFrame, batch: Sequence[Query]) -> None:
         # stored as each batch lands, so a pull that fails half-way keeps what it paid for

@@ -101,9 +101,9 @@ class DemandFit:
     r2: float                            # over the periods on the line (outliers are reported apart)
     points: int
     outlier_pct: float
-    r2_all: float = 0.0                  # over every period, outliers included
     off_line: list[str] = field(default_factory=list)   # time ranges where the law does not hold
     nonlinear: str | None = None                        # how it bends across the load range, if it does
+    r2_all: float = 0.0                                 # over every period, outliers included
 
     def warnings(self, series_id: str) -> list[str]:
         out = [f"{series_id}: not on the utilization line {r}" for r in self.off_line]

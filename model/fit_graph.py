@@ -69,7 +69,11 @@ def given_values(fit: FitFile, name: str) -> dict:
         value = getattr(node, key, None)
         if value is None or key == "calls":
             continue
-        out[key] = value.model_dump(exclude_none=True) if hasattr(value, "model_dump") else value
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(exclude_none=True)
+        elif isinstance(value, float) and value.is_integer() and key == "cpus":
+            value = int(value)
+        out[key] = value
     if node.kind == "service":
         out["calls"] = [{"to": c.to, "visits": c.visits, **c.model_dump(include={"op", "mode"}, exclude_defaults=True)}
                         for c in node.calls or []]

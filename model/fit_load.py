@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 DAYS_PER_MONTH = 30.44
 MIN_GROWTH_DAYS = 7
@@ -95,7 +95,7 @@ def _growth(rate: pd.Series, period_s: int, notes: list[str]) -> tuple[float | N
     resid = y - x @ coef
     sigma2 = float(resid @ resid) / dof
     se = float(np.sqrt(sigma2 * np.linalg.pinv(x.T @ x)[1, 1]))
-    t = float(stats.t.ppf(0.975, dof))
+    t = float(stdtrit(dof, 0.975))
 
     def monthly(slope_per_day: float) -> float:
         return 100.0 * (np.exp(slope_per_day * DAYS_PER_MONTH) - 1.0)

@@ -72,7 +72,7 @@ class FitResult:
                 lo, hi = nf.demand_ms_ci95 or (math.nan, math.nan)
                 out.append(f"    CPU demand {nf.demand_ms:.4g} ms per request (95% CI {lo:.4g} to {hi:.4g}) on {nf.capacity_cores:g} "
                            f"cores; background {100 * d.background:.1f} % CPU; R^2 {d.r2:.3f} over {d.points} periods"
-                           + (f", {d.outlier_pct:.1f} % off the line" if d.outlier_pct >= 0.1 else ""))
+                           + (f" ({d.r2_all:.3f} with the {d.outlier_pct:.1f} % of periods off the line)" if d.outlier_pct >= 0.1 else ""))
             for key, est in nf.values.items():
                 if est.how == "given" and key not in _UNITS and key not in ("hit_ratio",):
                     continue

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 from scipy.optimize import least_squares
 
 
@@ -83,14 +83,16 @@ def fit_usl(concurrency: np.ndarray | list[float], throughput: np.ndarray | list
     result = least_squares(residuals, [start_lambda, 0.01, scale_kappa], bounds=([0, 0, 0], [np.inf, 1, np.inf]),
                            x_scale=[start_lambda, 0.01, scale_kappa], xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
     lam, sigma, kappa = (float(v) for v in result.x)
+    kappa = 0.0 if kappa < 1e-12 else kappa  # the bound, reached: no coherency cost (Amdahl)
     resid = result.fun
     dof = max(len(x) - 3, 1)
     s2 = float(resid @ resid) / dof
     jac = result.jac
     cov = s2 * np.linalg.pinv(jac.T @ jac)
-    t = float(stats.t.ppf(0.975, dof))
+    t = float(stdtrit(dof, 0.975))
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     total = float(np.sum((x - x.mean()) ** 2))
     r2 = 1 - float(resid @ resid) / total if total > 0 else 0.0
-    return UslFit(sigma, kappa, lam, (sigma - t * se[1], sigma + t * se[1]), (kappa - t * se[2], kappa + t * se[2]),
+    return UslFit(sigma, kappa, lam, (float(sigma - t * se[1]), float(sigma + t * se[1])),
+                  (float(kappa - t * se[2]), float(kappa + t * se[2])),
                   r2, len(x))

@@ -179,7 +179,11 @@ def _explain_util(row: Row, r2: float | None) -> Row:
 def _explain_latency(row: Row) -> Row:
     if row.verdict not in ("fair", "poor"):
         return row
-    if row.predicted_mean < row.observed_mean:
+    if row.predicted_busy_hour < 0.8 * row.observed_busy_hour and row.predicted_mean >= 0.8 * row.observed_mean:
+        cause = ("latency grows with load faster than the model says: fewer effective servers (queues per core or per "
+                 "replica rather than one shared pool), service times that vary more (service_cv above 1), or "
+                 "a limit the model lacks (a connection pool, a lock)")
+    elif row.predicted_mean < row.observed_mean:
         cause = ("the observed latency has time the model does not see (network, unobserved dependencies, GC or lock "
                  "waits), or service times vary more than service_cv says")
     else:

@@ -202,6 +202,8 @@ def recommend(scenario: Scenario, months: int = 0, seed: int | None = None,
     pick = _greedy(search)
     if progress:
         progress(0.3)
+    for neighbour in search.upgrades(pick):   # runners-up: one step more capacity on each node
+        search.analytic(neighbour)
     ranked = sorted(search.feasible.items(), key=lambda kv: kv[1])[: RUNNERS_UP + 1] or [(pick, search.cost(pick))]
     tried: list[tuple[tuple[int, ...], Results]] = []
     winner = None
