@@ -49,7 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--months", type=int, default=None, metavar="N", help="months ahead (default: workload.horizon_months)")
     p.add_argument("--method", choices=["sim", "analytic"], default="analytic")
+    p.add_argument("--growth-sd", type=float, default=None, metavar="PCT",
+                   help="uncertainty of the monthly growth (points); adds a 90%% band of load, cost and p99")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when a month in the horizon misses the SLO")
+
+    p = sub.add_parser("whatif", help="a failure: lose a zone, a read replica, a cache flush, a database failover")
+    _common(p)
+    p.add_argument("--failure", required=True, choices=["zone", "read-replica", "cache-flush", "failover"])
+    p.add_argument("--node", help="the database or cache it happens to (default: every one / the first)")
+    p.add_argument("--share", type=float, default=1 / 3, help="zone: the share of every node's units lost")
+    p.add_argument("--pause-s", type=float, default=30.0, help="failover: seconds the primary stops answering")
+    p.add_argument("--method", choices=["sim", "analytic"], default="sim")
+    p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO does not hold through the failure")
 
     p = sub.add_parser("fit", help="build a scenario from observed metrics")
     p.add_argument("--config", metavar="FIT.yaml", help="the fit file (contract section 3)")
@@ -134,9 +145,36 @@ def cmd_forecast(args) -> int:
     months = args.months if args.months is not None else scenario.workload.horizon_months
     if months < 0:
         raise InputError("--months must be 0 or more")
-    result = forecast(scenario, months=months, method=args.method, seed=args.seed)
+    if args.growth_sd is not None and args.growth_sd < 0:
+        raise InputError("--growth-sd must be 0 or more percentage points")
+    result = forecast(scenario, months=months, method=args.method, seed=args.seed, growth_sd_pct=args.growth_sd)
     print(json_text(result.to_json()) if args.json else result.to_text())
     return EXIT_SLO if args.check_slo and result.runway_months is not None else EXIT_OK
+
+
+def cmd_whatif(args) -> int:
+    from model import failures
+    from model.report import json_text
+
+    scenario = _load(args)
+    common = {"rate_rps": None, "seed": args.seed}
+    try:
+        if args.failure == "zone":
+            if not 0 < args.share < 1:
+                raise InputError("--share must be between 0 and 1 (a third is one zone of three)")
+            result = failures.lose_zone(scenario, args.share, method=args.method, **common)
+        elif args.failure == "read-replica":
+            result = failures.lose_read_replica(scenario, args.node, method=args.method, **common)
+        elif args.failure == "cache-flush":
+            result = failures.cache_flush(scenario, args.node, method=args.method, **common)
+        else:
+            if not args.pause_s > 0:
+                raise InputError("--pause-s must be a positive number of seconds")
+            result = failures.db_failover(scenario, args.node, pause_s=args.pause_s, **common)
+    except ValueError as exc:  # the scenario has no such part (no cache to flush, no replica to lose)
+        raise InputError(f"{args.file}: {exc}") from None
+    print(json_text(result.to_json()) if args.json else result.to_text())
+    return EXIT_SLO if args.check_slo and not result.slo.met else EXIT_OK
 
 
 def cmd_fit(args) -> int:
@@ -197,7 +235,7 @@ def cmd_sweep(args) -> int:
 
 
 COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cmd_forecast,
-            "fit": cmd_fit, "sweep": cmd_sweep}
+            "whatif": cmd_whatif, "fit": cmd_fit, "sweep": cmd_sweep}
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

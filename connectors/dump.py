@@ -18,7 +18,9 @@ from connectors.cache import SeriesCache, cached_fetch
 from connectors.errors import ConnectorError
 from connectors.registry import source_for
 from connectors.window import Window
-from model.fit_file import FitFile, load_fit_file
+import yaml
+
+from model.fit_file import FitFile, fit_file_from_text, load_fit_file
 
 
 @dataclass
@@ -37,6 +39,15 @@ class FetchReport:
     warnings: list[str] = field(default_factory=list)
     out_path: str | None = None
 
+    def to_json(self) -> dict:
+        return {"source": self.source, "start": self.window.start.isoformat(), "end": self.window.end.isoformat(),
+                "period_s": self.window.period_s, "series": self.series, "points": self.points, "calls": self.calls,
+                "retries": self.retries, "cost_usd": round(self.cost_usd, 6), "cache_hits": self.cache_hits,
+                "cache_misses": self.cache_misses, "warnings": list(self.warnings), "out_path": self.out_path}
+
+    def __str__(self) -> str:
+        return self.summary()
+
     def summary(self) -> str:
         text = (f"{self.series} series, {self.points} points from {self.source}, "
                 f"{self.window.start:%Y-%m-%d %H:%M} to {self.window.end:%Y-%m-%d %H:%M} UTC at {self.window.period_s} s")
@@ -53,29 +64,33 @@ class FetchReport:
 
 
 def fetch_fit_series(fit_file: FitFile | str | Path, refresh: bool = False, endpoint: str | None = None,
-                     end: datetime | None = None, cache: SeriesCache | None = None) -> tuple[pd.DataFrame, FetchReport]:
-    """The tidy frame of every series in the fit file (ids: traffic, latency, nodes.NAME.KEY)."""
-    fit = fit_file if isinstance(fit_file, FitFile) else load_fit_file(fit_file)
-    source = source_for(fit, endpoint)
+                     end: datetime | None = None, cache: SeriesCache | None = None,
+                     source: str | None = None) -> tuple[pd.DataFrame, FetchReport]:
+    """The tidy frame of every series in the fit file (ids: traffic, latency, nodes.NAME.KEY).
+
+    `source` (the CLI's --source) overrides the file's `source:`; the file is then re-validated for it.
+    """
+    fit = _load(fit_file, source)
+    reader = source_for(fit, endpoint)
     queries = [Query(series, metric) for series, metric in fit.series().items()]
     lookback = timedelta(days=fit.lookback_days)
-    frame, cache_stats = cached_fetch(source, queries, lookback, fit.period_s, end=end, refresh=refresh, cache=cache)
-    window = source.window(lookback, fit.period_s, end)
-    if source.name == "csv":  # the CSV window ends at the data, not now
+    frame, cache_stats = cached_fetch(reader, queries, lookback, fit.period_s, end=end, refresh=refresh, cache=cache)
+    window = reader.window(lookback, fit.period_s, end)
+    if reader.name == "csv":  # the CSV window ends at the data, not now
         window = Window(frame["timestamp"].min().to_pydatetime(), frame["timestamp"].max().to_pydatetime(), fit.period_s)
-    stats = getattr(source, "stats", None)
-    report = FetchReport(source=source.name, window=window, series=len(queries), points=len(frame),
+    stats = getattr(reader, "stats", None)
+    report = FetchReport(source=reader.name, window=window, series=len(queries), points=len(frame),
                          calls=stats.calls if stats else 0, retries=stats.retries if stats else 0,
                          cost_usd=stats.cost_usd if stats else 0.0,
                          cache_hits=cache_stats.hits, cache_misses=cache_stats.misses,
-                         warnings=list(getattr(source, "warnings", [])))
+                         warnings=list(getattr(reader, "warnings", [])))
     return frame, report
 
 
 def dump_fit_series(config_path: str | Path, out_path: str | Path, refresh: bool = False,
-                    endpoint: str | None = None) -> FetchReport:
+                    endpoint: str | None = None, source: str | None = None) -> FetchReport:
     """Fetch and write timestamp,series,value,unit (ISO 8601 UTC stamps) to a CSV file."""
-    frame, report = fetch_fit_series(config_path, refresh=refresh, endpoint=endpoint)
+    frame, report = fetch_fit_series(config_path, refresh=refresh, endpoint=endpoint, source=source)
     out = Path(out_path)
     written = frame.assign(timestamp=frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
     try:
@@ -87,3 +102,27 @@ def dump_fit_series(config_path: str | Path, out_path: str | Path, refresh: bool
         raise ConnectorError(f"cannot write {out} ({exc.strerror}).", "Choose a writable path for --dump.") from None
     report.out_path = str(out)
     return report
+
+
+def _load(fit_file: FitFile | str | Path, source: str | None) -> FitFile:
+    """The fit file, with `source:` replaced when the caller names another source."""
+    if isinstance(fit_file, FitFile):
+        if not source or source == fit_file.source:  # type: ignore[attr-defined]
+            return fit_file
+        data = fit_file.model_dump(mode="json", exclude_none=True)
+        data["source"] = source
+        fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"fit file (with --source {source})")
+        fit._base_dir = fit_file._base_dir
+        return fit
+    if not source:
+        return load_fit_file(fit_file)
+    try:
+        data = yaml.safe_load(Path(fit_file).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return load_fit_file(fit_file)  # the loader says what is wrong with the file
+    if not isinstance(data, dict):
+        return load_fit_file(fit_file)
+    data["source"] = source
+    fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"{fit_file} (with --source {source})")
+    fit._base_dir = Path(fit_file).resolve().parent
+    return fit

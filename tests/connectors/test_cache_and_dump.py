@@ -106,3 +106,10 @@ def test_connectors_never_import_streamlit():
     code = ("import sys, connectors.dump, connectors.cloudwatch, connectors.gcp, connectors.csv_source, connectors.demo; "
             "assert 'streamlit' not in sys.modules, 'streamlit imported'")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_source_override_revalidates_for_that_source(tmp_path):
+    with pytest.raises(FitFileError, match=r"with --source cloudwatch\): traffic.metric.namespace"):
+        fetch_fit_series(ROOT / "scenarios" / "fit-demo.yaml", source="cloudwatch")
+    frame, report = fetch_fit_series(ROOT / "scenarios" / "fit-demo.yaml", source="demo")
+    assert report.to_json()["series"] == 10 and str(report) == report.summary()
