@@ -1,31 +1,28 @@
 """Headroom in the browser: `streamlit run app.py` opens on the built-in demo.
 
-This file only builds the navigation and the shared sidebar (which scenario, which data
-source, the what-if changes in effect); each page in pages/ is a thin script over model/
-and connectors/. Session keys are documented in app_support/state.py.
+This file only builds the navigation. Each page in pages/ is a thin script over model/ and
+connectors/ that starts with `setup()` (app_support/sidebar.py): the session's state, the
+shared sidebar (which scenario, the what-if changes in effect, the data source) and the URL.
+The sidebar is drawn by the page rather than here so that every page script is complete on
+its own, which is also how streamlit.testing's AppTest reruns a page after an interaction.
+Session keys are documented in app_support/state.py.
 """
 
 from __future__ import annotations
 
-import streamlit as st
+import os
 
-from app_support import state
-from app_support.sidebar import sidebar
+import streamlit as st
 
 st.set_page_config(page_title="Headroom", page_icon=":material/speed:", layout="wide")
 
-PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/hub:", default=True),
-    st.Page("pages/observe.py", title="Observe", icon=":material/monitoring:"),
-    st.Page("pages/calibrate.py", title="Calibrate", icon=":material/tune:"),
-    st.Page("pages/whatif.py", title="What-if", icon=":material/science:"),
-    st.Page("pages/cost.py", title="Cost", icon=":material/payments:"),
-    st.Page("pages/rightsize.py", title="Right-size", icon=":material/straighten:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-]
+PAGES = [("overview", "Overview", ":material/hub:"), ("observe", "Observe", ":material/monitoring:"),
+         ("calibrate", "Calibrate", ":material/tune:"), ("whatif", "What-if", ":material/science:"),
+         ("cost", "Cost", ":material/payments:"), ("rightsize", "Right-size", ":material/straighten:"),
+         ("compare", "Compare", ":material/compare_arrows:")]
+# The landing page: Overview, unless a deployment for one audience picks another (HEADROOM_START_PAGE=cost).
+START = os.environ.get("HEADROOM_START_PAGE", "overview")
 
-state.init()
-page = st.navigation(PAGES)
-sidebar()
-state.sync_url()
+page = st.navigation([st.Page(f"pages/{name}.py", title=title, icon=icon, default=name == START)
+                      for name, title, icon in PAGES])
 page.run()

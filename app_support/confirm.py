@@ -34,6 +34,8 @@ def simulate(scenario, requests: int = cached.SIM_REQUESTS, seed: int = cached.S
             return None
         bar.empty()
     st.session_state[SIM_KEY] = {"started": answer["started"], "finished": answer["finished"], "pid": answer["pid"]}
+    st.caption(f"Simulated {answer['results'].requests:,} requests in {answer['finished'] - answer['started']:.1f} s "
+               f"(seed {seed}, worker process {answer['pid']}).")
     return answer["results"]
 
 

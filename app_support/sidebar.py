@@ -118,3 +118,10 @@ def sidebar() -> None:
             st.info(message, icon=":material/info:")
         st.markdown("### Data source")
         st.caption(st.session_state[state.SOURCE])
+
+
+def setup() -> None:
+    """Every page's first line: the session's state (from the URL on first load), the sidebar, the URL."""
+    state.init()
+    sidebar()
+    state.sync_url()

@@ -4,7 +4,10 @@ import altair as alt
 import streamlit as st
 
 from app_support import cached, observe, sources, state
+from app_support.sidebar import setup
 from app_support.views import connector_error, scenario_error
+
+setup()
 
 try:
     scenario = cached.baseline()

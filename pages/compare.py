@@ -4,8 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, charts, state
+from app_support.sidebar import setup
 from app_support.scenarios import folder_scenarios, read_folder_scenario
 from model.report import money, ms
+
+setup()
 
 st.title("Compare")
 st.caption("Scenarios from the folder and the ones kept this session (sidebar → Open, save, download → Keep), "
@@ -17,8 +20,8 @@ current = state.scenario()
 current_label = f"{current.name}.yaml" if current.origin == "folder" else f"{current.name} (this session)"
 if state.changes():
     options["current, with what-if changes"] = ("current", current.name)
-defaults = [k for k in options if k in (current_label, "current, with what-if changes")] + \
-           [k for k in options if options[k][0] == "saved"]
+wanted = ["checkout.yaml", current_label, "current, with what-if changes"] + [k for k in options if options[k][0] == "saved"]
+defaults = [k for k in dict.fromkeys(wanted) if k in options]
 picked = st.multiselect("Scenarios", list(options), default=defaults[:6] or list(options)[:2], key="cmp-pick")
 if not picked:
     st.info("Pick at least one scenario.")

@@ -4,8 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, charts, spend
+from app_support.sidebar import setup
 from app_support.views import scenario_error
 from model.report import money
+
+setup()
 
 try:
     scenario = cached.current()

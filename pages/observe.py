@@ -8,7 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, charts, observe, sources, state
+from app_support.sidebar import setup
 from app_support.views import connector_error, scenario_error
+
+setup()
 
 SOURCES = {"demo": "Demo", "cloudwatch": "AWS CloudWatch", "gcp": "GCP Cloud Monitoring", "csv": "CSV upload"}
 NONE = "— not observed —"

@@ -3,8 +3,11 @@
 import streamlit as st
 
 from app_support import cached, state
+from app_support.sidebar import setup
 from app_support.views import graph_dot, headline, legend, scenario_error
 from model.report import ms
+
+setup()
 
 try:
     scenario = cached.current()

@@ -4,9 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, confirm, state
+from app_support.sidebar import setup
 from app_support.scenarios import applied_text, slug, yaml_diff
 from app_support.views import scenario_error
 from model.report import money, ms
+
+setup()
 
 try:
     scenario = cached.current()

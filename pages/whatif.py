@@ -4,8 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, charts, confirm, controls, state
+from app_support.sidebar import setup
 from app_support.views import scenario_error, slo_delta
 from model.report import money, ms
+
+setup()
 
 try:
     base = cached.baseline()

@@ -109,7 +109,7 @@ def test_connectors_never_import_streamlit():
 
 
 def test_source_override_revalidates_for_that_source(tmp_path):
-    with pytest.raises(FitFileError, match=r"with --source cloudwatch\): traffic.metric.namespace"):
+    with pytest.raises(FitFileError, match=r"with --source cloudwatch\): traffic.metric.series \(line 10\): unknown key"):
         fetch_fit_series(ROOT / "scenarios" / "fit-demo.yaml", source="cloudwatch")
     frame, report = fetch_fit_series(ROOT / "scenarios" / "fit-demo.yaml", source="demo")
     assert report.to_json()["series"] == 10 and str(report) == report.summary()

@@ -1,0 +1,134 @@
+"""End to end in real headless Chromium against `streamlit run app.py` on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import pytest
+
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, have_chromium, settle
+
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")]
+
+PAGES = {"overview": "", "observe": "observe", "calibrate": "calibrate", "whatif": "whatif", "cost": "cost",
+         "rightsize": "rightsize", "compare": "compare"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from tests.app.browser import ROOT
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    folder = tmp_path_factory.mktemp("scenarios")
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    srv = Server(folder).wait_ready()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def _number(text: str) -> float:
+    value = float(re.sub(r"[^0-9.]", "", text.split()[0]))
+    return value * 1000 if text.strip().endswith(" s") else value
+
+
+def test_every_page_renders_without_an_exception(server, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    for name, path in PAGES.items():
+        page.goto(f"{server.url}/{path}")
+        settle(page)
+        if name == "rightsize":
+            page.get_by_role("button", name=re.compile("Find the cheapest")).click()
+            page.wait_for_selector("text=The YAML diff to apply", timeout=90_000)
+            settle(page)
+        if name == "whatif":
+            page.wait_for_selector("text=/Simulation (agrees|: SLO missed)/", timeout=90_000)
+            settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0, name
+        assert page.locator("h1").count() >= 1, name
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    context.close()
+
+
+def test_whatif_change_moves_the_numbers(server, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{server.url}/whatif")
+    settle(page)
+    p99_before, cost_before = _number(_metric(page, "p99 latency")), _number(_metric(page, "Cost per month"))
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="Replicas").get_by_role("slider")
+    slider.focus()
+    slider.press("ArrowRight")
+    slider.press("ArrowRight")
+    page.wait_for_function(
+        """(before) => [...document.querySelectorAll('[data-testid="stMetric"]')]
+             .some(m => m.innerText.includes('Cost per month') && !m.innerText.includes(before))""",
+        arg=_metric(page, "Cost per month"), timeout=30_000)
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert _number(_metric(page, "p99 latency")) < p99_before
+    assert _number(_metric(page, "Cost per month")) > cost_before
+    assert "nodes.web.replicas%3D6" in page.url or "nodes.web.replicas=6" in page.url
+    page.screenshot(path=str(SCREENSHOTS / "whatif-6-replicas.png"), full_page=True)
+    context.close()
+
+
+def test_five_sessions_simulate_at_once(server):
+    """Five browser contexts each start a simulation: all finish, the runs overlap, memory stays bounded."""
+    from playwright.async_api import async_playwright
+
+    rss_before = server.rss_mb()
+
+    async def one(browser, replicas: int) -> dict:
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page = await context.new_page()
+        opened = time.time()
+        await page.goto(f"{server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D{replicas}")
+        await page.wait_for_selector("text=/Simulating [0-9,]+ requests/", timeout=60_000)
+        started = time.time()
+        await page.wait_for_selector("text=/Simulated [0-9,]+ requests in/", timeout=120_000)
+        finished = time.time()
+        caption = await page.locator("text=/Simulated [0-9,]+ requests in/").first.inner_text()
+        errors = await page.locator('[data-testid="stException"]').count()
+        await context.close()
+        return {"replicas": replicas, "opened": opened, "started": started, "finished": finished,
+                "caption": caption, "exceptions": errors}
+
+    async def main() -> list[dict]:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                return await asyncio.gather(*(one(browser, r) for r in (9, 10, 11, 12, 13)))
+            finally:
+                await browser.close()
+
+    runs = asyncio.run(main())
+    rss_after = server.rss_mb()
+    for r in runs:
+        print(f"replicas {r['replicas']}: started {r['started'] - runs[0]['opened']:.2f} s, "
+              f"finished {r['finished'] - runs[0]['opened']:.2f} s; {r['caption']}")
+    print(f"server RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after")
+    assert all(r["exceptions"] == 0 for r in runs)
+    pids = {re.search(r"worker process (\d+)", r["caption"]).group(1) for r in runs}
+    # every session's run was under way before any of them had finished: nobody queued behind another
+    assert max(r["started"] for r in runs) < min(r["finished"] for r in runs), runs
+    assert len(pids) == 5, pids
+    assert rss_after - rss_before < 250, (rss_before, rss_after)
