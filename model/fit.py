@@ -53,11 +53,11 @@ def fit_scenario(fit_file_or_path: FitFile | str | Path, frame: pd.DataFrame | N
     scenario, document, params, load, pricing_note = _build(fit, name, obs, peak_percentile)
     if pricing_note:
         warnings.append(pricing_note)
-    validation = validate(scenario, _backgrounds(params), _r2(params), obs, method)
+    validation = validate(scenario, _backgrounds(params), _r2(params), obs, method, _hints(params))
 
-    def refit(part: Observations) -> tuple[Scenario, dict, dict]:
+    def refit(part: Observations) -> tuple[Scenario, dict, dict, dict]:
         s, _, p, _, _ = _build(fit, name, part, peak_percentile)
-        return s, _backgrounds(p), _r2(p)
+        return s, _backgrounds(p), _r2(p), _hints(p)
 
     held_out = backtest(obs, refit, method)
     warnings += params.warnings
@@ -154,7 +154,14 @@ def _ordered(values: dict) -> dict:
 
 
 def _backgrounds(params: ParamFit) -> dict[str, float]:
-    return {n: nf.demand.background for n, nf in params.nodes.items() if nf.demand is not None}
+    return {n: nf.background for n, nf in params.nodes.items() if nf.background is not None}
+
+
+def _hints(params: ParamFit) -> dict[str, str]:
+    """Causes the fit already knows: a database whose read/write mix per request moves over time."""
+    return {n: "the mix of reads and writes per request changes over time, and the scenario holds only its mean "
+               "(visits per request); its CPU follows the mix, not the traffic"
+            for n, nf in params.nodes.items() if nf.demand_basis == "reads and writes"}
 
 
 def _r2(params: ParamFit) -> dict[str, float]:

@@ -63,8 +63,8 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
     daily = [float(by_hour.get(h, np.nan) / mean) if mean > 0 else 1.0 for h in range(24)]
     days = present.index.floor("D").unique()
     weekly = None
-    if len(days) >= 7 and present.index.dayofweek.nunique() == 7:
-        by_day = present.groupby(present.index.dayofweek).mean()
+    if len(days) >= 7 and present.index.day_of_week.nunique() == 7:
+        by_day = present.groupby(present.index.day_of_week).mean()
         weekly = [float(by_day[d] / mean) if mean > 0 else 1.0 for d in range(7)]
     growth, ci, used = _growth(present, period_s, notes)
     return LoadFit(peak, peak_percentile, len(busiest), mean, float(present.max()), daily, weekly, growth, ci, used, notes)
@@ -79,7 +79,7 @@ def _growth(rate: pd.Series, period_s: int, notes: list[str]) -> tuple[float | N
                      f"periods; it needs {MIN_GROWTH_DAYS}")
         return None, None, len(full)
     day = ((full.index - full.index[0]).total_seconds() / 86400).to_numpy()
-    weekday = full.index.dayofweek.to_numpy()
+    weekday = full.index.day_of_week.to_numpy()
     columns = [np.ones(len(full)), day]
     if all((weekday == d).sum() >= 2 for d in range(7)):
         columns += [(weekday == d).astype(float) for d in range(1, 7)]

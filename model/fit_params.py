@@ -52,6 +52,8 @@ class NodeFit:
     visits: float = 0.0                          # per entry request, from the fitted graph
     demand_ms: float | None = None               # CPU-ms per entry request
     demand_ms_ci95: tuple[float, float] | None = None
+    demand_basis: str = "traffic"                # or "reads and writes" when a database's split is fitted
+    background: float | None = None              # busy fraction with no requests, from the regression used
 
     def to_json(self) -> dict:
         out: dict = {"kind": self.kind, "visits_per_request": round(self.visits, 6),
@@ -60,7 +62,8 @@ class NodeFit:
             d = self.demand
             out["utilization_law"] = {
                 "demand_ms_per_request": _round(self.demand_ms), "demand_ms_ci95": [_round(v) for v in self.demand_ms_ci95 or ()],
-                "cores": self.capacity_cores, "background_cpu_pct": round(100 * d.background, 3),
+                "demand_from": self.demand_basis,
+                "cores": self.capacity_cores, "background_cpu_pct": round(100 * (self.background if self.background is not None else d.background), 3),
                 "background_ci95_pct": [round(100 * v, 3) for v in d.background_ci95], "r2": round(d.r2, 4),
                 "r2_with_outliers": round(d.r2_all, 4),
                 "points": d.points, "outlier_pct": round(d.outlier_pct, 2), "off_line": list(d.off_line),
@@ -111,6 +114,7 @@ def fit_parameters(fit: FitFile, obs: Observations) -> ParamFit:
         if busy is not None and node.kind != "kafka":
             demand = fit_demand(obs.traffic_rps, busy, obs.period_s)
             nf.demand = demand
+            nf.background = demand.background
             nf.demand_ms = 1000 * demand.slope * nf.capacity_cores
             nf.demand_ms_ci95 = (1000 * demand.slope_ci95[0] * nf.capacity_cores, 1000 * demand.slope_ci95[1] * nf.capacity_cores)
             warnings.extend(demand.warnings(f"nodes.{name}.cpu"))
@@ -207,6 +211,15 @@ def _database(name: str, nf: NodeFit, values: dict, visits, obs: Observations, u
             what = f"regression of nodes.{name}.cpu on reads and writes, {points} periods, R^2 {fit.r2:.3f}, {nf.capacity_cores:g} cores"
             _set(nf, values, key, value, Ratio(value, (1000 * lo * nf.capacity_cores, 1000 * hi * nf.capacity_cores), points, what),
                  warnings, r2=fit.r2)
+        # The mix of reads and writes changes over time, so CPU is not proportional to traffic:
+        # the split, not the traffic regression, is the node's demand and background.
+        weights = [0.0, r, w]
+        scale = 1000 * nf.capacity_cores
+        nf.demand_ms = scale * float(fit.coef[1] * r + fit.coef[2] * w)
+        half = 1.96 * scale * float(sum(weights[i] * weights[j] * fit.cov[i, j] for i in (1, 2) for j in (1, 2)) ** 0.5)
+        nf.demand_ms_ci95 = (nf.demand_ms - half, nf.demand_ms + half)
+        nf.demand_basis = "reads and writes"
+        nf.background = float(fit.coef[0])
         return
     per_visit = demand / max(r + w, 1e-12)
     ci = (per_visit * ci_scale[0], per_visit * ci_scale[1])

@@ -87,7 +87,7 @@ class Backtest:
 
 
 def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, float], obs: Observations,
-             method: str = "analytic") -> Validation:
+             method: str = "analytic", hints: dict[str, str] | None = None) -> Validation:
     """Predicted against observed over the periods of `obs`, node by node, then latency."""
     rate = obs.traffic_rps.dropna()
     rate = rate[rate > 0]
@@ -109,7 +109,7 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
         predicted = pd.Series(np.interp(rate.to_numpy(), grid, model), index=rate.index) + backgrounds.get(name, 0.0)
         predicted = predicted.clip(upper=1.0)
         row = _row(f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100)
-        validation.rows.append(_explain_util(row, r2.get(name)))
+        validation.rows.append(_explain_util(row, r2.get(name), (hints or {}).get(name)))
     if backgrounds:
         shown = ", ".join(f"{n} {100 * b:.1f} %" for n, b in backgrounds.items() if abs(b) >= 0.005)
         if shown:
@@ -129,7 +129,7 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
     return validation
 
 
-def backtest(obs: Observations, build: Callable[[Observations], tuple[Scenario, dict[str, float], dict[str, float]]],
+def backtest(obs: Observations, build: Callable[[Observations], tuple[Scenario, dict[str, float], dict[str, float], dict[str, str]]],
              method: str = "analytic") -> Backtest:
     """Fit on all but the last week (with `build`), predict the last week from its traffic."""
     present = obs.traffic_rps.dropna()
@@ -141,10 +141,10 @@ def backtest(obs: Observations, build: Callable[[Observations], tuple[Scenario, 
         return Backtest(train_text, test_text, None, f"skipped: {train_span:.1f} day(s) before the last week; "
                         f"the backtest needs {MIN_TRAIN_DAYS + BACKTEST_DAYS} days of traffic")
     try:
-        scenario, backgrounds, r2 = build(obs.between(None, split))
+        scenario, backgrounds, r2, hints = build(obs.between(None, split))
     except ValueError as exc:  # FitError and friends: the shorter window may lack what the full one has
         return Backtest(train_text, test_text, None, f"skipped: the first part alone cannot be fitted ({exc})")
-    return Backtest(train_text, test_text, validate(scenario, backgrounds, r2, obs.between(split, None), method))
+    return Backtest(train_text, test_text, validate(scenario, backgrounds, r2, obs.between(split, None), method, hints))
 
 
 def _busy_hour(rate: pd.Series) -> pd.DatetimeIndex:
@@ -164,10 +164,12 @@ def _row(what: str, unit: str, observed: pd.Series, predicted: pd.Series, busy_h
                len(scored), verdict)
 
 
-def _explain_util(row: Row, r2: float | None) -> Row:
+def _explain_util(row: Row, r2: float | None, hint: str | None = None) -> Row:
     if row.verdict not in ("fair", "poor"):
         return row
-    if r2 is not None and r2 < 0.5:
+    if hint:
+        cause = hint
+    elif r2 is not None and r2 < 0.5:
         cause = f"CPU hardly follows traffic (R^2 {r2:.2f}): background jobs, another tenant, or a CPU metric of another resource"
     elif row.predicted_mean < row.observed_mean:
         cause = "more CPU than the traffic explains in part of the window: incidents, a level shift or a workload mix change"
