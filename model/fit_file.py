@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, Val
 
 from model.scenario import (Autoscale, CacheNode, Call, Cpus, DatabaseNode, Instance, KafkaNode,
                             NODE_KINDS, ServiceNode)
+from model.yaml_lines import line_of
 
 SOURCES = ("cloudwatch", "gcp", "csv", "demo")
 
@@ -291,13 +292,13 @@ def fit_file_from_text(text: str, name: str = "fit file") -> FitFile:
                            "must be a mapping of keys (version, source, traffic, entry, nodes)")
     data.setdefault("source", "demo")
     if data["source"] not in SOURCES:
-        raise FitFileError(name, "source", _line_of(tree, ("source",)),
+        raise FitFileError(name, "source", line_of(tree, ("source",)),
                            f"unknown source {data['source']!r}; use one of: {', '.join(SOURCES)}")
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         loc, message = _first_error(exc, data)
-        raise FitFileError(name, ".".join(str(p) for p in loc), _line_of(tree, loc), message) from None
+        raise FitFileError(name, ".".join(str(p) for p in loc), line_of(tree, loc), message) from None
 
 
 def base_dir(fit: FitFile) -> Path:
@@ -331,24 +332,4 @@ def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
 def _under_metric(loc: tuple) -> bool:
     metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
     return len(loc) >= 4 and loc[0] == "nodes" and loc[2] in metric_keys
-
-
-def _line_of(tree: Any, loc: tuple) -> int | None:
-    """The 1-based line of the deepest YAML node on the key path."""
-    if tree is None:
-        return None
-    node, line = tree, tree.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    node, line = value, key.start_mark.line + 1
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
     return line

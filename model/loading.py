@@ -16,6 +16,7 @@ from model.cost import validate_prices
 from model.graph import UnboundedVisitsError, visit_ratios
 from model.scenario import NODE_KINDS, GraphError, Scenario
 from model.trace import TraceError, read_trace_frame
+from model.yaml_lines import line_of
 
 
 class ScenarioError(ValueError):
@@ -145,7 +146,7 @@ def scenario_from_data(data: dict, source: str = "scenario", tree: yaml.Node | N
 
     def fail(loc: tuple, message: str) -> ScenarioError:
         path = ".".join(str(p) for p in loc)
-        line = None if any(path == c or path.startswith(c + ".") for c in changed) else _line_of(tree, loc)
+        line = None if any(path == c or path.startswith(c + ".") for c in changed) else line_of(tree, loc)
         return ScenarioError("--set" if line is None and path in changed else source, path, message, line)
 
     try:
@@ -204,24 +205,3 @@ def _strip_tags(loc: tuple, data: Any) -> tuple:
         else:
             here = None
     return tuple(out)
-
-
-def _line_of(tree: yaml.Node | None, loc: tuple) -> int | None:
-    """The 1-based line of the deepest YAML node on the key path."""
-    if tree is None:
-        return None
-    node, line = tree, tree.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    node, line = value, key.start_mark.line + 1
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
