@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args) -> "Scenario":  # noqa: F821
+def _load(args):
+    """The scenario file with --set and --rate applied, or a ScenarioError (exit 2)."""
     from model.loading import load_scenario
 
     if args.rate is not None and not args.rate > 0:

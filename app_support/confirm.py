@@ -15,14 +15,26 @@ from model.report import ms
 SIM_KEY = "last_sim"  # session key: timing of this session's last simulation (for the concurrency test)
 
 
-def simulate(scenario, requests: int = cached.SIM_REQUESTS, seed: int = cached.SEED):
-    """The simulated Results for the scenario (from the shared store when someone already ran it), or None on failure."""
+def start(scenario, requests: int = cached.SIM_REQUESTS, seed: int = cached.SEED):
+    """Submit the simulation now (so it runs while the page draws the analytic answer); returns a handle."""
     pool = cached.pool()
     scenario_json = scenario.model_dump_json()
     key = pool.key("sim", scenario_json, seed, requests)
+    if pool.answer(key) is not None:
+        return key, None, requests, seed
+    try:
+        return key, pool.submit(key, simulate_job, scenario_json, seed, requests), requests, seed
+    except Exception as exc:  # the pool could not start a worker: say so, keep the analytic answer
+        run_error(exc)
+        return None
+
+
+def finish(handle):
+    """Wait for a started simulation with a progress bar; the Results, or None after a friendly error."""
+    pool = cached.pool()
+    key, run, requests, seed = handle
     answer = pool.answer(key)
-    if answer is None:
-        run = pool.submit(key, simulate_job, scenario_json, seed, requests)
+    if answer is None and run is not None:
         bar = st.progress(0.0, text=f"Simulating {requests:,} requests…")
         began = time.monotonic()
         try:
@@ -33,10 +45,21 @@ def simulate(scenario, requests: int = cached.SIM_REQUESTS, seed: int = cached.S
             run_error(exc)
             return None
         bar.empty()
+    if answer is None:  # it was in the store when started, and evicted since (64 newer runs in between)
+        st.warning("The simulation's answer was dropped from the shared store; press Simulate now.")
+        return None
     st.session_state[SIM_KEY] = {"started": answer["started"], "finished": answer["finished"], "pid": answer["pid"]}
     st.caption(f"Simulated {answer['results'].requests:,} requests in {answer['finished'] - answer['started']:.1f} s "
                f"(seed {seed}, worker process {answer['pid']}).")
+    # machine-readable timing for the concurrency test; invisible to people
+    st.html(f'<span class="headroom-run" data-started="{answer["started"]:.3f}" data-finished="{answer["finished"]:.3f}" '
+            f'data-pid="{answer["pid"]}" hidden></span>')
     return answer["results"]
+
+
+def simulate(scenario, requests: int = cached.SIM_REQUESTS, seed: int = cached.SEED):
+    """Start and wait in one go."""
+    return finish(start(scenario, requests, seed))
 
 
 def comparison(quick, sim, slo) -> pd.DataFrame:

@@ -12,8 +12,10 @@ not started twice. Nothing here imports Streamlit: `app_support.cached` holds th
 from __future__ import annotations
 
 import hashlib
+import importlib
 import multiprocessing as mp
 import os
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +42,10 @@ def _reporter(job: str) -> Callable[[float], None]:
                 _QUEUE.put((job, float(fraction)))
 
     return report
+
+
+def _warm() -> None:
+    import model.run  # noqa: F401
 
 
 def _scenario(scenario_json: str):
@@ -98,12 +104,11 @@ class RunPool:
 
     def __init__(self, workers: int | None = None, keep: int = 64):
         workers = workers or int(os.environ.get("HEADROOM_APP_WORKERS", "0")) or max(6, os.cpu_count() or 2)
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["model.run", "model.simulation"])
-        self._queue = ctx.Queue()
-        self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init,
-                                            initargs=(self._queue,))
+        self._ctx = mp.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["model.run", "model.simulation"])
+        self._queue = self._ctx.Queue()
         self.workers = workers
+        self.executor = self._executor()
         self.progress: dict[str, float] = {}
         self._running: dict[str, Run] = {}
         self._done: OrderedDict[str, Any] = OrderedDict()
@@ -111,6 +116,14 @@ class RunPool:
         self._lock = threading.Lock()
         self._closed = False
         threading.Thread(target=self._drain, name="headroom-progress", daemon=True).start()
+        self.executor.submit(_warm)  # start the fork server and one worker now, not on the first user's click
+
+    def _executor(self) -> ProcessPoolExecutor:
+        # The module as it is now: Streamlit re-imports app modules whose files changed, and pickle
+        # sends functions by name, so the pool must be built from the current module's functions.
+        current = importlib.import_module(__name__)
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx, initializer=current._init,
+                                   initargs=(self._queue,))
 
     def _drain(self) -> None:
         while not self._closed:
@@ -139,7 +152,13 @@ class RunPool:
             if run is not None and not run.future.done():
                 return run
             self.progress[key] = 0.0
-            future = self.executor.submit(fn, key, *args)
+            fn = getattr(importlib.import_module(fn.__module__), fn.__name__)
+            try:
+                future = self.executor.submit(fn, key, *args)
+            except pickle.PicklingError:  # the app's code was reloaded under a running server
+                self.executor.shutdown(wait=False)
+                self.executor = self._executor()
+                future = self.executor.submit(fn, key, *args)
             run = Run(key, future)
             self._running[key] = run
         future.add_done_callback(lambda f: self._finished(key, f))

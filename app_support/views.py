@@ -25,9 +25,9 @@ def band(utilization: float) -> tuple[str, str]:
 def graph_dot(scenario, results, bottleneck: str | None) -> str:
     """DOT source of the service graph: nodes coloured by utilization, the bottleneck outlined in red."""
     lines = ['digraph G {', '  rankdir=LR; bgcolor="transparent"; pad=0.2; nodesep=0.4; ranksep=0.7;',
-             '  node [fontname="Helvetica", fontsize=11, penwidth=1.2, color="#6b7280"];',
-             '  edge [fontname="Helvetica", fontsize=9, color="#6b7280", fontcolor="#374151"];',
-             '  client [label="clients\\n%s req/s", shape=plaintext, fontsize=10];' % f"{results.rate_rps:,.0f}"]
+             '  node [fontname="Helvetica", fontsize=15, penwidth=1.4, color="#6b7280", margin="0.25,0.12"];',
+             '  edge [fontname="Helvetica", fontsize=12, color="#6b7280", fontcolor="#374151"];',
+             '  client [label="clients\\n%s req/s", shape=plaintext, fontsize=13];' % f"{results.rate_rps:,.0f}"]
     for name, node in scenario.nodes.items():
         stats = results.nodes.get(name)
         util = stats.utilization if stats else 0.0
@@ -60,21 +60,24 @@ def legend() -> str:
 
 
 def slo_delta(value: float, target: float | None) -> tuple[str | None, str]:
-    """A metric delta that reads as headroom against the SLO target (green under, red over)."""
-    if target is None or not math.isfinite(value):
-        return (None, "off") if target is None else ("over the SLO (unbounded)", "inverse")
+    """A metric delta that reads as headroom against the SLO target: green under it, red over it."""
+    if target is None:
+        return None, "off"
+    if not math.isfinite(value):
+        return "unbounded: over the SLO", "inverse"
     diff = value - target
     if diff <= 0:
-        return f"{ms(-diff)} under the {ms(target)} SLO", "inverse"
-    return f"{ms(diff)} over the {ms(target)} SLO", "inverse"
+        return f"{ms(-diff)} under the SLO", "normal"
+    return f"{ms(diff)} over the SLO", "inverse"
 
 
 def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
     """Four big numbers: p99 against the SLO, cost per month, runway, and errors."""
     c1, c2, c3, c4 = st.columns(4)
     delta, colour = slo_delta(results.latency_ms.p99, scenario.slo.p99_ms)
-    c1.metric("p99 latency", ms(results.latency_ms.p99), delta, delta_color=colour, border=True,
-              help="End-to-end 99th percentile at the entry node (async work excluded).")
+    c1.metric("p99 latency", ms(results.latency_ms.p99), delta, delta_color=colour, delta_arrow="off", border=True,
+              help=f"End-to-end 99th percentile at the entry node (async work excluded); SLO {ms(scenario.slo.p99_ms)}."
+              if scenario.slo.p99_ms else "End-to-end 99th percentile at the entry node (async work excluded).")
     cost = results.cost
     per_m = f"{money(cost.per_million_requests)} per million requests" if cost.per_million_requests else None
     c2.metric("Cost per month", money(cost.monthly, cost.currency), per_m, delta_color="off", border=True,
@@ -83,7 +86,7 @@ def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
     if isinstance(runway, int):
         text, sub = f"{runway} months", f"at {scenario.workload.growth_pct_per_month:g}% growth a month"
     elif runway == "beyond":
-        text, sub = "beyond horizon", f"SLO met for all {scenario.workload.horizon_months} months"
+        text, sub = f"> {scenario.workload.horizon_months} months", "SLO met over the whole horizon"
     else:
         text, sub = "—", runway_note or None
     c3.metric("Runway", text, sub, delta_color="off", delta_arrow="off", border=True,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from connectors.base import MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
-from connectors.window import Window, align, utc
+from connectors.window import Window, align
 from model.fit_file import CsvMetric
 
 CHUNK_ROWS = 500_000

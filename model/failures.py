@@ -144,5 +144,5 @@ def db_failover(scenario: Scenario, database: str | None = None, pause_s: float 
     during = dataclasses.replace(r, latency_ms=Latency(math.nan, during_q[50], during_q[95], during_q[99]),
                                  error_pct=during_err)
     return WhatIf(f"{name} primary pauses {pause_s:g} s (failover)",
-                  [(f"during the pause and 30 s after", during), (f"whole {window_s:g} s window", whole)], slo,
+                  [("during the pause and 30 s after", during), (f"whole {window_s:g} s window", whole)], slo,
                   [f"SLO judged over the {window_s:g} s window around the pause"])

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from model.fit_file import FitFile, FitFileError, fit_file_from_text, load_fit_file
+from model.fit_file import FitFile, fit_file_from_text, load_fit_file
 from model.fit_load import LoadFit, fit_load
 from model.fit_params import ParamFit, fit_parameters
 from model.fit_result import FitResult
@@ -144,8 +144,8 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
 
 def _ordered(values: dict) -> dict:
     """Scenario keys in the contract's order: kind, sizes, times, then instance and calls."""
-    from model.fit_file import _SCENARIO_NODE
-    order = ["kind", *[k for k in _SCENARIO_NODE[values["kind"]].model_fields if k != "kind"]]
+    from model.scenario import NODE_TYPES
+    order = ["kind", *[k for k in NODE_TYPES[values["kind"]].model_fields if k != "kind"]]
     out = {k: values[k] for k in order if k in values and k not in ("instance", "autoscale", "calls")}
     for k in ("instance", "autoscale", "calls"):
         if values.get(k):

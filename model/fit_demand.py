@@ -106,7 +106,8 @@ class DemandFit:
     r2_all: float = 0.0                                 # over every period, outliers included
 
     def warnings(self, series_id: str) -> list[str]:
-        out = [f"{series_id}: not on the utilization line {r}" for r in self.off_line]
+        out = [f"{series_id}: {r} off the utilization line" if r.startswith("and ") else
+               f"{series_id}: not on the utilization line {r}" for r in self.off_line]
         if self.nonlinear:
             out.append(f"{series_id}: {self.nonlinear}")
         return out

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar, Union
+from typing import Annotated, Generic, Literal, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator, model_validator
 
-from model.scenario import (Autoscale, CacheNode, Call, Cpus, DatabaseNode, Instance, KafkaNode,
-                            NODE_KINDS, ServiceNode)
+from model.scenario import (Autoscale, Call, Cpus, Instance,
+                            NODE_KINDS, NODE_TYPES)
 from model.yaml_lines import line_of
 
 SOURCES = ("cloudwatch", "gcp", "csv", "demo")
@@ -122,7 +122,6 @@ METRIC_KEYS: dict[str, tuple[str, ...]] = {
     "database": ("cpu", "reads", "writes", "latency"),
     "kafka": ("cpu", "messages_in", "lag"),
 }
-_SCENARIO_NODE = {"service": ServiceNode, "cache": CacheNode, "database": DatabaseNode, "kafka": KafkaNode}
 
 
 class FitNode(Strict, Generic[M]):
@@ -166,7 +165,7 @@ class FitNode(Strict, Generic[M]):
 
     @model_validator(mode="after")
     def _keys_fit_the_kind(self) -> "FitNode":
-        scenario_keys = set(_SCENARIO_NODE[self.kind].model_fields)
+        scenario_keys = set(NODE_TYPES[self.kind].model_fields)
         metric_keys = set(METRIC_KEYS[self.kind])
         all_metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
         for key in self.model_fields_set:
@@ -332,4 +331,3 @@ def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
 def _under_metric(loc: tuple) -> bool:
     metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
     return len(loc) >= 4 and loc[0] == "nodes" and loc[2] in metric_keys
-    return line

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from model.fit_demand import _autocorrelation_factor
 from model.fit_file import FitFile
+from model.scenario import NODE_TYPES
 from model.fit_series import FitError, Observations
 from model.graph import UnboundedVisitsError, visit_ratios
 from model.scenario import GraphError, Scenario
@@ -26,8 +27,7 @@ from model.scenario import GraphError, Scenario
 # Placeholders that make a scenario valid enough to compute visit ratios (they depend on calls only).
 PLACEHOLDER = {"service": {"service_ms": 1.0}, "cache": {"hit_ratio": 0.5}, "database": {"read_ms": 1.0},
                "kafka": {"consume_ms": 1.0}}
-SCENARIO_KEYS = {kind: tuple(k for k in model.model_fields if k != "kind") for kind, model in
-                 __import__("model.fit_file", fromlist=["_SCENARIO_NODE"])._SCENARIO_NODE.items()}
+SCENARIO_KEYS = {kind: tuple(k for k in node.model_fields if k != "kind") for kind, node in NODE_TYPES.items()}
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def given_values(fit: FitFile, name: str) -> dict:
     return out
 
 
-def edges(fit: FitFile, hit_ratio_known: dict[str, float]) -> list[Edge]:
+def edges(fit: FitFile) -> list[Edge]:
     out = []
     for name, node in fit.nodes.items():
         for i, call in enumerate(node.calls or []):
@@ -157,7 +157,7 @@ def hit_ratios(fit: FitFile, obs: Observations) -> dict[str, Ratio]:
 def fit_visits(fit: FitFile, data: dict[str, dict], obs: Observations, warnings: list[str]) -> dict[tuple[str, int], Ratio]:
     """Set each free call's visits from counts, in the order requests flow; returns what was set."""
     measured = measured_visits(fit, obs)
-    all_edges = edges(fit, {})
+    all_edges = edges(fit)
     order = _flow_order(fit.entry, all_edges)
     fitted: dict[tuple[str, int], Ratio] = {}
     for target in order:

@@ -121,8 +121,9 @@ def fit_parameters(fit: FitFile, obs: Observations) -> ParamFit:
             if demand.r2 < 0.5:
                 warnings.append(f"nodes.{name}.cpu: CPU follows traffic poorly (R^2 {demand.r2:.2f}); the service time is "
                                 "an average at best: background work, another tenant, or a CPU metric of another resource")
-            if demand.slope <= 0:
-                not_fitted.append(f"nodes.{name}: CPU does not rise with traffic (slope {demand.slope:.3g}); "
+            if demand.slope_ci95[0] <= 0:
+                not_fitted.append(f"nodes.{name}.cpu: CPU does not rise measurably with traffic (slope 95% CI "
+                                  f"{100 * demand.slope_ci95[0]:.3g} to {100 * demand.slope_ci95[1]:.3g} points per req/s); "
                                   "no service time can be fitted from it")
         elif busy is not None:
             warnings.append(f"nodes.{name}.cpu: broker CPU is reported but not used; the scenario models its consumers")
@@ -151,7 +152,7 @@ def _instance(raw: dict | None):
 def _times(fit: FitFile, name: str, nf: NodeFit, values: dict, visits, obs: Observations,
            warnings: list[str], not_fitted: list[str]) -> None:
     kind, d = nf.kind, nf.demand
-    usable = d is not None and d.slope > 0 and nf.visits > 0 and d.points >= MIN_POINTS
+    usable = d is not None and d.slope_ci95[0] > 0 and nf.visits > 0 and d.points >= MIN_POINTS
     basis = ""
     if usable:
         basis = (f"utilization law: nodes.{name}.cpu on traffic, {d.points} periods, R^2 {d.r2:.3f}, "
@@ -162,7 +163,8 @@ def _times(fit: FitFile, name: str, nf: NodeFit, values: dict, visits, obs: Obse
         if usable:
             _set(nf, values, "service_ms", nf.demand_ms * scale, Ratio(nf.demand_ms * scale, ci, d.points, basis), warnings, r2=d.r2)
         elif "service_ms" not in values:
-            _assume(nf, values, "service_ms", "no usable CPU metric", not_fitted, warnings)
+            _assume(nf, values, "service_ms", "no CPU metric" if d is None else "its CPU does not measure a demand",
+                    not_fitted, warnings)
     elif kind == "cache":
         if usable:
             _set(nf, values, "hit_ms", nf.demand_ms * scale, Ratio(nf.demand_ms * scale, ci, d.points, basis), warnings, r2=d.r2)
@@ -188,7 +190,7 @@ def _database(name: str, nf: NodeFit, values: dict, visits, obs: Observations, u
     if given_r is not None and given_w is None and w > 0:
         write = (demand - r * given_r) / w
         if write > 0:
-            _set(nf, values, "write_ms", write, Ratio(write, None, nf.demand.points, basis + f", less reads at the given read_ms"), warnings)
+            _set(nf, values, "write_ms", write, Ratio(write, None, nf.demand.points, basis + ", less reads at the given read_ms"), warnings)
         return
     if given_w is not None and given_r is None and r > 0:
         read = (demand - w * given_w) / r

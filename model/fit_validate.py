@@ -109,6 +109,9 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
         predicted = pd.Series(np.interp(rate.to_numpy(), grid, model), index=rate.index) + backgrounds.get(name, 0.0)
         predicted = predicted.clip(upper=1.0)
         row = _row(f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100)
+        if row is None:
+            validation.notes.append(f"{name}: no observed CPU in this range; nothing to compare")
+            continue
         validation.rows.append(_explain_util(row, r2.get(name), (hints or {}).get(name)))
     if backgrounds:
         shown = ", ".join(f"{n} {100 * b:.1f} %" for n, b in backgrounds.items() if abs(b) >= 0.005)
@@ -123,7 +126,10 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
             predicted = pd.Series(np.interp(rate.to_numpy(), grid[finite], model[finite]), index=rate.index)
             predicted[rate > (grid[finite].max() if saturated_at else np.inf)] = np.nan
             row = _row(f"latency {stat}", "ms", obs.latency_ms, predicted, busy_hour, 0.0)
-            validation.rows.append(_explain_latency(row))
+            if row is None:
+                validation.notes.append("latency: none observed in this range; nothing to compare")
+            else:
+                validation.rows.append(_explain_latency(row))
         else:
             validation.notes.append("latency: the fitted scenario saturates at every observed rate; no latency to compare")
     return validation
@@ -153,8 +159,11 @@ def _busy_hour(rate: pd.Series) -> pd.DatetimeIndex:
     return rate.index[(rate.index >= top) & (rate.index < top + pd.Timedelta(hours=1))]
 
 
-def _row(what: str, unit: str, observed: pd.Series, predicted: pd.Series, busy_hour: pd.DatetimeIndex, floor: float) -> Row:
+def _row(what: str, unit: str, observed: pd.Series, predicted: pd.Series, busy_hour: pd.DatetimeIndex,
+         floor: float) -> Row | None:
     both = pd.concat([observed.rename("o"), predicted.rename("p")], axis=1).dropna()
+    if not len(both):
+        return None
     scored = both[both["o"] > floor]
     mape = float((np.abs(scored["p"] - scored["o"]) / scored["o"]).mean() * 100) if len(scored) >= MIN_POINTS else None
     hour = both[both.index.isin(busy_hour)]

@@ -51,7 +51,6 @@ def visit_ratios(scenario: Scenario) -> dict[str, NodeVisits]:
     if len(names) and np.max(np.abs(np.linalg.eigvals(routing))) >= 1.0 - 1e-12:
         raise UnboundedVisitsError("calls feed back on themselves with a mean of one or more visits per pass")
     visits = np.linalg.solve(np.eye(len(names)) - routing.T, external)
-    read_in = reads.T @ visits
     write_in = writes.T @ visits
     out: dict[str, NodeVisits] = {}
     for k, name in enumerate(names):

@@ -125,7 +125,9 @@ class KafkaNode(Strict):
 
 
 Node = Annotated[Union[ServiceNode, CacheNode, DatabaseNode, KafkaNode], Field(discriminator="kind")]
-NODE_KINDS = ("service", "cache", "database", "kafka")
+NODE_TYPES: dict[str, type[BaseModel]] = {"service": ServiceNode, "cache": CacheNode, "database": DatabaseNode,
+                                          "kafka": KafkaNode}
+NODE_KINDS = tuple(NODE_TYPES)
 
 
 class Workload(Strict):

@@ -18,8 +18,38 @@ except Exception as exc:
     st.stop()
 
 st.title("What-if")
+auto = st.session_state.get("wi-auto-sim", True)
+handle = confirm.start(scenario) if auto else None  # runs in a worker while the page draws the analytic answer
 st.caption("Move a knob: the numbers update at once from queueing theory, then a simulation confirms them. "
            "Changes go into the link (share it) and into the YAML you can download from the sidebar.")
+
+quick = cached.quick_results(scenario.model_dump_json())
+before = cached.quick_results(base.model_dump_json())
+
+lat, slo = quick.latency_ms, scenario.slo
+c = st.columns(5)
+for col, key in zip(c[:3], ("p50", "p95", "p99")):
+    value = getattr(lat, key)
+    target = getattr(slo, f"{key}_ms")
+    change = value - getattr(before.latency_ms, key)
+    delta = f"{'+' if change >= 0 else '−'}{ms(abs(change))} vs file" if state.changes() else slo_delta(value, target)[0]
+    colour = "inverse" if state.changes() else slo_delta(value, target)[1]
+    col.metric(f"{key} latency", ms(value), delta, delta_color=colour, delta_arrow="auto" if state.changes() else "off",
+               border=True, help=f"SLO {ms(target)}" if target else "No SLO target for this percentile.")
+change = quick.cost.monthly - before.cost.monthly
+c[3].metric("Cost per month", money(quick.cost.monthly),
+            f"{'+' if change >= 0 else '−'}{money(abs(change))} vs file" if state.changes() else None,
+            delta_color="inverse", border=True)
+drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
+c[4].metric("Errors / drops", f"{quick.error_pct:.2f}% / {drops:.2f}%", "SLO met" if quick.slo.met else "SLO missed",
+            delta_color="normal" if quick.slo.met else "inverse", delta_arrow="off", border=True,
+            help="Requests that failed or timed out / Kafka messages refused by a full partition.")
+if quick.saturated:
+    st.error(f"Saturated: {', '.join(quick.saturated)} cannot keep up; latency grows without bound.",
+             icon=":material/warning:")
+elif not quick.slo.met:
+    st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
+verdict = st.container()
 
 knobs, out = st.columns([1, 2.2], gap="large")
 with knobs:
@@ -30,34 +60,7 @@ with knobs:
     if state.changes():
         st.button("Reset all changes", on_click=state.reset_changes, icon=":material/undo:", key="wi-reset")
 
-quick = cached.quick_results(scenario.model_dump_json())
-before = cached.quick_results(base.model_dump_json())
-
 with out:
-    lat, slo = quick.latency_ms, scenario.slo
-    c = st.columns(5)
-    for col, key in zip(c[:3], ("p50", "p95", "p99")):
-        value = getattr(lat, key)
-        target = getattr(slo, f"{key}_ms")
-        change = value - getattr(before.latency_ms, key)
-        delta = f"{'+' if change >= 0 else '−'}{ms(abs(change))} vs file" if state.changes() else slo_delta(value, target)[0]
-        col.metric(f"{key} latency" + (f" (SLO {ms(target)})" if target else ""), ms(value), delta,
-                   delta_color="inverse", border=True)
-    change = quick.cost.monthly - before.cost.monthly
-    c[3].metric("Cost per month", money(quick.cost.monthly),
-                f"{'+' if change >= 0 else '−'}{money(abs(change))} vs file" if state.changes() else None,
-                delta_color="inverse", border=True)
-    drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
-    c[4].metric("Errors / drops", f"{quick.error_pct:.2f}% / {drops:.2f}%", "SLO met" if quick.slo.met else "SLO missed",
-                delta_color="normal" if quick.slo.met else "inverse", delta_arrow="off", border=True,
-                help="Requests that failed or timed out / Kafka messages refused by a full partition.")
-    if quick.saturated:
-        st.error(f"Saturated: {', '.join(quick.saturated)} cannot keep up; latency grows without bound.",
-                 icon=":material/warning:")
-    elif not quick.slo.met:
-        st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
-    verdict = st.container()
-
     autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
     if autoscaled:
         try:
@@ -81,11 +84,13 @@ with out:
                "as the busiest pool nears 100%.")
 
     st.subheader("Confirmed by simulation")
-    auto = st.toggle("Simulate every change", value=True, key="wi-auto-sim",
+    st.toggle("Simulate every change", value=True, key="wi-auto-sim",
                      help=f"{cached.SIM_REQUESTS:,} requests, seed {cached.SEED}, in a worker process "
                           "(the page stays usable; identical runs are shared).")
-    if auto or st.button("Simulate now", icon=":material/play_arrow:", key="wi-sim-now"):
-        sim = confirm.simulate(scenario)
+    if handle is None and st.button("Simulate now", icon=":material/play_arrow:", key="wi-sim-now"):
+        handle = confirm.start(scenario)
+    if handle is not None:
+        sim = confirm.finish(handle)
         if sim is not None:
             rows = []
             for key in ("p50", "p95", "p99"):

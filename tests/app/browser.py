@@ -97,19 +97,19 @@ def have_chromium() -> bool:
     return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
 
 
-def settle(page, timeout_ms: float = 60_000) -> None:
-    """Wait until the app has rendered and its script has stopped running."""
+def settle(page, timeout_ms: float = 90_000) -> None:
+    """Wait until the app's script has finished running (Streamlit marks it on the stApp element)."""
     page.wait_for_selector("h1", timeout=timeout_ms)
+    app = page.locator('[data-testid="stApp"]')
     deadline = time.monotonic() + timeout_ms / 1000
     quiet_since = None
     while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0 or \
-            page.locator('[data-testid="stSpinner"]').count() > 0
-        if running:
+        if app.get_attribute("data-test-script-state") != "notRunning":
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since > 0.8:
+            page.wait_for_timeout(300)  # let charts (Vega, graphviz) paint
             return
         time.sleep(0.1)
     raise TimeoutError("the page kept running")

@@ -178,3 +178,4 @@ def test_round_trip_scenario_simulates_and_validates(fitted):
     backtest = {r["what"]: r for r in report["backtest"]["rows"]}
     assert backtest["api utilization"]["mape_pct"] < 10
     assert report["backtest"]["skipped"] is None
+
