@@ -19,7 +19,7 @@ from model.graph import NodeVisits, arrival_rates
 from model.queueing import erlang_c, mixture_quantile, mm1k, offered_load, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario import Scenario
-from model.topology import (CacheStation, DatabaseStation, KafkaStation, ServiceStation, Station,
+from model.topology import (CacheStation, DatabaseStation, reported_utilization, KafkaStation, ServiceStation, Station,
                             build_stations, total_servers)
 
 
@@ -259,7 +259,7 @@ class _Solver:
             return NodeStats(arrival_rps, k.utilization, total_servers(station), k.mean_wait_ms)
         pools = self.pools[name]
         load = sum(p.load for p in pools)
-        utilization = min(load / total_servers(station), 1.0)
+        utilization = reported_utilization(station, min(load / total_servers(station), 1.0))
         if isinstance(station, DatabaseStation):
             per_instance = self.rates[name].reads / station.instances
             visits = [per_instance + self.rates[name].writes] + [per_instance] * (station.instances - 1)

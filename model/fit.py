@@ -29,6 +29,7 @@ from model.scenario import Scenario
 __all__ = ["FitError", "FitResult", "fit_scenario", "fit_to_file"]
 
 DEFAULT_REGION = {"aws": "us-east-1", "gcp": "us-central1"}
+MAX_BACKGROUND = 0.95  # a fitted intercept above this leaves requests no CPU: clamp and let validation show it
 _UNITS = {"service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms"}
 
 
@@ -119,6 +120,11 @@ def _fit_file(fit_file_or_path: FitFile | str | Path, source: str | None) -> tup
 
 def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -> tuple[Scenario, dict, ParamFit, LoadFit, str | None]:
     params = fit_parameters(fit, obs)
+    for node, nf in params.nodes.items():
+        # The regression's intercept: CPU busy with no requests. A given value is kept.
+        values = params.data[node]
+        if nf.background is not None and values["kind"] != "kafka" and "background_cpu_pct" not in values:
+            values["background_cpu_pct"] = round(100 * min(max(nf.background, 0.0), MAX_BACKGROUND), 2)
     load = fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
     rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
     workload = {"rate_rps": float(f"{rate:.5g}"), "arrivals": "poisson",
@@ -186,8 +192,12 @@ def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: P
             comments[("nodes", node, key)] = comment_for(est, _UNITS.get(key, ""))
     for (src, i), est in params.call_estimates.items():
         comments[("nodes", src, "calls", i)] = comment_for(est)
+    for node, nf in params.nodes.items():
+        if nf.background is not None and nf.demand is not None and ("nodes", node, "background_cpu_pct") not in comments:
+            low, high = (100 * v for v in nf.demand.background_ci95)
+            comments[("nodes", node, "background_cpu_pct")] = (
+                f"fitted: CPU with no requests (the utilization regression's intercept), 95% CI {low:.3g} to {high:.3g} %")
     header = [f"Fitted by Headroom from {name} (source: {source}), {obs.start:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC,",
               f"{days:.1f} days at {obs.period_s} s. Each value says how it was obtained: fitted (from the metrics, with",
-              "its 95% confidence interval), given (in the fit file) or assumed (the metrics cannot tell: check it).",
-              "Background CPU (work no request causes) has no key here; see the fit report."]
+              "its 95% confidence interval), given (in the fit file) or assumed (the metrics cannot tell: check it)."]
     return comments, header

@@ -6,8 +6,8 @@ with the mean absolute percentage error. A fit that reproduces its own data can 
 overfitted to it, so the backtest fits on all but the last week and predicts the last
 week from its traffic alone: that error is the one to expect from a forecast.
 
-The scenario has no key for background CPU (work no request causes), so predicted
-utilization adds the fitted background back; the validation says how much that is.
+Background CPU (work no request causes) is in the fitted scenario as `background_cpu_pct`,
+so predicted utilization includes it; the validation says how much that is.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
         if name not in scenario.nodes or scenario.nodes[name].kind == "kafka":
             continue
         model = np.array([res.nodes[name].utilization for res in runs])
-        predicted = pd.Series(np.interp(rate.to_numpy(), grid, model), index=rate.index) + backgrounds.get(name, 0.0)
+        predicted = pd.Series(np.interp(rate.to_numpy(), grid, model), index=rate.index)
         predicted = predicted.clip(upper=1.0)
         row = _row(f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100)
         if row is None:
@@ -116,8 +116,8 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
     if backgrounds:
         shown = ", ".join(f"{n} {100 * b:.1f} %" for n, b in backgrounds.items() if abs(b) >= 0.005)
         if shown:
-            validation.notes.append(f"predicted utilization includes the fitted background CPU ({shown}), which the "
-                                    "scenario file cannot hold: plans from it see that much less CPU in use")
+            validation.notes.append(f"predicted utilization includes the fitted background CPU ({shown}), "
+                                    "held in the scenario as background_cpu_pct")
     if obs.latency_ms is not None:
         stat = obs.latency_stat
         model = np.array([getattr(res.latency_ms, stat) for res in runs])

@@ -79,6 +79,7 @@ class ServiceNode(Strict):
     service_cv: float = Field(default=1.0, ge=0)
     blocking_calls: bool = True
     timeout_ms: float | None = Field(default=None, gt=0)
+    background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
     autoscale: Autoscale | None = None
     calls: list[Call] = Field(default_factory=list)
@@ -91,6 +92,7 @@ class CacheNode(Strict):
     hit_ratio: float = Field(ge=0, le=1)
     hit_ms: float = Field(default=1.0, gt=0)
     miss: str | None = None
+    background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
 
 
@@ -101,6 +103,7 @@ class DatabaseNode(Strict):
     read_ms: float = Field(gt=0)
     write_ms: float | None = Field(default=None, gt=0)
     service_cv: float = Field(default=1.0, ge=0)
+    background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
 
     @property

@@ -20,7 +20,7 @@ from model.load import offered_load, saturated_nodes
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 from model.statistics import batch_ci, percentiles
-from model.topology import (CacheStation, DatabaseStation, KafkaStation, ServiceStation,
+from model.topology import (CacheStation, reported_utilization, DatabaseStation, KafkaStation, ServiceStation,
                             build_stations, total_servers)
 from model.trace import ArrivalTrace, load_trace
 
@@ -351,7 +351,7 @@ class Simulation:
         slots = self.slots.get(name)
         if slots is not None and slots.acquired:
             wait += slots.wait_ms / slots.acquired
-        return NodeStats(arrival_rps, min(busy / (servers * window_ms), 1.0), servers, wait)
+        return NodeStats(arrival_rps, reported_utilization(st, min(busy / (servers * window_ms), 1.0)), servers, wait)
 
     def _kafka_stats(self, name: str) -> KafkaStats:
         produced, dropped, lags = self.kafka_counts[name]

@@ -44,10 +44,11 @@ def default_cpus(instance: Instance | None) -> float:
 class ServiceStation:
     name: str
     servers: int                 # replicas * cores
-    service: ServiceTime         # per visit, already slowed by a CPU limit
+    service: ServiceTime         # per visit, slowed by a CPU limit and by background work
     slots: int | None            # replicas * concurrency, or no limit
     blocking_calls: bool
     timeout_ms: float | None
+    background: float = 0.0      # share of every core busy with work no request causes
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class CacheStation:
     service: ServiceTime
     hit_ratio: float
     miss: str | None
+    background: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class DatabaseStation:
     servers_per_instance: int
     read: ServiceTime
     write: ServiceTime
+    background: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,27 +93,39 @@ Station = ServiceStation | CacheStation | DatabaseStation | KafkaStation
 
 
 def build_stations(scenario: Scenario) -> dict[str, Station]:
+    """Background work leaves requests (1 - background) of each core: they run that much slower."""
     stations: dict[str, Station] = {}
     for name, node in scenario.nodes.items():
         if isinstance(node, ServiceNode):
             c = cores(node.cpus if node.cpus is not None else default_cpus(node.instance))
+            bg = node.background_cpu_pct / 100.0
             stations[name] = ServiceStation(
-                name, node.replicas * c.servers, ServiceTime(node.service_ms, node.service_cv).scaled(c.speed),
-                node.replicas * node.concurrency if node.concurrency else None, node.blocking_calls, node.timeout_ms)
+                name, node.replicas * c.servers, ServiceTime(node.service_ms, node.service_cv).scaled(c.speed * (1 - bg)),
+                node.replicas * node.concurrency if node.concurrency else None, node.blocking_calls, node.timeout_ms, bg)
         elif isinstance(node, CacheNode):
             c = cores(node.cpus if node.cpus is not None else 1.0)
-            stations[name] = CacheStation(name, node.nodes * c.servers, ServiceTime(node.hit_ms, 1.0).scaled(c.speed),
-                                          node.hit_ratio, node.miss)
+            bg = node.background_cpu_pct / 100.0
+            stations[name] = CacheStation(name, node.nodes * c.servers,
+                                          ServiceTime(node.hit_ms, 1.0).scaled(c.speed * (1 - bg)), node.hit_ratio,
+                                          node.miss, bg)
         elif isinstance(node, DatabaseNode):
             c = cores(node.cpus if node.cpus is not None else default_cpus(node.instance))
+            bg = node.background_cpu_pct / 100.0
+            speed = c.speed * (1 - bg)
             stations[name] = DatabaseStation(name, node.instances, c.servers,
-                                             ServiceTime(node.read_ms, node.service_cv).scaled(c.speed),
-                                             ServiceTime(node.write_service_ms, node.service_cv).scaled(c.speed))
+                                             ServiceTime(node.read_ms, node.service_cv).scaled(speed),
+                                             ServiceTime(node.write_service_ms, node.service_cv).scaled(speed), bg)
         elif isinstance(node, KafkaNode):
             stations[name] = KafkaStation(name, node.partitions, node.consumers,
                                           ServiceTime(node.produce_ms, 1.0), ServiceTime(node.consume_ms, 1.0),
                                           node.max_backlog)
     return stations
+
+
+def reported_utilization(station: Station, request_busy: float) -> float:
+    """CPU busy as a monitor shows it: background work plus the requests' share of the rest."""
+    background = getattr(station, "background", 0.0)
+    return background + (1.0 - background) * request_busy
 
 
 def total_servers(station: Station) -> int:

@@ -41,9 +41,9 @@ c[3].metric("Cost per month", money(quick.cost.monthly),
             f"{'+' if change >= 0 else '−'}{money(abs(change))} vs file" if state.changes() else None,
             delta_color="inverse", border=True)
 drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
-c[4].metric("Errors / drops", f"{quick.error_pct:.2f}% / {drops:.2f}%", "SLO met" if quick.slo.met else "SLO missed",
+c[4].metric("Errors", f"{quick.error_pct:.2f}%", f"drops {drops:.2f}% · " + ("SLO met" if quick.slo.met else "SLO missed"),
             delta_color="normal" if quick.slo.met else "inverse", delta_arrow="off", border=True,
-            help="Requests that failed or timed out / Kafka messages refused by a full partition.")
+            help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.")
 if quick.saturated:
     st.error(f"Saturated: {', '.join(quick.saturated)} cannot keep up; latency grows without bound.",
              icon=":material/warning:")
@@ -98,7 +98,7 @@ with out:
                 for method, res in ((quick.method, quick), ("simulation", sim)):
                     rows.append({"percentile": key, "method": method, "latency_ms": float(getattr(res.latency_ms, key)),
                                  "slo_ms": target if target else float("nan")})
-            left, right = st.columns([1.1, 1])
+            left, right = st.columns([0.8, 1.2])
             left.altair_chart(charts.percentiles_vs_slo(pd.DataFrame(rows)), width="stretch")
             right.dataframe(confirm.comparison(quick, sim, slo), hide_index=True, width="stretch")
             gap = abs(sim.latency_ms.p99 - quick.latency_ms.p99) / max(sim.latency_ms.p99, 1e-9)

@@ -99,6 +99,14 @@ def test_cpu_limit_below_one_core_slows_the_service():
     assert results.latency_ms.mean == pytest.approx(100.0, rel=1e-9)
 
 
+def test_background_cpu_slows_requests_and_shows_in_utilization():
+    results = solve(scenario({"web": service(10.0, servers=2, background_cpu_pct=20)}, 80.0))
+    # requests get 80% of each core: M/M/2 with 12.5 ms; CPU shown = 20% + 80% x 50% = 60%
+    assert results.latency_ms.mean == pytest.approx(12.5 + mmc_wait_ms(2, 80.0, 12.5), rel=1e-9)
+    assert results.nodes["web"].utilization == pytest.approx(0.60, rel=1e-9)
+    assert solve(scenario({"web": service(10.0, servers=2, background_cpu_pct=20)}, 160.0)).saturated == ["web"]
+
+
 # ---------------------------------------------------------------- networks
 
 def test_jackson_tandem_of_mmc_mean_is_exact():

@@ -40,6 +40,14 @@ def test_demands_backgrounds_and_hit_ratio_within_ten_percent(demo):
     assert web.service_ms == pytest.approx(40.0, rel=0.10)  # checkout.yaml's web service_ms
 
 
+def test_fitted_scenario_holds_the_background_and_reproduces_observed_cpu(demo):
+    result, truth = demo
+    for node, background in truth.background_cpu.items():
+        assert result.scenario.nodes[node].background_cpu_pct == pytest.approx(100 * background, abs=1.0), node
+    text = result.to_text()
+    assert "background_cpu_pct" in result.yaml_text() and "held in the scenario" in text
+
+
 def test_load_peak_and_growth(demo):
     result, truth = demo
     assert result.load.peak_rps == pytest.approx(truth.peak_rps, rel=0.10)

@@ -177,6 +177,14 @@ def test_timeout_counts_errors_exactly_for_mm1():
     assert r.latency_ms.p99 <= 50.0
 
 
+def test_background_cpu_slows_requests_and_shows_in_utilization():
+    # 20% of each core busy with background work: requests see M/M/2 at 80% speed (12.5 ms),
+    # and a monitor sees 20% + 80% x (80/s x 12.5 ms / 2) = 60% CPU.
+    r = simulate(scenario({"web": service(2, 10.0, background_cpu_pct=20)}, 80), seed=24, requests=60_000)
+    assert close(r.latency_ms.mean, mmc_mean_ms(2, 80, 12.5), MEAN_TOL)
+    assert close(r.nodes["web"].utilization, 0.60, 0.02)
+
+
 def test_fractional_visits():
     # visits 1.5 = one call plus another with probability 0.5: db sees 1.5x the entry rate.
     nodes = {"web": service(2, 1.0, calls=[{"to": "db", "visits": 1.5}]),
