@@ -115,13 +115,20 @@ def peak(frame: pd.DataFrame) -> pd.Timestamp | None:
     return frame.loc[frame["value"].idxmax(), "timestamp"]
 
 
-def incidents(frame: pd.DataFrame, factor: float = 2.5, min_points: int = 2,
+def incidents(frame: pd.DataFrame, factor: float = 1.4, min_points: int = 3,
               merge_gap: pd.Timedelta = pd.Timedelta(hours=1)) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Spans where a series runs above `factor` times its rolling one-day median (latency spikes, CPU storms)."""
+    """Spans where a series runs well above what is usual for that time of day (latency spikes, CPU storms).
+
+    The baseline is the median at the same time of day over the window, so the daily peak
+    itself is not an incident, but a slow evening is.
+    """
     if len(frame) < 12:
         return []
     series = frame.set_index("timestamp")["value"].sort_index()
-    baseline = series.rolling("1D", min_periods=6).median().bfill()
+    time_of_day = series.index.hour * 60 + series.index.minute
+    baseline = series.groupby(time_of_day).transform("median")
+    if series.index.normalize().nunique() < 3:  # too few days for a daily baseline: a rolling median instead
+        baseline = series.rolling("1D", min_periods=6).median().bfill()
     high = series > factor * baseline
     spans, start, count = [], None, 0
     stamps = list(series.index)

@@ -47,5 +47,6 @@ def demo_fit_yaml(scenario, demo_path: str) -> str:
         k = observe.default_choice(node, key, discovered)
         if k is not None:
             mapping[(node, key)] = discovered[k].metric
-    rel = os.path.relpath(demo_path, Path.cwd()) if demo_path else None
+    rel = (os.path.relpath(demo_path, Path.cwd()) if not os.path.relpath(demo_path, Path.cwd()).startswith('..')
+                  else demo_path) if demo_path else None
     return observe.to_yaml(observe.fit_file(scenario, "demo", mapping, demo_scenario=rel))

@@ -29,7 +29,7 @@ st.caption(f"{scenario.name}: today's configuration over the next months as load
            f"{scenario.workload.growth_pct_per_month:g}% a month; {scenario.pricing.provider} "
            f"{scenario.pricing.region} list prices (data/prices.csv), 730 hours a month.")
 
-c1, c2, c3 = st.columns([1, 1, 1])
+c1, c2, c3 = st.columns([1, 1.5, 0.9])
 months = c1.slider("Horizon (months)", 1, 36, scenario.workload.horizon_months, key="cost-months")
 commitment = c2.segmented_control("Pricing", list(spend.COMMITMENTS), default=scenario.pricing.commitment,
                                   format_func=spend.COMMITMENTS.get, key="cost-commitment") or scenario.pricing.commitment

@@ -84,7 +84,8 @@ with st.expander(f"Map {len(discovered)} discovered metrics to the graph's nodes
 if ("", "traffic") not in mapping:
     st.warning("Map a metric to the entry's traffic (requests arriving) to build a fit file.", icon=":material/warning:")
     st.stop()
-demo_rel = os.path.relpath(demo_path, Path.cwd()) if demo_path else None
+demo_rel = (os.path.relpath(demo_path, Path.cwd()) if not os.path.relpath(demo_path, Path.cwd()).startswith('..')
+                  else demo_path) if demo_path else None
 fit_data = observe.fit_file(scenario, source, mapping, lookback_days=lookback, period_s=period,
                             region=region or None, project=project or None, demo_scenario=demo_rel)
 fit_yaml = observe.to_yaml(fit_data)
@@ -116,7 +117,7 @@ k1, k2, k3 = st.columns(3)
 k1.metric("Peak load", f"{traffic['value'].max():,.0f} req/s" if len(traffic) else "—",
           f"{busiest:%a %d %b %H:%M} UTC" if busiest is not None else None, delta_color="off", delta_arrow="off", border=True)
 k2.metric("Mean load", f"{traffic['value'].mean():,.0f} req/s" if len(traffic) else "—", border=True)
-k3.metric("Incidents", str(len(spans)), (f"first {spans[0][0]:%a %d %b %H:%M} UTC" if spans else "none detected"),
+k3.metric("Incidents detected", str(len(spans)), (f"first {spans[0][0]:%a %d %b %H:%M} UTC" if spans else "none detected"),
           delta_color="off", delta_arrow="off", border=True,
           help="Spans where latency (or a node's CPU) ran well above its one-day median.")
 

@@ -40,7 +40,7 @@ def test_overview_headline_numbers_are_the_models():
     from model.forecast import forecast
 
     runway = forecast(scenario, scenario.workload.horizon_months).runway_months
-    assert metric(at, "Runway") == ("beyond horizon" if runway is None else f"{runway} months")
+    assert metric(at, "Runway") == (f"> {scenario.workload.horizon_months} months" if runway is None else f"{runway} months")
     dot = at.get("graphviz_chart")[0].proto.spec
     assert '"web"' in dot and "bottleneck" in dot
 
