@@ -10,6 +10,7 @@ page load of the demo under 3 s, a what-if change answered under 300 ms.
 from __future__ import annotations
 
 import importlib.util
+import re
 import statistics
 import sys
 import time
@@ -73,7 +74,7 @@ def main(repeats: int = 5) -> None:
             _wait_done(page)
             page.locator('[data-testid="stCheckbox"]').filter(has_text="Simulate every change").locator("label").click()
             _wait_done(page)  # from here on the analytic path alone
-            slider = page.locator('[data-testid="stSlider"]').filter(has_text="Replicas").get_by_role("slider")
+            slider = page.locator('[data-testid="stSlider"]').filter(has_text=re.compile(r"^Replicas")).first.get_by_role("slider")
             changes = []
             for k in range(repeats):
                 before = page.locator('[data-testid="stMetric"]').filter(has_text="Cost per month").inner_text()

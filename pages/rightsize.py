@@ -17,6 +17,11 @@ except Exception as exc:
     scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
     st.stop()
 
+def _plain(value) -> str:
+    """`4.0` -> `4`: the number as a person would write it in the YAML."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 st.title("Right-size")
 st.caption("The cheapest configuration whose simulation meets the SLO, searched from the price catalog, "
            "against what the scenario runs today (what-if changes included).")
@@ -49,11 +54,11 @@ changes = answer["changes"]
 saving = answer["baseline_monthly"] - answer["monthly"]
 risk = answer.get("risk", {})
 k1, k2, k3, k4 = st.columns(4)
-k1.metric("Recommended", money(answer["monthly"]) + "/mo", border=True)
-k2.metric("Today", money(answer["baseline_monthly"]) + "/mo",
+k1.metric("Recommended, per month", money(answer["monthly"]), border=True)
+k2.metric("Today, per month", money(answer["baseline_monthly"]),
           (None if (answer.get("baseline_slo") or {}).get("met", True) else "misses the SLO"),
           delta_color="inverse", delta_arrow="off", border=True)
-k3.metric("Saving" if saving >= 0 else "Extra cost", money(abs(saving)) + "/mo",
+k3.metric("Saving per month" if saving >= 0 else "Extra cost per month", money(abs(saving)),
           f"{money(12 * abs(saving))} a year", delta_color="normal" if saving >= 0 else "inverse",
           delta_arrow="off", border=True)
 k4.metric("p99 (simulated)", ms(answer["latency_ms"]["p99"]),
@@ -87,7 +92,7 @@ with left:
             now = data
             for part in path.split("."):
                 now = now.get(part) if isinstance(now, dict) else None
-            rows.append({"key": path, "today": str(now), "recommended": str(value)})
+            rows.append({"key": path, "today": _plain(now), "recommended": _plain(value)})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         merged = {**state.changes(), **changes}
         st.button("Try it on What-if", icon=":material/science:", key="rs-apply",
