@@ -62,8 +62,10 @@ def check_slo(slo: SLO, latency: Latency, error_pct: float, saturated: list[str]
     for key, value in (("p50", latency.p50), ("p95", latency.p95), ("p99", latency.p99)):
         target = getattr(slo, f"{key}_ms")
         if target is not None and not value <= target:
-            shown = f"{value:,.1f} ms" if math.isfinite(value) else "unbounded (a queue grows without limit)"
-            violations.append(f"{key} {shown} > {target:,.1f} ms")
+            if math.isfinite(value):
+                violations.append(f"{key} {value:,.1f} ms > {target:,.1f} ms")
+            else:
+                violations.append(f"{key} grows without bound (target {target:,.1f} ms)")
     if slo.max_error_pct is not None and not error_pct <= slo.max_error_pct:
         violations.append(f"errors {error_pct:.3f}% > {slo.max_error_pct:.3f}%")
     if saturated and not violations and any(v is not None for v in slo.model_dump().values()):
