@@ -6,7 +6,8 @@ already in the catalog, for its region, and writes the same CSV: on-demand, 1-ye
 3-year reserved (no upfront; partial upfront as an effective hourly rate where, as on RDS,
 no 3-year no-upfront exists), plus vCPUs and memory. Rows it cannot refresh (MSK, Fargate,
 every GCP row, and any type the API does not return) are kept as they were, and listed.
-GCP's Cloud Billing Catalog is not queried: see data/PRICES.md.
+`--provider gcp` refreshes the GCP rows from the Cloud Billing Catalog instead
+(`model/catalog_refresh_gcp.py`; see data/PRICES.md).
 """
 
 from __future__ import annotations
@@ -140,7 +141,12 @@ def main(argv: list[str] | None = None, client: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", type=Path, default=PRICES_CSV, help="CSV to read (default: the bundled one)")
     parser.add_argument("--out", type=Path, default=None, help="CSV to write (default: overwrite --catalog)")
+    parser.add_argument("--provider", choices=("aws", "gcp"), default="aws",
+                        help="aws: the Price List API (default); gcp: the Cloud Billing Catalog")
     args = parser.parse_args(argv)
+    if args.provider == "gcp":
+        from model.catalog_refresh_gcp import run  # its own client and dependencies
+        return run(args.catalog, args.out, client=client)
     if client is None:
         import boto3  # only the refresh needs it; the catalog itself is plain CSV
         client = boto3.client("pricing", region_name="us-east-1")
