@@ -95,6 +95,22 @@ def _load(args):
     return load_scenario(args.file, args.overrides, rate_rps=args.rate)
 
 
+MAX_MONTHS = 120  # the same bound as workload.horizon_months
+
+
+def _requests(value: int | None, default: int) -> int:
+    requests = default if value is None else value
+    if requests < 100:
+        raise InputError(f"--requests must be at least 100 (got {requests})")
+    return requests
+
+
+def _months(value: int) -> int:
+    if not 0 <= value <= MAX_MONTHS:
+        raise InputError(f"--months must be from 0 to {MAX_MONTHS} (got {value})")
+    return value
+
+
 def _progress(enabled: bool) -> Callable[[float], None] | None:
     if not enabled or not sys.stderr.isatty():
         return None
@@ -115,9 +131,7 @@ def cmd_simulate(args) -> int:
     from model.simulation import DEFAULT_REQUESTS
 
     scenario = _load(args)
-    requests = args.requests if args.requests is not None else DEFAULT_REQUESTS
-    if requests < 100:
-        raise InputError(f"--requests must be at least 100 (got {requests})")
+    requests = _requests(args.requests, DEFAULT_REQUESTS)
     results = evaluate(scenario, args.method, seed=args.seed, requests=requests, progress=_progress(not args.json))
     if args.json:
         print(json_text(results.to_json()))
@@ -131,9 +145,7 @@ def cmd_recommend(args) -> int:
     from model.report import json_text
 
     scenario = _load(args)
-    if args.months < 0:
-        raise InputError("--months must be 0 or more")
-    rec = recommend(scenario, months=args.months, seed=args.seed, progress=_progress(not args.json))
+    rec = recommend(scenario, months=_months(args.months), seed=args.seed, progress=_progress(not args.json))
     print(json_text(rec.to_json()) if args.json else rec.to_text())
     return EXIT_SLO if args.check_slo and not rec.slo.met else EXIT_OK
 
@@ -143,9 +155,7 @@ def cmd_forecast(args) -> int:
     from model.report import json_text
 
     scenario = _load(args)
-    months = args.months if args.months is not None else scenario.workload.horizon_months
-    if months < 0:
-        raise InputError("--months must be 0 or more")
+    months = _months(args.months if args.months is not None else scenario.workload.horizon_months)
     if args.growth_sd is not None and args.growth_sd < 0:
         raise InputError("--growth-sd must be 0 or more percentage points")
     result = forecast(scenario, months=months, method=args.method, seed=args.seed, growth_sd_pct=args.growth_sd)
@@ -218,6 +228,8 @@ def cmd_sweep(args) -> int:
     grid = dict(parse_grid(spec) for spec in args.grid)
     if args.replications < 1:
         raise InputError("--replications must be at least 1")
+    if args.requests is not None:
+        _requests(args.requests, 0)
     frame = run_sweep(scenario, grid, replications=args.replications, method=args.method, seed=args.seed,
                       requests=args.requests, scheduler=args.scheduler, workers=args.workers, local=args.local,
                       progress=_progress(not args.json))

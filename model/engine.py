@@ -55,13 +55,6 @@ class Pool:
     def start_measuring(self, now: float) -> None:
         self.measure_from, self.busy_ms, self.wait_ms, self.started = now, 0.0, 0.0, 0
 
-    def request(self, flow: "Flow", duration: float) -> None:
-        if self.busy < self.servers:
-            self.busy += 1
-            self._start(flow, duration, self.env._now)
-        else:
-            self.queue.append((flow, duration, self.env._now))
-
     def _start(self, flow: "Flow", duration: float, queued_at: float) -> None:
         now = self.env._now
         if now >= self.measure_from:
@@ -112,7 +105,10 @@ class SlotPool:
         return False
 
     def release(self) -> None:
-        if self.waiting:
+        if self.free < 0:
+            # Slots were taken away (scale-in) while held: this one leaves instead of passing on.
+            self.free += 1
+        elif self.waiting:
             flow, queued_at = self.waiting.popleft()
             now = self.env._now
             if now >= self.measure_from:
@@ -152,7 +148,8 @@ class Flow:
                     self.on_done(self)
                 return
             if kind == SERVE:
-                # Pool.request inlined: this is the hottest line of a simulation.
+                # A free server starts at once (Pool._start inlined: the hottest path of a run),
+                # else the request queues FIFO at the pool.
                 if target.busy < target.servers:
                     target.busy += 1
                     env = self.env

@@ -55,6 +55,11 @@ class WhatIf:
                          + [f"Note: {n}" for n in self.notes])
 
 
+def _require_node(scenario: Scenario, name: str | None) -> None:
+    if name is not None and name not in scenario.nodes:
+        raise ValueError(f"no node {name!r} in the scenario (nodes: {', '.join(scenario.nodes)})")
+
+
 def _units_lost(units: int, share: float) -> int:
     return min(math.ceil(units * share - 1e-9), units - 1)
 
@@ -90,6 +95,7 @@ def lose_zone(scenario: Scenario, share: float = 1.0 / ZONES, rate_rps: float | 
 
 def lose_read_replica(scenario: Scenario, database: str | None = None, rate_rps: float | None = None,
                       method: str = "sim", seed: int | None = None, requests: int = 20_000) -> WhatIf:
+    _require_node(scenario, database)
     names = [database] if database else [n for n, x in scenario.nodes.items()
                                          if isinstance(x, DatabaseNode) and x.read_replicas > 0]
     if not names:
@@ -106,6 +112,7 @@ def lose_read_replica(scenario: Scenario, database: str | None = None, rate_rps:
 def cache_flush(scenario: Scenario, cache: str | None = None, steps: int = 5, rate_rps: float | None = None,
                 method: str = "analytic", seed: int | None = None, requests: int = 20_000) -> WhatIf:
     """Hit ratio 0, then steps of (k / steps) x the normal hit ratio; the SLO holds only if it holds at every step."""
+    _require_node(scenario, cache)
     names = [cache] if cache else [n for n, x in scenario.nodes.items() if isinstance(x, CacheNode)]
     if not names or not all(isinstance(scenario.nodes[n], CacheNode) for n in names):
         raise ValueError("no cache node to flush")
@@ -124,6 +131,7 @@ def cache_flush(scenario: Scenario, cache: str | None = None, steps: int = 5, ra
 def db_failover(scenario: Scenario, database: str | None = None, pause_s: float = 30.0, window_s: float = 300.0,
                 rate_rps: float | None = None, seed: int | None = None) -> WhatIf:
     """Simulate `window_s` seconds with the primary paused for `pause_s` starting at a third of the window."""
+    _require_node(scenario, database)
     name = database or next((n for n, x in scenario.nodes.items() if isinstance(x, DatabaseNode)), None)
     if name is None or not isinstance(scenario.nodes[name], DatabaseNode):
         raise ValueError("no database to fail over")

@@ -294,7 +294,10 @@ class Simulation:
                 Timeout(env, gap()).callbacks.append(arrive)
 
         Timeout(env, gap()).callbacks.append(arrive)
-        expected_ms = self.target / self.rate_rps * 1000.0 * self.limits.time_factor
+        if self.trace is not None:
+            expected_ms = self.trace.time_for_arrivals_ms(self.target) * self.limits.time_factor
+        else:
+            expected_ms = self.target / self.rate_rps * 1000.0 * self.limits.time_factor
         time_limit = Timeout(env, expected_ms)
         time_limit.callbacks.append(lambda _e: self.stop.triggered or self.stop.succeed())
         env.run(until=self.stop)
@@ -311,11 +314,12 @@ class Simulation:
         if len(lat):
             q = percentiles(lat)
             latency = Latency(float(lat.mean()), q[50], q[95], q[99])
-            ci = batch_ci(lat)
         else:
             latency = Latency(math.inf, math.inf, math.inf, math.inf)
-            ci = None
-        rates = arrival_rates(self.scenario, self.rate_rps)
+        ci = batch_ci(lat)
+        # A replayed trace offers its own mean over the span simulated, not the peak it was scaled to.
+        offered_rps = self.trace.mean_rps(0.0, now) if self.trace is not None else self.rate_rps
+        rates = arrival_rates(self.scenario, offered_rps)
         nodes: dict[str, NodeStats] = {}
         for name, st in self.stations.items():
             nodes[name] = self._node_stats(name, st, rates[name].visits, window_ms)

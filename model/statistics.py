@@ -17,20 +17,30 @@ def percentiles(values: np.ndarray) -> dict[int, float]:
     return {k: float(v) for k, v in zip(QUANTILES, q)}
 
 
+NO_INTERVAL = (float("nan"), float("nan"))
+MIN_BATCHES = 5
+TAIL_VALUES = 5  # a batch must hold this many values beyond a percentile for it to mean anything
+
+
 def batch_ci(values: np.ndarray, batches: int = 20, level: float = 0.95) -> dict[str, tuple[float, float]]:
-    """95% intervals for the mean and each percentile from `batches` consecutive batches."""
-    n = len(values) // batches
-    if n < 10:
-        return {}
-    parts = values[: n * batches].reshape(batches, n)
-    t = stats.t.ppf(0.5 + level / 2, batches - 1)
+    """95% intervals for the mean and each percentile from up to `batches` consecutive batches.
+
+    A batch must be big enough for its statistic: 10 values for the mean and median, and
+    TAIL_VALUES beyond the percentile for a tail (500 a batch for p99). With fewer than
+    MIN_BATCHES such batches there is no honest interval: (nan, nan), written as null.
+    """
     out: dict[str, tuple[float, float]] = {}
-    estimates = {"mean": parts.mean(axis=1)}
-    qs = np.percentile(parts, QUANTILES, axis=1)
-    for k, row in zip(QUANTILES, qs):
-        estimates[f"p{k}"] = row
-    for key, est in estimates.items():
-        centre = float(np.mean(values)) if key == "mean" else float(np.percentile(values, int(key[1:])))
-        half = float(t * est.std(ddof=1) / np.sqrt(batches))
+    for key in ("mean", *(f"p{k}" for k in QUANTILES)):
+        q = 50 if key == "mean" else int(key[1:])
+        per_batch = max(10, int(np.ceil(TAIL_VALUES / (1 - q / 100))))
+        count = min(batches, len(values) // per_batch)
+        if count < MIN_BATCHES:
+            out[key] = NO_INTERVAL
+            continue
+        n = len(values) // count
+        parts = values[: n * count].reshape(count, n)
+        estimates = parts.mean(axis=1) if key == "mean" else np.percentile(parts, q, axis=1)
+        centre = float(np.mean(values)) if key == "mean" else float(np.percentile(values, q))
+        half = float(stats.t.ppf(0.5 + level / 2, count - 1) * estimates.std(ddof=1) / np.sqrt(count))
         out[key] = (centre - half, centre + half)
     return out

@@ -24,6 +24,29 @@ class ArrivalTrace:
     rates_per_ms: np.ndarray  # arrival rate in each segment
     period_ms: float          # the trace's length; the replay loops after it
 
+    def expected_arrivals(self, start_ms: float, end_ms: float) -> float:
+        """The rate's integral over [start, end): arrivals a replay expects in that span."""
+        loops, phase = divmod(end_ms, self.period_ms)
+        whole = float(np.sum(self.rates_per_ms * np.diff(np.append(self.starts_ms, self.period_ms))))
+        ends = np.minimum(np.append(self.starts_ms[1:], self.period_ms), phase)
+        partial = float(np.sum(self.rates_per_ms * np.clip(ends - self.starts_ms, 0, None)))
+        upto_end = loops * whole + partial
+        return upto_end - (self.expected_arrivals(0.0, start_ms) if start_ms > 0 else 0.0)
+
+    def mean_rps(self, start_ms: float, end_ms: float) -> float:
+        span = end_ms - start_ms
+        return self.expected_arrivals(start_ms, end_ms) / span * 1000.0 if span > 0 else 0.0
+
+    def time_for_arrivals_ms(self, count: float) -> float:
+        """When a replay from the first stamp expects `count` arrivals (bisection on the integral)."""
+        low, high = 0.0, self.period_ms
+        while self.expected_arrivals(0.0, high) < count:
+            low, high = high, high * 2
+        for _ in range(60):
+            mid = (low + high) / 2
+            low, high = (mid, high) if self.expected_arrivals(0.0, mid) < count else (low, mid)
+        return high
+
     def next_gap_ms(self, now_ms: float, unit_exponential: float) -> float:
         """Time to the next arrival: walk the segments until the rate integral reaches E."""
         remaining = unit_exponential

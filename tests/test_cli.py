@@ -69,11 +69,25 @@ def test_set_and_rate_overrides():
     (["simulate", CHECKOUT, "--rate", "-5"], "--rate"),
     (["simulate", CHECKOUT, "--requests", "5"], "--requests"),
     (["simulate", CHECKOUT, "--method", "magic"], "invalid choice"),
+    (["whatif", CHECKOUT, "--failure", "read-replica", "--node", "nosuch"], "no node 'nosuch'"),
+    (["whatif", str(ROOT / "scenarios" / "three-tier.yaml"), "--failure", "cache-flush"], "no cache node"),
+    (["forecast", CHECKOUT, "--months", "5000"], "--months must be from 0 to 120"),
+    (["recommend", CHECKOUT, "--months", "-1"], "--months must be from 0 to 120"),
+    (["sweep", CHECKOUT, "--grid", "nodes.web.replicas=2,4", "--requests", "0", "--local"], "--requests"),
+    (["sweep", CHECKOUT, "--grid", "nodes.web.replicass=2,4", "--local"], "nodes.web.replicass"),
 ])
 def test_invalid_input_exits_2_with_the_key_path(args, words):
     out = run(*args)
     assert out.returncode == 2
     assert words in out.stderr and "Traceback" not in out.stderr and out.stdout == ""
+
+
+def test_confidence_intervals_are_always_present_for_sim():
+    small = json.loads(run("simulate", CHECKOUT, "--json", "--seed", "1", "--requests", "100").stdout)
+    assert set(small["latency_ci95_ms"]) >= {"mean", "p99"}
+    assert small["latency_ci95_ms"]["p99"] == [None, None]  # too few requests for an honest interval
+    flooded = json.loads(run("simulate", CHECKOUT, "--json", "--seed", "1", "--requests", "500", "--rate", "5000").stdout)
+    assert set(flooded["latency_ci95_ms"]) >= {"mean", "p99"} and "web" in flooded["saturated"]
 
 
 def test_check_slo_exits_3_when_the_slo_fails():

@@ -209,6 +209,18 @@ def test_trace_arrivals_follow_the_recorded_shape(tmp_path):
     assert 55 < r.throughput_rps < 100
 
 
+def test_trace_starting_in_a_trough_is_not_mistaken_for_saturation(tmp_path):
+    # 30 minutes at 20% of the peak, then the peak: the run must not stop at a time bound
+    # computed from the peak rate, and node arrivals report the rate the replay offered.
+    trace = tmp_path / "trace.csv"
+    trace.write_text("timestamp,rate_rps\n2024-01-01 00:00:00,10\n2024-01-01 00:30:00,50\n")
+    s = scenario({"web": service(2, 5.0)}, 50, arrivals="trace", trace=str(trace))
+    r = simulate(s, seed=3, requests=20_000, warmup=1_000)
+    assert r.notes == [] and r.saturated == []
+    assert close(r.nodes["web"].arrival_rps, 10.0, 0.05)  # 21,000 arrivals fit in the first 30 min at 10/s
+    assert close(r.throughput_rps, 10.0, 0.05)
+
+
 def test_saturated_scenario_returns_promptly_with_saturated_named():
     nodes = {"web": service(4, 10.0, calls=[{"to": "db"}]),
              "db": {"kind": "database", "cpus": 1, "read_ms": 20.0}}
