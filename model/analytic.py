@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from model.delay_grid import INFINITE, ZERO, Delay, Mixture, Repeat, Sum, distribution_of, queue_wait, service_delay
 from model.distributions import ServiceTime, mixture
-from model.graph import NodeVisits, arrival_rates
-from model.queueing import erlang_c, mixture_quantile, mm1k, offered_load, pool_wait
+from model.graph import NodeVisits, arrival_rates, sync_produces
+from model.queueing import consumer_queue, erlang_c, mixture_quantile, offered_load, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario import Scenario
 from model.topology import (CacheStation, DatabaseStation, reported_utilization, KafkaStation, ServiceStation, Station,
@@ -133,7 +133,7 @@ class _Solver:
             self.notes.append(f"{name}: exact M/G/1 mean wait{what}; its distribution approximated as exponential")
 
     def _solve_kafka(self, station: KafkaStation, message_rps: float) -> _KafkaSolution:
-        """Consumers grouped by how many partitions they own; each group one M/M/1/(n*K)."""
+        """Consumers grouped by how many partitions they own; each group one consumer queue."""
         counts: dict[int, int] = {}
         for consumer in range(station.consumers):
             owned = len(station.partitions_of(consumer))
@@ -141,12 +141,12 @@ class _Solver:
                 counts[owned] = counts.get(owned, 0) + 1
         service_rps = 1000.0 / station.consume.mean_ms
         partition_rps = message_rps / station.partitions
-        groups = [(count, owned, mm1k(owned * partition_rps, service_rps, owned * station.max_backlog))
+        groups = [(count, owned, consumer_queue(owned, partition_rps, service_rps, station.max_backlog))
                   for owned, count in sorted(counts.items())]
         if any(owned > 1 for _, owned, _ in groups):
             shared = max(owned for _, owned, _ in groups)
-            self.notes.append(f"{station.name}: a consumer owning {shared} partitions approximated as "
-                              f"M/M/1/{shared * station.max_backlog} (partitions pooled)")
+            self.notes.append(f"{station.name}: a consumer owning {shared} partitions: drops and lag from a "
+                              "birth-death chain with per-partition limits (approximate)")
         drop = sum(count * owned / station.partitions * q.blocking_prob for count, owned, q in groups)
         accepted = [count * owned * (1.0 - q.blocking_prob) for count, owned, q in groups]
         total = sum(accepted)
@@ -220,6 +220,7 @@ class _Solver:
         for name in self.scenario.nodes:          # slot pools off the entry's sync path too
             self.response(name)
         latency, error_frac = self._latency(entry)
+        error_frac = 1.0 - (1.0 - error_frac) * self._produce_success()
         if len(self.pools) + len(self.kafka) > 1:
             self.notes.append("visits treated as independent (exact for Jackson tandems; repeated visits "
                               "to one node are correlated in reality, so tails may be a little light)")
@@ -250,6 +251,13 @@ class _Solver:
         self.notes.append(f"{self.scenario.entry}: latency is over requests answered within timeout_ms")
         return Latency(dist.mean_below(timeout_ms), dist.quantile(0.5 * kept), dist.quantile(0.95 * kept),
                        dist.quantile(0.99 * kept)), error_frac
+
+    def _produce_success(self) -> float:
+        """Chance a request's sync produces are all accepted (a refused one fails the request)."""
+        success = 1.0
+        for topic, produces in sync_produces(self.scenario).items():
+            success *= (1.0 - self.kafka[topic].stats.drop_pct / 100.0) ** produces
+        return success
 
     def _node_stats(self, name: str) -> NodeStats:
         station = self.stations[name]

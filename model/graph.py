@@ -62,6 +62,39 @@ def visit_ratios(scenario: Scenario) -> dict[str, NodeVisits]:
     return out
 
 
+def sync_produces(scenario: Scenario) -> dict[str, float]:
+    """Mean produces per entry request that the request waits on (sync calls to a Kafka node).
+
+    Only visits on the entry's synchronous path count: a refused produce fails the request
+    there, while one made from async work fails nothing the client waits for.
+    """
+
+    def edges(name: str) -> list[tuple[str, float]]:
+        node = scenario.nodes[name]
+        out = [(c.to, c.visits) for c in getattr(node, "calls", []) if c.mode == "sync"]
+        if isinstance(node, CacheNode) and node.miss:
+            out.append((node.miss, 1.0 - node.hit_ratio))
+        return out
+
+    order: list[str] = []  # reverse post-order: every node after all that call it
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:  # sync calls form no cycles: the loader refuses them
+        seen.add(name)
+        for to, _ in edges(name):
+            if to not in seen:
+                visit(to)
+        order.append(name)
+
+    visit(scenario.entry)
+    path = {name: 0.0 for name in order}
+    path[scenario.entry] = 1.0
+    for name in reversed(order):
+        for to, visits in edges(name):
+            path[to] += path[name] * visits
+    return {n: v for n, v in path.items() if scenario.nodes[n].kind == "kafka"}
+
+
 def arrival_rates(scenario: Scenario, rate_rps: float | None = None) -> dict[str, NodeVisits]:
     """Per-node arrival rates in requests per second (visit ratios times the entry rate)."""
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps

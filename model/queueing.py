@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
+import numpy as np
 from scipy.optimize import brentq
+from scipy.stats import binom
 from scipy.special import gammaincinv, gammaln, pdtr, pdtrc
 
 from model.delay_grid import Delay, Sum, distribution_of, queue_wait, service_delay
@@ -217,6 +220,69 @@ class MM1K:
 
 def mm1k(arrival_rps: float, service_rps: float, capacity: int) -> MM1K:
     return MM1K(arrival_rps, service_rps, capacity)
+
+
+@dataclass(frozen=True)
+class SharedPartitions:
+    """One consumer serving `partitions` partitions FIFO, each holding at most `capacity`.
+
+    A message picks its partition at random, so the labels of the N messages a consumer
+    holds are close to independent and uniform: the target is full with probability
+    P(Binomial(N, 1/n) >= K). N is then a birth-death chain whose arrivals are thinned by
+    that probability. Against the simulator: drops within 2% at moderate load and 12% in
+    overload, where pooling the partitions into one M/M/1/(nK) was 4-6x too low.
+    """
+
+    arrival_rps: float          # offered to the consumer, all its partitions together
+    service_rps: float
+    partitions: int
+    capacity: int               # per partition, the message in process included
+
+    @cached_property
+    def _chain(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(N, P(N), P(full | N)) over the states that carry probability."""
+        rho = self.arrival_rps / self.service_rps
+        top = self.partitions * self.capacity
+        if rho < 0.999:  # a geometric tail below 1e-16 beyond this many messages
+            top = min(top, int(math.ceil(-37.0 / math.log(rho))) + self.capacity + 1 if rho > 0 else 1)
+        n = np.arange(top + 1)
+        full = binom.sf(self.capacity - 1, n, 1.0 / self.partitions)
+        births = np.maximum(self.arrival_rps * (1.0 - full[:-1]), 1e-300)
+        log_p = np.concatenate([[0.0], np.cumsum(np.log(births / self.service_rps))])
+        p = np.exp(log_p - log_p.max())
+        return n, p / p.sum(), full
+
+    @property
+    def blocking_prob(self) -> float:
+        _, p, full = self._chain
+        return float(np.dot(p, full))
+
+    @cached_property
+    def _accepted(self) -> tuple[np.ndarray, np.ndarray]:
+        """How many an accepted message finds, and with what probability."""
+        n, p, full = self._chain
+        w = p * (1.0 - full)
+        keep = w > w.max() * 1e-14
+        return n[keep], w[keep] / w[keep].sum()
+
+    @property
+    def mean_sojourn_ms(self) -> float:
+        found, w = self._accepted
+        return float(np.dot(w, found + 1.0)) * 1000.0 / self.service_rps
+
+    def cdf(self, t_ms: float) -> float:
+        """P(lag <= t): finding N, the lag is Erlang(N + 1): P(Poisson(mu t) >= N + 1)."""
+        if t_ms <= 0:
+            return 0.0
+        found, w = self._accepted
+        return float(np.dot(w, pdtrc(found, self.service_rps * t_ms / 1000.0)))
+
+
+def consumer_queue(partitions: int, partition_rps: float, service_rps: float, capacity: int) -> MM1K | SharedPartitions:
+    """A consumer's queue: exact M/M/1/K for one partition, the shared-partition chain for more."""
+    if partitions == 1:
+        return MM1K(partition_rps, service_rps, capacity)
+    return SharedPartitions(partitions * partition_rps, service_rps, partitions, capacity)
 
 
 def mixture_quantile(parts: list[tuple[float, Callable[[float], float], float]], q: float) -> float:
