@@ -9,6 +9,7 @@ Complete fails the pull with its series named, rather than returning a partial s
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
@@ -39,6 +40,7 @@ class CloudWatchSource:
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_CLOUDWATCH") or os.environ.get("AWS_ENDPOINT_URL")
         self.retry_mode, self.max_attempts = retry_mode, max_attempts
         self._client = client
+        self._account = ""  # a digest of the credentials' access key: two accounts never share a cache
         self.stats = FetchStats()
 
     # ------------------------------------------------------------ the client
@@ -57,8 +59,10 @@ class CloudWatchSource:
                 raise ConnectorError("no AWS region is set.",
                                      "Add region: to the fit file, or set AWS_REGION (or a region in your AWS profile).",
                                      source=self.name)
-            if session.get_credentials() is None:
+            credentials = session.get_credentials()
+            if credentials is None:
                 raise translate(__import__("botocore").exceptions.NoCredentialsError(), "GetMetricData")
+            self._account = hashlib.sha256(credentials.access_key.encode()).hexdigest()[:16]
             config = Config(retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
                             connect_timeout=5, read_timeout=60, user_agent_extra="headroom")
             self.region = session.region_name
@@ -67,8 +71,9 @@ class CloudWatchSource:
             raise translate(exc, "GetMetricData", self.endpoint_url or "") from None
 
     def identity(self) -> str:
-        region = self.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
-        return f"cloudwatch:{self.profile or os.environ.get('AWS_PROFILE', '')}:{region}:{self.endpoint_url or ''}"
+        """Whose data a pull returns: the resolved region and the credentials, never the key itself."""
+        self.client  # resolves the region and the credentials
+        return f"cloudwatch:{self._account}:{self.region or ''}:{self.endpoint_url or ''}"
 
     def _call(self, operation: str, **kwargs: Any) -> dict:
         method = getattr(self.client, _snake(operation))

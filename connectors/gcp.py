@@ -39,7 +39,9 @@ class GcpSource:
         self.stats = FetchStats()
 
     def identity(self) -> str:
-        return f"gcp:{self.project or ''}:{self.endpoint or ''}"
+        """Whose data a pull returns: the project as resolved from the credentials when not given."""
+        self.client  # resolves the project from application default credentials
+        return f"gcp:{self.project}:{self.endpoint or ''}"
 
     # ------------------------------------------------------------ the client
 

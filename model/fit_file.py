@@ -146,6 +146,7 @@ class FitNode(Strict, Generic[M]):
     service_cv: float | None = Field(default=None, ge=0)
     blocking_calls: bool | None = None
     timeout_ms: float | None = Field(default=None, gt=0)
+    background_cpu_pct: float | None = Field(default=None, ge=0, lt=100)
     instance: Instance | None = None
     autoscale: Autoscale | None = None
     calls: list[Call] | None = None
