@@ -277,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (| head): nothing is wrong, stop writing
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug, not bad input: say so plainly, keep the trace for debugging
         if os.environ.get("HEADROOM_DEBUG"):
             raise

@@ -84,9 +84,12 @@ def node_options(scenario: Scenario, name: str, rate_rps: float, profile=DEFAULT
     """Every stable option for one node at `rate_rps`, cheapest first (more capacity first on ties)."""
     node = scenario.nodes[name]
     loads = [p for p in offered_load(scenario, build_stations(scenario), rate_rps) if p.node == name]
+    if isinstance(node, KafkaNode):
+        # Brokers keep their type: the model has no broker capacity to size them against.
+        return [_kafka_option(name, node, loads, _price(scenario, node.instance))]
     opts: list[Option] = []
     for inst, cpus, changes in _sizes(scenario, name):
-        sized = node.model_copy(update={"instance": inst} if isinstance(node, KafkaNode) else {"instance": inst, "cpus": cpus})
+        sized = node.model_copy(update={"instance": inst, "cpus": cpus})
         price = _price(scenario, inst)
         if isinstance(node, ServiceNode):
             opts += _service_options(name, sized, loads[0].offered, price, changes, profile)
@@ -95,11 +98,9 @@ def node_options(scenario: Scenario, name: str, rate_rps: float, profile=DEFAULT
             low = max(1, math.floor(loads[0].offered / per / MAX_UTILIZATION) + 1)
             opts += [Option(name, {**changes, "nodes": n}, {"nodes": n, "instance": inst, "cpus": cpus},
                             price * n, n * per, f"{n} x {inst.type if inst else 'node'}")
-                     for n in range(max(1, low - 0), low + MAX_OPTIONS_PER_TYPE)]
+                     for n in range(low, low + MAX_OPTIONS_PER_TYPE)]
         elif isinstance(node, DatabaseNode):
             opts += _database_options(scenario, name, sized, rate_rps, inst, cpus, price, changes)
-        elif isinstance(node, KafkaNode):
-            opts.append(_kafka_option(name, node, loads, price))
     return sorted(opts, key=lambda o: (round(o.monthly, 6), -o.capacity))
 
 
@@ -140,7 +141,8 @@ def _database_options(scenario: Scenario, name: str, node: DatabaseNode, rate_rp
 
     rates = arrival_rates(scenario, rate_rps)[name]
     servers = cores_per_replica(node) if node.cpus is None or node.cpus >= 1 else 1
-    speed = node.cpus if node.cpus is not None and node.cpus < 1 else 1.0
+    # A CPU limit below one core and background work both leave requests less of each core.
+    speed = (node.cpus if node.cpus is not None and node.cpus < 1 else 1.0) * (1 - node.background_cpu_pct / 100)
     read_ms, write_ms = node.read_ms / speed, node.write_service_ms / speed
     out = []
     for replicas in range(0, 16):
