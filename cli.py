@@ -7,6 +7,7 @@ the SLO is not met. With --json, stdout carries only the JSON document.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -90,7 +91,7 @@ def _load(args):
     """The scenario file with --set and --rate applied, or a ScenarioError (exit 2)."""
     from model.loading import load_scenario
 
-    if args.rate is not None and not args.rate > 0:
+    if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
     return load_scenario(args.file, args.overrides, rate_rps=args.rate)
 

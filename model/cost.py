@@ -65,7 +65,8 @@ def monthly_cost(scenario: Scenario, throughput_rps: float,
 
     `unit_hours_by_node` maps a node to its unit-hours per hour averaged over a simulated day
     (that is, its mean replica count); nodes not in it run their configured count.
-    `per_million_requests` divides the month by the requests served at `throughput_rps`.
+    `per_million_requests` divides the month by the requests a month at `throughput_rps`;
+    `model.run.evaluate` passes the offered rate, since a saturated system is billed all the same.
     """
     if throughput_rps < 0:
         raise ValueError(f"throughput_rps must be >= 0, got {throughput_rps}")

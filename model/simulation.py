@@ -274,11 +274,16 @@ class Simulation:
 
     def _arrivals(self) -> Callable[[], float]:
         mean_gap_ms = 1000.0 / self.rate_rps
-        if self.scenario.workload.arrivals == "deterministic":
-            return lambda: mean_gap_ms
+        deterministic = self.scenario.workload.arrivals == "deterministic"
         if self.trace is not None:
+            # A time-varying rate: each gap spends one unit of the rate's integral (fixed for
+            # deterministic arrivals, exponential for Poisson), so the schedule is followed.
+            if deterministic:
+                return lambda: self.trace.next_gap_ms(self.env._now, 1.0)
             unit = self._stream(lambda: self.rng.exponential(1.0, BLOCK_SIZE))
             return lambda: self.trace.next_gap_ms(self.env._now, unit())
+        if deterministic:
+            return lambda: mean_gap_ms
         return self._stream(lambda: self.rng.exponential(mean_gap_ms, BLOCK_SIZE))
 
     def run(self) -> Results:
