@@ -48,7 +48,7 @@ def percentiles_vs_slo(rows: pd.DataFrame) -> alt.Chart:
     `rows`: columns percentile, method, latency_ms, slo_ms (NaN where no target).
     """
     bars = alt.Chart(rows).mark_bar().encode(
-        x=alt.X("percentile:N", title=None, sort=["p50", "p95", "p99"]),
+        x=alt.X("percentile:N", title=None, sort=["p50", "p95", "p99"], axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("method:N"),
         y=alt.Y("latency_ms:Q", title="latency (ms)"),
         color=alt.Color("method:N", title=None, scale=alt.Scale(range=["#3b82f6", "#f59e0b"])),
@@ -61,12 +61,12 @@ def percentiles_vs_slo(rows: pd.DataFrame) -> alt.Chart:
 
 
 def cost_by_node(frame: pd.DataFrame) -> alt.Chart:
-    """Stacked monthly cost by node for one or more scenarios. `frame`: scenario, node, monthly."""
+    """Monthly cost stacked by node, one bar per scenario (beside the p99 bars). `frame`: scenario, node, monthly."""
     return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("monthly:Q", title="cost per month (USD)", axis=alt.Axis(format="$,.0f")),
-        y=alt.Y("scenario:N", title=None),
+        x=alt.X("scenario:N", title=None, sort=None, axis=alt.Axis(labelAngle=0, labelLimit=160)),
+        y=alt.Y("sum(monthly):Q", title="cost per month (USD)", axis=alt.Axis(format="$,.0f")),
         color=alt.Color("node:N", title="node"),
-        tooltip=["scenario:N", "node:N", alt.Tooltip("monthly:Q", format="$,.2f")]).properties(height=max(80, 40 * frame["scenario"].nunique()))
+        tooltip=["scenario:N", "node:N", alt.Tooltip("monthly:Q", format="$,.2f")]).properties(height=240)
 
 
 def monthly_spend(frame: pd.DataFrame, budget: float | None) -> alt.Chart:
@@ -121,3 +121,18 @@ def compare_bars(frame: pd.DataFrame, field: str, title: str, fmt: str, target: 
     if target:
         layers.append(alt.Chart(pd.DataFrame({"t": [target]})).mark_rule(color="#c62828", strokeDash=[6, 4]).encode(y="t:Q"))
     return alt.layer(*layers).properties(height=240)
+
+
+def observed_vs_predicted(frame: pd.DataFrame, title: str) -> alt.Chart:
+    """Observed and predicted side by side, over the window (mean) and in its busy hour, for one quantity.
+
+    `frame`: when, series (observed | predicted), value, unit (one unit).
+    """
+    unit = str(frame["unit"].iloc[0]) if len(frame) else ""
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("when:N", title=None, sort=["mean", "busy hour"], axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("series:N", sort=["observed", "predicted"]),
+        y=alt.Y("value:Q", title=unit),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["observed", "predicted"], range=["#6b7280", "#f59e0b"]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=["when:N", "series:N", alt.Tooltip("value:Q", format=",.2f", title=unit)]).properties(height=230, title=title)

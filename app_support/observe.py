@@ -47,7 +47,7 @@ def fit_file(scenario, source: str, mapping: dict[tuple[str, str], Any], *, look
     if source == "gcp" and project:
         data["project"] = project
     if source == "demo":
-        data["demo"] = {"scenario": demo_scenario or "scenarios/checkout.yaml", "seed": 7}
+        data["demo"] = {"scenario": demo_scenario or "checkout.yaml", "seed": 7}  # relative to the fit file
     data["lookback_days"] = lookback_days
     data["period_s"] = period_s
     traffic = mapping.get(("", "traffic"))
@@ -161,54 +161,4 @@ def summary(frame: pd.DataFrame, period_s: int) -> pd.DataFrame:
         rows.append({"series": series, "points": len(part), "mean": values.mean(), "p95": values.quantile(0.95),
                      "peak": values.max(), "peak at": part["timestamp"].iloc[int(values.to_numpy().argmax())],
                      "unit": unit})
-    return pd.DataFrame(rows)
-
-
-# ---------------------------------------------------------------- predicted against observed
-
-def predicted_vs_observed(frame: pd.DataFrame, period_s: int, utilization_at: dict[str, float], rate_rps: float,
-                          p99_curve: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Observed CPU (and latency) next to what a scenario predicts at each bucket's observed load.
-
-    A pool's utilization grows in proportion to its arrival rate (the utilization law), so
-    the prediction at a bucket is `utilization_at[node] * traffic / rate_rps`, in percent.
-    Latency is read off the scenario's p99-against-load curve. Rows: timestamp, node,
-    observed, predicted, unit.
-    """
-    traffic = rate_frame(frame, "traffic", period_s).set_index("timestamp")["value"]
-    rows = []
-    for node, util in utilization_at.items():
-        series = f"nodes.{node}.cpu"
-        if series not in set(frame["series"]):
-            continue
-        observed = rate_frame(frame, series, period_s).set_index("timestamp")["value"]
-        joined = pd.concat({"observed": observed, "traffic": traffic}, axis=1).dropna()
-        predicted = 100 * util * joined["traffic"] / rate_rps
-        rows.append(pd.DataFrame({"timestamp": joined.index, "node": node, "observed": joined["observed"].to_numpy(),
-                                  "predicted": predicted.to_numpy(), "unit": "CPU %"}))
-    if p99_curve is not None and "latency" in set(frame["series"]) and len(p99_curve):
-        import numpy as np
-
-        observed = rate_frame(frame, "latency", period_s).set_index("timestamp")["value"]
-        joined = pd.concat({"observed": observed, "traffic": traffic}, axis=1).dropna()
-        curve = p99_curve.sort_values("rate_rps")
-        predicted = np.interp(joined["traffic"], curve["rate_rps"], curve["latency_ms"], right=np.inf)
-        rows.append(pd.DataFrame({"timestamp": joined.index, "node": "end to end p99", "observed": joined["observed"].to_numpy(),
-                                  "predicted": predicted, "unit": "ms"}))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["timestamp", "node", "observed", "predicted", "unit"])
-
-
-def errors(pairs: pd.DataFrame, quiet: list[tuple[pd.Timestamp, pd.Timestamp]] = ()) -> pd.DataFrame:
-    """Per node: mean observed, mean predicted, bias and mean absolute error, incidents left out."""
-    keep = pd.Series(True, index=pairs.index)
-    for a, b in quiet:
-        keep &= ~pairs["timestamp"].between(a, b)
-    rows = []
-    for node, part in pairs[keep].groupby("node", sort=False):
-        finite = part[part["predicted"] < float("inf")]
-        diff = finite["predicted"] - finite["observed"]
-        rows.append({"node": node, "unit": part["unit"].iloc[0], "observed (mean)": finite["observed"].mean(),
-                     "predicted (mean)": finite["predicted"].mean(), "bias": diff.mean(),
-                     "mean abs error": diff.abs().mean(),
-                     "error %": 100 * diff.abs().mean() / max(finite["observed"].abs().mean(), 1e-9)})
     return pd.DataFrame(rows)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import streamlit as st
@@ -40,13 +39,15 @@ def fetch(fit_yaml: str, folder: str = "", endpoint: str = ""):
 
 
 def demo_fit_yaml(scenario, demo_path: str) -> str:
-    """The fit file Observe builds by default: the demo source, each metric on its suggested node."""
+    """The fit file Observe builds by default: the demo source, each metric on its suggested node.
+
+    Relative paths in it resolve from the scenarios folder: fetch and fit it with that folder."""
     discovered = discover("demo", demo_path=demo_path)
     mapping = {}
     for node, key in observe.slots(scenario):
         k = observe.default_choice(node, key, discovered)
         if k is not None:
             mapping[(node, key)] = discovered[k].metric
-    rel = (os.path.relpath(demo_path, Path.cwd()) if not os.path.relpath(demo_path, Path.cwd()).startswith('..')
-                  else demo_path) if demo_path else None
-    return observe.to_yaml(observe.fit_file(scenario, "demo", mapping, demo_scenario=rel))
+    # named relative to the scenarios folder (the fit file's folder), as scenarios/fit-demo.yaml names checkout.yaml
+    name = Path(demo_path).name if demo_path else None
+    return observe.to_yaml(observe.fit_file(scenario, "demo", mapping, demo_scenario=name))

@@ -24,7 +24,7 @@ def band(utilization: float) -> tuple[str, str]:
 
 def graph_dot(scenario, results, bottleneck: str | None) -> str:
     """DOT source of the service graph: nodes coloured by utilization, the bottleneck outlined in red."""
-    lines = ['digraph G {', '  rankdir=LR; bgcolor="transparent"; pad=0.2; nodesep=0.4; ranksep=0.7;',
+    lines = ['digraph G {', '  rankdir=TB; bgcolor="transparent"; pad=0.2; nodesep=0.6; ranksep=0.55;',
              '  node [fontname="Helvetica", fontsize=15, penwidth=1.4, color="#6b7280", margin="0.25,0.12"];',
              '  edge [fontname="Helvetica", fontsize=12, color="#6b7280", fontcolor="#374151"];',
              '  client [label="clients\\n%s req/s", shape=plaintext, fontsize=13];' % f"{results.rate_rps:,.0f}"]

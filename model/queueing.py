@@ -243,8 +243,8 @@ class SharedPartitions:
         """(N, P(N), P(full | N)) over the states that carry probability."""
         rho = self.arrival_rps / self.service_rps
         top = self.partitions * self.capacity
-        if rho < 0.999:  # a geometric tail below 1e-16 beyond this many messages
-            top = min(top, int(math.ceil(-37.0 / math.log(rho))) + self.capacity + 1 if rho > 0 else 1)
+        if rho < 0.999:  # the tail decays at least geometrically (thinning only slows births)
+            top = min(top, int(math.ceil(-37.0 / math.log(rho))) + 1 if rho > 0 else 1)
         n = np.arange(top + 1)
         full = binom.sf(self.capacity - 1, n, 1.0 / self.partitions)
         births = np.maximum(self.arrival_rps * (1.0 - full[:-1]), 1e-300)

@@ -7,7 +7,6 @@ error would be too narrow; batch means over consecutive requests absorb the corr
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 QUANTILES = (50, 95, 99)
 
@@ -29,6 +28,8 @@ def batch_ci(values: np.ndarray, batches: int = 20, level: float = 0.95) -> dict
     TAIL_VALUES beyond the percentile for a tail (500 a batch for p99). With fewer than
     MIN_BATCHES such batches there is no honest interval: (nan, nan), written as null.
     """
+    from scipy import stats  # a second to import: only runs that report intervals pay it
+
     out: dict[str, tuple[float, float]] = {}
     for key in ("mean", *(f"p{k}" for k in QUANTILES)):
         q = 50 if key == "mean" else int(key[1:])

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, charts, state
-from app_support.sidebar import setup
-from app_support.scenarios import folder_scenarios, read_folder_scenario
+from app_support.sidebar import folder_names, setup
+from app_support.scenarios import read_folder_scenario
 from model.report import money, ms
 
 setup()
@@ -15,7 +15,7 @@ st.caption("Scenarios from the folder and the ones kept this session (sidebar â†
            "solved with the same analytic method at their own load.")
 
 library = st.session_state[state.LIBRARY]
-options = {f"{n}.yaml": ("folder", n) for n in folder_scenarios()} | {f"{n} (this session)": ("saved", n) for n in library}
+options = {f"{n}.yaml": ("folder", n) for n in folder_names()} | {f"{n} (this session)": ("saved", n) for n in library}
 current = state.scenario()
 current_label = f"{current.name}.yaml" if current.origin == "folder" else f"{current.name} (this session)"
 if state.changes():
@@ -53,12 +53,11 @@ if not rows:
     st.stop()
 
 table = pd.DataFrame(rows)
-st.dataframe(table, hide_index=True, width="stretch", column_config={
+st.dataframe(table.style.format(money, subset=["cost / month", "per million req"]), hide_index=True, width="stretch",
+             column_config={
     "load (req/s)": st.column_config.NumberColumn(format="%.0f"),
     **{c: st.column_config.NumberColumn(c + " (ms)", format="%.1f") for c in ("p50", "p95", "p99", "p99 SLO")},
-    "errors %": st.column_config.NumberColumn(format="%.2f"),
-    "cost / month": st.column_config.NumberColumn(format="$%.2f"),
-    "per million req": st.column_config.NumberColumn(format="$%.2f")})
+    "errors %": st.column_config.NumberColumn(format="%.2f")})
 
 finite = table[table["p99"] < 1e9]
 left, right = st.columns(2)

@@ -74,9 +74,8 @@ for col, (c, label) in zip(cols, spend.COMMITMENTS.items()):
                border=True, help=f"Total over months 0 to {months}.")
 
 table = wide.rename(columns={"rate_rps": "load (req/s)", **spend.COMMITMENTS})
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"load (req/s)": st.column_config.NumberColumn(format="%.1f"),
-                            **{v: st.column_config.NumberColumn(format="$%.2f") for v in spend.COMMITMENTS.values()}})
+st.dataframe(table.style.format(money, subset=list(spend.COMMITMENTS.values())).format("{:,.1f}", subset=["load (req/s)"]),
+             hide_index=True, width="stretch")
 
 by_node = chosen.pivot_table(index="month", columns="node", values="monthly", aggfunc="sum").reset_index()
 by_node.columns.name = None

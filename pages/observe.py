@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, charts, observe, sources, state
+from app_support.scenarios import scenarios_dir
 from app_support.sidebar import setup
 from app_support.views import connector_error, scenario_error
 
@@ -15,6 +16,7 @@ setup()
 
 SOURCES = {"demo": "Demo", "cloudwatch": "AWS CloudWatch", "gcp": "GCP Cloud Monitoring", "csv": "CSV upload"}
 NONE = "— not observed —"
+CHART_PX = 280  # an explicit height: with "content" Streamlit squeezes a chart with a title and a legend on top
 
 try:
     scenario = cached.baseline()
@@ -84,10 +86,11 @@ with st.expander(f"Map {len(discovered)} discovered metrics to the graph's nodes
 if ("", "traffic") not in mapping:
     st.warning("Map a metric to the entry's traffic (requests arriving) to build a fit file.", icon=":material/warning:")
     st.stop()
-demo_rel = (os.path.relpath(demo_path, Path.cwd()) if not os.path.relpath(demo_path, Path.cwd()).startswith('..')
-                  else demo_path) if demo_path else None
+if source == "demo":  # the demo scenario is named relative to the scenarios folder, as scenarios/fit-demo.yaml does
+    folder = str(scenarios_dir())
 fit_data = observe.fit_file(scenario, source, mapping, lookback_days=lookback, period_s=period,
-                            region=region or None, project=project or None, demo_scenario=demo_rel)
+                            region=region or None, project=project or None,
+                            demo_scenario=f"{state.scenario().name}.yaml" if demo_path else None)
 fit_yaml = observe.to_yaml(fit_data)
 
 with st.spinner("Fetching series…"):
@@ -122,13 +125,13 @@ k3.metric("Incidents detected", str(len(spans)), (f"first {spans[0][0]:%a %d %b 
           help="Spans where latency (or a node's CPU) ran well above its one-day median.")
 
 st.altair_chart(charts.series_chart(traffic.assign(label="requests/s"), "Traffic at the entry", "requests/s", busiest, spans),
-                width="stretch")
+                width="stretch", height=CHART_PX)
 if cpu_series:
     cpu = pd.concat([observe.rate_frame(frame, s, period).assign(label=s.split(".")[1]) for s in cpu_series])
-    st.altair_chart(charts.series_chart(cpu, "CPU per node", "CPU %", busiest, spans), width="stretch")
+    st.altair_chart(charts.series_chart(cpu, "CPU per node", "CPU %", busiest, spans), width="stretch", height=CHART_PX)
 if len(latency):
     st.altair_chart(charts.series_chart(latency.assign(label="p99"), "Observed latency", "ms", busiest, spans),
-                    width="stretch")
+                    width="stretch", height=CHART_PX)
 
 st.subheader("The fit file")
 left, right = st.columns([1.4, 1])
@@ -136,8 +139,10 @@ left.code(fit_yaml, language="yaml")
 with right:
     st.download_button("Download fit.yaml", fit_yaml, file_name="fit.yaml", mime="application/x-yaml",
                        type="primary", icon=":material/download:", key="obs-download")
-    st.caption("Save it in the project folder and run `python cli.py fit --config fit.yaml --out scenario.yaml`."
-               + (" Keep the CSV next to it." if source == "csv" else ""))
+    st.caption("Save it in the scenarios folder (next to the scenario it names) and run "
+               "`python cli.py fit --config scenarios/fit.yaml --out fitted.yaml`; Calibrate shows that fit."
+               if source == "demo" else "Save it and run `python cli.py fit --config fit.yaml --out fitted.yaml`; "
+               "Calibrate shows that fit." + (" Keep the CSV next to it." if source == "csv" else ""))
     st.dataframe(observe.summary(frame, period), hide_index=True, width="stretch",
                  column_config={"mean": st.column_config.NumberColumn(format="%.1f"),
                                 "p95": st.column_config.NumberColumn(format="%.1f"),

@@ -87,23 +87,24 @@ with left:
         st.write("None: today's setup is already the cheapest that meets the SLO.")
     else:
         data = scenario.model_dump()
-        rows = []
+        lines = []
         for path, value in changes.items():
             now = data
             for part in path.split("."):
                 now = now.get(part) if isinstance(now, dict) else None
-            rows.append({"key": path, "today": _plain(now), "recommended": _plain(value)})
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            lines.append(f"- `{path}`: {_plain(now)} → **{_plain(value)}**")
+        st.markdown("\n".join(lines))  # a list wraps where a table of long key paths was cut off
         merged = {**state.changes(), **changes}
         st.button("Try it on What-if", icon=":material/science:", key="rs-apply",
                   on_click=lambda: (state.set_scenario(state.scenario(), merged)))
     if answer.get("runners_up"):
         st.subheader("Runners-up")
-        st.dataframe(pd.DataFrame([{"monthly": money(r["monthly"]),
-                                    "p99": ms(r["latency_ms"]["p99"]) if r.get("latency_ms") else "—",
-                                    "SLO": {True: "met", False: "missed"}.get(r.get("slo_met"), "—"),
-                                    "changes": ", ".join(f"{k}={v}" for k, v in r["changes"].items()) or "(none)"}
-                                   for r in answer["runners_up"]]), hide_index=True, width="stretch")
+        st.table(pd.DataFrame([{"per month": money(r["monthly"]),
+                                "p99": ms(r["latency_ms"]["p99"]) if r.get("latency_ms") else "—",
+                                "SLO": {True: "met", False: "missed"}.get(r.get("slo_met"), "—"),
+                                "changes": "; ".join(f"{k.removeprefix('nodes.')} = {_plain(v)}"
+                                                     for k, v in r["changes"].items()) or "(none)"}
+                               for r in answer["runners_up"]]).set_index("per month"))
     for note in answer.get("notes", []):
         st.caption(note)
 with right:

@@ -98,9 +98,8 @@ with out:
                 for method, res in ((quick.method, quick), ("simulation", sim)):
                     rows.append({"percentile": key, "method": method, "latency_ms": float(getattr(res.latency_ms, key)),
                                  "slo_ms": target if target else float("nan")})
-            left, right = st.columns([0.8, 1.2])
-            left.altair_chart(charts.percentiles_vs_slo(pd.DataFrame(rows)), width="stretch")
-            right.dataframe(confirm.comparison(quick, sim, slo), hide_index=True, width="stretch")
+            st.dataframe(confirm.comparison(quick, sim, slo), hide_index=True, width="stretch")  # the whole column: no cut
+            st.altair_chart(charts.percentiles_vs_slo(pd.DataFrame(rows)), width="stretch", height=320)
             gap = abs(sim.latency_ms.p99 - quick.latency_ms.p99) / max(sim.latency_ms.p99, 1e-9)
             with verdict:
                 if sim.slo.met:

@@ -27,7 +27,8 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` in a subprocess; `url` once healthy; `rss_mb()` of it and its workers."""
 
-    def __init__(self, scenarios_dir: Path | None = None, env: dict | None = None):
+    def __init__(self, scenarios_dir: Path | None = None, env: dict | None = None, script: str = "app.py",
+                 cwd: Path = ROOT):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {**os.environ, **(env or {})}
@@ -35,9 +36,9 @@ class Server:
             environment["HEADROOM_SCENARIOS_DIR"] = str(scenarios_dir)
         self.log = open(ROOT / "test-artifacts" / f"streamlit-{self.port}.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
+            cwd=cwd, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout_s: float = 60) -> "Server":
         deadline = time.monotonic() + timeout_s
@@ -51,6 +52,14 @@ class Server:
             except OSError:
                 time.sleep(0.3)
         raise TimeoutError("streamlit did not become healthy")
+
+    def warm(self, timeout_s: float = 120) -> float:
+        """Run the app once through the script health check (the readiness probe); seconds it took."""
+        t = time.monotonic()
+        with urllib.request.urlopen(self.url + "/_stcore/script-health-check", timeout=timeout_s) as r:
+            if r.status != 200:
+                raise RuntimeError(f"script health check: {r.status} {r.read()[:200]!r}")
+        return time.monotonic() - t
 
     def rss_mb(self, children: bool = False) -> float:
         """Resident memory of the server (and, with children=True, of its worker processes), MB."""

@@ -65,7 +65,12 @@ def test_every_page_renders_without_an_exception(server, browser):
             settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0, name
         assert page.locator("h1").count() >= 1, name
+        if name == "calibrate":
+            page.wait_for_selector("text=Use the fitted scenario", timeout=90_000)
+            page.set_viewport_size({"width": 1440, "height": 4400})  # the app scrolls inside: show the whole fit
+            settle(page)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        page.set_viewport_size({"width": 1440, "height": 2200})
     context.close()
 
 
