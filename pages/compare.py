@@ -22,6 +22,8 @@ if state.changes():
     options["current, with what-if changes"] = ("current", current.name)
 wanted = ["checkout.yaml", current_label, "current, with what-if changes"] + [k for k in options if options[k][0] == "saved"]
 defaults = [k for k in dict.fromkeys(wanted) if k in options]
+if len(defaults) < 2:  # nothing kept yet: a first look compares the worked examples
+    defaults += [k for k in options if options[k][0] == "folder" and k not in defaults][:4 - len(defaults)]
 picked = st.multiselect("Scenarios", list(options), default=defaults[:6] or list(options)[:2], key="cmp-pick")
 if not picked:
     st.info("Pick at least one scenario.")
