@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 import urllib.request
-from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -164,24 +163,16 @@ class FakeMetricService:
 
 
 @pytest.fixture
-def gcp():
+def gcp(grpc_server):
     """A started fake and the endpoint (HOST:PORT) to give GcpSource."""
     from google.cloud.monitoring_v3 import types
     fake = FakeMetricService()
-    handler = grpc.method_handlers_generic_handler("google.monitoring.v3.MetricService", {
-        "ListTimeSeries": grpc.unary_unary_rpc_method_handler(
-            fake.list_time_series, request_deserializer=types.ListTimeSeriesRequest.deserialize,
-            response_serializer=types.ListTimeSeriesResponse.serialize),
-        "ListMetricDescriptors": grpc.unary_unary_rpc_method_handler(
-            fake.list_metric_descriptors, request_deserializer=types.ListMetricDescriptorsRequest.deserialize,
-            response_serializer=types.ListMetricDescriptorsResponse.serialize),
+    port = grpc_server("google.monitoring.v3.MetricService", {
+        "ListTimeSeries": (fake.list_time_series, types.ListTimeSeriesRequest, types.ListTimeSeriesResponse),
+        "ListMetricDescriptors": (fake.list_metric_descriptors, types.ListMetricDescriptorsRequest,
+                                  types.ListMetricDescriptorsResponse),
     })
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
     yield fake, f"127.0.0.1:{port}"
-    server.stop(None)
 
 
 def gcp_series(metric_type: str, instance_id: str, end: datetime, period_s: int, values, unit: str = "1", gaps=()):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import shutil
-from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,26 +160,17 @@ class FakeCatalog:
 
 
 @pytest.fixture
-def fake():
+def fake(grpc_server):
     """A started fake and a real CloudCatalogClient pointed at it."""
     fake = FakeCatalog()
-    handler = grpc.method_handlers_generic_handler("google.cloud.billing.v1.CloudCatalog", {
-        "ListServices": grpc.unary_unary_rpc_method_handler(
-            fake.list_services, request_deserializer=types.ListServicesRequest.deserialize,
-            response_serializer=types.ListServicesResponse.serialize),
-        "ListSkus": grpc.unary_unary_rpc_method_handler(
-            fake.list_skus, request_deserializer=types.ListSkusRequest.deserialize,
-            response_serializer=types.ListSkusResponse.serialize),
+    port = grpc_server("google.cloud.billing.v1.CloudCatalog", {
+        "ListServices": (fake.list_services, types.ListServicesRequest, types.ListServicesResponse),
+        "ListSkus": (fake.list_skus, types.ListSkusRequest, types.ListSkusResponse),
     })
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    server.add_generic_rpc_handlers((handler,))
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     client = billing_v1.CloudCatalogClient(transport=CloudCatalogGrpcTransport(channel=channel))
     yield fake, client
     channel.close()
-    server.stop(None)
 
 
 FAST_RETRY = default_retry(timeout_s=2.0, initial_s=0.05)

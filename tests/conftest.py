@@ -1,0 +1,36 @@
+"""Fixtures shared across the suite."""
+
+from __future__ import annotations
+
+from concurrent import futures
+
+import pytest
+
+
+@pytest.fixture
+def grpc_server():
+    """Serve a fake Google gRPC service on 127.0.0.1, the way the real clients speak to one.
+
+    `start(service, {method: (handler, request_type, response_type)})` registers a generic
+    handler for the service, using the client package's proto-plus types to (de)serialize,
+    and returns the port. Servers stop when the test ends.
+    """
+    import grpc
+
+    servers = []
+
+    def start(service: str, methods: dict) -> int:
+        handler = grpc.method_handlers_generic_handler(service, {
+            name: grpc.unary_unary_rpc_method_handler(fn, request_deserializer=request.deserialize,
+                                                      response_serializer=response.serialize)
+            for name, (fn, request, response) in methods.items()})
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        server.add_generic_rpc_handlers((handler,))
+        port = server.add_insecure_port("127.0.0.1:0")
+        server.start()
+        servers.append(server)
+        return port
+
+    yield start
+    for server in servers:
+        server.stop(None)
