@@ -17,6 +17,8 @@ where the latency during the scale-up lag is the point.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,15 +47,18 @@ class Hpa:
     sync_s: float = SYNC_S
     tolerance: float = TOLERANCE
     ready_at_s: list[float] = field(default_factory=list)
-    history: list[tuple[float, int]] = field(default_factory=list)  # (time, raw recommendation)
+    history: deque[tuple[float, int]] = field(default_factory=deque)  # (time, raw recommendation)
+    _raws: deque[int] = field(default_factory=deque, repr=False)        # the same recommendations, for max()
 
     def __post_init__(self) -> None:
         self.replicas = min(max(self.replicas, self.config.min), self.config.max)
         if not self.ready_at_s:
             self.ready_at_s = [-math.inf] * self.replicas
+        self.ready_at_s = sorted(self.ready_at_s)
+        self._raws = deque(r for _, r in self.history)
 
     def ready(self, now_s: float) -> int:
-        return sum(1 for t in self.ready_at_s if t <= now_s)
+        return bisect_right(self.ready_at_s, now_s)  # ready_at_s is kept sorted
 
     def step(self, now_s: float, utilization_ready: float) -> int:
         """One sync: `utilization_ready` is the mean CPU utilization (0..1) of the ready pods."""
@@ -71,9 +76,12 @@ class Hpa:
                 raw = math.ceil(usage / target - 1e-9)
         raw = min(max(raw, cfg.min), cfg.max)
         self.history.append((now_s, raw))
-        window = cfg.scale_down_stabilization_s
-        self.history = [(t, r) for t, r in self.history if t > now_s - window - 1e-9] or [(now_s, raw)]
-        down_limit = max(r for _, r in self.history)
+        self._raws.append(raw)
+        oldest = now_s - cfg.scale_down_stabilization_s - 1e-9
+        while self.history[0][0] <= oldest:  # the window's recommendations only (the newest stays)
+            self.history.popleft()
+            self._raws.popleft()
+        down_limit = max(self._raws)
         desired = self.replicas
         if raw > desired:
             desired = raw
@@ -83,10 +91,10 @@ class Hpa:
         return desired
 
     def _scale(self, now_s: float, desired: int) -> None:
-        if desired > self.replicas:
+        if desired > self.replicas:  # time only moves on, so appending keeps the list sorted
             self.ready_at_s += [now_s + self.config.startup_s] * (desired - self.replicas)
         elif desired < self.replicas:
-            self.ready_at_s = sorted(self.ready_at_s)[:desired]   # the newest (unready) pods go first
+            self.ready_at_s = self.ready_at_s[:desired]   # the newest (unready) pods go first
         self.replicas = desired
 
 
