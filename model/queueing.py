@@ -14,8 +14,7 @@ from typing import Callable
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.stats import binom
-from scipy.special import gammaincinv, gammaln, pdtr, pdtrc
+from scipy.special import bdtrc, gammaincinv, gammaln, pdtr, pdtrc
 
 from model.delay_grid import Delay, Sum, distribution_of, queue_wait, service_delay
 from model.distributions import ServiceTime
@@ -246,7 +245,9 @@ class SharedPartitions:
         if rho < 0.999:  # the tail decays at least geometrically (thinning only slows births)
             top = min(top, int(math.ceil(-37.0 / math.log(rho))) + 1 if rho > 0 else 1)
         n = np.arange(top + 1)
-        full = binom.sf(self.capacity - 1, n, 1.0 / self.partitions)
+        full = np.zeros(len(n))  # P(Binomial(N, 1/n) >= K): zero until N reaches K
+        can_fill = n >= self.capacity
+        full[can_fill] = bdtrc(self.capacity - 1, n[can_fill], 1.0 / self.partitions)
         births = np.maximum(self.arrival_rps * (1.0 - full[:-1]), 1e-300)
         log_p = np.concatenate([[0.0], np.cumsum(np.log(births / self.service_rps))])
         p = np.exp(log_p - log_p.max())
