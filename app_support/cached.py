@@ -17,7 +17,6 @@ from app_support import state
 from app_support.runs import RunPool
 from app_support.scenarios import ScenarioText, build, changes_json
 
-QUICK_SIM_REQUESTS = 10_000   # only while the analytic solver is missing
 SIM_REQUESTS = 50_000
 SEED = 1
 
@@ -50,34 +49,20 @@ def baseline():
     return scenario_of(state.scenario(), {})
 
 
-def analytic_available() -> bool:
-    try:
-        import model.analytic  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @st.cache_data(max_entries=512, show_spinner=False)
 def quick_results(scenario_json: str, rate_rps: float | None = None):
-    """The instant answer: the analytic solver, or a short seeded simulation while it is missing."""
+    """The instant answer: the analytic solver."""
     from model.run import evaluate
     from model.scenario import Scenario
 
-    scenario = Scenario.model_validate_json(scenario_json)
-    if analytic_available():
-        return evaluate(scenario, "analytic", rate_rps=rate_rps)
-    return evaluate(scenario, "sim", rate_rps=rate_rps, seed=SEED, requests=QUICK_SIM_REQUESTS)
+    return evaluate(Scenario.model_validate_json(scenario_json), "analytic", rate_rps=rate_rps)
 
 
 def bottleneck(results) -> str:
     """The node with the highest utilization (the one that saturates first)."""
-    try:
-        from model.analytic import bottleneck as model_bottleneck
+    from model.analytic import bottleneck as model_bottleneck
 
-        return model_bottleneck(results)
-    except (ImportError, AttributeError):
-        return max(results.nodes, key=lambda n: results.nodes[n].utilization)
+    return model_bottleneck(results)
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -112,19 +97,9 @@ def latency_curve(scenario_json: str, points: int = 36) -> pd.DataFrame:
     return frame[frame["latency_ms"].apply(math.isfinite)]
 
 
-def forecast_available() -> bool:
-    try:
-        import model.forecast  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
-def forecast_json(scenario_json: str, months: int) -> dict | None:
-    """model.forecast's month-by-month answer with today's configuration, or None until it lands."""
-    if not forecast_available():
-        return None
+def forecast_json(scenario_json: str, months: int) -> dict:
+    """model.forecast's month-by-month answer with today's configuration."""
     from model.forecast import forecast
     from model.scenario import Scenario
 

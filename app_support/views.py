@@ -107,6 +107,21 @@ def scenario_error(exc: Exception, what_next: str = "") -> None:
              icon=":material/error:")
 
 
+RESET_HINT = "Reset the what-if changes in the sidebar, or open another scenario."
+
+
+def scenario_or_stop(load, what_next: str = ""):
+    """What `load()` returns (the page's scenario), or one friendly message and the end of the page.
+
+    Any failure stops the page: a link or a what-if change can carry a value the loader refuses.
+    """
+    try:
+        return load()
+    except Exception as exc:
+        scenario_error(exc, what_next)
+        st.stop()
+
+
 def connector_error(exc: Exception) -> None:
     message = getattr(exc, "message", str(exc))
     hint = getattr(exc, "hint", "")

@@ -5,15 +5,11 @@ import streamlit as st
 from app_support import cached, fit_views, fitting, sources, state
 from app_support.scenarios import DEFAULT_NAME, ScenarioText, scenarios_dir, slug
 from app_support.sidebar import setup
-from app_support.views import scenario_error
+from app_support.views import scenario_or_stop
 
 setup()
 
-try:
-    scenario = cached.baseline()
-except Exception as exc:
-    scenario_error(exc)
-    st.stop()
+scenario = scenario_or_stop(cached.baseline)
 
 st.title("Calibrate")
 current = state.scenario()

@@ -5,16 +5,12 @@ import streamlit as st
 
 from app_support import cached, charts, spend
 from app_support.sidebar import setup
-from app_support.views import scenario_error
+from app_support.views import RESET_HINT, scenario_or_stop
 from model.report import money
 
 setup()
 
-try:
-    scenario = cached.current()
-except Exception as exc:
-    scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
-    st.stop()
+scenario = scenario_or_stop(cached.current, RESET_HINT)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -57,12 +53,11 @@ if len(over):
 st.altair_chart(charts.monthly_spend(chosen[["month", "node", "monthly"]], budget or None), width="stretch")
 
 forecast = cached.forecast_json(scenario.model_dump_json(), months)
-if forecast is not None:
-    runway = forecast["runway_months"]
-    st.caption("Autoscaled nodes are billed for the mean replicas their HPA runs over a day at each month's peak. "
-               + ("The SLO holds over the whole horizon." if runway is None else
-                  f"From month {runway} this configuration misses the SLO ({forecast.get('bottleneck') or 'a node'} "
-                  "gives out first): see Right-size for what it would take."))
+runway = forecast["runway_months"]
+st.caption("Autoscaled nodes are billed for the mean replicas their HPA runs over a day at each month's peak. "
+           + ("The SLO holds over the whole horizon." if runway is None else
+              f"From month {runway} this configuration misses the SLO ({forecast.get('bottleneck') or 'a node'} "
+              "gives out first): see Right-size for what it would take."))
 
 st.subheader("On demand or committed")
 wide = spend.totals(frame)

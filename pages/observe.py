@@ -10,7 +10,7 @@ import streamlit as st
 from app_support import cached, charts, observe, sources, state
 from app_support.scenarios import scenarios_dir
 from app_support.sidebar import setup
-from app_support.views import connector_error, scenario_error
+from app_support.views import connector_error, scenario_or_stop
 
 setup()
 
@@ -18,11 +18,7 @@ SOURCES = {"demo": "Demo", "cloudwatch": "AWS CloudWatch", "gcp": "GCP Cloud Mon
 NONE = "— not observed —"
 CHART_PX = 280  # an explicit height: with "content" Streamlit squeezes a chart with a title and a legend on top
 
-try:
-    scenario = cached.baseline()
-except Exception as exc:
-    scenario_error(exc)
-    st.stop()
+scenario = scenario_or_stop(cached.baseline)
 
 
 st.title("Observe")

@@ -4,16 +4,12 @@ import streamlit as st
 
 from app_support import cached, state
 from app_support.sidebar import setup
-from app_support.views import graph_dot, headline, legend, scenario_error
+from app_support.views import RESET_HINT, graph_dot, headline, legend, scenario_or_stop
 from model.report import ms
 
 setup()
 
-try:
-    scenario = cached.current()
-except Exception as exc:  # ScenarioError from a link's or a what-if change
-    scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
-    st.stop()
+scenario = scenario_or_stop(cached.current, RESET_HINT)
 
 results = cached.quick_results(scenario.model_dump_json())
 bottleneck = cached.bottleneck(results)
@@ -23,15 +19,10 @@ if scenario.description:
     st.caption(scenario.description)
 
 forecast = cached.forecast_json(scenario.model_dump_json(), scenario.workload.horizon_months)
-if forecast is None:
-    runway, note = None, "forecast module pending"
-else:
-    runway = forecast.get("runway_months")
-    runway, note = ("beyond" if runway is None else runway), ""
-headline(results, scenario, runway, note)
+runway = forecast["runway_months"]
+headline(results, scenario, "beyond" if runway is None else runway)
 
-method = ("analytic solver (queueing theory), confirmed by simulation on What-if" if results.method == "analytic"
-          else f"a short seeded simulation ({cached.QUICK_SIM_REQUESTS:,} requests)")
+method = "analytic solver (queueing theory), confirmed by simulation on What-if"
 st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. "
            f"Data source: {st.session_state[state.SOURCE]}.")
 

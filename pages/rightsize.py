@@ -6,16 +6,12 @@ import streamlit as st
 from app_support import cached, confirm, state
 from app_support.sidebar import setup
 from app_support.scenarios import applied_text, slug, yaml_diff
-from app_support.views import scenario_error
+from app_support.views import RESET_HINT, scenario_or_stop
 from model.report import money, ms
 
 setup()
 
-try:
-    scenario = cached.current()
-except Exception as exc:
-    scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
-    st.stop()
+scenario = scenario_or_stop(cached.current, RESET_HINT)
 
 def _plain(value) -> str:
     """`4.0` -> `4`: the number as a person would write it in the YAML."""
@@ -26,11 +22,6 @@ st.title("Right-size")
 st.caption("The cheapest configuration whose simulation meets the SLO, searched from the price catalog, "
            "against what the scenario runs today (what-if changes included).")
 
-try:
-    import model.recommend  # noqa: F401
-except ImportError:
-    st.info("The recommender (model/recommend.py) is not installed in this build yet.", icon=":material/hourglass_top:")
-    st.stop()
 
 c1, c2 = st.columns([2, 1])
 horizon = scenario.workload.horizon_months

@@ -5,17 +5,12 @@ import streamlit as st
 
 from app_support import cached, charts, confirm, controls, state
 from app_support.sidebar import setup
-from app_support.views import scenario_error, slo_delta
+from app_support.views import RESET_HINT, scenario_or_stop, slo_delta
 from model.report import money, ms
 
 setup()
 
-try:
-    base = cached.baseline()
-    scenario = cached.current()
-except Exception as exc:
-    scenario_error(exc, "Reset the what-if changes in the sidebar, or open another scenario.")
-    st.stop()
+base, scenario = scenario_or_stop(lambda: (cached.baseline(), cached.current()), RESET_HINT)
 
 st.title("What-if")
 auto = st.session_state.get("wi-auto-sim", True)
