@@ -1,6 +1,7 @@
 """Offered load per server pool: where the capacity runs out, without simulating.
 
-Both solvers name the same saturated nodes because both read them from here.
+The simulator names its saturated nodes from here; the analytic solver finds the same ones from
+its own pool solution (tests/model/test_solvers_agree.py holds the two to the same answer).
 """
 
 from __future__ import annotations
