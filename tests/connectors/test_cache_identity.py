@@ -9,13 +9,13 @@ def test_different_credentials_give_different_cache_identities(monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never contacted: identity is local
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-for-tests")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASTAGINGEXAMPLE01")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key-id-staging")
     staging = CloudWatchSource("us-east-1").identity()
     again = CloudWatchSource("us-east-1").identity()
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAPRODUCTIONEXAMP1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-key-id-production")
     production = CloudWatchSource("us-east-1").identity()
     other_region = CloudWatchSource("eu-west-1").identity()
     assert staging == again
     assert len({staging, production, other_region}) == 3
     for identity in (staging, production):
-        assert "AKIA" not in identity and "secret" not in identity  # a digest, never the key itself
+        assert "test-key-id" not in identity and "secret" not in identity  # a digest, never the key itself
