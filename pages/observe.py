@@ -129,6 +129,13 @@ if len(latency):
     st.altair_chart(charts.series_chart(latency.assign(label="p99"), "Observed latency", "ms", busiest, spans),
                     width="stretch", height=CHART_PX)
 
+st.subheader("The series")
+st.dataframe(observe.summary(frame, period), hide_index=True, width="stretch",
+             column_config={"mean": st.column_config.NumberColumn(format="%.1f"),
+                            "p95": st.column_config.NumberColumn(format="%.1f"),
+                            "peak": st.column_config.NumberColumn(format="%.1f"),
+                            "peak at": st.column_config.DatetimeColumn(format="ddd D MMM HH:mm")})
+
 st.subheader("The fit file")
 left, right = st.columns([1.4, 1])
 left.code(fit_yaml, language="yaml")
@@ -139,7 +146,4 @@ with right:
                "`python cli.py fit --config scenarios/fit.yaml --out fitted.yaml`; Calibrate shows that fit."
                if source == "demo" else "Save it and run `python cli.py fit --config fit.yaml --out fitted.yaml`; "
                "Calibrate shows that fit." + (" Keep the CSV next to it." if source == "csv" else ""))
-    st.dataframe(observe.summary(frame, period), hide_index=True, width="stretch",
-                 column_config={"mean": st.column_config.NumberColumn(format="%.1f"),
-                                "p95": st.column_config.NumberColumn(format="%.1f"),
-                                "peak": st.column_config.NumberColumn(format="%.1f")})
+
