@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import csv
 from concurrent import futures
 
 import pytest
+
+# The columns of data/prices.csv, in order: the rows tests write are lists in this order.
+PRICE_COLUMNS = ["provider", "service", "type", "region", "vcpu", "memory_gib", "arch", "family", "unit",
+                 "on_demand", "1yr", "3yr", "currency", "on_demand_basis", "commit_basis", "as_of"]
+
+
+@pytest.fixture
+def price_csv(tmp_path):
+    """`write(rows)` writes a small price catalog (rows as lists of PRICE_COLUMNS) and returns its path."""
+
+    def write(rows: list[list[str]]):
+        path = tmp_path / "prices.csv"
+        with open(path, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(PRICE_COLUMNS)
+            writer.writerows(rows)
+        return path
+
+    return write
 
 
 @pytest.fixture

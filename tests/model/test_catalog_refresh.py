@@ -8,7 +8,6 @@ bundled catalog so that a refresh that changed nothing would fail.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 
@@ -19,8 +18,6 @@ from botocore.stub import Stubber
 from model.catalog import read_catalog
 from model.catalog_refresh import main, product_filters
 
-FIELDS = ["provider", "service", "type", "region", "vcpu", "memory_gib", "arch", "family", "unit", "on_demand",
-          "1yr", "3yr", "currency", "on_demand_basis", "commit_basis", "as_of"]
 ROWS = [
     ["aws", "ec2", "m6i.large", "us-east-1", "2", "8", "x86_64", "general", "instance-hour", "0.096", "0.06", "0.04", "USD", "list", "family_ratio", "2025-06-01"],
     ["aws", "rds", "db.m6g.large", "us-east-1", "2", "8", "arm64", "general", "instance-hour", "0.159", "0.1", "0.06", "USD", "list", "family_ratio", "2025-06-01"],
@@ -107,13 +104,8 @@ def _expect(stub: Stubber, service_code: str, service: str, type_: str, region: 
 
 
 @pytest.fixture
-def catalog_csv(tmp_path):
-    path = tmp_path / "prices.csv"
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(FIELDS)
-        writer.writerows(ROWS)
-    return path
+def catalog_csv(price_csv):
+    return price_csv(ROWS)
 
 
 def test_refresh_reprices_aws_rows_from_get_products(catalog_csv, tmp_path, capsys):

@@ -175,8 +175,6 @@ def fake(grpc_server):
 
 FAST_RETRY = default_retry(timeout_s=2.0, initial_s=0.05)
 
-FIELDS = ["provider", "service", "type", "region", "vcpu", "memory_gib", "arch", "family", "unit", "on_demand",
-          "1yr", "3yr", "currency", "on_demand_basis", "commit_basis", "as_of"]
 ROWS = [
     ["aws", "ec2", "m6i.large", "us-east-1", "2", "8", "x86_64", "general", "instance-hour", "0.096", "0.06", "0.04", "USD", "list", "family_ratio", "2025-06-01"],
     ["gcp", "gce", "n2-standard-4", "us-central1", "4", "16", "x86_64", "general", "instance-hour", "0.194236", "0.1223687", "0.0874062", "USD", "list", "discount_rate", "2025-06-01"],
@@ -196,13 +194,8 @@ ROWS = [
 
 
 @pytest.fixture
-def prices(tmp_path: Path) -> Path:
-    path = tmp_path / "prices.csv"
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(FIELDS)
-        writer.writerows(ROWS)
-    return path
+def prices(price_csv) -> Path:
+    return price_csv(ROWS)
 
 
 def _rows(path: Path) -> dict[tuple[str, str], dict]:
@@ -250,7 +243,7 @@ def test_refresh_prices_rows_from_the_fake_catalog(fake, prices, tmp_path, capsy
     assert float(rows[("autopilot-gib", "us-central1")]["on_demand"]) == pytest.approx(0.005)
 
     # Unpriceable rows are kept byte for byte and reported; the AWS row is untouched.
-    by_key = {(r[2], r[3]): dict(zip(FIELDS, r)) for r in ROWS}
+    by_key = _rows(prices)  # the input, untouched: the refresh wrote to --out
     for key in [("m1-megamem-96", "us-central1"), ("t2a-standard-1", "us-central1"),
                 ("n2d-standard-2", "us-central1"), ("m6i.large", "us-east-1")]:
         assert rows[key] == by_key[key], key
