@@ -18,9 +18,8 @@ from connectors.cache import SeriesCache, cached_fetch
 from connectors.errors import ConnectorError
 from connectors.registry import source_for
 from connectors.window import Window
-import yaml
 
-from model.fit_file import FitFile, fit_file_from_text, load_fit_file
+from model.fit_file import FitFile, load_fit_file_as
 
 
 @dataclass
@@ -70,7 +69,7 @@ def fetch_fit_series(fit_file: FitFile | str | Path, refresh: bool = False, endp
 
     `source` (the CLI's --source) overrides the file's `source:`; the file is then re-validated for it.
     """
-    fit = _load(fit_file, source)
+    fit = load_fit_file_as(fit_file, source)
     reader = source_for(fit, endpoint)
     queries = [Query(series, metric) for series, metric in fit.series().items()]
     lookback = timedelta(days=fit.lookback_days)
@@ -102,27 +101,3 @@ def dump_fit_series(config_path: str | Path, out_path: str | Path, refresh: bool
         raise ConnectorError(f"cannot write {out} ({exc.strerror}).", "Choose a writable path for --dump.") from None
     report.out_path = str(out)
     return report
-
-
-def _load(fit_file: FitFile | str | Path, source: str | None) -> FitFile:
-    """The fit file, with `source:` replaced when the caller names another source."""
-    if isinstance(fit_file, FitFile):
-        if not source or source == fit_file.source:  # type: ignore[attr-defined]
-            return fit_file
-        data = fit_file.model_dump(mode="json", exclude_none=True)
-        data["source"] = source
-        fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"fit file (with --source {source})")
-        fit._base_dir = fit_file._base_dir
-        return fit
-    if not source:
-        return load_fit_file(fit_file)
-    try:
-        data = yaml.safe_load(Path(fit_file).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return load_fit_file(fit_file)  # the loader says what is wrong with the file
-    if not isinstance(data, dict):
-        return load_fit_file(fit_file)
-    data["source"] = source
-    fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"{fit_file} (with --source {source})")
-    fit._base_dir = Path(fit_file).resolve().parent
-    return fit

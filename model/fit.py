@@ -14,9 +14,8 @@ import os
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from model.fit_file import FitFile, fit_file_from_text, load_fit_file
+from model.fit_file import FitFile, load_fit_file_as
 from model.fit_load import LoadFit, fit_load
 from model.fit_params import ParamFit, fit_parameters
 from model.fit_result import FitResult
@@ -94,28 +93,9 @@ def fit_to_file(config_path: FitFile | str | Path, out_path: str | Path, source:
 # ---------------------------------------------------------------- steps
 
 def _fit_file(fit_file_or_path: FitFile | str | Path, source: str | None) -> tuple[FitFile, str]:
-    if isinstance(fit_file_or_path, FitFile):
-        fit, name = fit_file_or_path, "fit file"
-        if source and source != getattr(fit, "source", None):
-            data = fit.model_dump(mode="json", exclude_none=True)
-            data["source"] = source
-            base = fit._base_dir
-            fit = fit_file_from_text(yaml.safe_dump(data), name)
-            fit._base_dir = base
-        return fit, name
-    name = str(fit_file_or_path)
-    if not source:
-        return load_fit_file(fit_file_or_path), name
-    try:
-        data = yaml.safe_load(Path(fit_file_or_path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return load_fit_file(fit_file_or_path), name  # the loader says what is wrong with the file
-    if not isinstance(data, dict):
-        return load_fit_file(fit_file_or_path), name
-    data["source"] = source
-    fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"{name} (with --source {source})")
-    fit._base_dir = Path(fit_file_or_path).resolve().parent
-    return fit, name
+    """The fit file (with `source:` replaced by --source) and the name its report goes by."""
+    name = "fit file" if isinstance(fit_file_or_path, FitFile) else str(fit_file_or_path)
+    return load_fit_file_as(fit_file_or_path, source), name
 
 
 def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -> tuple[Scenario, dict, ParamFit, LoadFit, str | None]:

@@ -301,6 +301,34 @@ def fit_file_from_text(text: str, name: str = "fit file") -> FitFile:
         raise FitFileError(name, ".".join(str(p) for p in loc), line_of(tree, loc), message) from None
 
 
+
+def load_fit_file_as(fit_file: FitFile | str | Path, source: str | None = None) -> FitFile:
+    """The fit file (a path or one already loaded), with `source:` replaced when `source` names another.
+
+    `--source` lets one mapping be tried against another source; the file is re-validated, since
+    a metric spec that suits one source does not suit another.
+    """
+    if isinstance(fit_file, FitFile):
+        if not source or source == fit_file.source:  # type: ignore[attr-defined]
+            return fit_file
+        data = fit_file.model_dump(mode="json", exclude_none=True)
+        data["source"] = source
+        fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"fit file (with --source {source})")
+        fit._base_dir = fit_file._base_dir
+        return fit
+    if not source:
+        return load_fit_file(fit_file)
+    try:
+        data = yaml.safe_load(Path(fit_file).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return load_fit_file(fit_file)  # the loader says what is wrong with the file
+    if not isinstance(data, dict):
+        return load_fit_file(fit_file)
+    data["source"] = source
+    fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"{fit_file} (with --source {source})")
+    fit._base_dir = Path(fit_file).resolve().parent
+    return fit
+
 def base_dir(fit: FitFile) -> Path:
     """Where relative paths in the file (CSV files, the demo scenario) are resolved from."""
     return fit._base_dir or Path.cwd()
