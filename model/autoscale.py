@@ -27,7 +27,7 @@ from model.cost import CostBreakdown, monthly_cost
 from model.load import offered_load
 from model.scenario import Autoscale, Scenario, ServiceNode
 from model.timeline import TimelineSimulation, Window
-from model.topology import build_stations, cores, default_cpus
+from model.topology import build_stations, cores_per_replica
 
 SYNC_S = 15.0
 TOLERANCE = 0.10
@@ -100,10 +100,6 @@ class Hpa:
 
 def autoscaled_nodes(scenario: Scenario) -> list[str]:
     return [n for n, node in scenario.nodes.items() if isinstance(node, ServiceNode) and node.autoscale]
-
-
-def cores_per_replica(node: ServiceNode) -> int:
-    return cores(node.cpus if node.cpus is not None else default_cpus(node.instance)).servers
 
 
 def busy_cores_per_rps(scenario: Scenario) -> dict[str, float]:

@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.autoscale import DEFAULT_DAY, TOLERANCE, cores_per_replica
+from model.autoscale import DEFAULT_DAY, TOLERANCE
+from model.topology import cores_per_replica
 from model.catalog import hourly_price, load_catalog, price_spec, resolve_region
 from model.cost import HOURS_PER_MONTH
 from model.load import offered_load

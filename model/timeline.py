@@ -21,7 +21,7 @@ from model.results import Results
 from model.scenario import Scenario, ServiceNode
 from model.simulation import RunLimits, Simulation
 from model.statistics import percentiles
-from model.topology import cores, default_cpus
+from model.topology import cores_per_replica
 from model.trace import ArrivalTrace
 
 
@@ -80,8 +80,7 @@ class TimelineSimulation(Simulation):
         Timeout(self.env, period_s * 1000.0).callbacks.append(tick)
 
     def cores_per_replica(self, node: str) -> int:
-        n = self.scenario.nodes[node]
-        return cores(n.cpus if n.cpus is not None else default_cpus(n.instance)).servers
+        return cores_per_replica(self.scenario.nodes[node])
 
     def set_replicas(self, node: str, replicas: int) -> None:
         """Serving replicas of a service node now: its core pool and its worker slots follow."""

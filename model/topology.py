@@ -40,6 +40,11 @@ def default_cpus(instance: Instance | None) -> float:
     return float(vcpus) if vcpus else 1.0
 
 
+def cores_per_replica(node: ServiceNode) -> int:
+    """Full cores one replica serves on (a CPU limit below one core is one slower core)."""
+    return cores(node.cpus if node.cpus is not None else default_cpus(node.instance)).servers
+
+
 @dataclass(frozen=True)
 class ServiceStation:
     name: str
