@@ -2,9 +2,10 @@
 
 Capacity is sized for the busy hour, not the average, so the planning rate is a chosen
 percentile (default 90th) of each day's busiest hour: high enough to cover ordinary peaks,
-not so high that one odd spike sets the fleet size. Growth is a regression of log daily
-means on time, with a term per weekday when every weekday is seen twice, because in a
-two-week window the weekend days are not centred in time and would otherwise read as a trend.
+not so high that one odd spike sets the fleet size. Growth is a regression of log hourly
+rates on time with a term per hour of the day, and a term per weekday when every weekday is
+seen twice (else one for weekends): in a two-week window the weekend days are not centred in time and would otherwise
+read as a trend, and a window that starts or ends mid-day would read the daily cycle as one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from scipy.special import stdtrit
 
 DAYS_PER_MONTH = 30.44
 MIN_GROWTH_DAYS = 7
-DAY_COVERAGE = 0.8       # a day counts towards growth when this share of its periods has traffic
+MIN_DAY_HOURS = 6        # a day counts towards growth when this many of its hours have traffic
 HOUR_COVERAGE = 0.5
 
 
@@ -71,33 +72,52 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
 
 
 def _growth(rate: pd.Series, period_s: int, notes: list[str]) -> tuple[float | None, tuple[float, float] | None, int]:
-    per_day = 86400 // period_s
-    daily = rate.resample("1D").agg(["mean", "count"])
-    full = daily[(daily["count"] >= DAY_COVERAGE * per_day) & (daily["mean"] > 0)]
-    if len(full) < MIN_GROWTH_DAYS:
-        notes.append(f"growth not fitted: {len(full)} day(s) with traffic in at least {DAY_COVERAGE:.0%} of their "
-                     f"periods; it needs {MIN_GROWTH_DAYS}")
-        return None, None, len(full)
-    day = ((full.index - full.index[0]).total_seconds() / 86400).to_numpy()
-    weekday = full.index.day_of_week.to_numpy()
-    columns = [np.ones(len(full)), day]
-    if all((weekday == d).sum() >= 2 for d in range(7)):
+    hourly = rate.resample("1h").mean().dropna() if period_s < 3600 else rate
+    hourly = hourly[hourly > 0]
+    day_of = hourly.index.floor("D")
+    hours_per_day = hourly.groupby(day_of).size()
+    used_days = hours_per_day[hours_per_day >= MIN_DAY_HOURS * min(1.0, 3600 / period_s)].index
+    if len(used_days) < MIN_GROWTH_DAYS:
+        notes.append(f"growth not fitted: {len(used_days)} day(s) with traffic in at least {MIN_DAY_HOURS} of their "
+                     f"hours; it needs {MIN_GROWTH_DAYS}")
+        return None, None, len(used_days)
+    hourly = hourly[day_of.isin(used_days)]
+    day_of = hourly.index.floor("D")
+    t = ((hourly.index - hourly.index[0]).total_seconds() / 86400).to_numpy()
+    hour, weekday = hourly.index.hour.to_numpy(), hourly.index.day_of_week.to_numpy()
+    columns = [np.ones(len(hourly)), t]
+    columns += [(hour == h).astype(float) for h in np.unique(hour)[1:]]
+    day_weekdays = used_days.day_of_week
+    day_terms = 2
+    weekend_days = int((day_weekdays >= 5).sum())
+    if all((day_weekdays == d).sum() >= 2 for d in range(7)):
         columns += [(weekday == d).astype(float) for d in range(1, 7)]
+        day_terms += 6
+    elif weekend_days >= 2 and len(used_days) - weekend_days >= 2:
+        columns.append((weekday >= 5).astype(float))
+        day_terms += 1
+        notes.append("growth: fewer than two of every weekday, so only weekends are told apart from weekdays")
     else:
-        notes.append("growth: fewer than two of every weekday, so the weekly cycle is not separated from the trend")
-    x = np.column_stack(columns)
-    y = np.log(full["mean"].to_numpy())
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-    dof = len(y) - x.shape[1]
-    if dof < 2:
+        notes.append("growth: too few weekend days to separate the weekly cycle from the trend")
+    dof_days = len(used_days) - day_terms
+    if dof_days < 2:
         notes.append("growth not fitted: too few days for the trend and the weekly cycle together")
-        return None, None, len(full)
+        return None, None, len(used_days)
+    x = np.column_stack(columns)
+    y = np.log(hourly.to_numpy())
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
     resid = y - x @ coef
-    sigma2 = float(resid @ resid) / dof
-    se = float(np.sqrt(sigma2 * np.linalg.pinv(x.T @ x)[1, 1]))
-    t = float(stdtrit(dof, 0.975))
+    sigma2 = float(resid @ resid) / max(1, len(y) - x.shape[1])
+    # Hours of one day share their noise (a slow day is slow all day), so independent hours would
+    # overstate the evidence: the variance is widened by the design effect, measured as how much
+    # more the daily residual means vary than independent hours would make them.
+    by_day = pd.Series(resid).groupby(day_of.to_numpy())
+    design_effect = max(1.0, float((by_day.size() * by_day.mean() ** 2).sum() / by_day.size().sum() / sigma2)) \
+        if sigma2 > 0 else 1.0
+    se = float(np.sqrt(sigma2 * design_effect * np.linalg.pinv(x.T @ x)[1, 1]))
+    tq = float(stdtrit(dof_days, 0.975))
 
     def monthly(slope_per_day: float) -> float:
         return 100.0 * (np.exp(slope_per_day * DAYS_PER_MONTH) - 1.0)
 
-    return monthly(coef[1]), (monthly(coef[1] - t * se), monthly(coef[1] + t * se)), len(full)
+    return monthly(coef[1]), (monthly(coef[1] - tq * se), monthly(coef[1] + tq * se)), len(used_days)

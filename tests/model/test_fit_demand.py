@@ -12,11 +12,11 @@ from model.fit_load import fit_load
 STAMPS = pd.date_range("2025-01-06", periods=14 * 288, freq="300s", tz="UTC")  # two weeks from a Monday
 
 
-def cycle(rng, peak_rps: float = 100.0, growth_pct: float = 0.0) -> pd.Series:
-    hours = STAMPS.hour + STAMPS.minute / 60
-    months = (STAMPS - STAMPS[-1]).total_seconds() / 86400 / 30.44
-    rate = peak_rps * (0.3 + 0.7 * np.exp(-0.5 * ((hours - 18) / 3) ** 2)) * np.where(STAMPS.day_of_week >= 5, 0.7, 1.0)
-    return pd.Series(rate * (1 + growth_pct / 100) ** months * rng.lognormal(0, 0.03, len(STAMPS)), index=STAMPS)
+def cycle(rng, peak_rps: float = 100.0, growth_pct: float = 0.0, stamps: pd.DatetimeIndex = STAMPS) -> pd.Series:
+    hours = stamps.hour + stamps.minute / 60
+    months = (stamps - stamps[-1]).total_seconds() / 86400 / 30.44
+    rate = peak_rps * (0.3 + 0.7 * np.exp(-0.5 * ((hours - 18) / 3) ** 2)) * np.where(stamps.day_of_week >= 5, 0.7, 1.0)
+    return pd.Series(rate * (1 + growth_pct / 100) ** months * rng.lognormal(0, 0.03, len(stamps)), index=stamps)
 
 
 def test_an_incident_neither_drags_the_slope_nor_goes_unreported():
@@ -57,6 +57,29 @@ def test_growth_and_its_interval(growth):
     assert abs(load.growth_pct_per_month - growth) <= 2.0
     assert load.growth_ci95[0] <= growth <= load.growth_ci95[1]
     assert load.weekly_shape[6] == pytest.approx(0.7 * load.weekly_shape[2], rel=0.05)
+
+
+def test_growth_does_not_depend_on_the_hour_the_window_starts():
+    """A window that starts mid-evening and ends mid-morning holds more peak hours on its first
+    day than its last: averaging whole calendar days read that as a trend (up to 30 points a
+    month on these two weeks), so the daily cycle is fitted with the trend."""
+    rng = np.random.default_rng(6)
+    rate = cycle(rng, growth_pct=5.0, stamps=pd.date_range("2025-01-06", periods=17 * 288, freq="300s", tz="UTC"))
+    errors = []
+    for start_hour in range(0, 72, 3):
+        window = rate.iloc[start_hour * 12: start_hour * 12 + 14 * 288]  # two weeks
+        load = fit_load(window, 300)
+        errors.append(load.growth_pct_per_month - 5.0)
+    assert max(abs(e) for e in errors) <= 2.0, errors
+
+
+def test_under_two_weeks_weekends_are_still_told_apart_from_the_trend():
+    fits = [fit_load(cycle(np.random.default_rng(seed), growth_pct=5.0).iloc[: 12 * 288], 300)  # one Saturday
+            for seed in range(40)]
+    assert all(abs(f.growth_pct_per_month - 5.0) <= 2.0 for f in fits)
+    covered = np.mean([f.growth_ci95[0] <= 5.0 <= f.growth_ci95[1] for f in fits])
+    assert 0.85 <= covered <= 1.0, covered  # a 95% interval, over 40 independent windows
+    assert "only weekends are told apart" in " ".join(fits[0].notes)
 
 
 def test_peak_is_a_percentile_of_busy_hours_and_short_windows_skip_growth():
