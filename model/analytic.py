@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from model.delay_grid import INFINITE, ZERO, Delay, Mixture, Repeat, Sum, distribution_of, queue_wait, service_delay
 from model.distributions import ServiceTime, mixture
 from model.graph import NodeVisits, arrival_rates, sync_produces
-from model.queueing import consumer_queue, erlang_c, mixture_quantile, offered_load, pool_wait
+from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario import Scenario
 from model.topology import (CacheStation, DatabaseStation, reported_utilization, KafkaStation, ServiceStation, Station,
@@ -60,7 +60,7 @@ class _Pool:
 
 
 def _solve_pool(servers: int, arrival_rps: float, service: ServiceTime, arrival_scv: float = 1.0) -> _Pool:
-    load = offered_load(arrival_rps, service.mean_ms)
+    load = erlangs(arrival_rps, service.mean_ms)
     wait = INFINITE if load >= servers else pool_wait(servers, arrival_rps, service, arrival_scv)
     return _Pool(servers, load, wait)
 
@@ -112,11 +112,10 @@ class _Solver:
 
     def _solve_pools(self, station: Station, rates: NodeVisits, arrival_scv: float) -> list[_Pool]:
         if isinstance(station, DatabaseStation):
-            per_instance = rates.reads / station.instances
-            primary_rps = per_instance + rates.writes
-            primary = mixture([(per_instance, station.read), (rates.writes, station.write)])
-            pools = [_solve_pool(station.servers_per_instance, primary_rps, primary)]
-            pools += [_solve_pool(station.servers_per_instance, per_instance, station.read)] * (station.instances - 1)
+            each = station.instance_rates(rates.reads, rates.writes)
+            services = [mixture([(reads, station.read), (writes, station.write)]) for reads, writes in each]
+            pools = [_solve_pool(station.servers_per_instance, r + w, s) for (r, w), s in zip(each, services)]
+            primary = services[0]
             mixed = rates.writes > 0 and rates.reads > 0 and station.read != station.write
             self._note_service(station.name, primary if mixed else station.read, station.servers_per_instance,
                                " (primary: reads and writes mixed)" if mixed else "")
@@ -206,7 +205,7 @@ class _Solver:
                           f"for a slot held during {what}")
         if not holding.finite:
             return INFINITE
-        load = offered_load(self.rates[station.name].visits, holding.mean_ms)
+        load = erlangs(self.rates[station.name].visits, holding.mean_ms)
         if load >= station.slots:
             self.saturated.add(station.name)
             return INFINITE
@@ -269,8 +268,7 @@ class _Solver:
         load = sum(p.load for p in pools)
         utilization = reported_utilization(station, min(load / total_servers(station), 1.0))
         if isinstance(station, DatabaseStation):
-            per_instance = self.rates[name].reads / station.instances
-            visits = [per_instance + self.rates[name].writes] + [per_instance] * (station.instances - 1)
+            visits = [r + w for r, w in station.instance_rates(self.rates[name].reads, self.rates[name].writes)]
             wait_ms = sum(v * p.wait.mean_ms for v, p in zip(visits, pools) if v > 0) / arrival_rps if arrival_rps else 0.0
         else:
             wait_ms = pools[0].wait.mean_ms + self.slot_waits.get(name, ZERO).mean_ms

@@ -36,9 +36,8 @@ def offered_load(scenario: Scenario, stations: dict[str, Station], rate_rps: flo
         if isinstance(st, (ServiceStation, CacheStation)):
             out.append(PoolLoad(name, name, r.visits * st.service.mean_ms * per_ms, st.servers))
         elif isinstance(st, DatabaseStation):
-            reads_each = r.reads / st.instances
-            for k in range(st.instances):
-                work = reads_each * st.read.mean_ms + (r.writes * st.write.mean_ms if k == 0 else 0.0)
+            for k, (reads, writes) in enumerate(st.instance_rates(r.reads, r.writes)):
+                work = reads * st.read.mean_ms + writes * st.write.mean_ms
                 out.append(PoolLoad(name, f"{name}/{k}", work * per_ms, st.servers_per_instance))
         elif isinstance(st, KafkaStation):
             per_partition = r.visits / st.partitions

@@ -20,7 +20,7 @@ from model.delay_grid import Delay, Sum, distribution_of, queue_wait, service_de
 from model.distributions import ServiceTime
 
 
-def offered_load(arrival_rps: float, service_ms: float) -> float:
+def erlangs(arrival_rps: float, service_ms: float) -> float:
     """Erlangs: the mean number of busy servers the traffic needs."""
     return arrival_rps * service_ms / 1000.0
 
@@ -43,7 +43,7 @@ def erlang_c(servers: int, load: float) -> float:
 
 def mmc_wait_mean(servers: int, arrival_rps: float, service_ms: float) -> float:
     """Mean queueing delay in an M/M/c queue, ms (exact)."""
-    load = offered_load(arrival_rps, service_ms)
+    load = erlangs(arrival_rps, service_ms)
     if load >= servers:
         return math.inf
     return erlang_c(servers, load) * service_ms / (servers - load)
@@ -51,7 +51,7 @@ def mmc_wait_mean(servers: int, arrival_rps: float, service_ms: float) -> float:
 
 def pk_wait_mean(arrival_rps: float, service_ms: float, service_scv: float) -> float:
     """Pollaczek-Khinchine mean wait of an M/G/1 queue, ms (exact)."""
-    rho = offered_load(arrival_rps, service_ms)
+    rho = erlangs(arrival_rps, service_ms)
     if rho >= 1:
         return math.inf
     return rho * service_ms * (1.0 + service_scv) / (2.0 * (1.0 - rho))
@@ -73,7 +73,7 @@ def pool_wait(servers: int, arrival_rps: float, service: ServiceTime, arrival_sc
     Waits with the Erlang C probability, and then for an exponential time whose mean makes
     the overall mean Allen-Cunneen's: exact for M/M/c, the exact mean for M/G/1.
     """
-    load = offered_load(arrival_rps, service.mean_ms)
+    load = erlangs(arrival_rps, service.mean_ms)
     mean_ms = mgc_wait_mean_allen_cunneen(servers, arrival_rps, service.mean_ms, service.scv, arrival_scv)
     return queue_wait(erlang_c(servers, load), mean_ms)
 
@@ -82,7 +82,7 @@ def pool_wait(servers: int, arrival_rps: float, service: ServiceTime, arrival_sc
 
 def mmc_response_cdf(servers: int, arrival_rps: float, service_ms: float, t_ms: float) -> float:
     """P(wait + service <= t) in an M/M/c queue (exact): service plus a hypoexponential."""
-    load = offered_load(arrival_rps, service_ms)
+    load = erlangs(arrival_rps, service_ms)
     if load >= servers:
         return 0.0
     mu, alpha = 1.0 / service_ms, (servers - load) / service_ms
@@ -107,7 +107,7 @@ def response_quantile(servers: int, arrival_rps: float, service: ServiceTime, q:
     """The q-quantile of one visit's wait + service at an M/G/c pool, ms (as the solver has it)."""
     if service.cv == 1:
         return mmc_response_quantile(servers, arrival_rps, service.mean_ms, q)
-    if offered_load(arrival_rps, service.mean_ms) >= servers:
+    if erlangs(arrival_rps, service.mean_ms) >= servers:
         return math.inf
     return distribution_of(Sum([pool_wait(servers, arrival_rps, service), service_delay(service)])).quantile(q)
 
@@ -121,7 +121,7 @@ def min_servers_for_quantile(arrival_rps: float, service: ServiceTime, q: float,
     """
     if _service_quantile(service, q) > target_ms:
         return None
-    low = max(1, math.floor(offered_load(arrival_rps, service.mean_ms)) + 1)  # fewest stable
+    low = max(1, math.floor(erlangs(arrival_rps, service.mean_ms)) + 1)  # fewest stable
 
     def meets(c: int) -> bool:
         return response_quantile(c, arrival_rps, service, q) <= target_ms

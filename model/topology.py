@@ -75,6 +75,12 @@ class DatabaseStation:
     write: ServiceTime
     background: float = 0.0
 
+    def instance_rates(self, reads_rps: float, writes_rps: float) -> list[tuple[float, float]]:
+        """(reads/s, writes/s) on each instance, primary first: a read picks an instance
+        uniformly at random, a write goes to the primary (contract section 1)."""
+        each = reads_rps / self.instances
+        return [(each, writes_rps)] + [(each, 0.0)] * (self.instances - 1)
+
 
 @dataclass(frozen=True)
 class KafkaStation:
