@@ -17,7 +17,7 @@ from typing import Annotated, Generic, Literal, TypeVar, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator, model_validator
 
-from model.scenario import (Autoscale, Call, Cpus, Instance,
+from model.scenario import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
                             NODE_KINDS, NODE_TYPES)
 from model.yaml_lines import line_of
 
@@ -154,6 +154,7 @@ class FitNode(Strict, Generic[M]):
     hit_ratio: float | None = Field(default=None, ge=0, le=1)
     hit_ms: float | None = Field(default=None, gt=0)
     miss: str | None = None
+    hit_ratio_by_memory_gib: HitRatioCurve = None
     read_replicas: int | None = Field(default=None, ge=0)
     read_ms: float | None = Field(default=None, gt=0)
     write_ms: float | None = Field(default=None, gt=0)

@@ -24,11 +24,14 @@ from model.report import money, ms, table
 from model.results import Results, SloCheck
 from model.run import evaluate
 from model.scenario import Scenario
-from model.recommend_space import Option, node_options
+from model.load import offered_load
+from model.recommend_space import Option, curve_notes, node_options, optimistic
+from model.topology import build_stations
 
 CONFIRM_REQUESTS = 20_000
 RUNNERS_UP = 3
 MAX_STEPS = 400
+SATURATED = 1e9      # slo_excess of a configuration that cannot keep up
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,8 @@ class Search:
     def __init__(self, scenario: Scenario, rate_rps: float):
         self.scenario, self.rate_rps = scenario, rate_rps
         self.names = list(scenario.nodes)
-        self.options = {n: node_options(scenario, n, rate_rps) for n in self.names}
+        widest = optimistic(scenario)
+        self.options = {n: node_options(widest, n, rate_rps) for n in self.names}
         self.cache: dict[tuple[int, ...], Results] = {}
         self.feasible: dict[tuple[int, ...], float] = {}
 
@@ -135,14 +139,30 @@ class Search:
                 self.feasible[pick] = self.cost(pick)
         return self.cache[pick]
 
+    def excess(self, pick: tuple[int, ...]) -> float:
+        """slo_excess, graded past saturation by the busiest pool's offered load, so that of two
+        saturated configurations the less overloaded one still reads as closer to the SLO."""
+        r = self.analytic(pick)
+        if not r.saturated:
+            return slo_excess(self.scenario, r)
+        built = self.build(pick)
+        worst = max((p.utilization for p in offered_load(built, build_stations(built), self.rate_rps)), default=1.0)
+        return SATURATED * max(worst, 1.0)
+
     def upgrades(self, pick: tuple[int, ...]) -> list[tuple[int, ...]]:
-        """For each node, the cheapest option with more capacity than its current one."""
+        """For each node, the cheapest option with more capacity than its current one, and for a
+        curve-sized cache also the cheapest with a higher hit ratio (more memory)."""
         out = []
         for i, name in enumerate(self.names):
             opts, cur = self.options[name], self.options[name][pick[i]]
-            nxt = next((k for k, o in enumerate(opts) if o.capacity > cur.capacity and o.monthly >= cur.monthly), None)
-            if nxt is not None:
-                out.append(pick[:i] + (nxt,) + pick[i + 1:])
+            more = [lambda o: o.capacity > cur.capacity]
+            if cur.hit_ratio is not None:
+                more.append(lambda o: o.hit_ratio is not None and o.hit_ratio > cur.hit_ratio)
+            for better in more:
+                nxt = next((k for k, o in enumerate(opts) if better(o) and o.monthly >= cur.monthly), None)
+                cand = None if nxt is None else pick[:i] + (nxt,) + pick[i + 1:]
+                if cand is not None and cand not in out:
+                    out.append(cand)
         return out
 
 
@@ -157,7 +177,7 @@ def slo_excess(scenario: Scenario, r: Results) -> float:
         worst = max(worst, r.error_pct / max(slo.max_error_pct, 1e-9))
     if r.saturated:
         worst = math.inf
-    return worst if math.isfinite(worst) else 1e9
+    return worst if math.isfinite(worst) else SATURATED
 
 
 def _greedy(search: Search) -> tuple[int, ...]:
@@ -166,10 +186,10 @@ def _greedy(search: Search) -> tuple[int, ...]:
         now = search.analytic(pick)
         if now.slo.met:
             break
-        excess, cost = slo_excess(search.scenario, now), search.cost(pick)
+        excess, cost = search.excess(pick), search.cost(pick)
         best, best_score = None, -math.inf
         for cand in search.upgrades(pick):
-            gain = excess - slo_excess(search.scenario, search.analytic(cand))
+            gain = excess - search.excess(cand)
             score = gain / max(search.cost(cand) - cost, 1e-6)
             if score > best_score:
                 best, best_score = cand, score
@@ -221,7 +241,7 @@ def recommend(scenario: Scenario, months: int = 0, seed: int | None = None,
         ups = search.upgrades(current)
         if not ups:
             break
-        current = min(ups, key=lambda c: (slo_excess(scenario, search.analytic(c)), search.cost(c)))
+        current = min(ups, key=lambda c: (search.excess(c), search.cost(c)))
         r = _simulate(search, current, seed, requests)
         tried.append((current, r))
         if _confirmed(r, scenario):
@@ -280,7 +300,7 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
     runners = [Candidate(_with_changes(scenario, search, p).options, search.cost(p), r)
                for p, r in tried if p != pick][:RUNNERS_UP]
     runners = [dataclasses.replace(c, changes_override=_differences(scenario, c.changes)) for c in runners]
-    notes = []
+    notes = curve_notes(scenario)
     if autoscaled_nodes(scenario):
         notes.append("autoscaled nodes: the SLO is checked at the fewest replicas the HPA may settle on at peak "
                      "(10% tolerance); cost is the mean over a typical day")
@@ -306,5 +326,5 @@ def _differences(scenario: Scenario, changes: dict[str, Any]) -> dict[str, Any]:
 def _nothing_fits(scenario, rate, months, seed, requests, empty) -> Recommendation:
     r = evaluate(scenario, "sim", rate_rps=rate, seed=seed, requests=requests)
     slo = SloCheck(False, [f"no stable size found for {', '.join(empty)} at {rate:,.1f} requests/s"] + list(r.slo.violations))
-    monthly = r.cost.monthly
+    monthly = _monthly(scenario, rate)   # priced as every other answer is: autoscaled nodes over the day
     return Recommendation(scenario.name, rate, months, {}, monthly, monthly, r, slo, 0.0, None, [], r.slo)

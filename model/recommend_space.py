@@ -37,6 +37,7 @@ class Option:
     monthly: float                   # this node's monthly bill
     capacity: float                  # servers (cores) at peak, for ordering upgrades
     label: str = field(default="", compare=False)
+    hit_ratio: float | None = None   # a cache sized by its hit-ratio curve: the ratio its memory gives
 
 
 def family_types(instance: Instance | None, scenario: Scenario) -> list[str]:
@@ -95,14 +96,72 @@ def node_options(scenario: Scenario, name: str, rate_rps: float, profile=DEFAULT
         if isinstance(node, ServiceNode):
             opts += _service_options(name, sized, loads[0].offered, price, changes, profile)
         elif isinstance(node, CacheNode):
-            per = sized.cpus if sized.cpus is not None and sized.cpus >= 1 else 1
-            low = max(1, math.floor(loads[0].offered / per / MAX_UTILIZATION) + 1)
-            opts += [Option(name, {**changes, "nodes": n}, {"nodes": n, "instance": inst, "cpus": cpus},
-                            price * n, n * per, f"{n} x {inst.type if inst else 'node'}")
-                     for n in range(low, low + MAX_OPTIONS_PER_TYPE)]
+            opts += _cache_options(scenario, name, sized, loads[0].offered, price, changes)
         elif isinstance(node, DatabaseNode):
-            opts += _database_options(scenario, name, sized, rate_rps, inst, cpus, price, changes)
-    return sorted(opts, key=lambda o: (round(o.monthly, 6), -o.capacity))
+            opts += _database_options(scenario, name, sized, rate_rps, price, changes)
+    return sorted(opts, key=lambda o: (round(o.monthly, 6), -o.capacity, -(o.hit_ratio or 0.0)))
+
+
+def cache_memory_gib(scenario: Scenario, node: CacheNode) -> float | None:
+    """Memory of one cache node (its instance type's, or a pod size's); None when unknown."""
+    if node.instance is None:
+        return None
+    if node.instance.type is None:
+        return node.instance.memory_gib
+    return price_spec(node.instance, scenario.pricing).memory_gib
+
+
+def _cache_options(scenario: Scenario, name: str, node: CacheNode, busy_cores: float, price: float,
+                   changes: dict) -> list[Option]:
+    """Node counts for the lookups' CPU; with a hit-ratio curve, each count and type also sets the
+    memory (nodes are shards, so memory adds up) and so the hit ratio the database behind sees."""
+    per = node.cpus if node.cpus is not None and node.cpus >= 1 else 1
+    low = max(1, math.floor(busy_cores / per / MAX_UTILIZATION) + 1)
+    memory = cache_memory_gib(scenario, node) if node.hit_ratio_by_memory_gib else None
+    out = []
+    for n in range(low, low + MAX_OPTIONS_PER_TYPE):
+        peak: dict[str, Any] = {"nodes": n, "instance": node.instance, "cpus": node.cpus}
+        rec: dict[str, Any] = {**changes, "nodes": n}
+        hit = None
+        if memory is not None:
+            hit = node.hit_ratio_at(n * memory)
+            if hit is None:
+                continue   # smaller than any size the curve states: its hit ratio is unknown
+            hit = round(hit, 4)
+            peak["hit_ratio"] = rec["hit_ratio"] = hit
+        label = f"{n} x {node.instance.type if node.instance and node.instance.type else 'node'}"
+        if hit is not None:
+            label += f" ({n * memory:,.0f} GiB, hit ratio {hit:.0%})"
+        out.append(Option(name, rec, peak, price * n, n * per, label, hit))
+    return out
+
+
+def curve_notes(scenario: Scenario) -> list[str]:
+    """Where a cache's curve and its written hit ratio disagree at today's size, or the curve
+    cannot be used: the search follows the curve, and the user should know it did."""
+    notes = []
+    for name, node in scenario.nodes.items():
+        if not isinstance(node, CacheNode) or not node.hit_ratio_by_memory_gib:
+            continue
+        memory = cache_memory_gib(scenario, node)
+        if memory is None:
+            notes.append(f"{name}: hit_ratio_by_memory_gib needs an instance with known memory; cache memory was not searched")
+            continue
+        today = node.hit_ratio_at(node.nodes * memory)
+        if today is not None and abs(today - node.hit_ratio) > 0.005:
+            notes.append(f"{name}: its hit_ratio_by_memory_gib gives {today:.1%} at today's {node.nodes * memory:,.1f} GiB, "
+                         f"the scenario says {node.hit_ratio:.1%}; the search followed the curve")
+    return notes
+
+
+def optimistic(scenario: Scenario) -> Scenario:
+    """Every curve-sized cache at the best hit ratio its curve states: the least load any choice of
+    cache leaves downstream, so no option downstream is ruled out that some cache size makes stable."""
+    nodes = dict(scenario.nodes)
+    for name, node in scenario.nodes.items():
+        if isinstance(node, CacheNode) and node.hit_ratio_by_memory_gib:
+            nodes[name] = node.model_copy(update={"hit_ratio": max(node.hit_ratio_by_memory_gib.values())})
+    return scenario.model_copy(update={"nodes": nodes})
 
 
 def _service_options(name: str, node: ServiceNode, busy_cores: float, price: float, changes: dict,
@@ -136,24 +195,22 @@ def _service_options(name: str, node: ServiceNode, busy_cores: float, price: flo
     return out
 
 
-def _database_options(scenario: Scenario, name: str, node: DatabaseNode, rate_rps: float, inst, cpus,
-                      price: float, changes: dict) -> list[Option]:
-    from model.graph import arrival_rates
-
-    rates = arrival_rates(scenario, rate_rps)[name]
-    servers = cores_per_replica(node) if node.cpus is None or node.cpus >= 1 else 1
-    # A CPU limit below one core and background work both leave requests less of each core.
-    speed = (node.cpus if node.cpus is not None and node.cpus < 1 else 1.0) * (1 - node.background_cpu_pct / 100)
-    read_ms, write_ms = node.read_ms / speed, node.write_service_ms / speed
+def _database_options(scenario: Scenario, name: str, node: DatabaseNode, rate_rps: float, price: float,
+                      changes: dict) -> list[Option]:
     out = []
+    servers = cores_per_replica(node) if node.cpus is None or node.cpus >= 1 else 1
+    speed = node.cpus if node.cpus is not None and node.cpus < 1 else 1.0
+    label = node.instance.type if node.instance and node.instance.type else "instance"
     for replicas in range(0, 16):
-        k = replicas + 1
-        primary = (rates.reads / k * read_ms + rates.writes * write_ms) / 1000.0 / servers
-        other = rates.reads / k * read_ms / 1000.0 / servers
-        if max(primary, other) >= MAX_UTILIZATION:
+        sized = node.model_copy(update={"read_replicas": replicas})
+        candidate = scenario.model_copy(update={"nodes": {**scenario.nodes, name: sized}})
+        pools = [p for p in offered_load(candidate, build_stations(candidate), rate_rps) if p.node == name]
+        if max(p.utilization for p in pools) >= MAX_UTILIZATION:
             continue
-        out.append(Option(name, {**changes, "read_replicas": replicas}, {"read_replicas": replicas, "instance": inst, "cpus": cpus},
-                          price * k, k * servers * speed, f"{k} x {inst.type if inst else 'instance'}"))
+        k = replicas + 1
+        out.append(Option(name, {**changes, "read_replicas": replicas},
+                          {"read_replicas": replicas, "instance": node.instance, "cpus": node.cpus},
+                          price * k, k * servers * speed, f"{k} x {label}"))
     return out
 
 

@@ -7,6 +7,7 @@ would give a plausible but wrong answer, which is worse than no answer.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -85,6 +86,23 @@ class ServiceNode(Strict):
     calls: list[Call] = Field(default_factory=list)
 
 
+def _check_curve(curve: dict[float, float] | None) -> dict[float, float] | None:
+    if curve is None:
+        return curve
+    if len(curve) < 2:
+        raise ValueError("needs at least two sizes (GiB: hit ratio)")
+    points = sorted(curve.items())
+    for (m0, h0), (m1, h1) in zip(points, points[1:]):
+        if h1 < h0:
+            raise ValueError(f"{m1:g} GiB hits less ({h1:g}) than {m0:g} GiB ({h0:g}); a bigger cache never hits less")
+    return curve
+
+
+# GiB of cache (over all its nodes) -> the hit ratio it would have; never falling as memory grows.
+HitRatioCurve = Annotated[dict[Annotated[float, Field(gt=0)], Annotated[float, Field(ge=0, le=1)]] | None,
+                          Field(default=None), AfterValidator(_check_curve)]
+
+
 class CacheNode(Strict):
     kind: Literal["cache"]
     nodes: int = Field(default=1, ge=1)
@@ -94,6 +112,22 @@ class CacheNode(Strict):
     miss: str | None = None
     background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
+    # Extension: the hit ratio the cache would have at other sizes (total GiB over its nodes), for
+    # example from a miss-ratio curve; with it the recommender sizes the cache's memory too.
+    hit_ratio_by_memory_gib: HitRatioCurve = None
+
+    def hit_ratio_at(self, memory_gib: float) -> float | None:
+        """The stated curve at `memory_gib`, linear in log memory between its points; the largest
+        point's ratio beyond it (no gain is assumed past what was stated); None below the smallest,
+        where nothing was stated."""
+        points = sorted((self.hit_ratio_by_memory_gib or {}).items())
+        if not points or memory_gib < points[0][0] * (1 - 1e-9):
+            return None
+        for (m0, h0), (m1, h1) in zip(points, points[1:]):
+            if memory_gib <= m1:
+                w = math.log(memory_gib / m0) / math.log(m1 / m0)
+                return h0 + min(max(w, 0.0), 1.0) * (h1 - h0)
+        return points[-1][1]
 
 
 class DatabaseNode(Strict):

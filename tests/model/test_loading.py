@@ -66,6 +66,10 @@ def test_every_example_scenario_loads():
     ("version", 2, "version", "1"),
     ("workload.arrivals", "trace", "workload", "needs trace"),
     ("slo.max_error_pct", 150, "slo.max_error_pct", "100"),
+    ("nodes.cache.hit_ratio_by_memory_gib", {13: 0.9, 26: 0.8}, "nodes.cache.hit_ratio_by_memory_gib", "never hits less"),
+    ("nodes.cache.hit_ratio_by_memory_gib", {13: 0.9}, "nodes.cache.hit_ratio_by_memory_gib", "at least two sizes"),
+    ("nodes.cache.hit_ratio_by_memory_gib", {13: 0.9, 26: 1.2}, "nodes.cache.hit_ratio_by_memory_gib.26",
+     "less than or equal to 1"),
 ])
 def test_refusals_name_the_key_path(path, value, key_path, words):
     err = refused(mutated(path, value))
