@@ -6,6 +6,13 @@ and noise; every node's CPU follows the utilization law (U = background + arriva
 service demand / cores); cache hits and misses follow the hit ratio; database reads and
 writes the call graph; and one incident (slow database queries) shows in the database's
 CPU and the latency. A fixed seed makes it the same on every machine.
+
+Beside the scenario's series there is one autoscaled service outside its graph, `search`
+(`search.requests`, `search.cpu`, `search.replicas`; scenarios/fit-demo-autoscale.yaml fits
+it): an HPA on CPU runs it at 2 to 20 replicas, and its capacity at N replicas follows
+Gunther's USL with known sigma and kappa (`AUTOSCALED`, `DemoTruth.usl`), so the fit's USL
+can be checked. Its series come from a random stream of their own: the scenario's series
+are the same with or without them.
 """
 
 from __future__ import annotations
@@ -28,6 +35,12 @@ INCIDENT_MINUTES = 90
 INCIDENT_READ_FACTOR, INCIDENT_WRITE_FACTOR = 10.0, 8.0  # slow queries: database service times grow
 P99_OVER_MEAN = 3.0  # tail factor of a sum of a few exponential stages
 
+# The autoscaled service beside the scenario: one replica (2 cores) does 1000 * cpus / demand_ms
+# = 100 req/s at 100 % busy; N replicas do that times N / (1 + sigma (N - 1) + kappa N (N - 1)).
+AUTOSCALED = {"name": "search", "peak_rps": 480.0, "cpus": 2, "demand_ms": 20.0, "background": 0.04,
+              "sigma": 0.04, "kappa": 0.0012, "target_cpu_pct": 60.0, "min": 2, "max": 20}
+HPA_TOLERANCE = 0.10  # the HPA leaves the count alone within 10 % of its target
+
 
 @dataclass(frozen=True)
 class DemoTruth:
@@ -46,6 +59,7 @@ class DemoTruth:
     incident: tuple[datetime, datetime]
     incident_nodes: tuple[str, ...] = ()  # nodes whose service times grow during the incident
     units: dict[str, str] = field(default_factory=dict)
+    usl: dict[str, dict] = field(default_factory=dict)  # the autoscaled service: sigma, kappa, lambda_rps, ...
 
 
 def daily_shape(hour: np.ndarray) -> np.ndarray:
@@ -119,6 +133,7 @@ def generate(scenario: Scenario, seed: int = 7) -> tuple[pd.DataFrame, DemoTruth
     latency_ms = 1000 * mean_response_s * P99_OVER_MEAN * rng.lognormal(0.0, 0.08, len(stamps))
     columns["latency_p99"] = np.round(latency_ms, 3)
     units["latency_p99"] = "Milliseconds"
+    usl = _autoscaled(clean / scenario.workload.rate_rps, np.random.default_rng([seed, 2]), columns, units)
 
     frame = pd.DataFrame(columns, index=stamps)
     truth = DemoTruth(
@@ -126,8 +141,49 @@ def generate(scenario: Scenario, seed: int = 7) -> tuple[pd.DataFrame, DemoTruth
         peak_rps=float(clean.max()), growth_pct_per_month=scenario.workload.growth_pct_per_month,
         background_cpu=background, demand_s=demand, cores=cores, hit_ratio=hit_ratio,
         incident=(INCIDENT_START, INCIDENT_START + timedelta(minutes=INCIDENT_MINUTES)),
-        incident_nodes=tuple(n for n, node in scenario.nodes.items() if isinstance(node, DatabaseNode)), units=units)
+        incident_nodes=tuple(n for n, node in scenario.nodes.items() if isinstance(node, DatabaseNode)), units=units,
+        usl=usl)
     return frame, truth
+
+
+def usl_capacity_rps(n: np.ndarray | float, spec: dict = AUTOSCALED) -> np.ndarray | float:
+    """Requests/s `n` replicas of the autoscaled service do at 100 % busy (the USL)."""
+    n = np.asarray(n, dtype=float)
+    lam = 1000.0 * spec["cpus"] / spec["demand_ms"]
+    return lam * n / (1 + spec["sigma"] * (n - 1) + spec["kappa"] * n * (n - 1))
+
+
+def _autoscaled(shape: np.ndarray, rng: np.random.Generator, columns: dict, units: dict) -> dict[str, dict]:
+    """The autoscaled service's requests, CPU (mean over its replicas) and running replicas.
+
+    Every 5 minutes the HPA looks at the last period's CPU and sets desired = ceil(N * U / target)
+    (unchanged within the tolerance), clamped to min..max; a scale-down waits one period (the
+    stabilization window) and goes to the higher of the two last recommendations. CPU is
+    background + rate / capacity(N): the utilization law with the USL's capacity.
+    """
+    spec = AUTOSCALED
+    name, target = spec["name"], spec["target_cpu_pct"] / 100
+    rate = spec["peak_rps"] * shape * rng.lognormal(0.0, 0.04, len(shape))
+    noise = rng.normal(0.0, 0.5, len(shape))
+    replicas = np.empty(len(shape))
+    cpu = np.empty(len(shape))
+    n = last_raw = spec["min"]
+    for t in range(len(shape)):
+        replicas[t] = n
+        u = min(spec["background"] + rate[t] / float(usl_capacity_rps(n)), 0.995)
+        cpu[t] = min(max(100 * u + noise[t], 0.0), 100.0)
+        seen = cpu[t] / 100
+        raw = n if abs(seen / target - 1) <= HPA_TOLERANCE else int(np.ceil(n * seen / target - 1e-9))
+        raw = min(max(raw, spec["min"]), spec["max"])
+        n, last_raw = (raw if raw > n else min(n, max(raw, last_raw))), raw
+    columns[f"{name}.requests"] = rng.poisson(rate * PERIOD_S).astype(float)
+    columns[f"{name}.cpu"] = np.round(cpu, 3)
+    columns[f"{name}.replicas"] = replicas
+    units.update({f"{name}.requests": "Count", f"{name}.cpu": "Percent", f"{name}.replicas": "None"})
+    lam = float(usl_capacity_rps(1.0))
+    return {name: {"sigma": spec["sigma"], "kappa": spec["kappa"], "lambda_rps": lam, "cpus": spec["cpus"],
+                   "background_cpu": spec["background"], "peak_n": float(np.sqrt((1 - spec["sigma"]) / spec["kappa"])),
+                   "autoscale": {"target_cpu_pct": spec["target_cpu_pct"], "min": spec["min"], "max": spec["max"]}}}
 
 
 def _mean_demand_s(node, visits) -> float:

@@ -4,8 +4,9 @@ The steps, each in its own module: fetch the fit file's series (connectors), put
 one grid and refuse what is unusable (fit_series), estimate hit ratios, visit ratios and
 service times (fit_graph, fit_params, fit_demand), the load (fit_load), build the scenario
 and check it against what was observed and against a held-out week (fit_validate), then
-write it with a comment on every value (fit_yaml). The USL (fit_usl) is a separate tool:
-a fit file has no concurrency metric to feed it.
+write it with a comment on every value (fit_yaml). When a service's `replicas` is a metric
+(its running count over time), fit_scaling fits the USL (fit_usl) to its capacity at each
+count and the report and the scenario's comments say where adding replicas stops paying.
 """
 
 from __future__ import annotations
@@ -99,14 +100,14 @@ def _fit_file(fit_file_or_path: FitFile | str | Path, source: str | None) -> tup
 
 
 def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -> tuple[Scenario, dict, ParamFit, LoadFit, str | None]:
-    params = fit_parameters(fit, obs)
+    load = fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
+    rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
+    params = fit_parameters(fit, obs, planning_rps=rate)
     for node, nf in params.nodes.items():
         # The regression's intercept: CPU busy with no requests. A given value is kept.
         values = params.data[node]
         if nf.background is not None and values["kind"] != "kafka" and "background_cpu_pct" not in values:
             values["background_cpu_pct"] = round(100 * min(max(nf.background, 0.0), MAX_BACKGROUND), 2)
-    load = fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
-    rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
     workload = {"rate_rps": float(f"{rate:.5g}"), "arrivals": "poisson",
                 "growth_pct_per_month": round(max(load.growth_pct_per_month or 0.0, -99.0), 3), "horizon_months": 12}
     providers = [n["instance"]["provider"] for n in params.data.values() if n.get("instance", {}).get("provider")]
@@ -144,10 +145,16 @@ def _backgrounds(params: ParamFit) -> dict[str, float]:
 
 
 def _hints(params: ParamFit) -> dict[str, str]:
-    """Causes the fit already knows: a database whose read/write mix per request moves over time."""
-    return {n: "the mix of reads and writes per request changes over time, and the scenario holds only its mean "
-               "(visits per request); its CPU follows the mix, not the traffic"
-            for n, nf in params.nodes.items() if nf.demand_basis == "reads and writes"}
+    """Causes the fit already knows: a database whose read/write mix per request moves over time, a
+    service whose CPU per request changes with its replica count."""
+    hints = {n: "the mix of reads and writes per request changes over time, and the scenario holds only its mean "
+                "(visits per request); its CPU follows the mix, not the traffic"
+             for n, nf in params.nodes.items() if nf.demand_basis == "reads and writes"}
+    for n, nf in params.nodes.items():
+        if nf.scaling is not None and nf.scaling.usl is not None and nf.demand is not None and nf.demand.at_count:
+            hints[n] = (f"CPU per request changes with the replica count (the USL's sigma {nf.scaling.usl.sigma:.3g}, kappa "
+                        f"{nf.scaling.usl.kappa:.3g}), and the scenario holds its cost at {nf.demand.at_count} replicas")
+    return hints
 
 
 def _r2(params: ParamFit) -> dict[str, float]:
@@ -161,7 +168,7 @@ def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: P
     comments[("workload", "rate_rps")] = (f"fitted: {load.peak_percentile:g}th percentile of each day's busiest hour of traffic "
                                           f"({load.busy_hours} days; mean {load.mean_rps:.4g}, highest period {load.max_rps:.4g} req/s)")
     if load.growth_pct_per_month is not None and load.growth_ci95:
-        comments[("workload", "growth_pct_per_month")] = (f"fitted: trend of log daily mean traffic over {load.growth_days} days; "
+        comments[("workload", "growth_pct_per_month")] = (f"fitted: trend of log hourly traffic (daily and weekly cycles apart) over {load.growth_days} days; "
                                                           f"95% CI {load.growth_ci95[0]:.3g} to {load.growth_ci95[1]:.3g}")
     else:
         comments[("workload", "growth_pct_per_month")] = "assumed: too few whole days of traffic to fit a trend"
@@ -177,6 +184,8 @@ def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: P
             low, high = (100 * v for v in nf.demand.background_ci95)
             comments[("nodes", node, "background_cpu_pct")] = (
                 f"fitted: CPU with no requests (the utilization regression's intercept), 95% CI {low:.3g} to {high:.3g} %")
+        if nf.scaling is not None:
+            comments[("nodes", node)] = nf.scaling.summary()  # on the node's own line: a report, not a scenario value
     header = [f"Fitted by Headroom from {name} (source: {source}), {obs.start:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC,",
               f"{days:.1f} days at {obs.period_s} s. Each value says how it was obtained: fitted (from the metrics, with",
               "its 95% confidence interval), given (in the fit file) or assumed (the metrics cannot tell: check it)."]

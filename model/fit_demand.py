@@ -11,6 +11,11 @@ because an incident is something the user should see, not silently average away.
 Periods next to each other are not independent (a busy hour is busy for twelve periods), so
 the confidence interval is widened by the residuals' lag-1 autocorrelation, (1 + r)/(1 - r):
 the effective number of independent points, not the number of rows, sets the interval.
+
+A node whose replica count changes over the window (an autoscaler) has a different capacity
+at each count, so its CPU is regressed with one slope per count and one shared background,
+U = U0 + X * b_N (`fit_demand_by_count`); 1 / b_N is the throughput N replicas would do at
+100 % busy, which the USL (model.fit_scaling) relates across counts.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ HUBER_K = 1.345          # 95 % efficiency under normal errors
 OUTLIER_U = 4.0          # a residual this many robust scales off the line is an outlier
 MIN_RUN = 3              # consecutive outlying periods that make a range worth reporting
 SATURATION_U = 0.9       # CPU above this is near saturation: the law bends there
+WHOLE_COUNT = 0.2        # a period's mean replica count this far from a whole number: it was scaling then
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class DemandFit:
     off_line: list[str] = field(default_factory=list)   # time ranges where the law does not hold
     nonlinear: str | None = None                        # how it bends across the load range, if it does
     r2_all: float = 0.0                                 # over every period, outliers included
+    at_count: int | None = None                         # fitted per replica count: the slope is the one at this count
+    counts: int = 1                                     # replica counts with a slope of their own
 
     def warnings(self, series_id: str) -> list[str]:
         out = [f"{series_id}: {r} off the utilization line" if r.startswith("and ") else
@@ -128,6 +136,37 @@ def fit_demand(rate_rps: pd.Series, busy: pd.Series, period_s: int) -> DemandFit
     r2 = 1.0 - float(np.sum(fit.residuals[inliers] ** 2)) / spread if spread > 0 else 0.0
     return DemandFit(float(fit.coef[1]), fit.ci95(1), float(fit.coef[0]), fit.ci95(0), r2, len(x),
                      100.0 * float(outliers.mean()), off_line, bend, fit.r2)
+
+
+def whole_counts(count: pd.Series) -> pd.Series:
+    """Each period's replica count as a whole number; NaN while it scaled (a mean WHOLE_COUNT or more off) or with none."""
+    rounded = count.round()
+    return rounded.where(((count - rounded).abs() <= WHOLE_COUNT) & (rounded >= 1))
+
+
+def fit_demand_by_count(rate_rps: pd.Series, busy: pd.Series, count: pd.Series, reference: int, period_s: int,
+                        min_points: int = 12) -> DemandFit:
+    """U = U0 + X * b_N: one slope per whole replica count `count` (see whole_counts), one shared background.
+
+    The slope returned is b at `reference` (the count the scenario holds), or at the nearest count
+    with `min_points` periods when that one has fewer (`at_count` says which).
+    """
+    both = pd.concat([rate_rps.rename("x"), busy.rename("y"), count.rename("n")], axis=1).dropna()
+    x, y, n = both["x"].to_numpy(), both["y"].to_numpy(), both["n"].to_numpy().astype(int)
+    levels, sizes = np.unique(n, return_counts=True)
+    design = np.column_stack([np.ones(len(x))] + [np.where(n == k, x, 0.0) for k in levels])
+    fit = huber(design, y)
+    full = [int(k) for k, m in zip(levels, sizes) if m >= min_points] or [int(levels[np.argmax(sizes)])]
+    at = min(full, key=lambda k: (abs(k - reference), -k))
+    column = 1 + int(np.flatnonzero(levels == at)[0])
+    u = fit.residuals / fit.scale
+    outliers = np.abs(u) > OUTLIER_U
+    off_line = _ranges(both.index, outliers, fit.residuals, period_s)
+    inliers = ~outliers
+    spread = float(np.sum((y[inliers] - y[inliers].mean()) ** 2))
+    r2 = 1.0 - float(np.sum(fit.residuals[inliers] ** 2)) / spread if spread > 0 else 0.0
+    return DemandFit(float(fit.coef[column]), fit.ci95(column), float(fit.coef[0]), fit.ci95(0), r2, len(x),
+                     100.0 * float(outliers.mean()), off_line, None, fit.r2, at, len(levels))
 
 
 def fit_split(rates: list[pd.Series], busy: pd.Series) -> tuple[Robust, int] | None:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Annotated, Generic, Literal, TypeVar, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError,
+                      field_validator, model_validator)
 
 from model.scenario import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
                             NODE_KINDS, NODE_TYPES)
@@ -115,13 +116,24 @@ class Observed(Strict, Generic[M]):
     metric: M
 
 
-# Which metric keys make sense for which node kind.
+# Which metric keys make sense for which node kind. A service's `replicas` is either the
+# scenario key (a whole number: the count it runs) or a metric (the running count over time,
+# e.g. ECS RunningTaskCount): with the metric the fit reads the count, and how capacity grows
+# with it, from the series (model.fit_scaling).
 METRIC_KEYS: dict[str, tuple[str, ...]] = {
-    "service": ("cpu", "requests", "latency"),
+    "service": ("cpu", "requests", "latency", "replicas"),
     "cache": ("cpu", "hits", "misses", "latency"),
     "database": ("cpu", "reads", "writes", "latency"),
     "kafka": ("cpu", "messages_in", "lag"),
 }
+
+
+def _count_or_metric(value) -> str:
+    return "metric" if isinstance(value, (dict, BaseModel)) else "count"
+
+
+# `replicas: 4` (the scenario key) or `replicas: {namespace: ..., name: RunningTaskCount}` (a metric).
+_UNION_TAGS = ("count", "metric")
 
 
 class FitNode(Strict, Generic[M]):
@@ -139,7 +151,8 @@ class FitNode(Strict, Generic[M]):
     messages_in: M | None = None
     lag: M | None = None
     # scenario keys, all optional: a given value is kept, the fit estimates the rest
-    replicas: int | None = Field(default=None, ge=1)
+    replicas: Annotated[Union[Annotated[int, Tag("count"), Field(ge=1)], Annotated[M, Tag("metric")]],
+                        Discriminator(_count_or_metric)] | None = None
     cpus: Cpus = None
     concurrency: int | None = Field(default=None, ge=1)
     service_ms: float | None = Field(default=None, gt=0)
@@ -171,15 +184,23 @@ class FitNode(Strict, Generic[M]):
         metric_keys = set(METRIC_KEYS[self.kind])
         all_metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
         for key in self.model_fields_set:
+            if key == "replicas" and self.replicas is not None and not self.replicas_metric and "replicas" not in scenario_keys:
+                raise FitKeyError((key,), f"is not a key of a {self.kind} node")
             if key in all_metric_keys and key not in metric_keys:
                 raise FitKeyError((key,), f"is not a metric of a {self.kind} node (use {', '.join(METRIC_KEYS[self.kind])})")
             if key not in all_metric_keys and key not in scenario_keys:
                 raise FitKeyError((key,), f"is not a key of a {self.kind} node")
         return self
 
+    @property
+    def replicas_metric(self) -> bool:
+        """`replicas` names a metric (the running count over time), not a count."""
+        return isinstance(self.replicas, BaseModel)
+
     def metrics(self) -> dict[str, M]:
-        """The metric keys given, in a stable order."""
-        return {k: getattr(self, k) for k in METRIC_KEYS[self.kind] if getattr(self, k) is not None}
+        """The metric keys given, in a stable order (`replicas` only when it names a metric)."""
+        return {k: getattr(self, k) for k in METRIC_KEYS[self.kind] if getattr(self, k) is not None
+                and (k != "replicas" or self.replicas_metric)}
 
 
 class DemoOptions(Strict):
@@ -342,6 +363,8 @@ def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
     loc = tuple(err["loc"])
     if loc and loc[0] == data.get("source"):
         loc = loc[1:]  # the discriminator tag pydantic puts first
+    if len(loc) >= 4 and loc[0] == "nodes" and loc[2] == "replicas" and loc[3] in _UNION_TAGS:
+        loc = loc[:3] + loc[4:]  # which form of `replicas` (a count or a metric) was read
     ctx = err.get("ctx") or {}
     if isinstance(ctx.get("error"), FitKeyError):
         key_error = ctx["error"]

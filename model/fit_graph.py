@@ -67,8 +67,8 @@ def given_values(fit: FitFile, name: str) -> dict:
     out: dict = {"kind": node.kind}
     for key in SCENARIO_KEYS[node.kind]:
         value = getattr(node, key, None)
-        if value is None or key == "calls":
-            continue
+        if value is None or key == "calls" or (key == "replicas" and node.replicas_metric):
+            continue  # a replicas metric is read from the series (fit_params), not copied
         if hasattr(value, "model_dump"):
             value = value.model_dump(exclude_none=True)
         elif isinstance(value, float) and value.is_integer() and key == "cpus":

@@ -5,6 +5,10 @@ then visit ratios (they need the routing), then service times (a node's CPU dema
 entry request divided by how often a request visits it). Each value records how it was
 obtained (fitted, given in the fit file, or assumed because the metrics cannot tell) and
 from what, so the written scenario can say so next to every number.
+
+A service whose `replicas` is a metric gets its count from the series (the one it ran at
+the planning load), its demand from a regression with one slope per replica count, and a
+USL fit of capacity against count (model.fit_scaling).
 """
 
 from __future__ import annotations
@@ -12,15 +16,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.fit_demand import DemandFit, fit_demand, fit_split
+import pandas as pd
+
+from model.fit_demand import DemandFit, fit_demand, fit_demand_by_count, fit_split, whole_counts
 from model.fit_file import FitFile
 from model.fit_graph import Ratio, fit_visits, given_values, hit_ratios, node_visits
-from model.fit_series import MIN_POINTS, Observations
+from model.fit_scaling import ScalingFit, fit_scaling
+from model.fit_series import MIN_POINTS, FitError, Observations
 from model.topology import cores, default_cpus
 
 # Used only when the metrics cannot tell and the fit file does not say; each one is reported.
 ASSUMED = {"service_ms": 10.0, "hit_ratio": 0.8, "read_ms": 5.0, "consume_ms": 10.0}
 DISAGREE = 0.2   # a given value this far (relative) from what the metrics say is reported
+AT_PLANNING_LOAD = 0.9  # periods with traffic at this share of the planning rate or more say how many replicas it needs
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class NodeFit:
     demand_ms_ci95: tuple[float, float] | None = None
     demand_basis: str = "traffic"                # or "reads and writes" when a database's split is fitted
     background: float | None = None              # busy fraction with no requests, from the regression used
+    scaling: ScalingFit | None = None            # capacity against replica count (USL), when `replicas` is a metric
 
     def to_json(self) -> dict:
         out: dict = {"kind": self.kind, "visits_per_request": round(self.visits, 6),
@@ -68,6 +77,10 @@ class NodeFit:
                 "r2_with_outliers": round(d.r2_all, 4),
                 "points": d.points, "outlier_pct": round(d.outlier_pct, 2), "off_line": list(d.off_line),
                 "nonlinear": d.nonlinear}
+            if d.at_count is not None:
+                out["utilization_law"].update({"fitted_per_replica_count": d.counts, "demand_at_replicas": d.at_count})
+        if self.scaling is not None:
+            out["scaling"] = self.scaling.to_json()
         return out
 
 
@@ -80,7 +93,8 @@ class ParamFit:
     not_fitted: list[str]
 
 
-def fit_parameters(fit: FitFile, obs: Observations) -> ParamFit:
+def fit_parameters(fit: FitFile, obs: Observations, planning_rps: float | None = None) -> ParamFit:
+    """Every node's values; `planning_rps` (the workload's rate) says which replica count a replicas metric gives."""
     warnings: list[str] = []
     not_fitted: list[str] = []
     data = {name: given_values(fit, name) for name in fit.nodes}
@@ -110,9 +124,23 @@ def fit_parameters(fit: FitFile, obs: Observations) -> ParamFit:
         nf = nodes[name]
         nf.visits = visits[name].visits
         busy = obs.cpu.get(name)
+        count = obs.replicas.get(name)
+        whole = whole_counts(count) if count is not None else None
+        if whole is not None:
+            _fitted_replicas(name, nf, data[name], whole, obs, planning_rps)
         nf.capacity_cores = _capacity(data[name])
         if busy is not None and node.kind != "kafka":
-            demand = fit_demand(obs.traffic_rps, busy, obs.period_s)
+            if whole is not None and whole.dropna().nunique() > 1:
+                # The fleet changed size: one capacity per replica count, the demand at the scenario's count.
+                shared = len(pd.concat([obs.traffic_rps, busy, whole], axis=1).dropna())
+                if shared < MIN_POINTS:
+                    raise FitError(f"nodes.{name}.cpu and nodes.{name}.replicas share {shared} period(s) with traffic and "
+                                   f"a whole replica count; the fit needs at least {MIN_POINTS}: are the two series from "
+                                   "different windows or resources?")
+                demand = fit_demand_by_count(obs.traffic_rps, busy, whole, data[name]["replicas"], obs.period_s, MIN_POINTS)
+                nf.capacity_cores = _capacity({**data[name], "replicas": demand.at_count})
+            else:
+                demand = fit_demand(obs.traffic_rps, busy, obs.period_s)
             nf.demand = demand
             nf.background = demand.background
             nf.demand_ms = 1000 * demand.slope * nf.capacity_cores
@@ -128,7 +156,55 @@ def fit_parameters(fit: FitFile, obs: Observations) -> ParamFit:
         elif busy is not None:
             warnings.append(f"nodes.{name}.cpu: broker CPU is reported but not used; the scenario models its consumers")
         _times(fit, name, nf, data[name], visits[name], obs, warnings, not_fitted)
+        if count is not None:
+            nf.scaling = _scaling(name, node, nf, data[name], busy, count, whole, obs)
+            if nf.scaling.warning:
+                warnings.append(nf.scaling.warning)
     return ParamFit(nodes, data, calls, warnings, not_fitted)
+
+
+def _fitted_replicas(name: str, nf: NodeFit, values: dict, whole, obs: Observations, planning_rps: float | None) -> None:
+    """The scenario's replicas from a replicas metric: the count that ran at the planning load.
+
+    The scenario is solved at the planning rate, so the count it holds is the one the node ran
+    when traffic was that high (for an autoscaled node, what the autoscaler chose at peak).
+    """
+    pairs = pd.concat([obs.traffic_rps.rename("x"), whole.rename("n")], axis=1).dropna()
+    if not len(pairs):  # every period mid-scaling (a coarse period_s): the nearest whole counts still say the size
+        pairs = pd.concat([obs.traffic_rps.rename("x"), obs.replicas[name].round().clip(lower=1).rename("n")], axis=1).dropna()
+    if not len(pairs):
+        raise FitError(f"nodes.{name}.replicas: no period where traffic was measured and replicas ran; check the "
+                       "metric (the running task or pod count, stat Average)")
+    rate = planning_rps if planning_rps and planning_rps > 0 else float(pairs["x"].quantile(0.9))
+    near = pairs[pairs["x"] >= AT_PLANNING_LOAD * rate]
+    if not len(near):
+        near = pairs[pairs["x"] >= pairs["x"].quantile(0.9)]
+    n = int(round(float(near["n"].median())))
+    sizes = pairs["n"].value_counts()
+    if sizes.get(n, 0) < MIN_POINTS and (sizes >= MIN_POINTS).any():
+        n = int(min((int(k) for k in sizes.index if sizes[k] >= MIN_POINTS), key=lambda k: (abs(k - n), -k)))
+    values["replicas"] = n
+    lo, hi = int(pairs["n"].min()), int(pairs["n"].max())
+    span = f"{lo} throughout" if lo == hi else f"{lo} to {hi} over the window"
+    nf.values["replicas"] = Estimate(n, "fitted", f"nodes.{name}.replicas: the count running at the planning load (median of "
+                                     f"{len(near)} periods with traffic at {100 * AT_PLANNING_LOAD:.0f} % of it or more); {span}")
+
+
+def _scaling(name: str, node, nf: NodeFit, values: dict, busy, count, whole, obs: Observations) -> ScalingFit:
+    if busy is None or nf.background is None:
+        out = ScalingFit(name, f"nodes.{name}.replicas")
+        out.notes.append(f"not fitted: the node has no cpu metric; capacity at each replica count comes from its CPU "
+                         f"(add nodes.{name}.cpu)")
+        return out
+    if nf.visits <= 0:
+        out = ScalingFit(name, f"nodes.{name}.replicas", nf.background)
+        out.notes.append("not fitted: no requests reach the node in the fitted graph")
+        return out
+    if node.autoscale is not None:
+        reference, what = node.autoscale.max, "the HPA max"
+    else:
+        reference, what = int(values["replicas"]), "the replicas at the planning load"
+    return fit_scaling(name, obs.traffic_rps * nf.visits, busy, count, whole, nf.background, reference, what)
 
 
 def _capacity(values: dict) -> float:
@@ -157,6 +233,8 @@ def _times(fit: FitFile, name: str, nf: NodeFit, values: dict, visits, obs: Obse
     if usable:
         basis = (f"utilization law: nodes.{name}.cpu on traffic, {d.points} periods, R^2 {d.r2:.3f}, "
                  f"{nf.capacity_cores:g} cores, {nf.visits:.3g} visits/request, background {100 * d.background:.1f} % CPU")
+        if d.at_count is not None:
+            basis += f"; one slope per replica count ({d.counts} counts), this one at {d.at_count} replicas"
     scale = 1.0 / nf.visits if nf.visits > 0 else 0.0
     ci = tuple(v * scale for v in nf.demand_ms_ci95) if usable else None
     if kind == "service":

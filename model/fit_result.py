@@ -79,6 +79,9 @@ class FitResult:
                 unit = _UNITS.get(key, "")
                 ci = f" (95% CI {est.ci95[0]:.4g} to {est.ci95[1]:.4g})" if est.ci95 and est.how == "fitted" else ""
                 out.append(f"    {key} = {_fmt(est.value)}{(' ' + unit) if unit else ''}{ci}  [{est.how}]")
+            if nf.scaling is not None:
+                out.append(f"    scaling with replicas (USL, from {nf.scaling.series} and cpu)")
+                out += nf.scaling.to_text()
         calls = [(k, e) for k, e in self.params.call_estimates.items() if e.how != "given"]
         if calls:
             out += ["", "Calls"]

@@ -33,6 +33,7 @@ class Observations:
     """Every series of a fit file on one grid of `period_s` periods (NaN where a period has no data).
 
     `rates` hold requests (or hits, reads, ...) per second; `cpu` the busy fraction 0..1;
+    `replicas` a service's running replica count (a period's mean: fractional while it scales);
     `latency_ms` the end-to-end latency in ms, of the statistic `latency_stat` (p99, mean...).
     """
 
@@ -43,6 +44,7 @@ class Observations:
     latency_ms: pd.Series | None = None
     latency_stat: str = "p99"
     warnings: list[str] = field(default_factory=list)
+    replicas: dict[str, pd.Series] = field(default_factory=dict)     # node -> running replicas
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -67,7 +69,8 @@ class Observations:
             return series[keep]
         return Observations(self.period_s, cut(self.traffic_rps), {k: cut(v) for k, v in self.cpu.items()},
                             {k: cut(v) for k, v in self.rates.items()},
-                            cut(self.latency_ms) if self.latency_ms is not None else None, self.latency_stat, [])
+                            cut(self.latency_ms) if self.latency_ms is not None else None, self.latency_stat, [],
+                            {k: cut(v) for k, v in self.replicas.items()})
 
     def paired(self, *series: pd.Series) -> pd.DataFrame:
         """Traffic and the given series over the periods where all of them have data."""
@@ -106,6 +109,9 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
         if key == "cpu":
             obs.cpu[node] = _cpu_fraction(series_id, values, unit, source, warnings)
             _require_overlap(traffic, obs.cpu[node], series_id, period_s)
+        elif key == "replicas":
+            obs.replicas[node] = _replica_count(series_id, values)
+            _require_overlap(traffic, obs.replicas[node], series_id, period_s)
         elif key in _COUNT_KEYS:
             obs.rates[series_id] = _per_second(series_id, values, unit, period_s)
         elif key == "latency":
@@ -210,6 +216,18 @@ def _cpu_fraction(series_id: str, values: pd.Series, unit: str, source: str, war
                        f"({len(first)} period(s)); use a per-instance average (stat Average), not a sum over "
                        "instances or cores" + ("" if percent else ", or a utilization fraction 0..1"))
     return (values / 100.0 if percent else values).clip(upper=1.0)
+
+
+def _replica_count(series_id: str, values: pd.Series) -> pd.Series:
+    """A running count: never negative, at least one replica at some point (a period's mean may be fractional)."""
+    present = values.dropna()
+    if (present < 0).any():
+        raise FitError(f"{series_id}: a negative replica count ({present.min():g} at {present.idxmin():%Y-%m-%d %H:%M} UTC); "
+                       "use the running task or pod count (stat Average)")
+    if len(present) and present.max() < 0.5:
+        raise FitError(f"{series_id}: the replica count is 0 in every period; check the metric (e.g. ECS RunningTaskCount "
+                       "with stat Average, or kube_deployment_status_replicas_available)")
+    return values
 
 
 def _require_overlap(traffic: pd.Series, cpu: pd.Series, series_id: str, period_s: int) -> None:

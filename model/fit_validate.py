@@ -8,6 +8,10 @@ week from its traffic alone: that error is the one to expect from a forecast.
 
 Background CPU (work no request causes) is in the fitted scenario as `background_cpu_pct`,
 so predicted utilization includes it; the validation says how much that is.
+
+A node whose replica count is a metric ran different counts over the window, while the
+scenario holds one; its observed CPU is put on the scenario's count first (the CPU from
+requests times the replicas that ran, over the scenario's replicas, plus the background).
 """
 
 from __future__ import annotations
@@ -107,6 +111,9 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
             continue
         model = np.array([res.nodes[name].utilization for res in runs])
         predicted = pd.Series(np.interp(rate.to_numpy(), grid, model), index=rate.index)
+        if name in obs.replicas and scenario.nodes[name].kind == "service":
+            busy = _on_scenario_replicas(name, busy, obs.replicas[name], scenario.nodes[name].replicas,
+                                         backgrounds.get(name, 0.0), validation.notes)
         predicted = predicted.clip(upper=1.0)
         row = _row(f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100)
         if row is None:
@@ -151,6 +158,15 @@ def backtest(obs: Observations, build: Callable[[Observations], tuple[Scenario, 
     except ValueError as exc:  # FitError and friends: the shorter window may lack what the full one has
         return Backtest(train_text, test_text, None, f"skipped: the first part alone cannot be fitted ({exc})")
     return Backtest(train_text, test_text, validate(scenario, backgrounds, r2, obs.between(split, None), method, hints))
+
+
+def _on_scenario_replicas(name: str, busy: pd.Series, count: pd.Series, replicas: int, background: float,
+                          notes: list[str]) -> pd.Series:
+    present = count.dropna()
+    if len(present) and (present.min() != replicas or present.max() != replicas):
+        notes.append(f"{name}: ran {present.min():g} to {present.max():g} replicas; its observed CPU is compared on the "
+                     f"scenario's {replicas} (CPU from requests x replicas running / {replicas}, plus the background)")
+    return background + (busy - background) * count / replicas
 
 
 def _busy_hour(rate: pd.Series) -> pd.DatetimeIndex:

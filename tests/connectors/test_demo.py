@@ -87,3 +87,36 @@ def test_discover_lists_every_series():
     found = {m.metric.series: m for m in DemoSource().discover()}
     assert found["web.cpu"].suggested_key == "cpu" and found["traffic"].unit == "Count"
     assert {"cache.hits", "cache.misses", "db.reads", "db.writes", "latency_p99"} <= set(found)
+
+
+def test_autoscaled_service_follows_the_usl(demo):
+    from connectors.demo_data import AUTOSCALED, usl_capacity_rps
+
+    wide, truth = demo
+    spec, usl = AUTOSCALED, truth.usl["search"]
+    assert (usl["sigma"], usl["kappa"], usl["lambda_rps"]) == (0.04, 0.0012, pytest.approx(100.0))
+    replicas = wide["search.replicas"]
+    assert (replicas == replicas.round()).all() and spec["min"] <= replicas.min() and replicas.max() <= spec["max"]
+    assert replicas.nunique() >= 8 and truth.units["search.replicas"] != "Count"  # a count of replicas is averaged, not summed
+    # the HPA follows load: more replicas in the busiest hours than at night
+    busy = wide["search.requests"] > wide["search.requests"].quantile(0.9)
+    assert replicas[busy].median() >= 3 * replicas[~busy].min()
+    # CPU is background + rate / capacity(N), with the USL's capacity
+    net = wide["search.cpu"] / 100 - spec["background"]
+    capacity = (wide["search.requests"] / 300 / net).groupby(replicas).median()
+    sizes = replicas.value_counts()
+    for n, value in capacity.items():
+        if sizes[n] >= 30:
+            assert value == pytest.approx(float(usl_capacity_rps(n)), rel=0.02), n
+
+
+def test_autoscaled_series_leave_the_scenarios_series_alone(demo, monkeypatch):
+    from connectors import demo_data
+    from model.loading import load_scenario
+
+    wide, truth = demo
+    monkeypatch.setattr(demo_data, "_autoscaled", lambda *args: {})
+    without, truth_without = demo_data.generate(load_scenario(DemoSource().scenario_path), seed=7)
+    assert set(wide.columns) - set(without.columns) == {"search.requests", "search.cpu", "search.replicas"}
+    assert wide[list(without.columns)].equals(without)
+    assert truth_without.demand_s == truth.demand_s and truth_without.peak_rps == truth.peak_rps

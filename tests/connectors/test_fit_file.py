@@ -54,6 +54,11 @@ def test_contract_example_is_accepted():
     ("    replicas: 4", "    hit_ratio: 0.5", "nodes.web.hit_ratio (line 17)", "not a key of a service node"),
     ("    replicas: 4", "    hits: {namespace: a, name: b}", "nodes.web.hits (line 17)", "not a metric of a service node"),
     ("    replicas: 4", "    replicas: 0", "nodes.web.replicas (line 17)", "greater than or equal to 1"),
+    ("    replicas: 4", "    replicas: {namespace: ECS/ContainerInsights, nme: RunningTaskCount}", "nodes.web.replicas.nme (line 17)",
+     "unknown key"),
+    ("    kind: database\n", "    kind: database\n    replicas: {namespace: ECS/ContainerInsights, name: RunningTaskCount}\n",
+     "nodes.db.replicas (line 24)", "is not a metric of a database node"),
+    ("    kind: database\n", "    kind: database\n    replicas: 2\n", "nodes.db.replicas (line 24)", "is not a key of a database node"),
     ("entry: web", "entry: api", "entry (line 13)", "'api' is not in nodes"),
     ("to: db", "to: cache", "nodes.web.calls.0.to (line 21)", "'cache', which is not in nodes"),
     ("period_s: 300", "period_s: 90", "period_s (line 6)", "multiple of 60"),
@@ -68,7 +73,16 @@ def test_errors_name_file_key_path_and_line(old, new, where, words):
     assert text.startswith(f"fit.yaml: {where}: ") and words in text and "\n" not in text
 
 
-def test_gcp_metric_keys_under_a_cloudwatch_source_are_refused():
+def test_replicas_is_a_count_or_a_running_replicas_metric():
+    metric = ("    replicas: {namespace: ECS/ContainerInsights, name: RunningTaskCount, stat: Average,\n"
+              "               dimensions: {ClusterName: shop, ServiceName: web}}")
+    fit = fit_file_from_text(CONTRACT_EXAMPLE.replace("    replicas: 4", metric), "fit.yaml")
+    web = fit.nodes["web"]
+    assert web.replicas_metric and web.replicas.name == "RunningTaskCount"
+    assert list(fit.series()) == ["traffic", "latency", "nodes.web.cpu", "nodes.web.replicas", "nodes.db.cpu"]
+    counted = fit_file_from_text(CONTRACT_EXAMPLE, "fit.yaml").nodes["web"]
+    assert counted.replicas == 4 and not counted.replicas_metric and "replicas" not in counted.metrics()
+
     text = CONTRACT_EXAMPLE.replace("source: cloudwatch", "source: gcp")
     with pytest.raises(FitFileError, match=r"traffic\.metric\.(namespace|type)"):
         fit_file_from_text(text, "fit.yaml")
@@ -92,7 +106,7 @@ def test_source_defaults_to_demo_and_missing_file_is_clear(tmp_path):
         load_fit_file(bad)
 
 
-@pytest.mark.parametrize("name", ["fit-demo.yaml", "fit-csv-nab.yaml"])
+@pytest.mark.parametrize("name", ["fit-demo.yaml", "fit-csv-nab.yaml", "fit-demo-autoscale.yaml"])
 def test_shipped_fit_files_load(name):
     fit = load_fit_file(ROOT / "scenarios" / name)
     assert fit.series()

@@ -117,3 +117,24 @@ def test_errors_are_value_errors_with_one_line(tmp_path):
     with pytest.raises(FitError) as info:
         fit_scenario(write_case(tmp_path, np.zeros_like(traffic), cpu))
     assert isinstance(info.value, ValueError) and "\n" not in str(info.value)
+
+
+def test_replicas_metric_on_a_node_that_is_not_a_service(tmp_path, capsys):
+    traffic, cpu = healthy()
+    config = write_case(tmp_path, traffic, cpu, calls="calls: [{to: cache, visits: 1}]")
+    config.write_text(config.read_text() + "  cache:\n    kind: cache\n"
+                      "    replicas: {file: cpu.csv, column: value}\n")
+    code, err = run_cli(config, tmp_path, capsys)
+    assert code == 2
+    assert "fit.yaml: nodes.cache.replicas (line 19): is not a metric of a cache node" in err and err.count("\n") == 1
+
+
+def test_negative_replica_counts(tmp_path, capsys):
+    traffic, cpu = healthy()
+    config = write_case(tmp_path, traffic, cpu)
+    pd.DataFrame({"timestamp": pd.date_range(START, periods=len(cpu), freq="300s").strftime("%Y-%m-%d %H:%M:%S"),
+                  "value": np.where(np.arange(len(cpu)) == 7, -1.0, 2.0)}).to_csv(tmp_path / "replicas.csv", index=False)
+    config.write_text(config.read_text().replace("    replicas: 2\n", "    replicas: {file: replicas.csv, column: value}\n"))
+    code, err = run_cli(config, tmp_path, capsys)
+    assert code == 2
+    assert "nodes.web.replicas: a negative replica count (-1 at 2024-03-04 00:35 UTC)" in err

@@ -14,6 +14,7 @@ from model.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 FIT_DEMO = ROOT / "scenarios" / "fit-demo.yaml"
+FIT_DEMO_AUTOSCALE = ROOT / "scenarios" / "fit-demo-autoscale.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +97,34 @@ def test_cli_fit_demo_writes_a_scenario_simulate_runs(tmp_path, monkeypatch, cap
     assert scenario.nodes["cache"].hit_ratio == pytest.approx(0.85, abs=0.01)
     assert cli.main(["simulate", str(out), "--method", "analytic", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["scenario"] == scenario.name
+
+
+def test_checkout_fit_has_no_replicas_series_and_no_usl(demo):
+    result, _ = demo
+    assert all(nf.scaling is None for nf in result.params.nodes.values())
+    assert result.scenario.nodes["web"].replicas == 4  # given in the fit file
+
+
+def test_autoscaled_demo_service_reports_the_usl_it_was_generated_with(tmp_path, monkeypatch):
+    """scenarios/fit-demo-autoscale.yaml: sigma within 0.005, kappa within 10 %, N* and lambda within 5 %."""
+    monkeypatch.setenv("HEADROOM_CACHE_DIR", str(tmp_path / "cache"))
+    result = fit_scenario(FIT_DEMO_AUTOSCALE)
+    _, truth = DemoSource(ROOT / "scenarios" / "checkout.yaml", seed=7).data()
+    true = truth.usl["search"]
+    scaling = result.params.nodes["search"].scaling
+    assert scaling is not None and scaling.usl is not None, scaling and scaling.notes
+    usl = scaling.usl
+    assert abs(usl.sigma - true["sigma"]) <= 0.005 and usl.sigma_ci95[0] <= true["sigma"] <= usl.sigma_ci95[1]
+    assert usl.kappa == pytest.approx(true["kappa"], rel=0.10) and usl.kappa_ci95[0] <= true["kappa"] <= usl.kappa_ci95[1]
+    assert usl.peak_n == pytest.approx(true["peak_n"], rel=0.05)
+    assert usl.lambda_ == pytest.approx(true["lambda_rps"], rel=0.05)
+    assert result.params.nodes["search"].background == pytest.approx(true["background_cpu"], abs=0.005)
+    # the HPA max (20) is past the point where one more replica adds a quarter of a lone one's throughput
+    assert scaling.reference == true["autoscale"]["max"] and scaling.warning in result.warnings
+    assert "stopped paying" in scaling.warning
+    report = result.to_json()["nodes"]["search"]["scaling"]
+    assert report["fitted"] and report["peak_replicas"] == pytest.approx(true["peak_n"], rel=0.05)
+    assert "USL: sigma" in result.to_text()
+    assert "# scaling (USL" in result.yaml_text()
+    assert result.scenario.nodes["search"].autoscale.max == 20
+    assert 2 < result.scenario.nodes["search"].replicas <= 20
