@@ -6,15 +6,22 @@ shared sidebar (which scenario, the what-if changes in effect, the data source) 
 The sidebar is drawn by the page rather than here so that every page script is complete on
 its own, which is also how streamlit.testing's AppTest reruns a page after an interaction.
 Session keys are documented in app_support/state.py.
+
+The file is read three ways, told apart by `__name__`:
+
+- `__main__`: Streamlit runs it as the script of a session (and AppTest does): `main()`.
+- `app`: `streamlit run app.py` finds the `st.App` below and starts the server from it, which
+  imports this file once at start. Its lifespan warms the server (app_support/lifecycle.py):
+  the first visitor after a restart no longer waits for pandas, scipy and the models to load.
+- `__mp_main__`: every worker process of the simulation pool (app_support/runs.py) re-runs
+  the parent's main script, which Streamlit sets to this file. A worker must do nothing here:
+  it used to run `main()`'s st.* calls with no session ("missing ScriptRunContext" in the
+  server log, ten per worker) and carry a copy of Streamlit it never used.
 """
 
 from __future__ import annotations
 
 import os
-
-import streamlit as st
-
-st.set_page_config(page_title="Headroom", page_icon=":material/speed:", layout="wide")
 
 PAGES = [("overview", "Overview", ":material/hub:"), ("observe", "Observe", ":material/monitoring:"),
          ("calibrate", "Calibrate", ":material/tune:"), ("whatif", "What-if", ":material/science:"),
@@ -23,6 +30,24 @@ PAGES = [("overview", "Overview", ":material/hub:"), ("observe", "Observe", ":ma
 # The landing page: Overview, unless a deployment for one audience picks another (HEADROOM_START_PAGE=cost).
 START = os.environ.get("HEADROOM_START_PAGE", "overview")
 
-page = st.navigation([st.Page(f"pages/{name}.py", title=title, icon=icon, default=name == START)
-                      for name, title, icon in PAGES])
-page.run()
+
+def main() -> None:
+    import streamlit as st
+
+    from app_support import lifecycle
+
+    lifecycle.wait()  # a visitor who came during the start-up warm-up: let it finish rather than import beside it
+    st.set_page_config(page_title="Headroom", page_icon=":material/speed:", layout="wide")
+    page = st.navigation([st.Page(f"pages/{name}.py", title=title, icon=icon, default=name == START)
+                          for name, title, icon in PAGES])
+    page.run()
+
+
+if __name__ == "__main__":
+    main()
+elif __name__ != "__mp_main__":
+    import streamlit as st
+
+    from app_support.lifecycle import lifespan
+
+    app = st.App(os.path.abspath(__file__), lifespan=lifespan)  # this file, wherever the server was started from

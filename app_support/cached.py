@@ -98,12 +98,12 @@ def latency_curve(scenario_json: str, points: int = 36) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def forecast_json(scenario_json: str, months: int) -> dict:
-    """model.forecast's month-by-month answer with today's configuration."""
-    from model.forecast import forecast
+def runway(scenario_json: str, months: int) -> dict:
+    """`model.forecast`'s runway and the node that gives out first (`app_support.spend.runway`)."""
+    from app_support.spend import runway as plain_runway
     from model.scenario import Scenario
 
-    return forecast(Scenario.model_validate_json(scenario_json), months=months, method="analytic").to_json()
+    return plain_runway(Scenario.model_validate_json(scenario_json), months)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

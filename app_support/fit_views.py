@@ -52,7 +52,7 @@ def load(report: dict) -> None:
     k1.metric("Planning load (peak)", lines["peak"], lines["peak_note"], delta_color="off", delta_arrow="off", border=True,
               help="The load the fitted scenario plans for (workload.rate_rps).")
     k2.metric("Growth", lines["growth"], lines["growth_note"], delta_color="off", delta_arrow="off", border=True,
-              help="Trend of log daily mean traffic (workload.growth_pct_per_month).")
+              help="Trend of log hourly traffic with the daily and weekly cycles taken out (workload.growth_pct_per_month).")
     k3.metric("Mean load", lines["mean"], f"highest period {lines['max']}", delta_color="off", delta_arrow="off",
               border=True)
 

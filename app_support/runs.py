@@ -18,12 +18,14 @@ import os
 import pickle
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 _QUEUE: Any = None  # the worker side of the progress queue (set by _init in each worker)
+_POOLS: "weakref.WeakSet[RunPool]" = weakref.WeakSet()  # this process's pools, for shutdown_all
 
 
 def _init(queue: Any) -> None:
@@ -117,6 +119,7 @@ class RunPool:
         self._closed = False
         threading.Thread(target=self._drain, name="headroom-progress", daemon=True).start()
         self.executor.submit(_warm)  # start the fork server and one worker now, not on the first user's click
+        _POOLS.add(self)
 
     def _executor(self) -> ProcessPoolExecutor:
         # The module as it is now: Streamlit re-imports app modules whose files changed, and pickle
@@ -186,6 +189,27 @@ class RunPool:
         on_progress(1.0)
         return run.future.result()
 
-    def shutdown(self) -> None:
+    def shutdown(self, terminate: bool = False) -> None:
+        """Take no more jobs and cancel the queued ones; with `terminate`, also end the workers now.
+
+        Terminating is for a server that is stopping: its sessions are gone, so a running job's
+        answer has no reader. Without it a worker would outlive the server when the server
+        exits by its signal, as `streamlit run` on an `st.App` does on SIGTERM (uvicorn re-raises
+        the signal after its graceful shutdown, so the interpreter's exit handlers that stop the
+        pool never run): each worker holds its own queue's pipe open and waits on it forever,
+        and keeps the fork server and the resource tracker alive with it.
+        """
         self._closed = True
+        workers = list((getattr(self.executor, "_processes", None) or {}).values())
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if terminate:
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.join(timeout=5)
+
+
+def shutdown_all() -> None:
+    """End every pool of this process and its workers (the server is stopping)."""
+    for pool in list(_POOLS):
+        pool.shutdown(terminate=True)

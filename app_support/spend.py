@@ -1,4 +1,4 @@
-"""Month-by-month spend by node, the way `model.forecast` bills it (no Streamlit here).
+"""Month-by-month spend by node, the way `model.forecast` bills it, and its runway (no Streamlit here).
 
 The forecast gives one total per month; finance wants it split by node and by commitment.
 Each month is priced exactly as `model.forecast._solve` prices it: autoscaled nodes at the
@@ -44,6 +44,30 @@ def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
                 rows.append({"month": m, "rate_rps": rate, "commitment": commitment, "node": node,
                              "monthly": monthly, "per_million": monthly / requests_m if requests_m else None})
     return pd.DataFrame(rows)
+
+
+def runway(scenario: Scenario, months: int) -> dict:
+    """`forecast(scenario, months)`'s runway and the node that gives out first, without its bill.
+
+    The forecast solves each month at that month's peak (autoscaled nodes at the replicas their
+    HPA holds, `model.autoscale.at_peak`), then bills autoscaled nodes for a simulated day of
+    HPA decisions. The SLO never depends on the bill, so the runway needs only the solves, and
+    only up to the first month that misses: on the demo that skips 13 simulated days (0.5 to
+    1 s, most of what the Overview computed on its first run; the runway takes 25 ms). Returns the two keys of
+    `forecast(...).to_json()`, `runway_months` (None: met over the horizon) and `bottleneck`;
+    a test checks both against the forecast.
+    """
+    from model.autoscale import at_peak, autoscaled_nodes
+    from model.run import evaluate
+
+    scaled = bool(autoscaled_nodes(scenario))
+    for month in range(months + 1):
+        rate = _month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
+        r = evaluate(at_peak(scenario, rate) if scaled else scenario, "analytic", rate_rps=rate)
+        if not r.slo.met:
+            busiest = r.saturated[0] if r.saturated else max(r.nodes, key=lambda n: r.nodes[n].utilization)
+            return {"runway_months": month, "bottleneck": busiest}
+    return {"runway_months": None, "bottleneck": None}
 
 
 def totals(spend: pd.DataFrame) -> pd.DataFrame:

@@ -52,11 +52,11 @@ if len(over):
 
 st.altair_chart(charts.monthly_spend(chosen[["month", "node", "monthly"]], budget or None), width="stretch")
 
-forecast = cached.forecast_json(scenario.model_dump_json(), months)
-runway = forecast["runway_months"]
+ahead = cached.runway(scenario.model_dump_json(), months)
+runway = ahead["runway_months"]
 st.caption("Autoscaled nodes are billed for the mean replicas their HPA runs over a day at each month's peak. "
            + ("The SLO holds over the whole horizon." if runway is None else
-              f"From month {runway} this configuration misses the SLO ({forecast.get('bottleneck') or 'a node'} "
+              f"From month {runway} this configuration misses the SLO ({ahead['bottleneck'] or 'a node'} "
               "gives out first): see Right-size for what it would take."))
 
 st.subheader("On demand or committed")

@@ -18,8 +18,7 @@ st.title(scenario.name)
 if scenario.description:
     st.caption(scenario.description)
 
-forecast = cached.forecast_json(scenario.model_dump_json(), scenario.workload.horizon_months)
-runway = forecast["runway_months"]
+runway = cached.runway(scenario.model_dump_json(), scenario.workload.horizon_months)["runway_months"]
 headline(results, scenario, "beyond" if runway is None else runway)
 
 method = "analytic solver (queueing theory), confirmed by simulation on What-if"

@@ -40,7 +40,7 @@ class Server:
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
             cwd=cwd, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout_s: float = 60) -> "Server":
+    def wait_ready(self, timeout_s: float = 60, poll_s: float = 0.3) -> "Server":
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -50,7 +50,7 @@ class Server:
                     if r.status == 200:
                         return self
             except OSError:
-                time.sleep(0.3)
+                time.sleep(poll_s)
         raise TimeoutError("streamlit did not become healthy")
 
     def warm(self, timeout_s: float = 120) -> float:

@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,16 @@ def test_five_sessions_simulate_at_once(server):
     assert any(a["started"] < b["finished"] and b["started"] < a["finished"]
                for i, a in enumerate(runs) for b in runs[i + 1:]), runs
     assert rss_after - rss_before < 250, (rss_before, rss_after)
+
+
+def test_simulations_leave_the_server_log_clean(server, browser):
+    """Starting a simulation logs no "missing ScriptRunContext" (st.* called outside a session's script
+    thread: a pool worker or a thread of the server). The log covers every session of this module."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D7")
+    page.wait_for_selector("text=/Simulated [0-9,]+ requests in/", timeout=150_000)
+    context.close()
+    server.log.flush()
+    log = Path(server.log.name).read_text(encoding="utf-8", errors="replace")
+    assert "ScriptRunContext" not in log, log[-3000:]
