@@ -99,11 +99,12 @@ def latency_curve(scenario_json: str, points: int = 36) -> pd.DataFrame:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def runway(scenario_json: str, months: int) -> dict:
-    """`model.forecast`'s runway and the node that gives out first (`app_support.spend.runway`)."""
-    from app_support.spend import runway as plain_runway
+    """`model.forecast.runway`: the first month that misses the SLO and the node that gives out first."""
+    from model.forecast import runway as plain_runway
     from model.scenario import Scenario
 
-    return plain_runway(Scenario.model_validate_json(scenario_json), months)
+    month, bottleneck = plain_runway(Scenario.model_validate_json(scenario_json), months)
+    return {"runway_months": month, "bottleneck": bottleneck}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -1,4 +1,4 @@
-"""Month-by-month spend by node, the way `model.forecast` bills it, and its runway (no Streamlit here).
+"""Month-by-month spend by node, the way `model.forecast` bills it (no Streamlit here).
 
 The forecast gives one total per month; finance wants it split by node and by commitment.
 Each month is priced exactly as `model.forecast._solve` prices it: autoscaled nodes at the
@@ -12,14 +12,12 @@ import io
 
 import pandas as pd
 
+from model.autoscale import autoscaled_nodes, simulate_day
 from model.cost import monthly_cost
+from model.forecast import month_rate
 from model.scenario import Scenario
 
 COMMITMENTS = {"on_demand": "on demand", "1yr": "1-year commitment", "3yr": "3-year commitment"}
-
-
-def _month_rate(rate_rps: float, growth_pct: float, month: int) -> float:
-    return rate_rps * (1.0 + growth_pct / 100.0) ** month
 
 
 def with_commitment(scenario: Scenario, commitment: str) -> Scenario:
@@ -28,14 +26,10 @@ def with_commitment(scenario: Scenario, commitment: str) -> Scenario:
 
 def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
     """Rows: month, rate_rps, commitment, node, monthly (USD), per_million (USD per million requests)."""
-    try:
-        from model.autoscale import autoscaled_nodes, simulate_day
-    except ImportError:  # pragma: no cover - autoscale is part of the model now
-        autoscaled_nodes, simulate_day = (lambda s: []), None
     rows = []
     scaled = bool(autoscaled_nodes(scenario))
     for m in range(months + 1):
-        rate = _month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, m)
+        rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, m)
         unit_hours = simulate_day(scenario, peak_rps=rate).mean_replicas if scaled else None
         for commitment in COMMITMENTS:
             cost = monthly_cost(with_commitment(scenario, commitment), rate, unit_hours)
@@ -44,30 +38,6 @@ def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
                 rows.append({"month": m, "rate_rps": rate, "commitment": commitment, "node": node,
                              "monthly": monthly, "per_million": monthly / requests_m if requests_m else None})
     return pd.DataFrame(rows)
-
-
-def runway(scenario: Scenario, months: int) -> dict:
-    """`forecast(scenario, months)`'s runway and the node that gives out first, without its bill.
-
-    The forecast solves each month at that month's peak (autoscaled nodes at the replicas their
-    HPA holds, `model.autoscale.at_peak`), then bills autoscaled nodes for a simulated day of
-    HPA decisions. The SLO never depends on the bill, so the runway needs only the solves, and
-    only up to the first month that misses: on the demo that skips 13 simulated days (0.5 to
-    1 s, most of what the Overview computed on its first run; the runway takes 25 ms). Returns the two keys of
-    `forecast(...).to_json()`, `runway_months` (None: met over the horizon) and `bottleneck`;
-    a test checks both against the forecast.
-    """
-    from model.autoscale import at_peak, autoscaled_nodes
-    from model.run import evaluate
-
-    scaled = bool(autoscaled_nodes(scenario))
-    for month in range(months + 1):
-        rate = _month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
-        r = evaluate(at_peak(scenario, rate) if scaled else scenario, "analytic", rate_rps=rate)
-        if not r.slo.met:
-            busiest = r.saturated[0] if r.saturated else max(r.nodes, key=lambda n: r.nodes[n].utilization)
-            return {"runway_months": month, "bottleneck": busiest}
-    return {"runway_months": None, "bottleneck": None}
 
 
 def totals(spend: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import Any
 
 from model.autoscale import at_peak, autoscaled_nodes, simulate_day
 from model.report import money, ms, table
+from model.results import Results
 from model.run import evaluate
 from model.scenario import Scenario
 
@@ -143,16 +144,36 @@ def forecast(scenario: Scenario, months: int, method: str = "analytic", seed: in
     return Forecast(scenario.name, method, growth, out, growth_sd_pct or None, notes=notes)
 
 
+def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
+    """`forecast(scenario, months)`'s runway and the node that gives out first, without its bill.
+
+    The SLO never depends on the bill, so this solves each month at its peak only (no simulated
+    HPA day to price it) and stops at the first month that misses: what a page showing only the
+    runway needs, in milliseconds rather than the forecast's second.
+    """
+    for month in range(months + 1):
+        rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
+        r = evaluate(_at_peak(scenario, rate), "analytic", rate_rps=rate)
+        if not r.slo.met:
+            return month, _bottleneck(r)
+    return None, None
+
+
+def _at_peak(scenario: Scenario, rate_rps: float) -> Scenario:
+    """The configuration running at the month's peak: autoscaled nodes at the replicas their HPA holds."""
+    return at_peak(scenario, rate_rps) if autoscaled_nodes(scenario) else scenario
+
+
+def _bottleneck(r: Results) -> str:
+    """The first saturated node, else the busiest."""
+    return r.saturated[0] if r.saturated else max(r.nodes, key=lambda n: r.nodes[n].utilization)
+
+
 def _solve(scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int) -> Month:
-    unit_hours = None
-    peak = scenario
-    if autoscaled_nodes(scenario):
-        peak = at_peak(scenario, rate_rps)
-        unit_hours = simulate_day(scenario, peak_rps=rate_rps).mean_replicas
-    r = evaluate(peak, method, rate_rps=rate_rps, seed=seed, requests=requests, unit_hours_by_node=unit_hours)
-    busiest = max(r.nodes, key=lambda n: r.nodes[n].utilization)
-    if r.saturated:
-        busiest = r.saturated[0]
+    unit_hours = simulate_day(scenario, peak_rps=rate_rps).mean_replicas if autoscaled_nodes(scenario) else None
+    r = evaluate(_at_peak(scenario, rate_rps), method, rate_rps=rate_rps, seed=seed, requests=requests,
+                 unit_hours_by_node=unit_hours)
+    busiest = _bottleneck(r)
     return Month(month, rate_rps, r.cost.monthly, float(r.latency_ms.p99), r.slo.met, list(r.slo.violations),
                  busiest, r.nodes[busiest].utilization, list(r.saturated))
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 from cli import main
-from model.forecast import forecast
-from model.loading import scenario_from_data
+from model.forecast import forecast, runway
+from model.loading import load_scenario, scenario_from_data
 from tests.model.planning_helpers import mmc_p99_ms, mmc_scenario
 
 C, SERVICE_MS, RATE, GROWTH, TARGET = 8, 50.0, 100.0, 5.0, 300.0
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def expected_runway() -> int:
@@ -58,3 +60,19 @@ def test_forecast_cli_json_and_exit_codes(tmp_path, capsys):
     assert {"month", "rate_rps", "monthly", "latency_ms", "slo_met"} <= set(out["months"][0])
     assert main(["forecast", str(path), "--months", "12", "--json", "--check-slo"]) == 3
     assert json.loads(capsys.readouterr().out)["runway_months"] == expected_runway()
+
+
+def test_runway_is_the_forecasts_without_its_bill():
+    """The Overview and Cost show `runway`; it must be `forecast(...)`'s runway and bottleneck."""
+    cases = [("checkout", []), ("checkout", ["workload.growth_pct_per_month=20"]), ("checkout", ["workload.rate_rps=400"]),
+             ("checkout", ["nodes.web.autoscale.max=5", "workload.growth_pct_per_month=15"]),
+             ("checkout", ["nodes.web.replicas=1", "nodes.web.autoscale=null"]),
+             ("three-tier", []), ("cache-db", []), ("kafka-consumers", [])]
+    seen = set()
+    for name, changes in cases:
+        scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", changes)
+        expected = forecast(scenario, scenario.workload.horizon_months).to_json()
+        got = runway(scenario, scenario.workload.horizon_months)
+        assert got == (expected["runway_months"], expected["bottleneck"]), (name, changes)
+        seen.add(got[0])
+    assert None in seen and 0 in seen and len(seen) >= 4  # met all along, missed today, and missed later
