@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import bdtrc, gammaincinv, gammaln, pdtr, pdtrc
 
 from model.delay_grid import Delay, Sum, distribution_of, queue_wait, service_delay
@@ -151,6 +150,8 @@ def _root(cdf: Callable[[float], float], q: float, mean_ms: float) -> float:
     high = mean_ms / (1.0 - q) * 1.001 + 1e-12
     if cdf(0.0) >= q:
         return 0.0
+    from scipy.optimize import brentq  # here: ~0.2 s to import, and only solves with a mixture quantile need it
+
     return float(brentq(lambda t: cdf(t) - q, 0.0, high, xtol=1e-10 * high, rtol=1e-10))
 
 
