@@ -15,8 +15,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-NAB = DATA / "nab"
+NAB = Path(__file__).resolve().parents[2] / "data" / "samples" / "nab"
 
 
 def free_port() -> int:

@@ -1,4 +1,4 @@
-"""Real CloudWatch series (Numenta Anomaly Benchmark; see ../shared/data/nab/PROVENANCE.md).
+"""Real CloudWatch series (Numenta Anomaly Benchmark; see data/samples/nab/PROVENANCE.md).
 
 They hold gaps, spikes, level shifts and stamps off the 5-minute grid, and they come from
 unrelated systems, so no good fit is possible: the fit must never crash, must say what it
@@ -17,7 +17,7 @@ import cli
 from connectors.errors import ConnectorError
 from model.fit import FitError, fit_scenario
 
-NAB = Path(__file__).resolve().parents[3] / "shared" / "data" / "nab"
+NAB = Path(__file__).resolve().parents[2] / "data" / "samples" / "nab"
 ELB = "elb_request_count_8c0756.csv"
 
 
