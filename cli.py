@@ -1,4 +1,4 @@
-"""Headroom's command line (contract section 2): simulate, recommend, forecast, fit, sweep.
+"""Headroom's command line (contract section 2): simulate, recommend, forecast, fit, sweep, diff.
 
 Exit codes: 0 success; 2 invalid input (one message on stderr); 3 with --check-slo when
 the SLO is not met. With --json, stdout carries only the JSON document.
@@ -84,6 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="workers of the local cluster")
     p.add_argument("--local", action="store_true", help="run in this process, no cluster")
     p.add_argument("--out", metavar="FILE.csv|FILE.parquet", help="write every run's results")
+
+    p = sub.add_parser("diff", help="what a change does: latency, errors, runway and cost of BASE against HEAD")
+    p.add_argument("base", metavar="BASE", help="scenario file, or git:REF:PATH (read with git show)")
+    p.add_argument("head", metavar="HEAD", help="scenario file, or git:REF:PATH")
+    _common(p, file_arg=False)
+    p.add_argument("--method", choices=["sim", "analytic"], default="analytic", help="queueing formulas "
+                   "(default, instant) or simulation (with --seed, to confirm)")
+    p.add_argument("--months", type=int, default=0, metavar="N", help="compare at the load N months ahead")
+    p.add_argument("--requests", type=int, default=None, metavar="N", help="sim: completed requests per side")
+    p.add_argument("--markdown", action="store_true", help="a pull-request comment: verdict, table, details")
+    p.add_argument("--check-slo", action="store_true", help="exit 3 when HEAD misses its SLO")
+    p.add_argument("--max-p99-increase", type=float, default=None, metavar="PCT",
+                   help="exit 3 when HEAD's p99 is more than PCT%% above BASE's")
+    p.add_argument("--max-cost-increase", type=float, default=None, metavar="USD",
+                   help="exit 3 when HEAD's monthly bill is more than USD above BASE's")
     return parser
 
 
@@ -248,8 +263,34 @@ def cmd_sweep(args) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args) -> int:
+    from model.diff import diff
+    from model.diff_report import diff_markdown, diff_text
+    from model.forecast import FORECAST_REQUESTS
+    from model.report import json_text
+
+    if args.json and args.markdown:
+        raise InputError("choose one of --json and --markdown")
+    for flag, value in (("--max-p99-increase", args.max_p99_increase), ("--max-cost-increase", args.max_cost_increase)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise InputError(f"{flag} must be a number of 0 or more (got {value:g})")
+    if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
+        raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
+    requests = _requests(args.requests, FORECAST_REQUESTS)
+    result = diff(args.base, args.head, months=_months(args.months), method=args.method, seed=args.seed,
+                  overrides=args.overrides, rate_rps=args.rate, requests=requests)
+    failures = result.gate_failures(args.check_slo, args.max_p99_increase, args.max_cost_increase)
+    if args.json:
+        print(json_text({**result.to_json(), "check": {"passed": not failures, "failures": failures}}))
+    else:
+        print(diff_markdown(result) if args.markdown else diff_text(result))
+    for failure in failures:
+        print(f"check failed: {failure}", file=sys.stderr)
+    return EXIT_SLO if failures else EXIT_OK
+
+
 COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cmd_forecast,
-            "whatif": cmd_whatif, "fit": cmd_fit, "sweep": cmd_sweep}
+            "whatif": cmd_whatif, "fit": cmd_fit, "sweep": cmd_sweep, "diff": cmd_diff}
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

@@ -67,14 +67,11 @@ def bottleneck(results) -> str:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def saturation_rps(scenario_json: str) -> float:
-    """The entry rate at which the busiest pool reaches 100% (offered load law)."""
-    from model.load import offered_load
+    """`model.load.saturation_rps`: the entry rate at which the busiest pool reaches 100%."""
+    from model.load import saturation_rps as plain_saturation_rps
     from model.scenario import Scenario
-    from model.topology import build_stations
 
-    scenario = Scenario.model_validate_json(scenario_json)
-    per_rps = max((p.utilization for p in offered_load(scenario, build_stations(scenario), 1.0)), default=0.0)
-    return 1.0 / per_rps if per_rps > 0 else math.inf
+    return plain_saturation_rps(Scenario.model_validate_json(scenario_json))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -153,13 +153,13 @@ def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
     """
     for month in range(months + 1):
         rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
-        r = evaluate(_at_peak(scenario, rate), "analytic", rate_rps=rate)
+        r = evaluate(at_month_peak(scenario, rate), "analytic", rate_rps=rate)
         if not r.slo.met:
             return month, _bottleneck(r)
     return None, None
 
 
-def _at_peak(scenario: Scenario, rate_rps: float) -> Scenario:
+def at_month_peak(scenario: Scenario, rate_rps: float) -> Scenario:
     """The configuration running at the month's peak: autoscaled nodes at the replicas their HPA holds."""
     return at_peak(scenario, rate_rps) if autoscaled_nodes(scenario) else scenario
 
@@ -169,10 +169,18 @@ def _bottleneck(r: Results) -> str:
     return r.saturated[0] if r.saturated else max(r.nodes, key=lambda n: r.nodes[n].utilization)
 
 
-def _solve(scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int) -> Month:
+def month_results(scenario: Scenario, rate_rps: float, method: str = "analytic", seed: int | None = None,
+                  requests: int = FORECAST_REQUESTS) -> Results:
+    """One month at its peak rate, as the forecast solves it: autoscaled nodes at the replicas their
+    HPA holds at that peak, billed for their mean over a day. `diff` calls this too, so a diff's
+    latency and bill are the forecast's for the same month."""
     unit_hours = simulate_day(scenario, peak_rps=rate_rps).mean_replicas if autoscaled_nodes(scenario) else None
-    r = evaluate(_at_peak(scenario, rate_rps), method, rate_rps=rate_rps, seed=seed, requests=requests,
-                 unit_hours_by_node=unit_hours)
+    return evaluate(at_month_peak(scenario, rate_rps), method, rate_rps=rate_rps, seed=seed, requests=requests,
+                    unit_hours_by_node=unit_hours)
+
+
+def _solve(scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int) -> Month:
+    r = month_results(scenario, rate_rps, method, seed, requests)
     busiest = _bottleneck(r)
     return Month(month, rate_rps, r.cost.monthly, float(r.latency_ms.p99), r.slo.met, list(r.slo.violations),
                  busiest, r.nodes[busiest].utilization, list(r.saturated))

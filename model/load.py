@@ -6,11 +6,12 @@ its own pool solution (tests/model/test_solvers_agree.py holds the two to the sa
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from model.graph import arrival_rates
 from model.scenario import Scenario
-from model.topology import CacheStation, DatabaseStation, KafkaStation, ServiceStation, Station
+from model.topology import CacheStation, DatabaseStation, KafkaStation, ServiceStation, Station, build_stations
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,10 @@ def saturated_nodes(loads: list[PoolLoad]) -> list[str]:
         if load.utilization >= 1.0 and load.node not in seen:
             seen.append(load.node)
     return seen
+
+
+def saturation_rps(scenario: Scenario) -> float:
+    """The entry rate at which the busiest pool reaches 100% (offered load grows linearly with the
+    rate), or infinity when nothing is ever busy."""
+    per_rps = max((p.utilization for p in offered_load(scenario, build_stations(scenario), 1.0)), default=0.0)
+    return 1.0 / per_rps if per_rps > 0 else math.inf
