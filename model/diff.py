@@ -183,18 +183,19 @@ def read_text(spec: str) -> str:
         raise ScenarioError(spec, "", "is not UTF-8 text") from None
 
 
-def load_side(spec: str, overrides: Iterable[str] = (), rate_rps: float | None = None) -> Scenario:
-    """The validated scenario of one side, with --set and --rate applied to it."""
+def load_side(spec: str, overrides: Iterable[str] = (), rate_rps: float | None = None) -> tuple[str, Scenario]:
+    """One side's text as written, and its validated scenario with --set and --rate applied."""
+    text = read_text(spec)
     if not spec.startswith(GIT_PREFIX):
-        return load_scenario(spec, overrides, rate_rps=rate_rps)
+        return text, load_scenario(spec, overrides, rate_rps=rate_rps)  # a trace resolves beside the file
     changes = [parse_override(o) for o in overrides]
     if rate_rps is not None:
         changes.append(("workload.rate_rps", rate_rps))
-    scenario = scenario_from_text(read_text(spec), spec, changes)
+    scenario = scenario_from_text(text, spec, changes)
     if scenario.workload.arrivals == "trace":
         raise ScenarioError(spec, "workload.arrivals", "a trace is replayed from the working tree only; "
                             "diff the file itself, not a git: version of it")
-    return scenario
+    return text, scenario
 
 
 def changed_keys(base_text: str, head_text: str) -> list[Change]:
@@ -213,7 +214,7 @@ def changed_keys(base_text: str, head_text: str) -> list[Change]:
 
 def _yaml(text: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml where present
     except yaml.YAMLError:  # already refused with its line when the side was loaded
         return None
 
@@ -263,8 +264,8 @@ def diff(base: str, head: str, months: int = 0, method: str = "analytic", seed: 
          requests: int = FORECAST_REQUESTS) -> Diff:
     """BASE and HEAD (files or git:REF:PATH) evaluated the same way, and what changed between them."""
     overrides = list(overrides)
-    base_scenario = load_side(base, overrides, rate_rps)
-    head_scenario = load_side(head, overrides, rate_rps)
+    base_text, base_scenario = load_side(base, overrides, rate_rps)
+    head_text, head_scenario = load_side(head, overrides, rate_rps)
     notes = []
     bp, hp = base_scenario.pricing, head_scenario.pricing
     if (bp.provider, bp.region) != (hp.provider, hp.region):
@@ -275,5 +276,5 @@ def diff(base: str, head: str, months: int = 0, method: str = "analytic", seed: 
     sides = [evaluate_side(label, s, months, method, seed, requests)
              for label, s in ((base, base_scenario), (head, head_scenario))]
     autoscaled = bool(autoscaled_nodes(base_scenario) or autoscaled_nodes(head_scenario))
-    return Diff(sides[0], sides[1], changed_keys(read_text(base), read_text(head)), method, months, seed, notes,
+    return Diff(sides[0], sides[1], changed_keys(base_text, head_text), method, months, seed, notes,
                 autoscaled)
