@@ -266,15 +266,29 @@ def diff(base: str, head: str, months: int = 0, method: str = "analytic", seed: 
     overrides = list(overrides)
     base_text, base_scenario = load_side(base, overrides, rate_rps)
     head_text, head_scenario = load_side(head, overrides, rate_rps)
+    return diff_scenarios(SideInput(base, base_text, base_scenario), SideInput(head, head_text, head_scenario),
+                          months, method, seed, requests)
+
+
+@dataclass(frozen=True)
+class SideInput:
+    """A side already read: what to call it, its YAML as written, and the scenario it validates to."""
+
+    label: str
+    text: str
+    scenario: Scenario
+
+
+def diff_scenarios(base: SideInput, head: SideInput, months: int = 0, method: str = "analytic",
+                   seed: int | None = None, requests: int = FORECAST_REQUESTS) -> Diff:
+    """The diff of two sides held in memory (the app's scenarios, or what `diff` read from files and git)."""
     notes = []
-    bp, hp = base_scenario.pricing, head_scenario.pricing
+    bp, hp = base.scenario.pricing, head.scenario.pricing
     if (bp.provider, bp.region) != (hp.provider, hp.region):
         notes.append(f"the sides are priced in different places ({bp.provider} {bp.region} -> {hp.provider} {hp.region})")
     if method == "sim":
         notes.append("simulated: small differences can be noise; compare with the p99 confidence interval of a "
                      "`simulate` run, or use the same --seed on both sides (done here)")
-    sides = [evaluate_side(label, s, months, method, seed, requests)
-             for label, s in ((base, base_scenario), (head, head_scenario))]
-    autoscaled = bool(autoscaled_nodes(base_scenario) or autoscaled_nodes(head_scenario))
-    return Diff(sides[0], sides[1], changed_keys(base_text, head_text), method, months, seed, notes,
-                autoscaled)
+    sides = [evaluate_side(s.label, s.scenario, months, method, seed, requests) for s in (base, head)]
+    autoscaled = bool(autoscaled_nodes(base.scenario) or autoscaled_nodes(head.scenario))
+    return Diff(sides[0], sides[1], changed_keys(base.text, head.text), method, months, seed, notes, autoscaled)

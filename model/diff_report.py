@@ -62,7 +62,7 @@ def verdict(d: Diff, arrow: str = "->") -> str:
     return f"{p99}, {cost}, {run}"
 
 
-def _rows(d: Diff) -> list[list[str]]:
+def comparison_rows(d: Diff) -> list[list[str]]:
     b, h, delta = d.base, d.head, d.deltas()
     cur = h.currency
     rows = [[f"{k} latency", ms(b.latency_ms[k]), ms(h.latency_ms[k]), _signed(delta["latency_ms"][k], " ms")]
@@ -96,7 +96,7 @@ def _load(d: Diff) -> str:
 
 def diff_text(d: Diff) -> str:
     out = [f"{d.base.label} -> {d.head.label}", f"{verdict(d)}", "", f"Compared {_load(d)}.", ""]
-    out.append(table(["", "BASE", "HEAD", "change"], _rows(d)))
+    out.append(table(["", "BASE", "HEAD", "change"], comparison_rows(d)))
     out.append("")
     if d.changes:
         out.append(table(["changed key", "before", "after"],
@@ -119,7 +119,7 @@ def diff_markdown(d: Diff) -> str:
     status = "SLO met" if d.head.slo_met else "SLO missed"
     lines = [MARKER, f"**Headroom: {status}.** {verdict(d, '→')}", ""]
     lines += ["| | base | head | change |", "|---|---:|---:|---:|"]
-    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in _rows(d)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in comparison_rows(d)]
     lines += ["", "<details><summary>Details</summary>", "", f"Compared {_md(_load(d))}.", ""]
     if d.changes:
         lines += ["| changed key | before | after |", "|---|---|---|"]

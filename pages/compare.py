@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, state
+from app_support import cached, charts, diff_view, state
 from app_support.sidebar import folder_names, setup
 from app_support.scenarios import read_folder_scenario
 from model.report import money, ms
@@ -79,3 +79,19 @@ if len(best):
     b = best.iloc[0]
     st.success(f"Cheapest that meets its SLO: **{b['scenario']}** at {money(b['cost / month'])}/month, "
                f"p99 {ms(b['p99'])}.", icon=":material/savings:")
+
+st.divider()
+
+
+def _side(label: str):
+    origin, name = options[label]
+    st_text, changes = {"folder": lambda: (read_folder_scenario(name), {}), "saved": lambda: (library[name], {}),
+                        "current": lambda: (state.scenario(), state.changes())}[origin]()
+    return diff_view.side_input(label, st_text, changes, cached.scenario_of(st_text, changes))
+
+
+labels = list(options)
+base_default = current_label if current_label in options else labels[0]
+head_default = "current, with what-if changes" if "current, with what-if changes" in options else (
+    next((k for k in picked if k != base_default), labels[min(1, len(labels) - 1)]))
+diff_view.section(labels, _side, base_default, head_default)
