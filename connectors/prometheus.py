@@ -19,13 +19,13 @@ Credentials never come from a file: `PROMETHEUS_BEARER_TOKEN`, or `PROMETHEUS_US
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import pandas as pd
 import requests
 from connectors.base import FetchStats, MetricInfo, Query, concat, empty_frame, require_data, tidy
@@ -199,8 +199,12 @@ class PrometheusSource:
             return empty_frame()
         values = result[0].get("values") or []
         stats.points += len(values)
-        stamps = [datetime.fromtimestamp(float(t), timezone.utc) for t, _ in values]
-        numbers = [_number(v) for _, v in values]   # NaN (e.g. 0/0) is dropped by tidy: a gap, not a zero
+        if not values:
+            return empty_frame()
+        pairs = np.asarray(values, dtype=object)
+        stamps = pd.to_datetime(pairs[:, 0].astype(float), unit="s", utc=True)
+        numbers = pairs[:, 1].astype(float)              # Prometheus writes "NaN", "+Inf", "-Inf" as such
+        numbers[~np.isfinite(numbers)] = np.nan          # dropped by tidy: a gap, never a zero or a fill
         return tidy(stamps, query.series, numbers, spec.unit or "")
 
     # ---------------------------------------------------------------- discovery
@@ -264,14 +268,6 @@ def _escape(value: str) -> str:
 
 def _labels(metric: dict[str, str]) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(metric.items()))[:120] + "}"
-
-
-def _number(text: Any) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return math.nan
-    return value if math.isfinite(value) else math.nan
 
 
 def _json(response: requests.Response) -> Any:
