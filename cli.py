@@ -65,11 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fit", help="build a scenario from observed metrics")
     p.add_argument("--config", metavar="FIT.yaml", help="the fit file (contract section 3)")
-    p.add_argument("--source", choices=["cloudwatch", "gcp", "csv", "demo"], help="override the fit file's source "
+    p.add_argument("--source", choices=["cloudwatch", "gcp", "csv", "demo", "prometheus"], help="override the fit file's source "
                    "(with no --config: demo uses the built-in demo fit)")
     p.add_argument("--out", metavar="SCENARIO.yaml", help="write the fitted scenario here")
     p.add_argument("--dump", metavar="FILE.csv", help="write the fetched series (timestamp, series, value, unit)")
-    p.add_argument("--endpoint", metavar="HOST:PORT", help="gcp: another Cloud Monitoring endpoint (a local test server)")
+    p.add_argument("--endpoint", metavar="HOST:PORT", help="gcp: another Cloud Monitoring endpoint (a local test server); prometheus: the server's URL")
     p.add_argument("--refresh", action="store_true", help="ignore the local cache of pulled series")
     p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
 

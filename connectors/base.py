@@ -43,7 +43,7 @@ class MetricInfo:
 
     @property
     def label(self) -> str:
-        return f"{self.resource} {getattr(self.metric, 'name', '') or getattr(self.metric, 'type', '') or getattr(self.metric, 'series', '')}".strip()
+        return f"{self.resource} {getattr(self.metric, 'name', '') or getattr(self.metric, 'type', '') or getattr(self.metric, 'series', '') or getattr(self.metric, 'query', '')}".strip()
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.base import Source
-from model.fit_file import CloudWatchFitFile, CsvFitFile, DemoFitFile, FitFile, GcpFitFile, base_dir
+from model.fit_file import CloudWatchFitFile, CsvFitFile, DemoFitFile, FitFile, GcpFitFile, PrometheusFitFile, base_dir
 
 
 def source_for(fit: FitFile, endpoint: str | None = None) -> Source:
@@ -17,6 +17,9 @@ def source_for(fit: FitFile, endpoint: str | None = None) -> Source:
     if isinstance(fit, GcpFitFile):
         from connectors.gcp import GcpSource
         return GcpSource(project=fit.project, endpoint=endpoint)
+    if isinstance(fit, PrometheusFitFile):
+        from connectors.prometheus import PrometheusSource
+        return PrometheusSource(url=endpoint or fit.url, headers=fit.headers)
     if isinstance(fit, CsvFitFile):
         from connectors.csv_source import CsvSource
         return CsvSource(base_dir(fit))

@@ -22,7 +22,7 @@ from model.scenario import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
                             NODE_KINDS, NODE_TYPES)
 from model.yaml_lines import line_of
 
-SOURCES = ("cloudwatch", "gcp", "csv", "demo")
+SOURCES = ("cloudwatch", "gcp", "csv", "demo", "prometheus")
 
 
 class Strict(BaseModel):
@@ -92,7 +92,22 @@ class DemoMetric(Strict):
     series: str = Field(min_length=1)
 
 
-M = TypeVar("M", CloudWatchMetric, GcpMetric, CsvMetric, DemoMetric)
+PROMETHEUS_UNITS = ("rps", "count", "Percent", "fraction", "cores", "ms", "s", "replicas")
+SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+
+
+class PrometheusMetric(Strict):
+    """One PromQL expression that returns one series, evaluated with query_range at period_s steps.
+
+    `unit` says what its values are: rps or count (traffic), Percent, fraction or cores (CPU; cores
+    are divided by the node's instances x cpus), ms or s (latency), replicas (a running count).
+    """
+
+    query: str = Field(min_length=1, max_length=4000)
+    unit: Literal[PROMETHEUS_UNITS] | None = None  # type: ignore[valid-type]
+
+
+M = TypeVar("M", CloudWatchMetric, GcpMetric, CsvMetric, DemoMetric, PrometheusMetric)
 
 
 # ---------------------------------------------------------------- the file
@@ -265,12 +280,28 @@ class CsvFitFile(FitFile[CsvMetric]):
     source: Literal["csv"]
 
 
+class PrometheusFitFile(FitFile[PrometheusMetric]):
+    source: Literal["prometheus"]
+    url: str | None = Field(default=None, min_length=1)   # default: PROMETHEUS_URL
+    headers: dict[str, str] = Field(default_factory=dict, max_length=20)  # e.g. X-Scope-OrgID for Mimir
+
+    @field_validator("headers")
+    @classmethod
+    def _no_credentials(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name in headers:
+            if name.lower() in SECRET_HEADERS:
+                raise ValueError(f"{name} is a credential: set PROMETHEUS_BEARER_TOKEN (or PROMETHEUS_USERNAME and "
+                                 "PROMETHEUS_PASSWORD) in the environment instead of writing it in the file")
+        return headers
+
+
 class DemoFitFile(FitFile[DemoMetric]):
     source: Literal["demo"] = "demo"
     demo: DemoOptions = Field(default_factory=DemoOptions)
 
 
-AnyFitFile = Annotated[Union[CloudWatchFitFile, GcpFitFile, CsvFitFile, DemoFitFile], Field(discriminator="source")]
+AnyFitFile = Annotated[Union[CloudWatchFitFile, GcpFitFile, CsvFitFile, DemoFitFile, PrometheusFitFile],
+                       Field(discriminator="source")]
 _ADAPTER: TypeAdapter = TypeAdapter(AnyFitFile)
 
 

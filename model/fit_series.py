@@ -20,7 +20,8 @@ from model.fit_file import FitFile
 
 MIN_POINTS = 12              # periods a regression needs: an hour at 300 s
 CPU_PERCENT_SLACK = 0.5      # CloudWatch rounds; 100.4 % is 100 %, 130 % is a wrong metric
-_RATE_UNITS = ("/second", "/s", "per_second", "1/s")
+_RATE_UNITS = ("/second", "/s", "per_second", "1/s", "rps")
+_CORES_UNITS = ("cores", "core")
 _COUNT_KEYS = ("requests", "hits", "misses", "reads", "writes", "messages_in")
 
 
@@ -101,12 +102,15 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
 
     traffic = _traffic_rps(fit, grids["traffic"], frame, period_s, warnings)
     obs = Observations(period_s, traffic, warnings=warnings)
+    cores_used: dict[str, pd.Series] = {}
     for series_id, values in grids.items():
         if not series_id.startswith("nodes."):
             continue
         _, node, key = series_id.split(".", 2)
         unit = _unit(frame, series_id)
-        if key == "cpu":
+        if key == "cpu" and unit.lower() in _CORES_UNITS:
+            cores_used[node] = values  # needs the replica count, which may come later in this loop
+        elif key == "cpu":
             obs.cpu[node] = _cpu_fraction(series_id, values, unit, source, warnings)
             _require_overlap(traffic, obs.cpu[node], series_id, period_s)
         elif key == "replicas":
@@ -116,6 +120,11 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
             obs.rates[series_id] = _per_second(series_id, values, unit, period_s)
         elif key == "latency":
             obs.rates[series_id] = values * _ms_factor(unit, series_id, warnings)
+    for node, used in cores_used.items():
+        series_id = f"nodes.{node}.cpu"
+        obs.cpu[node] = _cpu_fraction(series_id, used / _capacity_cores(fit, node, obs.replicas.get(node)), "fraction",
+                                      source, warnings)
+        _require_overlap(traffic, obs.cpu[node], series_id, period_s)
     if "latency" in grids:
         unit = _unit(frame, "latency")
         obs.latency_ms = grids["latency"] * _ms_factor(unit, "latency", warnings)
@@ -216,6 +225,25 @@ def _cpu_fraction(series_id: str, values: pd.Series, unit: str, source: str, war
                        f"({len(first)} period(s)); use a per-instance average (stat Average), not a sum over "
                        "instances or cores" + ("" if percent else ", or a utilization fraction 0..1"))
     return (values / 100.0 if percent else values).clip(upper=1.0)
+
+
+def _capacity_cores(fit: FitFile, node: str, replicas: pd.Series | None) -> pd.Series | float:
+    """Cores a node's instances have, to read CPU given in cores (Prometheus' container and process CPU)
+    as utilization: instances (the replica series, else the count given) x each one's cpus (given, else
+    the instance's vCPUs)."""
+    from model.topology import default_cpus
+
+    spec = fit.nodes[node]
+    per_instance = float(spec.cpus) if spec.cpus is not None else default_cpus(spec.instance)
+    if replicas is not None:
+        return replicas * per_instance
+    if spec.kind == "database":
+        count = 1 + (spec.read_replicas or 0)
+    elif spec.kind == "cache":
+        count = spec.nodes or 1
+    else:
+        count = spec.replicas if isinstance(spec.replicas, int) else 1
+    return count * per_instance
 
 
 def _replica_count(series_id: str, values: pd.Series) -> pd.Series:
