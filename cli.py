@@ -252,36 +252,39 @@ COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cm
             "whatif": cmd_whatif, "fit": cmd_fit, "sweep": cmd_sweep}
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Exception types that mean bad input, from whichever parts are installed."""
-    from model.loading import ScenarioError
+# Exception types that mean bad input, by the module that defines them. Only modules already
+# imported are looked at: a module never imported cannot have raised its error, and importing
+# the fit just to recognise FitError would cost every command a second of start-up.
+USER_ERRORS = (("model.loading", "ScenarioError"), ("model.catalog", "UnknownInstanceError"),
+               ("model.trace", "TraceError"), ("connectors.errors", "ConnectorError"),
+               ("model.fit_file", "FitFileError"), ("model.fit_series", "FitError"))
 
-    kinds: list[type[Exception]] = [InputError, ScenarioError]
-    for module, name in (("model.catalog", "UnknownInstanceError"), ("model.trace", "TraceError"),
-                         ("connectors.errors", "ConnectorError"), ("model.fit_file", "FitFileError"),
-                         ("model.fit", "FitError")):
-        try:
-            kinds.append(getattr(__import__(module, fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(kinds)
+
+def _is_user_error(exc: Exception) -> bool:
+    if isinstance(exc, InputError):
+        return True
+    for module, name in USER_ERRORS:
+        kind = getattr(sys.modules.get(module), name, None)
+        if isinstance(kind, type) and isinstance(exc, kind):
+            return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    errors = _user_errors()
     try:
         return COMMANDS[args.command](args)
-    except errors as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (| head): nothing is wrong, stop writing
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as exc:  # a bug, not bad input: say so plainly, keep the trace for debugging
+    except Exception as exc:
+        if _is_user_error(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        # a bug, not bad input: say so plainly, keep the trace for debugging
         if os.environ.get("HEADROOM_DEBUG"):
             raise
         print(f"internal error: {exc.__class__.__name__}: {exc}\n(set HEADROOM_DEBUG=1 for the traceback, "
