@@ -30,6 +30,12 @@ def _common(parser: argparse.ArgumentParser, file_arg: bool = True) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
 
 
+def _strict_prices(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict-prices", action="store_true",
+                        help="an instance type the price catalog does not list is invalid input (exit 2), "
+                             "instead of an estimated or unknown cost")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python cli.py", description="Headroom: capacity and cost planning "
                                      "for service graphs (queueing simulation and theory).")
@@ -40,11 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["sim", "analytic"], default="sim", help="simulation (default) or queueing formulas")
     p.add_argument("--requests", type=int, default=None, metavar="N", help="completed requests to measure after warm-up")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO is not met")
+    _strict_prices(p)
 
     p = sub.add_parser("recommend", help="the cheapest configuration that meets the SLO")
     _common(p)
     p.add_argument("--months", type=int, default=0, metavar="N", help="plan for the load N months ahead")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when no configuration meets the SLO")
+    _strict_prices(p)
 
     p = sub.add_parser("forecast", help="month by month: load, cost, latency, SLO met; and the runway")
     _common(p)
@@ -53,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--growth-sd", type=float, default=None, metavar="PCT",
                    help="uncertainty of the monthly growth (points); adds a 90%% band of load, cost and p99")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when a month in the horizon misses the SLO")
+    _strict_prices(p)
 
     p = sub.add_parser("whatif", help="a failure: lose a zone, a read replica, a cache flush, a database failover")
     _common(p)
@@ -93,7 +102,8 @@ def _load(args):
 
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
-    return load_scenario(args.file, args.overrides, rate_rps=args.rate)
+    return load_scenario(args.file, args.overrides, rate_rps=args.rate,
+                         strict_prices=getattr(args, "strict_prices", False))
 
 
 MAX_MONTHS = 120  # the same bound as workload.horizon_months
