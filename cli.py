@@ -2,6 +2,12 @@
 
 Exit codes: 0 success; 2 invalid input (one message on stderr); 3 with --check-slo when
 the SLO is not met. With --json, stdout carries only the JSON document.
+
+Start-up: each command imports its modules inside its own function (`cmd_*`). This dispatch
+is the deliberate place for function-local imports; elsewhere only a heavy library that one
+function alone needs is imported there, with a comment (pandas in model/trace.py's trace
+reader and model/sweep.py's frame). So `--help` loads nothing and `simulate` never loads the
+fit, pandas or scipy; tests/test_cli_imports.py guards this, benchmarks/cli_startup.py times it.
 """
 
 from __future__ import annotations
