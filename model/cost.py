@@ -45,6 +45,7 @@ class NodeCost:
     mean_units: float
     monthly: float | None
     estimate: PriceEstimate | None = None
+    unknown_because: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ class CostBreakdown:
         parts = [f"{name}'s {e.type} estimated from " + " and ".join(f"{t} x{f:.3g}" for t, f in zip(e.from_types, e.factors))
                  for name, e in self.estimated.items()]
         if self.unknown:
-            parts.append(f"excludes {', '.join(self.unknown)} (price unknown)")
+            why = "; ".join(self.nodes[n].unknown_because for n in self.unknown if n in self.nodes and self.nodes[n].unknown_because)
+            parts.append(f"excludes {', '.join(self.unknown)} (price unknown" + (f": {why})" if why else ")"))
         return "; ".join(parts)
 
 
@@ -118,7 +120,7 @@ def monthly_cost(scenario: Scenario, throughput_rps: float,
             continue
         price = unit_price(node.instance, scenario.pricing)
         monthly = None if price.hourly is None else price.hourly * mean_units * HOURS_PER_MONTH
-        nodes[name] = NodeCost(price.hourly, mean_units, monthly, price.estimate)
+        nodes[name] = NodeCost(price.hourly, mean_units, monthly, price.estimate, price.unknown_because)
     by_node = {name: None if c.monthly is None else round(c.monthly, 2) for name, c in nodes.items()}
     monthly = round(sum(v for v in by_node.values() if v is not None), 2)
     requests_per_month = throughput_rps * 3600 * HOURS_PER_MONTH

@@ -111,6 +111,7 @@ class UnitPrice:
 
     hourly: float | None
     estimate: PriceEstimate | None = None
+    unknown_because: str = ""      # the catalog's message (with the closest listed types) when unknown
 
 
 def unit_price(instance: Instance, pricing: Pricing) -> UnitPrice:
@@ -119,7 +120,9 @@ def unit_price(instance: Instance, pricing: Pricing) -> UnitPrice:
     raise, as the loader reports them."""
     try:
         return UnitPrice(hourly_price(instance, pricing))
-    except UnlistedTypeError:
+    except UnlistedTypeError as err:
         provider = instance.provider or pricing.provider
         guess = estimate(load_catalog(), provider, instance.type, resolve_region(provider, pricing.region))
-        return UnitPrice(None if guess is None else guess.hourly[pricing.commitment], guess)
+        if guess is None:
+            return UnitPrice(None, None, str(err))
+        return UnitPrice(guess.hourly[pricing.commitment], guess)

@@ -85,7 +85,7 @@ def test_unknown_family_costs_null_and_the_total_says_it_excludes_it():
     assert cost["by_node"]["cache"] is None and cost["unknown"] == ["cache"] and "estimated" not in cost
     assert cost["monthly"] == pytest.approx(sum(v for v in cost["by_node"].values() if v is not None), abs=0.011)
     text = results_text(result, {n: node.kind for n, node in scenario.nodes.items()})
-    assert "cache unknown" in text and "excludes cache (price unknown)" in text
+    assert "cache unknown" in text and "excludes cache (price unknown: unknown aws instance type 'cache.x9q.large'" in text
 
 
 def test_a_fully_listed_bill_keeps_the_contract_shape():
