@@ -73,7 +73,7 @@ def slo_delta(value: float, target: float | None) -> tuple[str | None, str]:
 
 def node_cost_label(cost, node: str) -> str:
     """A node's name as cost charts and tables show it: marked where its price is not listed."""
-    if cost.by_node.get(node) is None and node in cost.unknown:
+    if node in cost.unknown:
         return f"{node} (price unknown)"
     return f"{node} (estimated)" if node in cost.estimated else node
 

@@ -141,9 +141,10 @@ def forecast(scenario: Scenario, months: int, method: str = "analytic", seed: in
             month = _with_band(month, lo, hi)
         out.append(month)
     notes = []
-    prices = {k: v for k, v in monthly_cost(scenario, base).to_json().items() if k in ("estimated", "unknown")}
+    today = monthly_cost(scenario, base)   # which prices are estimated or unknown does not change by month
+    prices = {k: v for k, v in today.to_json().items() if k in ("estimated", "unknown")}
     if prices:
-        notes.append("cost: " + monthly_cost(scenario, base).caveat())
+        notes.append("cost: " + today.caveat())
     if autoscaled_nodes(scenario):
         notes.append("autoscaled nodes run the replicas their HPA holds at each month's peak; "
                      "cost is their mean over a day (model/autoscale.py DEFAULT_DAY shape)")
