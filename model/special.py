@@ -180,23 +180,20 @@ def _gamma_inverse(a: float, target: float, upper: bool) -> float:
         return math.inf if (target == 0.0) == upper else 0.0
     p_goal, q_goal = (1.0 - target, target) if upper else (target, 1.0 - target)
     on_q = p_goal >= 0.5  # solve on Q where Q is the small one; both errors rise with x
-    lower_p = p_goal
     log_gamma = math.lgamma(a)
     # Starting point (Numerical Recipes' invgammp).
     if a > 1.0:
-        pp = lower_p if lower_p < 0.5 else 1.0 - lower_p
-        pp = max(pp, 1e-300)
-        t = math.sqrt(-2.0 * math.log(pp))
+        t = math.sqrt(-2.0 * math.log(max(min(p_goal, q_goal), 1e-300)))
         z = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t
-        if lower_p < 0.5:
+        if p_goal < 0.5:
             z = -z
         x = max(1e-3, a * (1.0 - 1.0 / (9.0 * a) - z / (3.0 * math.sqrt(a))) ** 3)
     else:
         t = 1.0 - a * (0.253 + a * 0.12)
-        if lower_p < t:
-            x = (lower_p / t) ** (1.0 / a)
+        if p_goal < t:
+            x = (p_goal / t) ** (1.0 / a)
         else:
-            x = 1.0 - math.log1p(-(lower_p - t) / (1.0 - t))
+            x = 1.0 - math.log1p(-(p_goal - t) / (1.0 - t))
     for _ in range(200):
         if x <= 0.0:
             return 0.0
