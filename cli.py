@@ -2,6 +2,12 @@
 
 Exit codes: 0 success; 2 invalid input (one message on stderr); 3 with --check-slo when
 the SLO is not met. With --json, stdout carries only the JSON document.
+
+Start-up: each command imports its modules inside its own function (`cmd_*`). This dispatch
+is the deliberate place for function-local imports; elsewhere only a heavy library that one
+function alone needs is imported there, with a comment (pandas in model/trace.py's trace
+reader and model/sweep.py's frame). So `--help` loads nothing and `simulate` never loads the
+fit, pandas or scipy; tests/test_cli_imports.py guards this, benchmarks/cli_startup.py times it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,12 @@ def _common(parser: argparse.ArgumentParser, file_arg: bool = True) -> None:
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
 
 
+def _strict_prices(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict-prices", action="store_true",
+                        help="an instance type the price catalog does not list is invalid input (exit 2), "
+                             "instead of an estimated or unknown cost")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python cli.py", description="Headroom: capacity and cost planning "
                                      "for service graphs (queueing simulation and theory).")
@@ -40,11 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["sim", "analytic"], default="sim", help="simulation (default) or queueing formulas")
     p.add_argument("--requests", type=int, default=None, metavar="N", help="completed requests to measure after warm-up")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO is not met")
+    _strict_prices(p)
 
     p = sub.add_parser("recommend", help="the cheapest configuration that meets the SLO")
     _common(p)
     p.add_argument("--months", type=int, default=0, metavar="N", help="plan for the load N months ahead")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when no configuration meets the SLO")
+    _strict_prices(p)
 
     p = sub.add_parser("forecast", help="month by month: load, cost, latency, SLO met; and the runway")
     _common(p)
@@ -53,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--growth-sd", type=float, default=None, metavar="PCT",
                    help="uncertainty of the monthly growth (points); adds a 90%% band of load, cost and p99")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when a month in the horizon misses the SLO")
+    _strict_prices(p)
 
     p = sub.add_parser("whatif", help="a failure: lose a zone, a read replica, a cache flush, a database failover")
     _common(p)
@@ -99,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 3 when HEAD's p99 is more than PCT%% above BASE's")
     p.add_argument("--max-cost-increase", type=float, default=None, metavar="USD",
                    help="exit 3 when HEAD's monthly bill is more than USD above BASE's")
+    _strict_prices(p)
     return parser
 
 
@@ -108,7 +124,8 @@ def _load(args):
 
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
-    return load_scenario(args.file, args.overrides, rate_rps=args.rate)
+    return load_scenario(args.file, args.overrides, rate_rps=args.rate,
+                         strict_prices=getattr(args, "strict_prices", False))
 
 
 MAX_MONTHS = 120  # the same bound as workload.horizon_months
@@ -278,7 +295,7 @@ def cmd_diff(args) -> int:
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
     requests = _requests(args.requests, FORECAST_REQUESTS)
     result = diff(args.base, args.head, months=_months(args.months), method=args.method, seed=args.seed,
-                  overrides=args.overrides, rate_rps=args.rate, requests=requests)
+                  overrides=args.overrides, rate_rps=args.rate, requests=requests, strict_prices=args.strict_prices)
     failures = result.gate_failures(args.check_slo, args.max_p99_increase, args.max_cost_increase)
     if args.json:
         print(json_text({**result.to_json(), "check": {"passed": not failures, "failures": failures}}))
@@ -293,36 +310,39 @@ COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cm
             "whatif": cmd_whatif, "fit": cmd_fit, "sweep": cmd_sweep, "diff": cmd_diff}
 
 
-def _user_errors() -> tuple[type[Exception], ...]:
-    """Exception types that mean bad input, from whichever parts are installed."""
-    from model.loading import ScenarioError
+# Exception types that mean bad input, by the module that defines them. Only modules already
+# imported are looked at: a module never imported cannot have raised its error, and importing
+# the fit just to recognise FitError would cost every command a second of start-up.
+USER_ERRORS = (("model.loading", "ScenarioError"), ("model.catalog", "UnknownInstanceError"),
+               ("model.trace", "TraceError"), ("connectors.errors", "ConnectorError"),
+               ("model.fit_file", "FitFileError"), ("model.fit_series", "FitError"))
 
-    kinds: list[type[Exception]] = [InputError, ScenarioError]
-    for module, name in (("model.catalog", "UnknownInstanceError"), ("model.trace", "TraceError"),
-                         ("connectors.errors", "ConnectorError"), ("model.fit_file", "FitFileError"),
-                         ("model.fit", "FitError")):
-        try:
-            kinds.append(getattr(__import__(module, fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(kinds)
+
+def _is_user_error(exc: Exception) -> bool:
+    if isinstance(exc, InputError):
+        return True
+    for module, name in USER_ERRORS:
+        kind = getattr(sys.modules.get(module), name, None)
+        if isinstance(kind, type) and isinstance(exc, kind):
+            return True
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    errors = _user_errors()
     try:
         return COMMANDS[args.command](args)
-    except errors as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader went away (| head): nothing is wrong, stop writing
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as exc:  # a bug, not bad input: say so plainly, keep the trace for debugging
+    except Exception as exc:
+        if _is_user_error(exc):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INVALID
+        # a bug, not bad input: say so plainly, keep the trace for debugging
         if os.environ.get("HEADROOM_DEBUG"):
             raise
         print(f"internal error: {exc.__class__.__name__}: {exc}\n(set HEADROOM_DEBUG=1 for the traceback, "

@@ -140,5 +140,5 @@ def instance_control(name: str, node, base_node, pricing) -> None:
 def _type_label(provider: str, type_: str, region: str, commitment: str) -> str:
     spec = load_catalog().rows.get((provider, type_, region))
     if spec is None:
-        return type_
+        return f"{type_}  (not in the price catalog: price estimated or unknown)"
     return f"{type_}  ({spec.vcpu:g} vCPU, {spec.memory_gib:g} GiB, ${spec.hourly[commitment]:.3f}/h)"

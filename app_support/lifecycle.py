@@ -28,8 +28,9 @@ import time
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
-# What the landing page imports (pandas and pyarrow come with model.run and st.dataframe,
-# scipy with model.analytic), then the charts most other pages draw with altair.
+# What the landing page imports (pandas and pyarrow come with app_support.spend and
+# st.dataframe, the solvers with model.analytic; scipy no longer: model/special.py), then the
+# charts most other pages draw with altair.
 MODULES = ("model.run", "model.analytic", "model.autoscale", "model.loading", "model.report", "app_support.spend",
            "pyarrow", "app_support.cached", "app_support.sidebar", "app_support.views", "app_support.charts")
 

@@ -35,8 +35,11 @@ def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
             cost = monthly_cost(with_commitment(scenario, commitment), rate, unit_hours)
             requests_m = rate * 3600 * 730 / 1e6
             for node, monthly in cost.by_node.items():
-                rows.append({"month": m, "rate_rps": rate, "commitment": commitment, "node": node,
-                             "monthly": monthly, "per_million": monthly / requests_m if requests_m else None})
+                price = "unknown" if monthly is None else "estimated" if node in cost.estimated else "listed"
+                label = node if price == "listed" else f"{node} ({'price unknown' if monthly is None else 'estimated'})"
+                rows.append({"month": m, "rate_rps": rate, "commitment": commitment, "node": label, "price": price,
+                             "monthly": monthly, "per_million": monthly / requests_m if requests_m and monthly is not None
+                             else None})
     return pd.DataFrame(rows)
 
 

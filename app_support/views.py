@@ -71,6 +71,20 @@ def slo_delta(value: float, target: float | None) -> tuple[str | None, str]:
     return f"{ms(diff)} over the SLO", "inverse"
 
 
+def node_cost_label(cost, node: str) -> str:
+    """A node's name as cost charts and tables show it: marked where its price is not listed."""
+    if node in cost.unknown:
+        return f"{node} (price unknown)"
+    return f"{node} (estimated)" if node in cost.estimated else node
+
+
+def price_caveat(cost) -> None:
+    """Say under a cost which node prices are estimated or unknown (nothing when all are listed)."""
+    if cost.caveat():
+        st.caption(f"Cost: {cost.caveat()}. Estimated prices are scaled from listed sizes of the same family "
+                   "(data/PRICES.md).")
+
+
 def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
     """Four big numbers: p99 against the SLO, cost per month, runway, and errors."""
     c1, c2, c3, c4 = st.columns(4)
@@ -94,6 +108,7 @@ def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
     c4.metric("Errors", f"{results.error_pct:.2f}%", "SLO met" if results.slo.met else "SLO missed",
               delta_color="normal" if results.slo.met else "inverse", delta_arrow="off", border=True,
               help="Requests that failed or timed out; SLO status covers every target.")
+    price_caveat(cost)
 
 
 def scenario_error(exc: Exception, what_next: str = "") -> None:

@@ -42,6 +42,12 @@ class UnknownInstanceError(ValueError):
     """A provider, type or region the catalog has no price for; the message says what it has."""
 
 
+class UnlistedTypeError(UnknownInstanceError):
+    """The provider lists no type of that name at all (not a region or provider mix-up): a
+    node that does not need its vCPUs from here is still simulated, and its price is estimated
+    from its family's listed sizes or unknown (model/price_estimate.py)."""
+
+
 @dataclass(frozen=True)
 class InstanceSpec:
     """One priced row: a machine type (or a pod unit) in one region."""
@@ -130,12 +136,12 @@ def lookup(provider: str, type_: str, region: str, catalog: Catalog | None = Non
         raise UnknownInstanceError(f"{message}: it is a {elsewhere[0]} type; set instance.provider: {elsewhere[0]}")
     close = _closest(type_, instance_types)
     if close:
-        raise UnknownInstanceError(f"{message}; closest known: {', '.join(close)}")
+        raise UnlistedTypeError(f"{message}; closest known: {', '.join(close)}")
     for other in PROVIDERS:
         close = _closest(type_, catalog.types(other)) if other != provider else []
         if close:
-            raise UnknownInstanceError(f"{message}; closest known {other} types: {', '.join(close)}")
-    raise UnknownInstanceError(f"{message}; known types are listed in data/{PRICES_CSV.name}")
+            raise UnlistedTypeError(f"{message}; closest known {other} types: {', '.join(close)}")
+    raise UnlistedTypeError(f"{message}; known types are listed in data/{PRICES_CSV.name}")
 
 
 def resolve_region(provider: str, region: str, catalog: Catalog | None = None) -> str:
@@ -158,8 +164,9 @@ def resolve_region(provider: str, region: str, catalog: Catalog | None = None) -
 def instance_vcpus(instance: Instance | None) -> float | None:
     """vCPUs of a node's instance: the pod's `vcpu`, or the catalog's count for the type.
 
-    None when there is no instance or the type is unknown: the engine then uses its default,
-    and the loader has already refused an unknown type with its key path (`validate_prices`).
+    None when there is no instance or the type is unknown: the engine then uses its default.
+    The loader refuses an unknown type on a node whose servers would come from here (a
+    service or database without `cpus`) with its key path (`validate_prices`).
     The vCPU count of a type does not depend on the region, so any region's row answers.
     """
     if instance is None:

@@ -5,13 +5,18 @@ hourly unit price times the units it runs: replicas, cache nodes, database insta
 (primary and read replicas) or brokers. With autoscaling the unit count moves over the
 day, so the caller may pass the simulated mean unit count per node and the cost follows
 it rather than a fixed count: paying for the maximum all day would overstate the bill.
+
+A type the catalog does not list is priced from its family's listed sizes and reported as
+an estimate; with no listed size of its family its cost is unknown (None), left out of the
+total, and reported as such (`estimated`, `unknown`; model/price_estimate.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.catalog import UnknownInstanceError, hourly_price, load_catalog, pod_rates, price_spec, resolve_region
+from model.catalog import UnknownInstanceError, UnlistedTypeError, load_catalog, pod_rates, price_spec, resolve_region
+from model.price_estimate import PriceEstimate, unit_price
 from model.scenario import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 
 HOURS_PER_MONTH = 730.0
@@ -32,11 +37,15 @@ def units(node: ServiceNode | CacheNode | DatabaseNode | KafkaNode) -> int:
 
 @dataclass(frozen=True)
 class NodeCost:
-    """One node's bill; `mean_units` is fractional when it follows a simulated autoscaling day."""
+    """One node's bill; `mean_units` is fractional when it follows a simulated autoscaling day.
+    `hourly_per_unit` and `monthly` are None when the price is unknown; `estimate` is set when
+    the price was scaled from other sizes of the type's family."""
 
-    hourly_per_unit: float
+    hourly_per_unit: float | None
     mean_units: float
-    monthly: float
+    monthly: float | None
+    estimate: PriceEstimate | None = None
+    unknown_because: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,19 +53,44 @@ class CostBreakdown:
     """The monthly bill of one scenario at one throughput."""
 
     currency: str
-    monthly: float                           # sum of by_node, each rounded to cents
-    by_node: dict[str, float]                # node -> monthly, rounded to cents
+    monthly: float                           # sum of by_node's known values, each rounded to cents
+    by_node: dict[str, float | None]         # node -> monthly, rounded to cents; None: price unknown
     per_million_requests: float | None       # None when nothing was served (no meaningful ratio)
     commitment: str
     nodes: dict[str, NodeCost] = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)  # nodes without an instance (cost 0)
 
+    @property
+    def estimated(self) -> dict[str, PriceEstimate]:
+        """Nodes whose price is scaled from other sizes of their family, and from which."""
+        return {name: c.estimate for name, c in self.nodes.items() if c.estimate is not None and c.monthly is not None}
+
+    @property
+    def unknown(self) -> list[str]:
+        """Nodes with no price at all; `monthly` leaves them out."""
+        return [name for name, value in self.by_node.items() if value is None]
+
     def to_json(self) -> dict:
-        """The contract's `cost` object; extra detail stays on the dataclass."""
+        """The contract's `cost` object, plus `estimated` and `unknown` only when some node has
+        no listed price (docs/contract.md), so a fully listed bill keeps the contract's shape."""
         per_million = None if self.per_million_requests is None else round(self.per_million_requests, 2)
-        return {"currency": self.currency, "monthly": round(self.monthly, 2),
-                "by_node": {name: round(v, 2) for name, v in self.by_node.items()},
-                "per_million_requests": per_million}
+        out = {"currency": self.currency, "monthly": round(self.monthly, 2),
+               "by_node": {name: None if v is None else round(v, 2) for name, v in self.by_node.items()},
+               "per_million_requests": per_million}
+        if self.estimated:
+            out["estimated"] = {name: e.to_json(self.commitment) for name, e in self.estimated.items()}
+        if self.unknown:
+            out["unknown"] = self.unknown
+        return out
+
+    def caveat(self) -> str:
+        """One sentence on what the total rests on besides list prices, or ""."""
+        parts = [f"{name}'s {e.type} estimated from " + " and ".join(f"{t} x{f:.3g}" for t, f in zip(e.from_types, e.factors))
+                 for name, e in self.estimated.items()]
+        if self.unknown:
+            why = "; ".join(self.nodes[n].unknown_because for n in self.unknown if n in self.nodes and self.nodes[n].unknown_because)
+            parts.append(f"excludes {', '.join(self.unknown)} (price unknown" + (f": {why})" if why else ")"))
+        return "; ".join(parts)
 
 
 def monthly_cost(scenario: Scenario, throughput_rps: float,
@@ -84,20 +118,29 @@ def monthly_cost(scenario: Scenario, throughput_rps: float,
             unpriced.append(name)
             nodes[name] = NodeCost(0.0, mean_units, 0.0)
             continue
-        hourly = hourly_price(node.instance, scenario.pricing)
-        nodes[name] = NodeCost(hourly, mean_units, hourly * mean_units * HOURS_PER_MONTH)
-    by_node = {name: round(c.monthly, 2) for name, c in nodes.items()}
-    monthly = round(sum(by_node.values()), 2)
+        price = unit_price(node.instance, scenario.pricing)
+        monthly = None if price.hourly is None else price.hourly * mean_units * HOURS_PER_MONTH
+        nodes[name] = NodeCost(price.hourly, mean_units, monthly, price.estimate, price.unknown_because)
+    by_node = {name: None if c.monthly is None else round(c.monthly, 2) for name, c in nodes.items()}
+    monthly = round(sum(v for v in by_node.values() if v is not None), 2)
     requests_per_month = throughput_rps * 3600 * HOURS_PER_MONTH
     per_million = monthly / (requests_per_month / 1e6) if requests_per_month > 0 else None
     return CostBreakdown(currency="USD", monthly=monthly, by_node=by_node, per_million_requests=per_million,
                          commitment=scenario.pricing.commitment, nodes=nodes, unpriced=unpriced)
 
 
-def validate_prices(scenario: Scenario) -> list[tuple[tuple, str]]:
+def needs_catalog_vcpus(node) -> bool:
+    """A service or database without `cpus` takes its servers from the catalog's vCPUs, so its
+    type must be listed; a cache serves on `cpus` (default 1) and Kafka on its partitions."""
+    return isinstance(node, (ServiceNode, DatabaseNode)) and node.cpus is None
+
+
+def validate_prices(scenario: Scenario, strict: bool = False) -> list[tuple[tuple, str]]:
     """Every pricing problem, as (key path, message), so the loader can refuse the file up front.
 
-    Paths are tuples like `GraphError.path`, e.g. ("nodes", "web", "instance", "type").
+    Paths are tuples like `GraphError.path`, e.g. ("nodes", "web", "instance", "type"). A type
+    the catalog does not list is a problem only where the node needs its vCPUs from there, or
+    with `strict` (`--strict-prices`: CI wants listed prices only, no estimates, no unknowns).
     """
     problems: list[tuple[tuple, str]] = []
     catalog = load_catalog()
@@ -117,6 +160,14 @@ def validate_prices(scenario: Scenario) -> list[tuple[tuple, str]]:
                 price_spec(instance, pricing)
             else:
                 pod_rates(provider, resolve_region(provider, pricing.region))
+        except UnlistedTypeError as err:
+            if strict:
+                problems.append((("nodes", name, "instance", "type"),
+                                 f"{err} (--strict-prices accepts listed prices only; without it the cost "
+                                 "would be estimated from the type's family or unknown)"))
+            elif needs_catalog_vcpus(node):
+                problems.append((("nodes", name, "instance", "type"),
+                                 f"{err}; or give the node's cpus to simulate it with an estimated price"))
         except UnknownInstanceError as err:
             key = "type" if instance.type is not None else "vcpu"
             problems.append((("nodes", name, "instance", key), str(err)))

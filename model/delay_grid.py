@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.special import gammainc, gammainccinv, gammaincinv, gammaln
 
 from model.distributions import ServiceTime
+from model.special import gammainc, gammainccinv, gammaincinv, gammaln
 
 TAIL_MASS = 1e-6          # mass allowed in the grid's last eighth (what lies beyond wraps around)
 STEPS_PER_MEDIAN = 64     # grid steps below the median: percentiles within ~0.02% (tests)

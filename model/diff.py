@@ -73,6 +73,7 @@ class Side:
     slo_met: bool
     violations: list[str]
     slo_p99_ms: float | None
+    cost_caveat: str = ""           # what the bill rests on besides list prices (estimates, unknowns)
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.label, "scenario": self.scenario, "rate_rps": round(self.rate_rps, 3),
@@ -83,7 +84,7 @@ class Side:
                 "runway_months": self.runway_months, "horizon_months": self.horizon_months,
                 "cost": {"currency": self.currency, "monthly": round(self.monthly, 2),
                          "per_million_requests": None if self.per_million_requests is None
-                         else round(self.per_million_requests, 2)},
+                         else round(self.per_million_requests, 2), "caveat": self.cost_caveat or None},
                 "slo": {"met": self.slo_met, "violations": list(self.violations)}}
 
 
@@ -183,15 +184,17 @@ def read_text(spec: str) -> str:
         raise ScenarioError(spec, "", "is not UTF-8 text") from None
 
 
-def load_side(spec: str, overrides: Iterable[str] = (), rate_rps: float | None = None) -> tuple[str, Scenario]:
-    """One side's text as written, and its validated scenario with --set and --rate applied."""
+def load_side(spec: str, overrides: Iterable[str] = (), rate_rps: float | None = None,
+              strict_prices: bool = False) -> tuple[str, Scenario]:
+    """One side's text as written, and its validated scenario with --set and --rate applied
+    (`strict_prices`: an instance type the catalog does not list is invalid input)."""
     text = read_text(spec)
-    if not spec.startswith(GIT_PREFIX):
-        return text, load_scenario(spec, overrides, rate_rps=rate_rps)  # a trace resolves beside the file
+    if not spec.startswith(GIT_PREFIX):  # a trace resolves beside the file
+        return text, load_scenario(spec, overrides, rate_rps=rate_rps, strict_prices=strict_prices)
     changes = [parse_override(o) for o in overrides]
     if rate_rps is not None:
         changes.append(("workload.rate_rps", rate_rps))
-    scenario = scenario_from_text(text, spec, changes)
+    scenario = scenario_from_text(text, spec, changes, strict_prices)
     if scenario.workload.arrivals == "trace":
         raise ScenarioError(spec, "workload.arrivals", "a trace is replayed from the working tree only; "
                             "diff the file itself, not a git: version of it")
@@ -248,7 +251,8 @@ def evaluate_side(label: str, scenario: Scenario, months: int, method: str, seed
     return Side(label, scenario.name, rate, {"p50": float(lat.p50), "p95": float(lat.p95), "p99": float(lat.p99)},
                 float(r.error_pct), busiest, float(r.nodes[busiest].utilization), saturation_rps(at_most_replicas(scenario)),
                 list(r.saturated), runway_months, workload.horizon_months, float(cost.monthly),
-                cost.per_million_requests, cost.currency, r.slo.met, list(r.slo.violations), scenario.slo.p99_ms)
+                cost.per_million_requests, cost.currency, r.slo.met, list(r.slo.violations), scenario.slo.p99_ms,
+                cost.caveat())
 
 
 def at_most_replicas(scenario: Scenario) -> Scenario:
@@ -261,11 +265,11 @@ def at_most_replicas(scenario: Scenario) -> Scenario:
 
 def diff(base: str, head: str, months: int = 0, method: str = "analytic", seed: int | None = None,
          overrides: Iterable[str] = (), rate_rps: float | None = None,
-         requests: int = FORECAST_REQUESTS) -> Diff:
+         requests: int = FORECAST_REQUESTS, strict_prices: bool = False) -> Diff:
     """BASE and HEAD (files or git:REF:PATH) evaluated the same way, and what changed between them."""
     overrides = list(overrides)
-    base_text, base_scenario = load_side(base, overrides, rate_rps)
-    head_text, head_scenario = load_side(head, overrides, rate_rps)
+    base_text, base_scenario = load_side(base, overrides, rate_rps, strict_prices)
+    head_text, head_scenario = load_side(head, overrides, rate_rps, strict_prices)
     return diff_scenarios(SideInput(base, base_text, base_scenario), SideInput(head, head_text, head_scenario),
                           months, method, seed, requests)
 

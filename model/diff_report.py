@@ -73,13 +73,22 @@ def comparison_rows(d: Diff) -> list[list[str]]:
                  _signed(100 * delta["busiest_utilization"], " pts", 0)])
     rows.append(["saturates at (HPA at max)" if d.autoscaled else "saturates at", _saturates(b), _saturates(h), _signed(delta["saturation_rps"], " req/s")])
     rows.append(["runway", f"{_runway(b)} months", f"{_runway(h)} months", _signed(delta["runway_months"], "", 0)])
-    rows.append(["monthly cost", money(b.monthly, b.currency), money(h.monthly, cur),
+    rows.append(["monthly cost", money(b.monthly, b.currency) + _mark(b), money(h.monthly, cur) + _mark(h),
                  _signed_money(delta["monthly"], cur)])
     per_m = delta["per_million_requests"]
     rows.append(["cost per million requests", money(b.per_million_requests, b.currency),
                  money(h.per_million_requests, cur), "n/a" if per_m is None else _signed_money(per_m, cur)])
     rows.append(["SLO", "met" if b.slo_met else "MISSED", "met" if h.slo_met else "MISSED", ""])
     return rows
+
+
+def _mark(side: Side) -> str:
+    """A bill that rests on estimated or unknown prices says so beside the number."""
+    return " (estimated)" if side.cost_caveat else ""
+
+
+def _caveats(d: Diff) -> list[str]:
+    return [f"{name} cost: {side.cost_caveat}" for side, name in ((d.base, "BASE"), (d.head, "HEAD")) if side.cost_caveat]
 
 
 def _value(value: Any) -> str:
@@ -106,7 +115,7 @@ def diff_text(d: Diff) -> str:
     for side, name in ((d.base, "BASE"), (d.head, "HEAD")):
         if not side.slo_met:
             out.append(f"{name} misses its SLO: {'; '.join(side.violations)}")
-    out += [f"Note: {n}" for n in d.notes]
+    out += [f"Note: {n}" for n in d.notes + _caveats(d)]
     return "\n".join(out)
 
 
@@ -129,6 +138,6 @@ def diff_markdown(d: Diff) -> str:
     for side, name in ((d.base, "Base"), (d.head, "Head")):
         if not side.slo_met:
             lines += ["", f"{name} misses its SLO: {_md('; '.join(side.violations))}"]
-    lines += [f"- {_md(n)}" for n in d.notes]
+    lines += [f"- {_md(n)}" for n in d.notes + _caveats(d)]
     lines += ["", f"Base `{_md(d.base.label)}`, head `{_md(d.head.label)}`.", "", "</details>"]
     return "\n".join(lines)

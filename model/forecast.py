@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.autoscale import at_peak, autoscaled_nodes, simulate_day
+from model.cost import monthly_cost
 from model.report import money, ms, table
 from model.results import Results
 from model.run import evaluate
@@ -64,6 +65,7 @@ class Forecast:
     growth_sd_pct: float | None = None
     currency: str = "USD"
     notes: list[str] = field(default_factory=list)
+    prices: dict[str, Any] = field(default_factory=dict)   # cost's `estimated` / `unknown`, when some node has them
 
     @property
     def runway_months(self) -> int | None:
@@ -83,6 +85,7 @@ class Forecast:
         if self.growth_sd_pct is not None:
             out["growth_sd_pct"] = self.growth_sd_pct
             out["band_z"] = BAND_Z
+        out.update(self.prices)
         return out
 
     def to_text(self) -> str:
@@ -138,10 +141,14 @@ def forecast(scenario: Scenario, months: int, method: str = "analytic", seed: in
             month = _with_band(month, lo, hi)
         out.append(month)
     notes = []
+    today = monthly_cost(scenario, base)   # which prices are estimated or unknown does not change by month
+    prices = {k: v for k, v in today.to_json().items() if k in ("estimated", "unknown")}
+    if prices:
+        notes.append("cost: " + today.caveat())
     if autoscaled_nodes(scenario):
         notes.append("autoscaled nodes run the replicas their HPA holds at each month's peak; "
                      "cost is their mean over a day (model/autoscale.py DEFAULT_DAY shape)")
-    return Forecast(scenario.name, method, growth, out, growth_sd_pct or None, notes=notes)
+    return Forecast(scenario.name, method, growth, out, growth_sd_pct or None, notes=notes, prices=prices)
 
 
 def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:

@@ -89,8 +89,10 @@ def _list_index(key: str, items: list, path: str, source: str) -> int:
 
 # ---------------------------------------------------------------- loading
 
-def load_scenario(path: str | Path, overrides: Iterable[str] = (), rate_rps: float | None = None) -> Scenario:
-    """Read, override and validate a scenario file, or raise ScenarioError."""
+def load_scenario(path: str | Path, overrides: Iterable[str] = (), rate_rps: float | None = None,
+                  strict_prices: bool = False) -> Scenario:
+    """Read, override and validate a scenario file, or raise ScenarioError. `strict_prices`
+    also refuses an instance type the price catalog does not list (`--strict-prices`)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -103,7 +105,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = (), rate_rps: flo
     changes = [parse_override(o) for o in overrides]
     if rate_rps is not None:
         changes.append(("workload.rate_rps", rate_rps))
-    scenario = scenario_from_text(text, source, changes)
+    scenario = scenario_from_text(text, source, changes, strict_prices)
     return _resolve_trace(scenario, Path(path), source)
 
 
@@ -121,7 +123,8 @@ def _resolve_trace(scenario: Scenario, path: Path, source: str) -> Scenario:
     return scenario.model_copy(update={"workload": workload})
 
 
-def scenario_from_text(text: str, source: str = "scenario", changes: Iterable[tuple[str, Any]] = ()) -> Scenario:
+def scenario_from_text(text: str, source: str = "scenario", changes: Iterable[tuple[str, Any]] = (),
+                       strict_prices: bool = False) -> Scenario:
     try:
         tree = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -137,11 +140,11 @@ def scenario_from_text(text: str, source: str = "scenario", changes: Iterable[tu
     for key_path, value in changes:
         apply_override(data, key_path, value)
         changed.add(key_path)
-    return scenario_from_data(data, source, tree, changed)
+    return scenario_from_data(data, source, tree, changed, strict_prices)
 
 
 def scenario_from_data(data: dict, source: str = "scenario", tree: yaml.Node | None = None,
-                       changed: set[str] = frozenset()) -> Scenario:
+                       changed: set[str] = frozenset(), strict_prices: bool = False) -> Scenario:
     """Validate raw data (YAML's dict), pointing errors at the YAML line where there is one."""
 
     def fail(loc: tuple, message: str) -> ScenarioError:
@@ -158,7 +161,7 @@ def scenario_from_data(data: dict, source: str = "scenario", tree: yaml.Node | N
         visit_ratios(scenario)
     except UnboundedVisitsError as exc:
         raise fail(("nodes",), str(exc)) from None
-    problems = validate_prices(scenario)
+    problems = validate_prices(scenario, strict=strict_prices)
     if problems:
         raise fail(*problems[0])
     return scenario

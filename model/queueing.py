@@ -13,10 +13,10 @@ from functools import cached_property
 from typing import Callable
 
 import numpy as np
-from scipy.special import bdtrc, gammaincinv, gammaln, pdtr, pdtrc
 
 from model.delay_grid import Delay, Sum, distribution_of, queue_wait, service_delay
 from model.distributions import ServiceTime
+from model.special import binomial_sf_by_trials, brentq, gammaincinv, gammaln, pdtr, pdtrc, poisson_sf_by_count
 
 
 def erlangs(arrival_rps: float, service_ms: float) -> float:
@@ -150,8 +150,6 @@ def _root(cdf: Callable[[float], float], q: float, mean_ms: float) -> float:
     high = mean_ms / (1.0 - q) * 1.001 + 1e-12
     if cdf(0.0) >= q:
         return 0.0
-    from scipy.optimize import brentq  # here: ~0.2 s to import, and only solves with a mixture quantile need it
-
     return float(brentq(lambda t: cdf(t) - q, 0.0, high, xtol=1e-10 * high, rtol=1e-10))
 
 
@@ -246,9 +244,7 @@ class SharedPartitions:
         if rho < 0.999:  # the tail decays at least geometrically (thinning only slows births)
             top = min(top, int(math.ceil(-37.0 / math.log(rho))) + 1 if rho > 0 else 1)
         n = np.arange(top + 1)
-        full = np.zeros(len(n))  # P(Binomial(N, 1/n) >= K): zero until N reaches K
-        can_fill = n >= self.capacity
-        full[can_fill] = bdtrc(self.capacity - 1, n[can_fill], 1.0 / self.partitions)
+        full = binomial_sf_by_trials(self.capacity, top, 1.0 / self.partitions)  # P(Binomial(N, 1/n) >= K)
         births = np.maximum(self.arrival_rps * (1.0 - full[:-1]), 1e-300)
         log_p = np.concatenate([[0.0], np.cumsum(np.log(births / self.service_rps))])
         p = np.exp(log_p - log_p.max())
@@ -277,7 +273,7 @@ class SharedPartitions:
         if t_ms <= 0:
             return 0.0
         found, w = self._accepted
-        return float(np.dot(w, pdtrc(found, self.service_rps * t_ms / 1000.0)))
+        return float(np.dot(w, poisson_sf_by_count(int(found[-1]), self.service_rps * t_ms / 1000.0)[found]))
 
 
 def consumer_queue(partitions: int, partition_rps: float, service_rps: float, capacity: int) -> MM1K | SharedPartitions:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from model.autoscale import autoscaled_nodes, simulate_day
+from model.cost import monthly_cost
 from model.forecast import month_rate
 from model.report import money, ms, table
 from model.results import Results, SloCheck
@@ -301,6 +302,9 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
                for p, r in tried if p != pick][:RUNNERS_UP]
     runners = [dataclasses.replace(c, changes_override=_differences(scenario, c.changes)) for c in runners]
     notes = curve_notes(scenario)
+    caveat = monthly_cost(scenario, scenario.workload.rate_rps).caveat()
+    if caveat:
+        notes.append(f"prices: {caveat}")
     if autoscaled_nodes(scenario):
         notes.append("autoscaled nodes: the SLO is checked at the fewest replicas the HPA may settle on at peak "
                      "(10% tolerance); cost is the mean over a typical day")

@@ -15,8 +15,9 @@ from typing import Any
 
 from model.autoscale import DEFAULT_DAY, TOLERANCE
 from model.topology import cores_per_replica
-from model.catalog import hourly_price, load_catalog, price_spec, resolve_region
+from model.catalog import UnknownInstanceError, UnlistedTypeError, load_catalog, price_spec, resolve_region
 from model.cost import HOURS_PER_MONTH
+from model.price_estimate import unit_price
 from model.load import offered_load
 from model.scenario import CacheNode, DatabaseNode, Instance, KafkaNode, Scenario, ServiceNode
 from model.topology import build_stations
@@ -44,7 +45,10 @@ def family_types(instance: Instance | None, scenario: Scenario) -> list[str]:
     """Priced instance types of the same provider, service, family and architecture."""
     if instance is None or instance.type is None:
         return []
-    spec = price_spec(instance, scenario.pricing)
+    try:
+        spec = price_spec(instance, scenario.pricing)
+    except UnlistedTypeError:  # an unlisted type keeps its type (priced as an estimate)
+        return []
     region = resolve_region(spec.provider, scenario.pricing.region)
     return sorted({s.type for (p, _t, r), s in load_catalog().rows.items()
                    if p == spec.provider and r == region and s.service == spec.service and s.family == spec.family
@@ -79,7 +83,13 @@ def _sizes(scenario: Scenario, name: str) -> list[tuple[Instance | None, float |
 
 
 def _price(scenario: Scenario, instance: Instance | None) -> float:
-    return 0.0 if instance is None else hourly_price(instance, scenario.pricing) * HOURS_PER_MONTH
+    if instance is None:
+        return 0.0
+    hourly = unit_price(instance, scenario.pricing).hourly
+    if hourly is None:
+        raise UnknownInstanceError(f"recommend compares prices, and {instance.type!r} has none: neither it nor any "
+                                   "size of its family is in the price catalog (data/prices.csv); give a listed type")
+    return hourly * HOURS_PER_MONTH
 
 
 def node_options(scenario: Scenario, name: str, rate_rps: float, profile=DEFAULT_DAY) -> list[Option]:
@@ -108,7 +118,10 @@ def cache_memory_gib(scenario: Scenario, node: CacheNode) -> float | None:
         return None
     if node.instance.type is None:
         return node.instance.memory_gib
-    return price_spec(node.instance, scenario.pricing).memory_gib
+    try:
+        return price_spec(node.instance, scenario.pricing).memory_gib
+    except UnlistedTypeError:
+        return None
 
 
 def _cache_options(scenario: Scenario, name: str, node: CacheNode, busy_cores: float, price: float,

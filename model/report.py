@@ -61,9 +61,14 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
         c = r.cost
         out.append("")
         per_m = f"  ({money(c.per_million_requests, c.currency)} per million requests)" if c.per_million_requests else ""
-        parts = ", ".join(f"{n} {money(v, c.currency)}" for n, v in c.by_node.items())
+        estimated = c.estimated
+        parts = ", ".join(f"{n} unknown" if v is None else
+                          f"{n} {money(v, c.currency)}" + (" (estimated)" if n in estimated else "")
+                          for n, v in c.by_node.items())
         out.append(f"Cost      {money(c.monthly, c.currency)} a month{per_m}")
         out.append(f"          {parts}")
+        if c.caveat():
+            out.append(f"          {c.caveat()}")
     out.append("")
     out.append("SLO       " + ("met" if r.slo.met else "NOT met: " + "; ".join(r.slo.violations)))
     out.append("Saturated " + (", ".join(r.saturated) if r.saturated else "none"))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.special import t_quantile
+
 QUANTILES = (50, 95, 99)
 
 
@@ -28,8 +30,6 @@ def batch_ci(values: np.ndarray, batches: int = 20, level: float = 0.95) -> dict
     TAIL_VALUES beyond the percentile for a tail (500 a batch for p99). With fewer than
     MIN_BATCHES such batches there is no honest interval: (nan, nan), written as null.
     """
-    from scipy import stats  # a second to import: only runs that report intervals pay it
-
     out: dict[str, tuple[float, float]] = {}
     for key in ("mean", *(f"p{k}" for k in QUANTILES)):
         q = 50 if key == "mean" else int(key[1:])
@@ -42,6 +42,6 @@ def batch_ci(values: np.ndarray, batches: int = 20, level: float = 0.95) -> dict
         parts = values[: n * count].reshape(count, n)
         estimates = parts.mean(axis=1) if key == "mean" else np.percentile(parts, q, axis=1)
         centre = float(np.mean(values)) if key == "mean" else float(np.percentile(values, q))
-        half = float(stats.t.ppf(0.5 + level / 2, count - 1) * estimates.std(ddof=1) / np.sqrt(count))
+        half = float(t_quantile(0.5 + level / 2, count - 1) * estimates.std(ddof=1) / np.sqrt(count))
         out[key] = (centre - half, centre + half)
     return out

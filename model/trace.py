@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 
 class TraceError(ValueError):
@@ -64,7 +63,11 @@ class ArrivalTrace:
         return t - now_ms  # a trace of zeros: no arrival within a full loop
 
 
-def read_trace_frame(path: str | Path) -> pd.DataFrame:
+def read_trace_frame(path: str | Path) -> "pd.DataFrame":
+    # pandas (0.4 s to import) is loaded here, not at the top: only a scenario with a trace
+    # reads one, and every scenario load imports this module (tests/test_cli_imports.py).
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path)
     except FileNotFoundError:

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_support import cached, charts, diff_view, state
+from app_support.views import node_cost_label
 from app_support.sidebar import folder_names, setup
 from app_support.scenarios import read_folder_scenario
 from model.report import money, ms
@@ -29,7 +30,7 @@ if not picked:
     st.info("Pick at least one scenario.")
     st.stop()
 
-rows, costs, problems = [], [], []
+rows, costs, problems, caveats = [], [], [], []
 for label in picked:
     origin, name = options[label]
     try:
@@ -48,7 +49,9 @@ for label in picked:
                  "SLO": "met" if r.slo.met else "missed", "cost / month": r.cost.monthly,
                  "per million req": r.cost.per_million_requests, "bottleneck": cached.bottleneck(r),
                  "nodes": len(scenario.nodes)})
-    costs += [{"scenario": label, "node": n, "monthly": v} for n, v in r.cost.by_node.items()]
+    costs += [{"scenario": label, "node": node_cost_label(r.cost, n), "monthly": v} for n, v in r.cost.by_node.items()]
+    if r.cost.caveat():
+        caveats.append(f"{label}: {r.cost.caveat()}")
 for p in problems:
     st.error(p, icon=":material/error:")
 if not rows:
@@ -73,6 +76,8 @@ with left:
 with right:
     st.subheader("Cost per month")
     st.altair_chart(charts.cost_by_node(pd.DataFrame(costs)), width="stretch")
+    for caveat in caveats:
+        st.caption(f"Cost of {caveat}.")
 
 best = table[table["SLO"] == "met"].sort_values("cost / month")
 if len(best):

@@ -51,6 +51,11 @@ if len(over):
                icon=":material/warning:")
 
 st.altair_chart(charts.monthly_spend(chosen[["month", "node", "monthly"]], budget or None), width="stretch")
+marked = chosen[chosen["price"] != "listed"].drop_duplicates("node")
+if len(marked):
+    st.caption("Not in the price catalog: " + ", ".join(marked["node"])
+               + ". An estimated price is scaled from listed sizes of the same family (data/PRICES.md); "
+                 "an unknown one is left out of every total here.")
 
 ahead = cached.runway(scenario.model_dump_json(), months)
 runway = ahead["runway_months"]

@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_support import cached, charts, confirm, controls, state
 from app_support.sidebar import setup
-from app_support.views import RESET_HINT, scenario_or_stop, slo_delta
+from app_support.views import RESET_HINT, price_caveat, scenario_or_stop, slo_delta
 from model.report import money, ms
 
 setup()
@@ -39,6 +39,7 @@ drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
 c[4].metric("Errors", f"{quick.error_pct:.2f}%", f"drops {drops:.2f}% · " + ("SLO met" if quick.slo.met else "SLO missed"),
             delta_color="normal" if quick.slo.met else "inverse", delta_arrow="off", border=True,
             help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.")
+price_caveat(quick.cost)
 if quick.saturated:
     st.error(f"Saturated: {', '.join(quick.saturated)} cannot keep up; latency grows without bound.",
              icon=":material/warning:")

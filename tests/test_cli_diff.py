@@ -49,11 +49,15 @@ def test_gates_exit_3_with_the_reason_on_stderr(tmp_path):
 def test_bad_input_exits_2_with_one_line(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(THREE_TIER.read_text().replace("replicas: 6", "replicas: -1"))
+    unlisted = tmp_path / "unlisted.yaml"  # a real ElastiCache-style type the catalog lacks: estimated, or refused
+    unlisted.write_text(THREE_TIER.read_text().replace("type: m6i.large}", "type: m6i.24xlarge}").replace(
+        "    concurrency: 16", "    cpus: 2\n    concurrency: 16"))
     for args, needle in (((str(THREE_TIER), str(broken)), "nodes.web.replicas"),
                          ((str(THREE_TIER), str(tmp_path / "missing.yaml")), "missing.yaml"),
                          ((str(THREE_TIER), str(THREE_TIER), "--json", "--markdown"), "one of --json and --markdown"),
                          ((str(THREE_TIER), str(THREE_TIER), "--max-p99-increase", "-5"), "--max-p99-increase"),
-                         (("git:no-such-ref:scenarios/three-tier.yaml", str(THREE_TIER)), "git show failed")):
+                         (("git:no-such-ref:scenarios/three-tier.yaml", str(THREE_TIER)), "git show failed"),
+                         ((str(THREE_TIER), str(unlisted), "--strict-prices"), "--strict-prices")):
         out = run(*args)
         assert out.returncode == 2, (args, out.stderr)
         assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr

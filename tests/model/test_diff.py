@@ -126,3 +126,12 @@ def test_a_bad_git_side_is_invalid_input_naming_it():
         diff("git:no-such-ref-anywhere:scenarios/three-tier.yaml", str(THREE_TIER))
     with pytest.raises(ScenarioError, match="expected git:REF:PATH"):
         diff("git:HEAD", str(THREE_TIER))
+
+
+def test_an_estimated_price_is_marked_beside_the_bill(tmp_path):
+    head = variant(tmp_path, THREE_TIER, "head.yaml", ("type: m6i.large}", "type: m6i.24xlarge}"),
+                   ("    concurrency: 16", "    cpus: 2\n    concurrency: 16"))
+    d = diff(str(THREE_TIER), head)
+    assert d.base.cost_caveat == "" and "m6i.24xlarge estimated from" in d.head.cost_caveat
+    assert "(estimated)" in diff_text(d) and "HEAD cost: web's m6i.24xlarge estimated" in diff_markdown(d)
+    assert d.head.to_json()["cost"]["caveat"] == d.head.cost_caveat and d.base.to_json()["cost"]["caveat"] is None

@@ -1,0 +1,63 @@
+"""Start-up guard: each command imports only what it uses. A heavy library (seconds of
+start-up between them) coming back into a command that does not need it fails here;
+benchmarks/cli_startup.py measures what that saves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "scipy", "scipy.stats", "streamlit", "boto3", "google.cloud", "dask", "pyarrow")
+
+# Runs the command's main path in a fresh interpreter, then reports what got imported.
+PROBE = """
+import contextlib, io, json, sys
+sys.path.insert(0, {root!r})
+import cli
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        code = cli.main({argv!r})
+    except SystemExit as exc:   # --help exits
+        code = exc.code
+print(json.dumps({{"code": code, "heavy": sorted(m for m in {heavy!r} if m in sys.modules)}}))
+"""
+
+
+def _imports(*argv: str) -> dict:
+    script = PROBE.format(root=str(ROOT), argv=list(argv), heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+CHECKOUT = "scenarios/checkout.yaml"
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"],
+    ["simulate", CHECKOUT, "--method", "analytic", "--json"],
+    ["simulate", CHECKOUT, "--json", "--requests", "2000", "--seed", "1"],
+    ["simulate", CHECKOUT, "--set", "nodes.web.replicas=lots"],          # bad input: exit 2, still light
+    ["forecast", CHECKOUT, "--months", "2", "--json"],
+    ["recommend", "scenarios/three-tier.yaml", "--json"],
+    ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
+    ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
+])
+def test_commands_that_do_not_need_a_heavy_library_do_not_import_it(argv):
+    seen = _imports(*argv)
+    assert seen["heavy"] == [], f"{' '.join(argv)} imported {seen['heavy']}"
+    assert seen["code"] in (0, 2)
+
+
+def test_the_probe_sees_a_heavy_import(tmp_path):
+    """The guard can fail: a scenario that replays a trace does need pandas, and the probe sees it."""
+    trace = tmp_path / "trace.csv"
+    trace.write_text("timestamp,rate_rps\n2024-01-01T00:00:00Z,100\n2024-01-01T00:05:00Z,120\n")
+    seen = _imports("simulate", CHECKOUT, "--json", "--requests", "2000", "--set", "workload.arrivals=trace",
+                    "--set", f"workload.trace={trace}")
+    assert seen["code"] == 0 and "pandas" in seen["heavy"]
