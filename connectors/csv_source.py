@@ -167,10 +167,19 @@ def _parse_stamps(raw: pd.Series, tz: str | None, file: str) -> pd.Series:
             stamps = pd.to_datetime(text, errors="coerce", format="mixed")
     if stamps.dt.tz is None:
         try:
-            stamps = stamps.dt.tz_localize(tz or "UTC", ambiguous="NaT", nonexistent="NaT")
+            stamps = _localize(stamps, tz or "UTC")
         except Exception as exc:
             raise ConnectorError(f"{file}: unknown time zone {tz!r} ({_short(exc)}).", "Use an IANA name such as Europe/Berlin.", source="csv") from None
     return stamps.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+
+
+def _localize(stamps: pd.Series, tz: str) -> pd.Series:
+    """Naive local stamps in `tz`. The hour a daylight-saving change repeats is told apart by
+    order (the first pass is summer time); only a stamp that cannot be placed becomes NaT."""
+    try:
+        return stamps.dt.tz_localize(tz, ambiguous="infer", nonexistent="NaT")
+    except Exception:  # the order cannot tell (or the zone is unknown: the retry raises that)
+        return stamps.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
 
 
 def _epoch(values: pd.Series) -> pd.Series:
