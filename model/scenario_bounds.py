@@ -8,6 +8,7 @@ thousand calls is one clear message instead of an hour of CPU or an out-of-memor
 from __future__ import annotations
 
 import math
+import re
 
 from model.graph import NodeVisits
 from model.limits import limit, over
@@ -28,11 +29,17 @@ def check_node_count(data: object) -> Refusal | None:
 
 def check_bounds(scenario: Scenario) -> Refusal | None:
     """The first bound the scenario exceeds, as (key path, message), or None."""
-    refusal = check_node_count({"nodes": scenario.nodes})
+    refusal = check_node_count({"nodes": scenario.nodes}) or check_names(scenario)
     if refusal:
         return refusal
+    workload = scenario.workload
+    for key, value, bound in (("rate_rps", workload.rate_rps, "RATE_RPS"),
+                              ("growth_pct_per_month", workload.growth_pct_per_month, "GROWTH_PCT")):
+        message = over(bound, value, key)
+        if message:
+            return ("workload", key), message
     for name, node in scenario.nodes.items():
-        for key, value, bound in _counts(node):
+        for key, value, bound in _counts(node) + _durations(node):
             message = over(bound, value, key)
             if message:
                 return ("nodes", name, key), message
@@ -75,6 +82,26 @@ def _counts(node) -> list[tuple[str, float, str]]:
                 ("consumers", node.consumers, "CONSUMERS"),
                 ("max_backlog", per_consumer * node.max_backlog, "BACKLOG_STATES")]
     return out
+
+
+def _durations(node) -> list[tuple[str, float, str]]:
+    """Every time a node takes, in ms: beyond a day the arithmetic of rates and quantiles overflows."""
+    keys = ("service_ms", "timeout_ms", "hit_ms", "read_ms", "write_ms", "produce_ms", "consume_ms")
+    return [(key, getattr(node, key), "MS") for key in keys if getattr(node, key, None) is not None]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_names(scenario: Scenario) -> Refusal | None:
+    """Names are printed on terminals and pages: control characters (ANSI escapes that recolour or
+    clear a terminal, newlines that forge a line of output) have no place in them."""
+    if _CONTROL.search(scenario.name):
+        return ("name",), "has control characters (such as terminal escapes); use plain text"
+    for name in scenario.nodes:
+        if _CONTROL.search(name):
+            return ("nodes", name), "a node name has control characters (such as terminal escapes); use plain text"
+    return None
 
 
 def _all_callees(scenario: Scenario, name: str) -> list[str]:
