@@ -15,6 +15,7 @@ from model.limits import limit, over
 from model.scenario import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode, post_order
 
 Refusal = tuple[tuple, str]  # (key path, message)
+MIN_MS = 1e-6  # a positive time below a nanosecond is a unit mistake, and its reciprocal overflows sums
 
 
 def check_node_count(data: object) -> Refusal | None:
@@ -43,6 +44,8 @@ def check_bounds(scenario: Scenario) -> Refusal | None:
             message = over(bound, value, key)
             if message:
                 return ("nodes", name, key), message
+            if bound == "MS" and 0 < value < MIN_MS:
+                return ("nodes", name, key), f"is {value:.3g} ms, below {MIN_MS:g} ms (a nanosecond): check its unit"
     depth, deepest = call_depth(scenario)
     message = over("CALL_DEPTH", depth, f"the chain of calls from {deepest}")
     if message:
