@@ -163,11 +163,3 @@ def test_a_trace_inside_the_folder_still_works(folder, zygotes):
     outcome = zygotes.run(["simulate", S, *TRACE, "--set", "workload.trace=day.csv", "--requests", "500",
                            "--json"], folder)
     assert not outcome.problems(expected_exit=0), outcome.stderr
-
-
-def test_ten_thousand_nodes_fit_in_memory_when_the_limits_are_raised(folder, zygotes):
-    """The traffic equations are sparse: 10,000 nodes (a dense matrix would be 800 MB per copy) solve
-    within the memory cap once someone raises the limits on purpose."""
-    env = {"HEADROOM_MAX_NODES": "20000", "HEADROOM_MAX_YAML_NODES": "100000"}
-    outcome = zygotes.run(["simulate", "wide.yaml", "--method", "analytic", "--json"], folder, env)
-    assert not outcome.problems(expected_exit=0), outcome.stderr
