@@ -25,6 +25,7 @@ class Limit:
 
 LIMITS: dict[str, Limit] = {limit.name: limit for limit in (
     Limit("YAML_BYTES", 1_000_000, "bytes in a scenario or fit file"),
+    Limit("UPLOAD_BYTES", 1_000_000, "bytes in one upload or link (after decompression)"),
     Limit("YAML_NODES", 20_000, "YAML values in one file"),
     Limit("YAML_DEPTH", 32, "levels of YAML nesting"),
     Limit("TRACE_BYTES", 64_000_000, "bytes in a trace file"),
@@ -82,6 +83,14 @@ def check(name: str, value: float, subject: str = "") -> None:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_upload(size_bytes: int, what: str = "the upload") -> None:
+    """For the app: refuse an upload or a link's (decompressed) text above UPLOAD_BYTES before reading it.
+
+    Decompress with a cap, e.g. `zlib.decompressobj().decompress(data, limit("UPLOAD_BYTES") + 1)`,
+    then call this with the length: one byte over means the whole was larger."""
+    check("UPLOAD_BYTES", size_bytes, f"{what}'s size")
 
 
 def clip(text: object, chars: int = ECHO_CHARS) -> str:

@@ -56,6 +56,10 @@ def folder(tmp_path_factory) -> Path:
         (here / f"trace-{name}.yaml").write_text(
             checkout.replace("arrivals: poisson", "arrivals: trace").replace("trace: null", f"trace: {trace}"))
     (here / "fit-bomb.yaml").write_text(BOMB + "\n")
+    for name, file in (("environ", "/proc/self/environ"), ("zero", "/dev/zero")):
+        (here / f"fit-csv-{name}.yaml").write_text(
+            f"version: 1\nsource: csv\ntraffic: {{metric: {{file: {file}, column: requests}}}}\nentry: web\n"
+            f"nodes: {{web: {{kind: service, cpu: {{file: {file}, column: cpu}}}}}}\n")
     (here / "fit-deep.yaml").write_text("version: 1\ntraffic: " + "{a: " * 1000 + "1" + "}" * 1000 + "\n")
     return here
 
@@ -120,6 +124,8 @@ CASES = [
     ("fit alias bomb", ["fit", "--config", "fit-bomb.yaml", "--out", "x.yaml"], "aliases"),
     ("fit 1000-deep nesting", ["fit", "--config", "fit-deep.yaml", "--out", "x.yaml"], "nested deeper"),
     ("fit /dev/zero", ["fit", "--config", "/dev/zero", "--out", "x.yaml"], "regular file"),
+    ("fit CSV /proc/self/environ", ["fit", "--config", "fit-csv-environ.yaml", "--out", "x.yaml"], "not a header"),
+    ("fit CSV /dev/zero", ["fit", "--config", "fit-csv-zero.yaml", "--out", "x.yaml"], "regular file"),
 ]
 
 
