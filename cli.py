@@ -133,8 +133,6 @@ def _check_sweep(args) -> dict:
     check("RUNS", points * args.replications, "the sweep's runs (grid points x replications)")
     if args.out:
         out = Path(args.out)
-        if out.suffix not in (".csv", ".parquet"):
-            raise InputError(f"--out must end in .csv or .parquet (got {printable(out.name)})")
         if not out.parent.is_dir():
             raise InputError(f"--out: the folder {printable(str(out.parent))} does not exist; create it first")
     if args.scheduler and not args.local:
