@@ -26,7 +26,7 @@ class StrictYamlError(ValueError):
     """A refused file, ready to print as one line: `file: key.path (line N): message`."""
 
     def __init__(self, file: str, key_path: str, line: int | None, message: str):
-        self.file, self.key_path, self.line = clip(file, 120), clip(key_path, 120), line
+        self.file, self.key_path, self.line = clip(file, 300), clip(key_path, 200), line
         self.message = clip(message, 400)
         where = f"{self.file}: {self.key_path}" if key_path else self.file
         if line is not None:
