@@ -16,12 +16,6 @@ from typing import Callable
 EXIT_OK, EXIT_INVALID, EXIT_SLO = 0, 2, 3
 
 
-def printable(text: str) -> str:
-    from model.limits import printable as escape
-
-    return escape(text)
-
-
 class InputError(Exception):
     """Anything the user can fix; printed as one line, exit 2."""
 
@@ -104,6 +98,13 @@ def _load(args):
 
 
 # ---------------------------------------------------------------- bounds on options (issue 17)
+
+def printable(text: str) -> str:
+    """Text from the command line, safe to repeat on a terminal (control characters as \\xNN)."""
+    from model.limits import printable as escape
+
+    return escape(text)
+
 
 def _check_seed(seed: int | None) -> None:
     if seed is not None and not 0 <= seed < 2**63:
