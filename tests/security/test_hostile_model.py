@@ -215,13 +215,12 @@ def test_erlang_closed_form_agrees_with_the_recursion_and_is_constant_time():
     assert 0 <= result[0] <= 1 and math.isfinite(result[0])
 
 
-@pytest.mark.parametrize("method", ["analytic", "sim"])
-def test_both_solvers_walk_a_500_node_chain_without_recursion(method):
-    """Past the default bounds (raised on purpose) the solvers still work: responses and delay
-    spectra are built deepest first, and the simulator's nested calls stay within Python's limits."""
+def test_the_analytic_solver_walks_a_500_node_chain_without_recursion():
+    """Past the default bounds (raised on purpose) the solver still works: responses and delay
+    spectra are built deepest first, never recursing in the chain's length."""
     from model.run import evaluate
 
     nodes = {f"n{i}": {"kind": "service", "replicas": 4, "service_ms": 0.01,
                        "calls": [{"to": f"n{i + 1}"}] if i < 499 else []} for i in range(500)}
-    results = evaluate(Scenario.model_validate(_data(nodes)), method, seed=1, requests=1_000)
+    results = evaluate(Scenario.model_validate(_data(nodes)), "analytic")
     assert results.latency_ms.p99 > 500 * 0.01 and math.isfinite(results.latency_ms.p99)
