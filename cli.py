@@ -124,17 +124,80 @@ def _load(args):
 
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
+    _check_seed(args.seed)
     return load_scenario(args.file, args.overrides, rate_rps=args.rate,
                          strict_prices=getattr(args, "strict_prices", False))
+
+
+# ---------------------------------------------------------------- bounds on options (issue 17)
+
+def printable(text: str) -> str:
+    """Text from the command line, safe to repeat on a terminal (control characters as \\xNN)."""
+    from model.limits import printable as escape
+
+    return escape(text)
+
+
+def _check_seed(seed: int | None) -> None:
+    if seed is not None and not 0 <= seed < 2**63:
+        raise InputError(f"--seed must be a whole number from 0 to 2^63 - 1 (got {seed})")
+
+
+def _check_sweep(args) -> dict:
+    """Every sweep option checked before the scenario is run once: a sweep can take hours, and
+    finding the --out folder missing at the end loses them."""
+    from model.limits import check, limit
+    from model.loading import parse_grid
+
+    if not 1 <= args.workers <= limit("WORKERS"):
+        raise InputError(f"--workers must be from 1 to {limit('WORKERS')} (got {args.workers}; "
+                         "raise the limit with the environment variable HEADROOM_MAX_WORKERS)")
+    if args.replications < 1:
+        raise InputError("--replications must be at least 1")
+    check("REPLICATIONS", args.replications, "--replications")
+    grid: dict = {}
+    for spec in args.grid:
+        path, values = parse_grid(spec)
+        if path in grid:
+            raise InputError(f"--grid {printable(path)} is given twice; list all its values in one --grid")
+        grid[path] = values
+    points = math.prod(len(v) for v in grid.values())
+    check("GRID_POINTS", points, "the grid's points")
+    check("RUNS", points * args.replications, "the sweep's runs (grid points x replications)")
+    if args.out:
+        out = Path(args.out)
+        if not out.parent.is_dir():
+            raise InputError(f"--out: the folder {printable(str(out.parent))} does not exist; create it first")
+    if args.scheduler and not args.local:
+        _check_scheduler(args.scheduler)
+    return grid
+
+
+def _check_scheduler(address: str, timeout_s: float = 3.0) -> None:
+    """A dask scheduler that does not answer fails in seconds, not after dask's 30 s."""
+    import re
+    import socket
+
+    match = re.fullmatch(r"(?:tcp://)?\[?([\w.\-:]+?)\]?:(\d{1,5})", address.strip())
+    if not match:
+        raise InputError(f"--scheduler must look like tcp://HOST:PORT (got {printable(address[:80])})")
+    try:
+        socket.create_connection((match.group(1), int(match.group(2))), timeout=timeout_s).close()
+    except OSError as exc:
+        raise InputError(f"--scheduler {printable(address[:80])} does not answer "
+                         f"({exc.strerror or exc.__class__.__name__}); is the dask scheduler running?") from None
 
 
 MAX_MONTHS = 120  # the same bound as workload.horizon_months
 
 
 def _requests(value: int | None, default: int) -> int:
+    from model.limits import check
+
     requests = default if value is None else value
     if requests < 100:
         raise InputError(f"--requests must be at least 100 (got {requests})")
+    check("REQUESTS", requests, "--requests")
     return requests
 
 
@@ -189,8 +252,8 @@ def cmd_forecast(args) -> int:
 
     scenario = _load(args)
     months = _months(args.months if args.months is not None else scenario.workload.horizon_months)
-    if args.growth_sd is not None and args.growth_sd < 0:
-        raise InputError("--growth-sd must be 0 or more percentage points")
+    if args.growth_sd is not None and not 0 <= args.growth_sd <= 100:
+        raise InputError(f"--growth-sd must be from 0 to 100 percentage points (got {args.growth_sd:g})")
     result = forecast(scenario, months=months, method=args.method, seed=args.seed, growth_sd_pct=args.growth_sd)
     print(json_text(result.to_json()) if args.json else result.to_text())
     return EXIT_SLO if args.check_slo and result.runway_months is not None else EXIT_OK
@@ -254,13 +317,10 @@ def cmd_fit(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from model.loading import parse_grid
     from model.sweep import run_sweep, sweep_text
 
+    grid = _check_sweep(args)
     scenario = _load(args)
-    grid = dict(parse_grid(spec) for spec in args.grid)
-    if args.replications < 1:
-        raise InputError("--replications must be at least 1")
     if args.requests is not None:
         _requests(args.requests, 0)
     frame = run_sweep(scenario, grid, replications=args.replications, method=args.method, seed=args.seed,
@@ -315,7 +375,7 @@ COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cm
 # the fit just to recognise FitError would cost every command a second of start-up.
 USER_ERRORS = (("model.loading", "ScenarioError"), ("model.catalog", "UnknownInstanceError"),
                ("model.trace", "TraceError"), ("connectors.errors", "ConnectorError"),
-               ("model.fit_file", "FitFileError"), ("model.fit_series", "FitError"))
+               ("model.fit_file", "FitFileError"), ("model.fit_series", "FitError"), ("model.limits", "LimitError"))
 
 
 def _is_user_error(exc: Exception) -> bool:
@@ -340,12 +400,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         if _is_user_error(exc):
-            print(f"error: {exc}", file=sys.stderr)
+            from model.limits import clip
+
+            print(f"error: {clip(exc, 600)}", file=sys.stderr)
             return EXIT_INVALID
         # a bug, not bad input: say so plainly, keep the trace for debugging
         if os.environ.get("HEADROOM_DEBUG"):
             raise
-        print(f"internal error: {exc.__class__.__name__}: {exc}\n(set HEADROOM_DEBUG=1 for the traceback, "
+        from model.limits import clip
+
+        print(f"internal error: {exc.__class__.__name__}: {clip(exc)}\n(set HEADROOM_DEBUG=1 for the traceback, "
               "and please report it)", file=sys.stderr)
         return 1
 

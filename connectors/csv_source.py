@@ -90,6 +90,8 @@ class CsvSource:
         return path if path.is_absolute() else self.base_dir / path
 
     def _columns(self, path: Path) -> list[str]:
+        if path.exists() and not path.is_file():  # /dev/zero, a FIFO: reading never ends
+            raise ConnectorError(f"{path.name}: is not a regular file.", "Name a CSV or Parquet file.", source=self.name)
         try:
             if path.suffix.lower() in (".parquet", ".pq"):
                 import pyarrow.parquet as pq
@@ -107,7 +109,7 @@ class CsvSource:
         wanted = list(dict.fromkeys(q.metric.column for q in queries))  # type: ignore[attr-defined]
         for name in [ts_col, *wanted]:
             if name not in columns:
-                raise ConnectorError(f"{path.name}: no column {name!r} (it has {', '.join(map(str, columns[:12]))}).",
+                raise ConnectorError(f"{path.name}: no column {name!r}{_header_hint(columns)}.",
                                      "Name a column from the file's header line.", source=self.name)
         chunks = self._chunks(path, [ts_col, *wanted])
         parts, rows, junk, first_junk = [], 0, 0, None
@@ -167,10 +169,28 @@ def _parse_stamps(raw: pd.Series, tz: str | None, file: str) -> pd.Series:
             stamps = pd.to_datetime(text, errors="coerce", format="mixed")
     if stamps.dt.tz is None:
         try:
-            stamps = stamps.dt.tz_localize(tz or "UTC", ambiguous="NaT", nonexistent="NaT")
+            stamps = _localize(stamps, tz or "UTC")
         except Exception as exc:
             raise ConnectorError(f"{file}: unknown time zone {tz!r} ({_short(exc)}).", "Use an IANA name such as Europe/Berlin.", source="csv") from None
     return stamps.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
+
+
+def _header_hint(columns: list) -> str:
+    """The header's names, when they look like column names: a message must not repeat what a
+    file that is not a CSV holds (the first line of /proc/self/environ is the whole environment)."""
+    names = [str(c) for c in columns[:12]]
+    if any(len(n) > 64 or not n.isprintable() for n in names):
+        return " (its first line is not a header of column names)"
+    return f" (it has {', '.join(names)})"
+
+
+def _localize(stamps: pd.Series, tz: str) -> pd.Series:
+    """Naive local stamps in `tz`. The hour a daylight-saving change repeats is told apart by
+    order (the first pass is summer time); only a stamp that cannot be placed becomes NaT."""
+    try:
+        return stamps.dt.tz_localize(tz, ambiguous="infer", nonexistent="NaT")
+    except Exception:  # the order cannot tell (or the zone is unknown: the retry raises that)
+        return stamps.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
 
 
 def _epoch(values: pd.Series) -> pd.Series:

@@ -18,7 +18,7 @@ from model.distributions import ServiceTime, mixture
 from model.graph import NodeVisits, arrival_rates, sync_produces
 from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
-from model.scenario import Scenario
+from model.scenario import Scenario, post_order
 from model.topology import (CacheStation, DatabaseStation, reported_utilization, KafkaStation, ServiceStation, Station,
                             build_stations, total_servers)
 
@@ -188,6 +188,16 @@ class _Solver:
         self.slot_waits[station.name] = slot_wait
         return Sum([slot_wait, inner])
 
+    def _waits_on(self, name: str) -> list[str]:
+        """The nodes whose response `name`'s response includes, in the order `_response` asks for them."""
+        station = self.stations[name]
+        if isinstance(station, CacheStation):
+            return [station.miss] if station.miss is not None and station.hit_ratio < 1 else []
+        if isinstance(station, ServiceStation):
+            return [c.to for c in self.scenario.nodes[name].calls
+                    if isinstance(self.stations[c.to], KafkaStation) or c.mode == "sync"]
+        return []
+
     def _calls(self, station: ServiceStation) -> list[Delay]:
         parts: list[Delay] = []
         for call in self.scenario.nodes[station.name].calls:
@@ -215,6 +225,8 @@ class _Solver:
     # ------------------------------------------------------------ results
 
     def results(self) -> Results:
+        for name in post_order(self.scenario.entry, self._waits_on):  # callees first, as the recursion
+            self.response(name)                                       # would, but never deeper than one call
         entry = self.response(self.scenario.entry)
         for name in self.scenario.nodes:          # slot pools off the entry's sync path too
             self.response(name)

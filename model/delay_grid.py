@@ -277,7 +277,10 @@ def distribution_of(delay: Delay) -> GridDistribution:
     dist = None
     for _ in range(6):
         grid = Grid(span_ms / size, size)
-        mass = np.clip(np.fft.irfft(delay.spectrum(grid, {}), size), 0.0, None)
+        memo: dict[int, np.ndarray] = {}
+        for part in _deepest_first(delay):  # each spectrum then finds its parts' ready: no deep recursion
+            part.spectrum(grid, memo)
+        mass = np.clip(np.fft.irfft(delay.spectrum(grid, memo), size), 0.0, None)
         dist = GridDistribution(grid.step_ms, mass)
         if mass[size - size // 8:].sum() > TAIL_MASS:
             span_ms *= 2.0
@@ -290,6 +293,33 @@ def distribution_of(delay: Delay) -> GridDistribution:
             continue
         break
     return dist
+
+
+def _parts(delay: Delay) -> list[Delay]:
+    if isinstance(delay, Sum):
+        return delay.parts
+    if isinstance(delay, Mixture):
+        return [d for _, d in delay.parts]
+    if isinstance(delay, Repeat):
+        return [delay.delay]
+    return []
+
+
+def _deepest_first(delay: Delay) -> list[Delay]:
+    """Every sub-delay, each after its own parts (an iterative walk: a chain of N calls nests N deep)."""
+    order: list[Delay] = []
+    seen = {id(delay)}
+    stack = [(delay, iter(_parts(delay)))]
+    while stack:
+        here, todo = stack[-1]
+        nxt = next((d for d in todo if id(d) not in seen), None)
+        if nxt is None:
+            order.append(here)
+            stack.pop()
+        else:
+            seen.add(id(nxt))
+            stack.append((nxt, iter(_parts(nxt))))
+    return order
 
 
 def _size_for(span_ms: float, median_ms: float) -> int:

@@ -194,11 +194,8 @@ def load_side(spec: str, overrides: Iterable[str] = (), rate_rps: float | None =
     changes = [parse_override(o) for o in overrides]
     if rate_rps is not None:
         changes.append(("workload.rate_rps", rate_rps))
-    scenario = scenario_from_text(text, spec, changes, strict_prices)
-    if scenario.workload.arrivals == "trace":
-        raise ScenarioError(spec, "workload.arrivals", "a trace is replayed from the working tree only; "
-                            "diff the file itself, not a git: version of it")
-    return text, scenario
+    # a trace is read from the working tree only: a git: side that names one is refused as text is
+    return text, scenario_from_text(text, spec, changes, strict_prices=strict_prices)
 
 
 def changed_keys(base_text: str, head_text: str) -> list[Change]:

@@ -20,6 +20,8 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, 
 
 from model.scenario import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
                             NODE_KINDS, NODE_TYPES)
+from model.limits import clip
+from model.strict_yaml import StrictYamlError, describe, display_name, find_yes_no, parse, pick_error, read_text_file
 from model.yaml_lines import line_of
 
 SOURCES = ("cloudwatch", "gcp", "csv", "demo", "prometheus")
@@ -307,52 +309,36 @@ _ADAPTER: TypeAdapter = TypeAdapter(AnyFitFile)
 
 # ---------------------------------------------------------------- loading
 
-class FitFileError(ValueError):
+class FitFileError(StrictYamlError):
     """An invalid fit file, ready to print as one line: `fit.yaml: nodes.web.cpu.stat (line 12): ...`."""
-
-    def __init__(self, file: str, key_path: str, line: int | None, message: str):
-        self.file, self.key_path, self.line, self.message = file, key_path, line, message
-        where = f"{file}: {key_path}" if key_path else file
-        if line is not None:
-            where += f" (line {line})"
-        super().__init__(f"{where}: {message}")
 
 
 def load_fit_file(path: str | Path) -> FitFile:
     """Read and validate a fit file, or raise FitFileError naming the file, key path and line."""
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FitFileError(name, "", None, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FitFileError(name, "", None, f"cannot be read ({exc.__class__.__name__})") from None
-    fit = fit_file_from_text(text, name)
+    name = display_name(path)
+    fit = fit_file_from_text(read_text_file(path, name, FitFileError, "fit file"), name)
     fit._base_dir = Path(path).resolve().parent
     return fit
 
 
 def fit_file_from_text(text: str, name: str = "fit file") -> FitFile:
-    try:
-        tree = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise FitFileError(name, "", mark.line + 1 if mark else None,
-                           f"is not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    data, tree = parse(text, name, FitFileError)
     if not isinstance(data, dict):
         raise FitFileError(name, "", 1 if data is not None else None,
                            "must be a mapping of keys (version, source, traffic, entry, nodes)")
     data.setdefault("source", "demo")
     if data["source"] not in SOURCES:
         raise FitFileError(name, "source", line_of(tree, ("source",)),
-                           f"unknown source {data['source']!r}; use one of: {', '.join(SOURCES)}")
+                           f"unknown source {clip(repr(data['source']), 60)}; use one of: {', '.join(SOURCES)}")
+    yes_no = find_yes_no(data)
+    if yes_no:
+        raise FitFileError(name, ".".join(map(str, yes_no)), line_of(tree, yes_no),
+                           "must be a number or text, not true or false")
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
         loc, message = _first_error(exc, data)
         raise FitFileError(name, ".".join(str(p) for p in loc), line_of(tree, loc), message) from None
-
 
 
 def load_fit_file_as(fit_file: FitFile | str | Path, source: str | None = None) -> FitFile:
@@ -372,8 +358,8 @@ def load_fit_file_as(fit_file: FitFile | str | Path, source: str | None = None) 
     if not source:
         return load_fit_file(fit_file)
     try:
-        data = yaml.safe_load(Path(fit_file).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        data = parse(read_text_file(fit_file, str(fit_file), FitFileError), str(fit_file), FitFileError)[0]
+    except FitFileError:
         return load_fit_file(fit_file)  # the loader says what is wrong with the file
     if not isinstance(data, dict):
         return load_fit_file(fit_file)
@@ -388,9 +374,7 @@ def base_dir(fit: FitFile) -> Path:
 
 
 def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
-    errors = exc.errors()
-    # A misspelt key shows up as "unknown key" and as "missing" for the right one: name the typo.
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    err = pick_error(exc)
     loc = tuple(err["loc"])
     if loc and loc[0] == data.get("source"):
         loc = loc[1:]  # the discriminator tag pydantic puts first
@@ -400,16 +384,8 @@ def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
     if isinstance(ctx.get("error"), FitKeyError):
         key_error = ctx["error"]
         return loc + key_error.path, key_error.message
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        hint = " (a metric for this source has other keys)" if "metric" in loc or _under_metric(loc) else ""
-        return loc, f"unknown key{hint}; check its spelling against docs/connectors.md"
-    if kind == "missing":
-        return loc, "is required"
-    message = err["msg"].removeprefix("Value error, ")
-    if "input" in err and kind not in ("model_type", "dict_type", "model_attributes_type"):
-        message += f" (got {err['input']!r})"
-    return loc, message
+    hint = " (a metric for this source has other keys)" if "metric" in loc or _under_metric(loc) else ""
+    return loc, describe(err, f"unknown key{hint}; check its spelling against docs/connectors.md")
 
 
 def _under_metric(loc: tuple) -> bool:

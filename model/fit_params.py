@@ -26,6 +26,9 @@ from model.fit_series import MIN_POINTS, FitError, Observations
 from model.topology import cores, default_cpus
 
 # Used only when the metrics cannot tell and the fit file does not say; each one is reported.
+# A fitted time outside these is a unit mix-up or a near-empty series, not a measurement:
+# no request is served in under a microsecond of CPU, and none takes a day.
+MIN_FITTED_MS, MAX_FITTED_MS = 1e-3, 86_400_000.0
 ASSUMED = {"service_ms": 10.0, "hit_ratio": 0.8, "read_ms": 5.0, "consume_ms": 10.0}
 DISAGREE = 0.2   # a given value this far (relative) from what the metrics say is reported
 AT_PLANNING_LOAD = 0.9  # periods with traffic at this share of the planning rate or more say how many replicas it needs
@@ -316,6 +319,10 @@ def _set(nf: NodeFit, values: dict, key: str, value: float, r: Ratio, warnings: 
     if key in values:
         _check(nf, key, values[key], value, warnings)
         return
+    if key.endswith("_ms") and not MIN_FITTED_MS <= value <= MAX_FITTED_MS:
+        raise FitError(f"nodes.{nf.name}.{key}: the metrics give {value:.3g} ms, outside the {MIN_FITTED_MS:g} ms "
+                       f"to {MAX_FITTED_MS:,.0f} ms a real system takes; check the metrics' units "
+                       f"(CPU as a fraction or percent, rates per second) or give {key} in the fit file")
     values[key] = _sig(value, digits)
     nf.values[key] = Estimate(values[key], "fitted", r.basis, r.ci95, r2)
 

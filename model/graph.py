@@ -2,7 +2,7 @@
 
 Both solvers, the cost model and the fit need the same per-node load, so it is computed
 once here from the call graph: v = e + R^T v, where R[i, j] is the mean number of visits
-node i makes to node j (calls, and a cache's misses).
+node i makes to node j (calls, and a cache's misses), solved as a sparse system.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import spsolve
 
-from model.scenario import CacheNode, DatabaseNode, Scenario
+from model.scenario import CacheNode, DatabaseNode, Scenario, post_order
 
 
 @dataclass(frozen=True)
@@ -27,30 +30,54 @@ class UnboundedVisitsError(ValueError):
     """Calls that feed back on themselves with a gain of one or more never finish."""
 
 
-def routing_matrix(scenario: Scenario) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Node names, and the read and write visit matrices R[i, j] (mean visits i -> j)."""
+def routing_matrix(scenario: Scenario) -> tuple[list[str], sparse.csr_matrix, sparse.csr_matrix]:
+    """Node names, and the read and write visit matrices R[i, j] (mean visits i -> j), sparse:
+    a graph has a few calls per node, so N x N dense would spend memory on zeros."""
     names = list(scenario.nodes)
     index = {n: k for k, n in enumerate(names)}
-    reads = np.zeros((len(names), len(names)))
-    writes = np.zeros_like(reads)
+    entries: dict[str, tuple[list, list, list]] = {"read": ([], [], []), "write": ([], [], [])}
     for name, node in scenario.nodes.items():
         i = index[name]
-        for call in getattr(node, "calls", []):
-            target = writes if call.op == "write" else reads
-            target[i, index[call.to]] += call.visits
+        edges = [(c.op, c.to, c.visits) for c in getattr(node, "calls", [])]
         if isinstance(node, CacheNode) and node.miss:
-            reads[i, index[node.miss]] += 1.0 - node.hit_ratio
+            edges.append(("read", node.miss, 1.0 - node.hit_ratio))
+        for op, to, visits in edges:
+            rows, cols, values = entries[op]
+            rows.append(i)
+            cols.append(index[to])
+            values.append(visits)
+    shape = (len(names), len(names))
+    reads, writes = (sparse.csr_matrix((v, (r, c)), shape=shape) for r, c, v in entries.values())
     return names, reads, writes
+
+
+def _feeds_back(routing: sparse.csr_matrix) -> bool:
+    """Whether some cycle of calls has a gain of one or more (spectral radius >= 1).
+
+    Only strongly connected components can feed back, and each is checked on its own,
+    so the dense eigenvalue problem is as large as the largest cycle, not the graph.
+    """
+    count, labels = connected_components(routing, directed=True, connection="strong")
+    sizes = np.bincount(labels, minlength=count)
+    for component in np.flatnonzero(sizes > 1):
+        members = np.flatnonzero(labels == component)
+        block = routing[members][:, members].toarray()
+        if np.max(np.abs(np.linalg.eigvals(block))) >= 1.0 - 1e-12:
+            return True
+    return bool(np.any(routing.diagonal() >= 1.0 - 1e-12))
 
 
 def visit_ratios(scenario: Scenario) -> dict[str, NodeVisits]:
     names, reads, writes = routing_matrix(scenario)
-    routing = reads + writes
+    routing = (reads + writes).tocsr()
     external = np.zeros(len(names))
     external[names.index(scenario.entry)] = 1.0
-    if len(names) and np.max(np.abs(np.linalg.eigvals(routing))) >= 1.0 - 1e-12:
+    if len(names) and _feeds_back(routing):
         raise UnboundedVisitsError("calls feed back on themselves with a mean of one or more visits per pass")
-    visits = np.linalg.solve(np.eye(len(names)) - routing.T, external)
+    system = (sparse.identity(len(names), format="csc") - routing.T.tocsc()).tocsc()
+    visits = np.atleast_1d(spsolve(system, external)) if len(names) > 1 else external / system.toarray()[0, 0]
+    if not np.all(np.isfinite(visits)):
+        raise UnboundedVisitsError("calls multiply beyond any number a computer can hold")
     write_in = writes.T @ visits
     out: dict[str, NodeVisits] = {}
     for k, name in enumerate(names):
@@ -76,17 +103,7 @@ def sync_produces(scenario: Scenario) -> dict[str, float]:
             out.append((node.miss, 1.0 - node.hit_ratio))
         return out
 
-    order: list[str] = []  # reverse post-order: every node after all that call it
-    seen: set[str] = set()
-
-    def visit(name: str) -> None:  # sync calls form no cycles: the loader refuses them
-        seen.add(name)
-        for to, _ in edges(name):
-            if to not in seen:
-                visit(to)
-        order.append(name)
-
-    visit(scenario.entry)
+    order = post_order(scenario.entry, lambda name: [to for to, _ in edges(name)])  # sync calls form no cycles
     path = {name: 0.0 for name in order}
     path[scenario.entry] = 1.0
     for name in reversed(order):

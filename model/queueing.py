@@ -34,10 +34,26 @@ def erlang_c(servers: int, load: float) -> float:
         return 0.0
     if load >= servers:
         return 1.0
-    blocking = 1.0
-    for k in range(1, servers + 1):
-        blocking = load * blocking / (k + load * blocking)
+    if servers <= ERLANG_RECURSION_SERVERS:
+        blocking = 1.0
+        for k in range(1, servers + 1):
+            blocking = load * blocking / (k + load * blocking)
+    else:
+        blocking = erlang_b_closed(servers, load)
     return blocking / (1.0 - (load / servers) * (1.0 - blocking))
+
+
+ERLANG_RECURSION_SERVERS = 2_000  # above this the recursion's O(servers) loop gives way to the closed form
+
+
+def erlang_b_closed(servers: int, load: float) -> float:
+    """Erlang B as P(Poisson(load) = c) / P(Poisson(load) <= c), in constant time.
+
+    The ratio is taken in logs, and for load < c the denominator is at least about a half,
+    so it neither overflows nor loses precision where the recursion would need a billion steps.
+    """
+    log_pmf = -load + servers * math.log(load) - gammaln(servers + 1)
+    return math.exp(log_pmf - _log_poisson_cdf(servers, load))
 
 
 def mmc_wait_mean(servers: int, arrival_rps: float, service_ms: float) -> float:

@@ -255,27 +255,43 @@ def _names(nodes: dict) -> str:
 
 
 def find_sync_cycle(scenario: Scenario) -> list[str] | None:
-    """A cycle of nodes that wait on each other, or None. Async produce breaks a cycle."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    """A cycle of nodes that wait on each other, or None. Async produce breaks a cycle.
 
-    def visit(n: str) -> list[str] | None:
-        state[n] = 1
-        stack.append(n)
-        for m in scenario.sync_callees(n):
-            if state.get(m) == 1:
-                return stack[stack.index(m):]
-            if m not in state:
-                found = visit(m)
-                if found:
-                    return found
-        stack.pop()
-        state[n] = 2
-        return None
-
-    for name in scenario.nodes:
-        if name not in state:
-            found = visit(name)
-            if found:
-                return found
+    Walked with an explicit stack, so a long chain cannot exhaust Python's recursion limit.
+    """
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in scenario.nodes:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        pending = [iter(scenario.sync_callees(root))]
+        state[root] = 1
+        while pending:
+            callee = next(pending[-1], None)
+            if callee is None:
+                state[path.pop()] = 2
+                pending.pop()
+            elif state.get(callee) == 1:
+                return path[path.index(callee):]
+            elif callee not in state:
+                state[callee] = 1
+                path.append(callee)
+                pending.append(iter(scenario.sync_callees(callee)))
     return None
+
+
+def post_order(start: str, callees) -> list[str]:
+    """Nodes reachable from `start`, each after everything it calls (an iterative depth-first walk)."""
+    order: list[str] = []
+    seen = {start}
+    stack = [(start, iter(callees(start)))]
+    while stack:
+        name, todo = stack[-1]
+        nxt = next((n for n in todo if n not in seen), None)
+        if nxt is None:
+            order.append(name)
+            stack.pop()
+        else:
+            seen.add(nxt)
+            stack.append((nxt, iter(callees(nxt))))
+    return order

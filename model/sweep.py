@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from model.limits import check, over
 from model.loading import ScenarioError, apply_override, scenario_from_data
 from model.report import money, table
 from model.scenario import Scenario
@@ -62,6 +64,9 @@ def validate_grid(scenario: Scenario, grid: dict[str, list]) -> list[dict[str, A
             raise ScenarioError("--grid", path, "has no values")
         for value in values:  # one key at a time first, so the message names the right path
             with_changes(data, {path: value})
+    message = over("GRID_POINTS", math.prod(len(v) for v in grid.values()), "the grid's points")
+    if message:
+        raise ScenarioError("--grid", "", message)
     points = grid_points(grid)
     for point in points:
         with_changes(data, point)
@@ -99,7 +104,9 @@ def run_sweep(scenario: Scenario, grid: dict[str, list], replications: int = 1, 
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
+    check("REPLICATIONS", replications, "replications")
     points = validate_grid(scenario, grid)
+    check("RUNS", len(points) * replications, "the sweep's runs (grid points x replications)")
     data = scenario_data(scenario)
     seeds = replication_seeds(seed, replications)
     n_requests = SWEEP_REQUESTS if requests is None else requests
@@ -129,7 +136,7 @@ def _run_on_dask(data: dict, tasks: list, method: str, requests: int, scheduler:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None)
     try:
-        with Client(cluster if cluster is not None else scheduler) as client:
+        with Client(cluster if cluster is not None else scheduler, timeout="10s") as client:
             [shared] = client.scatter([data], broadcast=True)
             futures = [client.submit(run_point, shared, point, method, s, requests, pure=False)
                        for (_i, _r, point, s) in tasks]

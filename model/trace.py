@@ -7,10 +7,18 @@ The rate holds from one stamp to the next; the replay starts at the first stamp 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from model.limits import LimitError, clip, limit
+from model.strict_yaml import read_bounded
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class TraceError(ValueError):
@@ -63,31 +71,87 @@ class ArrivalTrace:
         return t - now_ms  # a trace of zeros: no arrival within a full loop
 
 
-def read_trace_frame(path: str | Path) -> "pd.DataFrame":
+def resolve_trace_path(trace: str, folder: Path) -> Path:
+    """The trace file `trace` names, which must lie in the scenario's folder (or below it).
+
+    A scenario can come from someone else (a shared folder, a link's changes), so its trace
+    path must not reach other files: no absolute paths, no `..`, no symlink out of the folder.
+    """
+    shown = clip(trace, 80)
+    relative = Path(trace)
+    if relative.is_absolute() or trace.startswith("~"):
+        raise TraceError(f"trace file {shown!r} must be a path relative to the scenario's folder, not absolute")
+    if ".." in relative.parts:
+        raise TraceError(f"trace file {shown!r} must stay inside the scenario's folder (no '..')")
+    base = folder.resolve()
+    resolved = (base / relative).resolve()
+    if not resolved.is_relative_to(base):
+        raise TraceError(f"trace file {shown!r} leads outside the scenario's folder (a symbolic link)")
+    return resolved
+
+
+def read_trace_frame(path: str | Path, name: str | None = None) -> "pd.DataFrame":
+    """The trace's rows, sorted, or TraceError naming the file (`name`, default its file name).
+
+    A message never repeats what the file holds: the file may not be what it claims to be.
+    """
     # pandas (0.4 s to import) is loaded here, not at the top: only a scenario with a trace
     # reads one, and every scenario load imports this module (tests/test_cli_imports.py).
     import pandas as pd
 
+    shown = repr(clip(name if name is not None else Path(path).name, 80))
     try:
-        frame = pd.read_csv(path)
+        data = read_bounded(path, limit("TRACE_BYTES"), "TRACE_BYTES", "trace file")
     except FileNotFoundError:
-        raise TraceError(f"trace file {path} not found") from None
-    except Exception as exc:  # pandas raises many parser types; all mean the same to a user
-        raise TraceError(f"trace file {path} cannot be read as CSV: {exc}") from None
-    cols = {c.strip().lower(): c for c in frame.columns}
+        raise TraceError(f"trace file {shown} not found") from None
+    except IsADirectoryError:
+        raise TraceError(f"trace file {shown} is a folder") from None
+    except LimitError as exc:
+        raise TraceError(f"trace file {shown}: {exc}") from None
+    except OSError as exc:
+        raise TraceError(f"trace file {shown} cannot be read ({exc.__class__.__name__})") from None
+    try:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    except Exception:  # pandas raises many parser types; all mean the same to a user
+        raise TraceError(f"trace file {shown} cannot be read as CSV of timestamp,rate_rps") from None
+    cols = {str(c).strip().lower(): c for c in frame.columns}
     if "timestamp" not in cols or "rate_rps" not in cols:
-        raise TraceError(f"trace file {path} needs the columns timestamp,rate_rps (has {', '.join(frame.columns)})")
+        raise TraceError(f"trace file {shown} needs a header line with the columns timestamp,rate_rps")
     out = pd.DataFrame({
-        "timestamp": pd.to_datetime(frame[cols["timestamp"]], errors="coerce", utc=True),
+        "timestamp": _timestamps(frame[cols["timestamp"]]),
         "rate_rps": pd.to_numeric(frame[cols["rate_rps"]], errors="coerce"),
-    }).dropna().sort_values("timestamp").drop_duplicates("timestamp")
+    })
+    if np.isinf(out["rate_rps"]).any():
+        raise TraceError(f"trace file {shown} has an infinite rate; rates must be finite numbers")
+    out = out.dropna().sort_values("timestamp").drop_duplicates("timestamp")
     if len(out) < 2:
-        raise TraceError(f"trace file {path} has fewer than two readable rows of timestamp,rate_rps")
+        raise TraceError(f"trace file {shown} has fewer than two readable rows of timestamp,rate_rps")
     if (out["rate_rps"] < 0).any():
-        raise TraceError(f"trace file {path} has negative rates")
+        raise TraceError(f"trace file {shown} has negative rates")
     if out["rate_rps"].max() <= 0:
-        raise TraceError(f"trace file {path} has no positive rate")
+        raise TraceError(f"trace file {shown} has no positive rate")
     return out
+
+
+# Epoch numbers are read in the unit that puts them between 1990 and 2200.
+_EPOCH_UNITS = (("s", 1e0), ("ms", 1e3), ("us", 1e6), ("ns", 1e9))
+_EPOCH_SPAN_S = (631_152_000, 7_258_118_400)
+
+
+def _timestamps(column: "pd.Series") -> "pd.Series":
+    """Stamps as UTC datetimes: ISO text (any offset, so a daylight-saving repeat stays distinct) or
+    epoch numbers in seconds, ms, us or ns, the unit told from their size (a day of seconds is not
+    0.0864 ms of nanoseconds)."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(column, errors="coerce")
+    if numbers.notna().mean() > 0.5:
+        median = float(numbers.abs().median())
+        for unit, per_second in _EPOCH_UNITS:
+            if _EPOCH_SPAN_S[0] <= median / per_second <= _EPOCH_SPAN_S[1]:
+                return pd.to_datetime(numbers, unit=unit, errors="coerce", utc=True)
+        return pd.to_datetime(numbers, unit="s", errors="coerce", utc=True)  # offsets in seconds
+    return pd.to_datetime(column, errors="coerce", utc=True, format="mixed")
 
 
 def load_trace(path: str | Path, peak_rps: float) -> ArrivalTrace:
