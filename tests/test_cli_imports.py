@@ -58,6 +58,8 @@ def test_the_probe_sees_a_heavy_import(tmp_path):
     """The guard can fail: a scenario that replays a trace does need pandas, and the probe sees it."""
     trace = tmp_path / "trace.csv"
     trace.write_text("timestamp,rate_rps\n2024-01-01T00:00:00Z,100\n2024-01-01T00:05:00Z,120\n")
-    seen = _imports("simulate", CHECKOUT, "--json", "--requests", "2000", "--set", "workload.arrivals=trace",
-                    "--set", f"workload.trace={trace}")
+    scenario = tmp_path / "checkout.yaml"   # a trace lives beside its scenario (docs/security.md)
+    scenario.write_text((ROOT / CHECKOUT).read_text())
+    seen = _imports("simulate", str(scenario), "--json", "--requests", "2000", "--set", "workload.arrivals=trace",
+                    "--set", "workload.trace=trace.csv")
     assert seen["code"] == 0 and "pandas" in seen["heavy"]

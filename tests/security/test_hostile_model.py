@@ -194,6 +194,27 @@ def test_a_long_chain_is_walked_without_recursion(monkeypatch):
         scenario_from_data(_data(nodes), "chain.yaml")
 
 
+def test_acyclic_walk_and_cyclic_solve_agree_with_the_dense_equations():
+    """v = e + R^T v: the walk (no cycle) and the sparse solve (a cycle of async calls) give the dense answer."""
+    np = __import__("numpy")
+    chain = {"a": {"kind": "service", "service_ms": 1, "calls": [{"to": "b", "visits": 2.5}, {"to": "db", "visits": 0.5}]},
+             "b": {"kind": "service", "service_ms": 1, "calls": [{"to": "db", "visits": 1.5, "op": "write"}]},
+             "db": {"kind": "database", "read_ms": 1, "write_ms": 1}}
+    loop = {"a": {"kind": "service", "service_ms": 1, "calls": [{"to": "b", "visits": 1.0}]},
+            "b": {"kind": "service", "service_ms": 1, "calls": [{"to": "a", "visits": 0.4, "mode": "async"},
+                                                                {"to": "db", "visits": 1.0, "op": "write"}]},
+            "db": {"kind": "database", "read_ms": 1, "write_ms": 1}}
+    for nodes in (chain, loop):
+        data = _data(nodes)
+        data["entry"] = "a"
+        scenario = Scenario.model_validate(data)
+        names, reads, writes = routing_matrix(scenario)
+        dense = np.linalg.solve(np.eye(len(names)) - (reads + writes).toarray().T, np.eye(len(names))[0])
+        got = visit_ratios(scenario)
+        assert [got[n].visits for n in names] == pytest.approx(list(dense))
+        assert got["db"].writes == pytest.approx(float((writes.toarray().T @ dense)[names.index("db")]))
+
+
 def test_feedback_with_a_gain_of_one_is_still_refused():
     nodes = {"n0": {"kind": "service", "service_ms": 1, "calls": [{"to": "n1", "mode": "async"}]},
              "n1": {"kind": "service", "service_ms": 1, "calls": [{"to": "n0", "mode": "async"}]}}
