@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from app_support import state
+from app_support import guard, state
 from app_support.scenarios import (ScenarioText, applied_text, folder_scenarios, read_folder_scenario,
                                    scenarios_dir, slug)
 from app_support.views import scenario_error
@@ -62,13 +62,20 @@ def _uploaded() -> None:
     upload = st.session_state.get(UPLOAD)
     if upload is None:
         return
+    label = guard.echo(upload.name)[:120]
     try:
+        guard.check_size(upload.size, label)
         text = upload.getvalue().decode("utf-8")
     except UnicodeDecodeError:
-        st.session_state["sb:upload_error"] = ScenarioError(upload.name, "", "is not a text file (UTF-8 YAML expected)")
+        st.session_state["sb:upload_error"] = ScenarioError(label, "", "is not a text file (UTF-8 YAML expected)")
+        return
+    except ScenarioError as exc:
+        st.session_state["sb:upload_error"] = exc
         return
     try:
-        scenario = scenario_from_text(text, upload.name)
+        guard.check_no_trace(guard.check_yaml(text, label), label)
+        scenario = scenario_from_text(text, label)
+        guard.check_scenario(scenario, label)
     except ScenarioError as exc:
         st.session_state["sb:upload_error"] = exc
         return
@@ -77,7 +84,7 @@ def _uploaded() -> None:
     st_text = ScenarioText(name, text, "upload")
     st.session_state[state.LIBRARY][name] = st_text
     state.set_scenario(st_text)
-    st.session_state[state.NOTICE] = f"Opened {upload.name} ({scenario.name}, {len(scenario.nodes)} nodes)."
+    st.session_state[state.NOTICE] = f"Opened {label} ({scenario.name}, {len(scenario.nodes)} nodes)."
 
 
 def _save(to_folder: bool) -> None:
@@ -118,6 +125,7 @@ def sidebar() -> None:
             st.button("Reset changes", on_click=state.reset_changes, icon=":material/undo:", key="sb:reset")
         with st.expander("Open, save, download", icon=":material/folder_open:"):
             st.file_uploader("Upload a scenario (YAML)", type=["yaml", "yml"], key=UPLOAD, on_change=_uploaded,
+                             max_upload_size=max(1, guard.MAX_SCENARIO_BYTES // 1_000_000),
                              help="A scenario file as in CONTRACT.md section 1.")
             st.text_input("Save as", key=SAVE_NAME, placeholder=f"{state.scenario().name}-changed")
             c1, c2 = st.columns(2)

@@ -1,0 +1,177 @@
+"""What a visitor's link or upload may ask of the server: bounded size, no file paths, bounded work.
+
+The app is reachable by anyone who can open its address, so everything a link (`yaml=`,
+`set=`) or an upload carries is checked here before the loader or a solver touches it:
+
+- size: a scenario's text is at most `MAX_SCENARIO_BYTES` (an upload, or a `yaml=` link
+  after decompression, which stops reading at the cap rather than inflating a zip bomb);
+- YAML shape: the node graph is walked with aliases counted as expanded (a 228-byte
+  "billion laughs" expands to 10^9 nodes) and refused past `MAX_YAML_NODES` or
+  `MAX_YAML_DEPTH`, without ever building the expanded data;
+- files: a link or an upload cannot name a trace file (`workload.trace`, `arrivals: trace`),
+  because the server would read whatever path it names. A scenario in the server's own
+  scenarios folder keeps its own trace;
+- work in the server thread: the analytic solver and the loader run in the script thread
+  (the instant answer), so a scenario is refused past `MAX_NODES` nodes or `MAX_COUNT`
+  servers, partitions or consumers on one node; simulations run in the pool with a time limit.
+
+These are the app's own limits (the model has its own, for the CLI); each refusal is a
+`model.loading.ScenarioError`, shown by the page as one friendly message.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import yaml
+
+MAX_SCENARIO_BYTES = 1_000_000   # an uploaded scenario, or a yaml= link's text after decompression
+MAX_LINK_CHARS = 1_400_000       # a yaml= parameter (base64 of the zipped text)
+MAX_CHANGES = 200                # set= parameters in one link
+MAX_CHANGE_CHARS = 10_000        # one set= parameter
+MAX_YAML_NODES = 100_000         # YAML nodes with aliases counted as expanded
+MAX_YAML_DEPTH = 64              # nesting of mappings and lists
+MAX_NODES = 200                  # nodes in one scenario the app will solve
+MAX_COUNT = 10_000               # replicas, cpus, concurrency, partitions, consumers... on one node
+MAX_ECHO_CHARS = 200             # characters of a visitor's input quoted back in a message
+COUNT_KEYS = ("replicas", "cpus", "concurrency", "read_replicas", "brokers", "partitions", "consumers", "nodes",
+              "max_replicas", "min_replicas", "connections", "pool_size")
+
+
+def refused(source: str, path: str, message: str):
+    from model.loading import ScenarioError
+
+    return ScenarioError(source, path, message)
+
+
+def echo(text: str) -> str:
+    """A visitor's input as a message may quote it: at most MAX_ECHO_CHARS characters."""
+    text = str(text)
+    return text if len(text) <= MAX_ECHO_CHARS else text[:MAX_ECHO_CHARS] + f"… ({len(text):,} characters)"
+
+
+# ---------------------------------------------------------------- size
+
+def check_size(size_bytes: int, source: str) -> None:
+    if size_bytes > MAX_SCENARIO_BYTES:
+        raise refused(source, "", f"is {size_bytes / 1e6:.1f} MB; the app opens scenarios up to "
+                                  f"{MAX_SCENARIO_BYTES / 1e6:.0f} MB (use the CLI for larger files)")
+
+
+def inflate(data: bytes, source: str = "the link") -> bytes:
+    """zlib-decompress at most MAX_SCENARIO_BYTES: a zip bomb stops at the cap, not at memory's end."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(data, MAX_SCENARIO_BYTES + 1)
+    if len(out) > MAX_SCENARIO_BYTES or inflater.unconsumed_tail:
+        raise refused(source, "", f"holds a scenario larger than {MAX_SCENARIO_BYTES / 1e6:.0f} MB; "
+                                  "the app opens scenarios up to that size")
+    if not inflater.eof:
+        raise zlib.error("incomplete data")
+    return out
+
+
+# ---------------------------------------------------------------- YAML shape
+
+def check_yaml(text: str, source: str) -> yaml.Node | None:
+    """The composed node graph of `text` once it is small and shallow enough to load; else ScenarioError.
+
+    Composing keeps an alias as a reference to its anchor's node, so it costs the text's
+    size; the walk below counts what loading would build, and stops at the budget.
+    """
+    check_size(len(text.encode("utf-8")), source)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)  # pure Python: deep nesting is a RecursionError, not a crash
+    except RecursionError:
+        raise refused(source, "", f"is nested too deeply (the app reads up to {MAX_YAML_DEPTH} levels)") from None
+    except yaml.YAMLError:
+        return None  # the loader reports the syntax error with its line
+    if root is None:
+        return None
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_YAML_NODES:
+            raise refused(source, "", f"expands to more than {MAX_YAML_NODES:,} YAML values (aliases counted as "
+                                      "copies); the app refuses it (a scenario needs a few hundred)")
+        if depth > MAX_YAML_DEPTH:
+            raise refused(source, "", f"is nested more than {MAX_YAML_DEPTH} levels deep")
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    return root
+
+
+def check_change_text(raw: str, source: str = "the link") -> None:
+    """One `set=PATH=VALUE` before its value is parsed as YAML."""
+    if len(raw) > MAX_CHANGE_CHARS:
+        raise refused(source, "", f"has a change of {len(raw):,} characters; the app reads up to {MAX_CHANGE_CHARS:,}")
+    _, _, value = raw.partition("=")
+    if value.strip():
+        check_yaml(value, source)
+
+
+# ---------------------------------------------------------------- no file paths
+
+def _workload(root: yaml.Node | None) -> dict[str, Any]:
+    """The `workload` mapping's scalar values (composed, so without expanding anything)."""
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "workload" and isinstance(value, yaml.MappingNode):
+            return {k.value: (v.value if isinstance(v, yaml.ScalarNode) else v)
+                    for k, v in value.value if isinstance(k, yaml.ScalarNode)}
+    return {}
+
+
+TRACE_HINT = ("a link or an upload cannot name a file on the server; put the scenario and its trace in the "
+              "server's scenarios folder, or run it with the CLI")
+
+
+def check_no_trace(root: yaml.Node | None, source: str) -> None:
+    """Uploaded or linked YAML may not name a trace file (the server would read that path)."""
+    workload = _workload(root)
+    trace = workload.get("trace")
+    if trace not in (None, "", "null", "~") or workload.get("arrivals") == "trace":
+        raise refused(source, "workload.trace", f"uses a trace file: {TRACE_HINT}")
+
+
+def check_changes(changes: dict[str, Any], base_uses_trace: bool = False) -> None:
+    """What-if or link changes may not set a trace path, nor switch arrivals to a trace the file lacks."""
+    for path, value in changes.items():
+        keys = [k.strip() for k in str(path).split(".")]
+        if keys[0] != "workload":
+            continue
+        if len(keys) == 1:
+            value = value if isinstance(value, dict) else {}
+            if "trace" in value or (value.get("arrivals") == "trace" and not base_uses_trace):
+                raise refused("the link", "workload.trace", f"sets a trace file: {TRACE_HINT}")
+        elif keys[1] == "trace":
+            raise refused("the link", "workload.trace", f"sets a trace file: {TRACE_HINT}")
+        elif keys[1] == "arrivals" and value == "trace" and not base_uses_trace:
+            raise refused("the link", "workload.arrivals", f"switches to a trace file: {TRACE_HINT}")
+
+
+# ---------------------------------------------------------------- work in the server thread
+
+def check_scenario(scenario, source: str = "the scenario") -> None:
+    """A validated Scenario small enough for the instant (analytic) answer in the server thread."""
+    if len(scenario.nodes) > MAX_NODES:
+        raise refused(source, "nodes", f"has {len(scenario.nodes):,} nodes; the app solves up to {MAX_NODES} "
+                                       "(use the CLI for larger graphs)")
+    for name, node in scenario.nodes.items():
+        data = node.model_dump()
+        stack = [(f"nodes.{name}", data)]
+        while stack:
+            where, here = stack.pop()
+            for key, value in here.items():
+                if isinstance(value, dict):
+                    stack.append((f"{where}.{key}", value))
+                elif key in COUNT_KEYS and isinstance(value, (int, float)) and value > MAX_COUNT:
+                    raise refused(source, f"{where}.{key}", f"is {value:,.0f}; the app plans up to {MAX_COUNT:,} "
+                                                            "per node (use the CLI for more)")
