@@ -131,12 +131,19 @@ def connector_error(exc: Exception) -> None:
 
 def run_error(exc: Exception) -> None:
     """A worker that failed: say what happened without a traceback."""
-    from concurrent.futures.process import BrokenProcessPool
+    from app_support.runs import JobCancelled, JobTimeout, WorkerDied
 
-    if isinstance(exc, BrokenProcessPool):
-        st.error("The simulation worker stopped unexpectedly (out of memory?). Reload the page to try again; "
+    if isinstance(exc, WorkerDied):
+        st.error("The simulation worker stopped unexpectedly (out of memory?). Run it again; "
                  "if it repeats, lower the load or the number of requests.", icon=":material/error:")
+    elif isinstance(exc, JobTimeout):
+        st.error(f"The run was {exc} (the server's limit per run, HEADROOM_JOB_LIMIT_S). "
+                 "Lower the number of requests or simplify the scenario, or ask the operator to raise the limit.",
+                 icon=":material/hourglass_disabled:")
+    elif isinstance(exc, JobCancelled):
+        st.info("That run was stopped: a newer change replaced it. Run it again if you still need it.",
+                icon=":material/info:")
     elif isinstance(exc, TimeoutError):
         st.error(f"{exc}. The server is busy; try again in a minute.", icon=":material/hourglass_disabled:")
     else:
-        st.error(f"The run failed: {exc.__class__.__name__}: {str(exc)[:300]}", icon=":material/error:")
+        st.error(f"The run failed: {exc.__class__.__name__}: {str(exc)[:200]}", icon=":material/error:")

@@ -24,7 +24,8 @@ PROBE = textwrap.dedent("""
     from app_support.runs import RunPool
 
     pool = RunPool(workers=1)
-    modules = pool.executor.submit(eval, "sorted(__import__('sys').modules)").result(timeout=120)
+    run = pool.submit("sorted(__import__('sys').modules)", eval)  # the job's key is eval's argument
+    modules = pool.wait(run, lambda fraction: None, timeout_s=120)
     pool.shutdown()
     print("WORKER-MODULES", " ".join(m for m in modules if m.split(".")[0] == "streamlit"))
 """)
