@@ -76,7 +76,7 @@ def build(st_text: ScenarioText, changes: dict[str, Any]):
     from model.loading import load_scenario, scenario_from_text
 
     if st_text.origin == "folder":
-        guard.check_changes(changes, base_uses_trace=_uses_trace(st_text.text))
+        guard.check_changes(changes, base_uses_trace=uses_trace(st_text.text))
         overrides = [f"{path}={json.dumps(value)}" for path, value in changes.items()]
         scenario = load_scenario(st_text.path, overrides)
     else:
@@ -87,7 +87,7 @@ def build(st_text: ScenarioText, changes: dict[str, Any]):
     return scenario
 
 
-def _uses_trace(text: str) -> bool:
+def uses_trace(text: str) -> bool:
     """Whether a folder scenario reads its own trace (then a link may switch arrivals to it)."""
     try:
         data = yaml.safe_load(text)
@@ -248,7 +248,7 @@ def decode_query(params: dict[str, list[str]]) -> tuple[ScenarioText | None, dic
             guard.check_change_text(item)
             path, value = parse_override(item)
             guard.check_changes({path: value}, base_uses_trace=st_text is not None and st_text.origin == "folder"
-                                and _uses_trace(st_text.text))
+                                and uses_trace(st_text.text))
         except ScenarioError as exc:
             problem = (f"Ignored the link's change {guard.echo(item)!r}: "
                        + ("expected PATH=VALUE." if exc.source == "--set" else f"it {exc.message}."))
