@@ -38,6 +38,7 @@ from app_support.deathwatch import SERVER_PID_ENV
 _CONN: Any = None  # the worker side of its job's pipe (set by _child)
 _POOLS: "weakref.WeakSet[RunPool]" = weakref.WeakSet()  # this process's pools, for shutdown_all
 JOB_LIMIT_S = float(os.environ.get("HEADROOM_JOB_LIMIT_S", "120"))  # one simulation or recommendation, wall clock
+OWNER_GRACE_S = 10.0  # a disconnected session's jobs are cancelled after this long (a reload reconnects sooner)
 
 
 class WorkerDied(RuntimeError):
@@ -167,6 +168,7 @@ class RunPool:
         self._queue: deque[Run] = deque()
         self._active: list[Run] = []  # running in a process
         self._latest: dict[str, str] = {}  # owner -> the key it last asked for
+        self._seen: dict[str, float | None] = {}  # owners seen connected -> when they were first missed
         self._done: OrderedDict[str, Any] = OrderedDict()
         self._keep = keep
         self._lock = threading.Lock()
@@ -315,10 +317,26 @@ class RunPool:
                 self._kill(run, JobTimeout(run.limit_s))
 
     def _drop_gone_owners(self) -> None:
+        """Release the jobs of sessions that were connected and have been gone for OWNER_GRACE_S.
+
+        A session never seen connected (the script health check's) is left alone, and a
+        reconnecting browser has the grace period to come back."""
+        now = time.monotonic()
         with self._lock:
-            gone = {o for o in self._latest if not self._owner_alive(o)}
+            owners = set(self._latest) | {o for run in self._running.values() for o in run.owners}
+            for owner in owners:
+                if self._owner_alive(owner):
+                    self._seen[owner] = None
+                elif owner in self._seen:
+                    self._seen[owner] = self._seen[owner] or now
+            gone = {o for o, since in self._seen.items() if since is not None and now - since > OWNER_GRACE_S}
             for owner in gone:
+                del self._seen[owner]
+            for owner in gone & set(self._latest):
                 self._release(self._latest.pop(owner), owner)
+            if len(self._latest) > 10_000:  # owners of finished jobs (health checks never connect): forget them
+                for owner in [o for o, key in self._latest.items() if key not in self._running]:
+                    del self._latest[owner]
             for run in self._running.values():
                 if run.owners and all(o in gone for o in run.owners):
                     run.cancel = True

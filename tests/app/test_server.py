@@ -92,7 +92,7 @@ def test_stopping_the_server_ends_its_simulation_workers():
     try:
         server.warm(timeout_s=180)  # the probe runs What-if once: the pool starts and runs its simulation
         children = _descendants(server.proc.pid)
-        assert len(children) >= 3, children  # resource tracker, fork server, workers
+        assert len(children) >= 2, children  # resource tracker, fork server (a job's worker ends with its job)
         server.proc.terminate()
         server.proc.wait(timeout=30)
         deadline = time.monotonic() + 15
