@@ -7,7 +7,7 @@ import streamlit as st
 from app_support import folder_save, guard, state
 from app_support.scenarios import (ScenarioText, applied_text, folder_scenarios, read_folder_scenario,
                                    scenarios_dir, slug, uses_trace)
-from app_support.views import scenario_error
+from app_support.views import md, scenario_error
 
 PICK, UPLOAD, SAVE_NAME = "sb:pick", "sb:upload", "sb:save_name"
 
@@ -134,7 +134,7 @@ def sidebar() -> None:
         changes = state.changes()
         if changes:
             st.caption(f"{len(changes)} what-if change(s) in effect:")
-            st.code("\n".join(f"{k} = {v}" for k, v in changes.items()), language=None)
+            st.code("\n".join(f"{k} = {v}"[:200] for k, v in changes.items()), language=None)
             st.button("Reset changes", on_click=state.reset_changes, icon=":material/undo:", key="sb:reset")
         with st.expander("Open, save, download", icon=":material/folder_open:"):
             st.file_uploader("Upload a scenario (YAML)", type=["yaml", "yml"], key=UPLOAD, on_change=_uploaded,
@@ -156,7 +156,7 @@ def sidebar() -> None:
             scenario_error(error, "Fix that line and upload the file again; the scenario you had open is unchanged.")
         message = state.notice()
         if message:
-            st.info(message, icon=":material/info:")
+            st.info(md(message), icon=":material/info:")
         st.markdown("### Data source")
         st.caption(st.session_state[state.SOURCE])
 
