@@ -128,7 +128,8 @@ class CloudWatchSource:
         return plan(len(queries), window)
 
     def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None, on_batch: OnBatch | None = None) -> pd.DataFrame:
+              end: datetime | None = None, on_batch: OnBatch | None = None, allow_empty: bool = False) -> pd.DataFrame:
+        """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
         window = self.window(lookback, period_s, end)
         check_period(window)
         the_plan = plan(len(queries), window)
@@ -138,7 +139,8 @@ class CloudWatchSource:
         for first in range(0, len(queries), the_plan.queries_per_call):
             batch = list(queries[first:first + the_plan.queries_per_call])
             frame = self._fetch_batch(batch, window)
-            require_data(frame, batch, window, self.name)
+            if not allow_empty:
+                require_data(frame, batch, window, self.name)
             if on_batch:
                 on_batch(frame, batch)
             frames.append(frame)

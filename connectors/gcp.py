@@ -138,13 +138,15 @@ class GcpSource:
         return align(lookback, period_s, end)
 
     def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None, on_batch: Callable | None = None) -> pd.DataFrame:
+              end: datetime | None = None, on_batch: Callable | None = None, allow_empty: bool = False) -> pd.DataFrame:
+        """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
         window = self.window(lookback, period_s, end)
         client = self.client
         frames = []
         for query in queries:
             frame = self._run("ListTimeSeries", lambda q=query: self._fetch_one(client, q, window))
-            require_data(frame, [query], window, SRC)
+            if not allow_empty:
+                require_data(frame, [query], window, SRC)
             if on_batch:
                 on_batch(frame, [query])
             frames.append(frame)
