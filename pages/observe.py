@@ -1,13 +1,11 @@
 """Observe: pull the series (demo, CloudWatch, Cloud Monitoring or a CSV), map them to nodes, build the fit file."""
 
 import os
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, endpoints, observe, sources, state
+from app_support import cached, charts, endpoints, observe, sources, state, uploads
 from app_support.scenarios import scenarios_dir
 from app_support.sidebar import setup
 from app_support.views import connector_error, scenario_or_stop
@@ -58,8 +56,10 @@ elif source == "csv":
     if upload is None:
         st.info("Upload a CSV export to map its columns to nodes.", icon=":material/upload_file:")
         st.stop()
-    folder = st.session_state.setdefault("obs-folder", tempfile.mkdtemp(prefix="headroom-csv-"))
-    (Path(folder) / Path(upload.name).name).write_bytes(upload.getvalue())
+    holder = st.session_state.get("obs-folder")
+    if not isinstance(holder, uploads.UploadFolder):  # removed with the session (app_support/uploads.py)
+        holder = st.session_state["obs-folder"] = uploads.UploadFolder()
+    folder = str(holder.write(upload.name, upload.getvalue()).parent)
 if source == "demo":
     st.caption("Two weeks at 5 minutes generated from the scenario's own physics, with an evening peak and one "
                "incident (slow database queries).")

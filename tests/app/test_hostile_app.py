@@ -200,3 +200,27 @@ def test_a_simulation_over_the_time_limit_is_stopped_with_the_limit_shown(monkey
     finally:
         runs.shutdown_all()
         cached.pool.clear()
+
+
+def test_an_uploaded_csv_folder_goes_with_its_session_or_its_age(tmp_path):
+    import gc
+    import os
+    import time
+
+    from app_support import uploads
+
+    holder = uploads.UploadFolder()
+    path = holder.write("metrics.csv", b"timestamp,traffic\n2025-01-01T00:00:00Z,1\n")
+    assert path.read_bytes().startswith(b"timestamp")
+    folder = path.parent
+    del holder  # what Streamlit does with a closed session's state
+    gc.collect()
+    assert not folder.exists()
+    stale = tmp_path / f"{uploads.PREFIX}old"
+    stale.mkdir()
+    (stale / "x.csv").write_text("t\n")
+    for p in (stale / "x.csv", stale):
+        os.utime(p, (time.time() - 7 * 3600, time.time() - 7 * 3600))
+    fresh = tmp_path / f"{uploads.PREFIX}new"
+    fresh.mkdir()
+    assert uploads.prune_stale(root=tmp_path) == 1 and not stale.exists() and fresh.exists()
