@@ -10,6 +10,7 @@ series can span pages) and points, which come newest first, are sorted.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
@@ -88,7 +89,7 @@ class GcpSource:
     def _run(self, operation: str, work: Callable[[], Any]) -> Any:
         try:
             return work()
-        except ConnectorError:
+        except (ConnectorError, _Incomplete):
             raise
         except Exception as exc:
             raise translate(exc, operation, self.project or "", self.max_retries) from None
@@ -144,7 +145,8 @@ class GcpSource:
         client = self.client
         frames = []
         for query in queries:
-            frame = self._run("ListTimeSeries", lambda q=query: self._fetch_one(client, q, window))
+            frame = self._complete(query, lambda q=query: self._run("ListTimeSeries",
+                                                                    lambda: self._fetch_one(client, q, window)))
             if not allow_empty:
                 require_data(frame, [query], window, SRC)
             if on_batch:
@@ -154,6 +156,21 @@ class GcpSource:
         self.stats.points += len(frame)
         self.stats.metrics_requested += len(queries)
         return frame
+
+    def _complete(self, query: Query, pull: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A pull whose every page came back complete: one with `execution_errors` (the API's "these
+        results are incomplete") is pulled again, and refused if it stays incomplete."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                return pull()
+            except _Incomplete as exc:
+                problem = exc
+                if attempt < self.max_retries:
+                    self.stats.retries += 1
+                    time.sleep(min(self.retry_initial_s * 2 ** attempt, 30.0))
+        raise ConnectorError(f"Cloud Monitoring returned incomplete results for {query.series} "
+                             f"({problem}) after {self.max_retries + 1} tries; no partial data was kept.",
+                             "Run again later, or shorten lookback_days or narrow the filter.", source=SRC)
 
     def _fetch_one(self, client: Any, query: Query, window: Window) -> pd.DataFrame:
         metric: GcpMetric = query.metric  # type: ignore[assignment]
@@ -171,6 +188,9 @@ class GcpSource:
         unit = ""
         for page in pages.pages:
             self.stats.calls += 1
+            if len(page.execution_errors):
+                raise _Incomplete("; ".join(f"{e.code}: {' '.join(e.message.split())[:120]}"
+                                            for e in list(page.execution_errors)[:3]))
             for ts in page.time_series:
                 key = (ts.metric.type, tuple(sorted(ts.metric.labels.items())), ts.resource.type,
                        tuple(sorted(ts.resource.labels.items())))
@@ -195,6 +215,10 @@ class GcpSource:
         frame = tidy(points["t"], [query.series] * len(points["t"]), points["v"], [unit] * len(points["t"]))
         inside = (frame["timestamp"] >= window.start) & (frame["timestamp"] < window.end)
         return frame[inside].drop_duplicates(["timestamp"], keep="first").reset_index(drop=True)
+
+
+class _Incomplete(Exception):
+    """A ListTimeSeries page that carried execution_errors: its data is partial."""
 
 
 def _value(typed: Any) -> float | None:

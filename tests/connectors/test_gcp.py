@@ -114,3 +114,21 @@ def test_discovery_lists_known_types_per_resource(gcp):
     assert sorted(m.labels["instance_id"] for m in found) == ["1", "2"]
     assert all(m.suggested_key == "cpu" and m.metric.aligner == "ALIGN_MEAN" for m in found)
     assert found[0].metric.filter == 'resource.labels.instance_id = "1"'
+
+
+def test_partial_results_with_execution_errors_are_pulled_again(gcp):
+    fake, endpoint = gcp
+    fake.series = [gcp_series(CPU_TYPE, "123", END, 300, [0.5] * 12)]
+    fake.incomplete = 2  # two partial answers (a quarter of the points each), then the whole series
+    src = source(endpoint)
+    frame = src.fetch([Query("cpu", CPU)], timedelta(hours=1), 300, end=END)
+    assert len(frame) == 12 and src.stats.retries == 2 and len(fake.requests) == 3
+
+
+def test_results_that_stay_incomplete_are_refused_not_kept(gcp):
+    fake, endpoint = gcp
+    fake.series = [gcp_series(CPU_TYPE, "123", END, 300, [0.5] * 12)]
+    fake.incomplete = 10
+    with pytest.raises(ConnectorError, match="incomplete results for cpu .*no partial data was kept"):
+        source(endpoint, max_retries=2).fetch([Query("cpu", CPU)], timedelta(hours=1), 300, end=END)
+    assert len(fake.requests) == 3
