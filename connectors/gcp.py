@@ -109,9 +109,9 @@ class GcpSource:
                 for descriptor in client.list_metric_descriptors(
                         request={"name": name, "filter": f'metric.type = starts_with("{prefix}")'}, retry=self._retry()):
                     if descriptor.type in catalog.CATALOG:
-                        types.append((descriptor.type, descriptor.unit))
+                        types.append((descriptor.type, descriptor.unit, int(descriptor.metric_kind)))
             now = datetime.now().astimezone()
-            for metric_type, unit in types:
+            for metric_type, unit, kind in types:
                 known = catalog.CATALOG[metric_type]
                 self.stats.calls += 1
                 headers = client.list_time_series(request={
@@ -126,7 +126,8 @@ class GcpSource:
                         continue
                     seen.add(key)
                     terms = " AND ".join(f'resource.labels.{k} = "{v}"' for k, v in sorted(labels.items()) if k != "project_id")
-                    metric = GcpMetric(type=metric_type, filter=terms or None, aligner=known.aligner, reducer=known.reducer)
+                    metric = GcpMetric(type=metric_type, filter=terms or None, aligner=catalog.aligner_for(known, kind),
+                                       reducer=known.reducer)
                     out.append(MetricInfo(SRC, metric, f"{header.resource.type} " + " ".join(f"{k}={v}" for k, v in key),
                                           unit=header.unit or unit, suggested_key=known.key, labels=labels))
 
