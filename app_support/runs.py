@@ -57,7 +57,7 @@ class JobCancelled(RuntimeError):
     """Nobody waits for the job any more (its session ended, or a newer change superseded it)."""
 
 
-def _child(conn: Any, server_pid: int, fn: Callable, key: str, args: tuple) -> None:
+def _child(conn: Any, fn: Callable, key: str, args: tuple) -> None:
     """A worker's body: watch the parent, run one job, send the answer (or the error) back."""
     global _CONN
     from app_support.deathwatch import arm
@@ -273,7 +273,7 @@ class RunPool:
                     self._end(run, JobCancelled("superseded or its session ended"))
                     continue
                 receive, send = self._ctx.Pipe(duplex=False)
-                process = self._ctx.Process(target=_child, args=(send, os.getpid(), run.fn, run.key, run.args),
+                process = self._ctx.Process(target=_child, args=(send, run.fn, run.key, run.args),
                                             name=f"headroom-job-{run.key[:8]}", daemon=True)
                 try:
                     process.start()
