@@ -118,26 +118,23 @@ def check_change_text(raw: str, source: str = "the link") -> None:
 
 # ---------------------------------------------------------------- no file paths
 
-def _workload(root: yaml.Node | None) -> dict[str, Any]:
-    """The `workload` mapping's scalar values (composed, so without expanding anything)."""
-    if not isinstance(root, yaml.MappingNode):
-        return {}
-    for key, value in root.value:
-        if isinstance(key, yaml.ScalarNode) and key.value == "workload" and isinstance(value, yaml.MappingNode):
-            return {k.value: (v.value if isinstance(v, yaml.ScalarNode) else v)
-                    for k, v in value.value if isinstance(k, yaml.ScalarNode)}
-    return {}
-
-
 TRACE_HINT = ("a link or an upload cannot name a file on the server; put the scenario and its trace in the "
               "server's scenarios folder, or run it with the CLI")
 
 
-def check_no_trace(root: yaml.Node | None, source: str) -> None:
-    """Uploaded or linked YAML may not name a trace file (the server would read that path)."""
-    workload = _workload(root)
-    trace = workload.get("trace")
-    if trace not in (None, "", "null", "~") or workload.get("arrivals") == "trace":
+def check_no_trace(text: str, source: str) -> None:
+    """Uploaded or linked YAML may not name a trace file (the server would read that path).
+
+    Call it after `check_yaml`: the text is then small enough to load, and loading it resolves
+    anchors and merge keys (`<<: *base`) that could otherwise hide a trace path."""
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError):
+        return  # the loader reports it, with its line
+    workload = data.get("workload") if isinstance(data, dict) else None
+    if not isinstance(workload, dict):
+        return
+    if workload.get("trace") not in (None, "") or workload.get("arrivals") == "trace":
         raise refused(source, "workload.trace", f"uses a trace file: {TRACE_HINT}")
 
 

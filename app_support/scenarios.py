@@ -80,7 +80,8 @@ def build(st_text: ScenarioText, changes: dict[str, Any]):
         overrides = [f"{path}={json.dumps(value)}" for path, value in changes.items()]
         scenario = load_scenario(st_text.path, overrides)
     else:
-        guard.check_no_trace(guard.check_yaml(st_text.text, st_text.name), st_text.name)
+        guard.check_yaml(st_text.text, st_text.name)
+        guard.check_no_trace(st_text.text, st_text.name)
         guard.check_changes(changes)
         scenario = scenario_from_text(st_text.text, st_text.name, list(changes.items()))
     guard.check_scenario(scenario, st_text.name)

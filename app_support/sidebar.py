@@ -71,7 +71,8 @@ def _uploaded() -> None:
         st.session_state["sb:upload_error"] = exc
         return
     try:
-        guard.check_no_trace(guard.check_yaml(text, label), label)
+        guard.check_yaml(text, label)
+        guard.check_no_trace(text, label)
         scenario = scenario_from_text(text, label)
         guard.check_scenario(scenario, label)
     except ScenarioError as exc:
@@ -100,7 +101,8 @@ def _save(to_folder: bool) -> None:
         if current.origin == "folder":
             guard.check_changes(state.changes(), base_uses_trace=uses_trace(current.text))
         else:
-            guard.check_no_trace(guard.check_yaml(current.text, current.name), current.name)
+            guard.check_yaml(current.text, current.name)
+            guard.check_no_trace(current.text, current.name)
             guard.check_changes(state.changes())
     except ScenarioError as exc:
         st.session_state[state.NOTICE] = f"Not saved: {current.name} {exc.message}."

@@ -226,3 +226,16 @@ def test_an_uploaded_csv_folder_goes_with_its_session_or_its_age(tmp_path):
     fresh = tmp_path / f"{uploads.PREFIX}new"
     fresh.mkdir()
     assert uploads.prune_stale(root=tmp_path) == 1 and not stale.exists() and fresh.exists()
+
+
+def test_a_trace_hidden_behind_a_merge_key_is_found():
+    from app_support import guard
+    from model.loading import ScenarioError
+
+    hidden = "base: &base {arrivals: trace, trace: /proc/self/environ}\n" + \
+        DEMO_YAML.replace("workload:\n", "workload:\n  <<: *base\n").replace("  arrivals: poisson\n", "") \
+        .replace("  trace: null\n", "")
+    guard.check_yaml(hidden, "hidden.yaml")
+    with pytest.raises(ScenarioError, match="cannot name a file on the server"):
+        guard.check_no_trace(hidden, "hidden.yaml")
+    guard.check_no_trace(DEMO_YAML, "checkout.yaml")  # the demo's `trace: null` is no trace
