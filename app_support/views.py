@@ -17,11 +17,12 @@ STYLES = {"service": "rounded,filled", "cache": "filled", "database": "filled", 
 
 
 def md(text: object) -> str:
-    """Visitor text (a name, a description) as literal Markdown: no image, link or HTML can form.
+    """Visitor text (a name, a description) as Markdown in which no image, link or HTML can form.
 
-    An image in Markdown makes every viewer's browser fetch it from its host; escaping every
-    Markdown punctuation character shows the text exactly as written instead."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text)).replace("\n", " ")
+    An image in Markdown makes every viewer's browser fetch it from its host. Escaping the
+    characters that open images, links, autolinks and HTML (and the backslash itself) shows
+    the text as written; other formatting is harmless and left alone."""
+    return re.sub(r"([\\\[\]<>!])", r"\\\1", str(text)).replace("\n", " ")
 
 
 def dot(text: object) -> str:
