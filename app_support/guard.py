@@ -5,9 +5,9 @@ The app is reachable by anyone who can open its address, so everything a link (`
 
 - size: a scenario's text is at most `MAX_SCENARIO_BYTES` (an upload, or a `yaml=` link
   after decompression, which stops reading at the cap rather than inflating a zip bomb);
-- YAML shape: the node graph is walked with aliases counted as expanded (a 228-byte
-  "billion laughs" expands to 10^9 nodes) and refused past `MAX_YAML_NODES` or
-  `MAX_YAML_DEPTH`, without ever building the expanded data;
+- YAML shape: libyaml's event stream is read with aliases counted as the copies they
+  expand to (a 228-byte "billion laughs" expands to 10^9 values), and refused past
+  `MAX_YAML_VALUES`, `MAX_YAML_DEPTH` or `MAX_NODES` nodes, without building anything;
 - files: a link or an upload cannot name a trace file (`workload.trace`, `arrivals: trace`),
   because the server would read whatever path it names. A scenario in the server's own
   scenarios folder keeps its own trace;
@@ -21,7 +21,9 @@ These are the app's own limits (the model has its own, for the CLI); each refusa
 
 from __future__ import annotations
 
+import re
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -30,7 +32,7 @@ MAX_SCENARIO_BYTES = 1_000_000   # an uploaded scenario, or a yaml= link's text 
 MAX_LINK_CHARS = 1_400_000       # a yaml= parameter (base64 of the zipped text)
 MAX_CHANGES = 200                # set= parameters in one link
 MAX_CHANGE_CHARS = 10_000        # one set= parameter
-MAX_YAML_NODES = 100_000         # YAML nodes with aliases counted as expanded
+MAX_YAML_VALUES = 20_000         # YAML values with aliases counted as expanded (a 200-node scenario has ~3,000)
 MAX_YAML_DEPTH = 64              # nesting of mappings and lists
 MAX_NODES = 200                  # nodes in one scenario the app will solve
 MAX_COUNT = 10_000               # replicas, cpus, concurrency, partitions, consumers... on one node
@@ -73,38 +75,82 @@ def inflate(data: bytes, source: str = "the link") -> bytes:
 
 # ---------------------------------------------------------------- YAML shape
 
-def check_yaml(text: str, source: str) -> yaml.Node | None:
-    """The composed node graph of `text` once it is small and shallow enough to load; else ScenarioError.
+def check_yaml(text: str, source: str) -> None:
+    """Refuse text too large, too deep, with too many values (aliases counted as the copies they
+    expand to) or too many nodes for the app to load; a ScenarioError says which.
 
-    Composing keeps an alias as a reference to its anchor's node, so it costs the text's
-    size; the walk below counts what loading would build, and stops at the budget.
-    """
+    Reads libyaml's event stream and stops at the first bound crossed, so a hostile text costs
+    what it takes to reach the bound, not what it would expand to; nothing is built."""
     check_size(len(text.encode("utf-8")), source)
+    if _nesting(text) > MAX_YAML_DEPTH:
+        raise refused(source, "", f"is nested more than {MAX_YAML_DEPTH} levels deep")
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    stack: list[_Open] = []
+    total = 0
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)  # pure Python: deep nesting is a RecursionError, not a crash
-    except RecursionError:
-        raise refused(source, "", f"is nested too deeply (the app reads up to {MAX_YAML_DEPTH} levels)") from None
+        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(event, yaml.CollectionEndEvent):
+                done = stack.pop()
+                total += 1
+                if done.anchor:
+                    sizes[done.anchor] = total - done.before
+                continue
+            if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                continue
+            key = None
+            if stack and stack[-1].mapping:
+                parent = stack[-1]
+                if parent.next_is_key:
+                    parent.keys += 1
+                    parent.key = event.value if isinstance(event, yaml.ScalarEvent) else None
+                    if parent.is_nodes and parent.keys > MAX_NODES:
+                        raise refused(source, "nodes", f"has more than {MAX_NODES} nodes; the app solves up to "
+                                                       f"{MAX_NODES} (use the CLI for larger graphs)")
+                else:
+                    key = parent.key
+                parent.next_is_key = not parent.next_is_key
+            if isinstance(event, yaml.ScalarEvent):
+                total += 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                total += sizes.get(event.anchor, 1)
+            else:
+                stack.append(_Open(event.anchor, total, isinstance(event, yaml.MappingStartEvent),
+                                   is_nodes=key == "nodes" and len(stack) == 1))
+                if len(stack) > MAX_YAML_DEPTH:
+                    raise refused(source, "", f"is nested more than {MAX_YAML_DEPTH} levels deep")
+            if total > MAX_YAML_VALUES:
+                raise refused(source, "", f"expands to more than {MAX_YAML_VALUES:,} YAML values (aliases counted "
+                                          "as copies); the app refuses it (a scenario needs a few thousand)")
     except yaml.YAMLError:
-        return None  # the loader reports the syntax error with its line
-    if root is None:
-        return None
-    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
-    seen = 0
-    while stack:
-        node, depth = stack.pop()
-        seen += 1
-        if seen > MAX_YAML_NODES:
-            raise refused(source, "", f"expands to more than {MAX_YAML_NODES:,} YAML values (aliases counted as "
-                                      "copies); the app refuses it (a scenario needs a few hundred)")
-        if depth > MAX_YAML_DEPTH:
-            raise refused(source, "", f"is nested more than {MAX_YAML_DEPTH} levels deep")
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append((key, depth + 1))
-                stack.append((value, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((item, depth + 1) for item in node.value)
-    return root
+        return  # the loader reports the syntax error with its line
+
+
+@dataclass
+class _Open:
+    """A mapping or sequence being read: its anchor, the count when it opened, and (mappings) its keys."""
+
+    anchor: str | None
+    before: int
+    mapping: bool
+    is_nodes: bool = False
+    next_is_key: bool = True
+    key: str | None = None
+    keys: int = 0
+
+
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
+
+
+def _nesting(text: str) -> int:
+    """An upper bound on the YAML's nesting: flow brackets open at once, or block indentation steps."""
+    depth = deepest = 0
+    for bracket in re.findall(r"[\[\]{}]", _QUOTED.sub("", text)):
+        depth = depth + 1 if bracket in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    indents = {len(line) - len(line.lstrip(" -")) for line in text.splitlines() if line.strip()}
+    return max(deepest, len(indents))
 
 
 def check_change_text(raw: str, source: str = "the link") -> None:
