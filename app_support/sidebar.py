@@ -62,7 +62,7 @@ def _uploaded() -> None:
         return
     label = guard.echo(upload.name)[:120]
     try:
-        guard.check_size(upload.size, label)
+        guard.check_size(len(upload.getvalue()), label)
         text = upload.getvalue().decode("utf-8")
     except UnicodeDecodeError:
         st.session_state["sb:upload_error"] = ScenarioError(label, "", "is not a text file (UTF-8 YAML expected)")
