@@ -23,8 +23,25 @@ SEED = 1
 
 @st.cache_resource(show_spinner=False)
 def pool() -> RunPool:
-    """One process pool for every session of this server."""
-    return RunPool()
+    """One process pool for every session of this server; a session's jobs end with the session."""
+    return RunPool(owner_alive=_session_alive)
+
+
+def _session_alive(owner: str) -> bool:
+    """Whether the session in `owner` ("SESSION_ID:kind") is still connected (True outside a server)."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return True
+    return Runtime.instance().is_active_session(owner.split(":", 1)[0])
+
+
+def owner(kind: str) -> str | None:
+    """This session's owner tag for a kind of job: its newer job of that kind supersedes the older."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"{ctx.session_id}:{kind}" if ctx is not None else None
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)

@@ -23,7 +23,7 @@ def start(scenario, requests: int = cached.SIM_REQUESTS, seed: int = cached.SEED
     if pool.answer(key) is not None:
         return key, None, requests, seed
     try:
-        return key, pool.submit(key, simulate_job, scenario_json, seed, requests), requests, seed
+        return key, pool.submit(key, simulate_job, scenario_json, seed, requests, owner=cached.owner("sim")), requests, seed
     except Exception as exc:  # the pool could not start a worker: say so, keep the analytic answer
         run_error(exc)
         return None
@@ -87,7 +87,7 @@ def recommend(scenario, months: int, seed: int = cached.SEED) -> dict | None:
     key = pool.key("recommend", scenario_json, months, seed)
     answer = pool.answer(key)
     if answer is None:
-        run = pool.submit(key, recommend_job, scenario_json, months, seed)
+        run = pool.submit(key, recommend_job, scenario_json, months, seed, owner=cached.owner("recommend"))
         bar = st.progress(0.0, text="Searching configurations…")
         try:
             answer = pool.wait(run, lambda f: bar.progress(min(f, 1.0), text=f"Searching configurations… {100 * f:.0f}%"))

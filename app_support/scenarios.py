@@ -70,13 +70,32 @@ def build(st_text: ScenarioText, changes: dict[str, Any]):
 
     A folder file goes through `load_scenario` (so a trace path resolves next to the file,
     exactly as the CLI does it); uploaded text through `scenario_from_text`.
+    Links and uploads pass `app_support.guard` first: bounded size and shape, no trace path.
     """
+    from app_support import guard
     from model.loading import load_scenario, scenario_from_text
 
     if st_text.origin == "folder":
+        guard.check_changes(changes, base_uses_trace=uses_trace(st_text.text))
         overrides = [f"{path}={json.dumps(value)}" for path, value in changes.items()]
-        return load_scenario(st_text.path, overrides)
-    return scenario_from_text(st_text.text, st_text.name, list(changes.items()))
+        scenario = load_scenario(st_text.path, overrides)
+    else:
+        guard.check_yaml(st_text.text, st_text.name)
+        guard.check_no_trace(st_text.text, st_text.name)
+        guard.check_changes(changes)
+        scenario = scenario_from_text(st_text.text, st_text.name, list(changes.items()))
+    guard.check_scenario(scenario, st_text.name)
+    return scenario
+
+
+def uses_trace(text: str) -> bool:
+    """Whether a folder scenario reads its own trace (then a link may switch arrivals to it)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    workload = data.get("workload") if isinstance(data, dict) else None
+    return isinstance(workload, dict) and bool(workload.get("trace"))
 
 
 def changes_json(changes: dict[str, Any]) -> str:
@@ -195,14 +214,22 @@ def encode_query(st_text: ScenarioText, changes: dict[str, Any]) -> dict[str, An
 
 def decode_query(params: dict[str, list[str]]) -> tuple[ScenarioText | None, dict[str, Any], str | None]:
     """The scenario and changes a link names, and a message when part of it cannot be used."""
+    from app_support import guard
     from model.loading import ScenarioError, parse_override
 
     problem = None
     st_text = None
     if params.get("yaml"):
         try:
-            raw = zlib.decompress(base64.urlsafe_b64decode(params["yaml"][-1].encode("ascii")), bufsize=1 << 16)
-            st_text = ScenarioText((params.get("name") or ["shared scenario"])[-1], raw.decode("utf-8"), "upload")
+            packed = params["yaml"][-1]
+            if len(packed) > guard.MAX_LINK_CHARS:
+                raise guard.refused("the link", "", f"is {len(packed):,} characters long; the app opens links up to "
+                                                    f"{guard.MAX_LINK_CHARS:,}")
+            raw = guard.inflate(base64.urlsafe_b64decode(packed.encode("ascii")))
+            name = guard.echo((params.get("name") or ["shared scenario"])[-1])[:80]
+            st_text = ScenarioText(name, raw.decode("utf-8"), "upload")
+        except ScenarioError as exc:
+            problem = f"Could not open the link's scenario: it {exc.message}. Opened the demo instead."
         except (ValueError, zlib.error, UnicodeDecodeError):
             problem = "The link's embedded scenario is damaged; opened the demo instead."
     elif params.get("scenario"):
@@ -210,13 +237,22 @@ def decode_query(params: dict[str, list[str]]) -> tuple[ScenarioText | None, dic
         try:
             st_text = read_folder_scenario(name)
         except OSError:
-            problem = f"The link names scenario {name!r}, which is not in the scenarios folder; opened the demo instead."
+            problem = (f"The link names scenario {guard.echo(name)!r}, which is not in the scenarios folder; "
+                       "opened the demo instead.")
     changes: dict[str, Any] = {}
-    for item in params.get("set", []):
+    items = params.get("set", [])
+    if len(items) > guard.MAX_CHANGES:
+        problem = f"The link carries {len(items):,} changes; the app reads up to {guard.MAX_CHANGES}. Ignored them all."
+        items = []
+    for item in items:
         try:
+            guard.check_change_text(item)
             path, value = parse_override(item)
-        except ScenarioError:
-            problem = f"Ignored the link's change {item!r}: expected PATH=VALUE."
+            guard.check_changes({path: value}, base_uses_trace=st_text is not None and st_text.origin == "folder"
+                                and uses_trace(st_text.text))
+        except ScenarioError as exc:
+            problem = (f"Ignored the link's change {guard.echo(item)!r}: "
+                       + ("expected PATH=VALUE." if exc.source == "--set" else f"it {exc.message}."))
             continue
         changes[path] = value
     return st_text, changes, problem

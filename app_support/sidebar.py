@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
-from app_support import state
+from app_support import folder_save, guard, state
 from app_support.scenarios import (ScenarioText, applied_text, folder_scenarios, read_folder_scenario,
-                                   scenarios_dir, slug)
-from app_support.views import scenario_error
+                                   scenarios_dir, slug, uses_trace)
+from app_support.views import md, scenario_error
 
 PICK, UPLOAD, SAVE_NAME = "sb:pick", "sb:upload", "sb:save_name"
 
@@ -62,13 +60,21 @@ def _uploaded() -> None:
     upload = st.session_state.get(UPLOAD)
     if upload is None:
         return
+    label = guard.echo(upload.name)[:120]
     try:
+        guard.check_size(len(upload.getvalue()), label)
         text = upload.getvalue().decode("utf-8")
     except UnicodeDecodeError:
-        st.session_state["sb:upload_error"] = ScenarioError(upload.name, "", "is not a text file (UTF-8 YAML expected)")
+        st.session_state["sb:upload_error"] = ScenarioError(label, "", "is not a text file (UTF-8 YAML expected)")
+        return
+    except ScenarioError as exc:
+        st.session_state["sb:upload_error"] = exc
         return
     try:
-        scenario = scenario_from_text(text, upload.name)
+        guard.check_yaml(text, label)
+        guard.check_no_trace(text, label)
+        scenario = scenario_from_text(text, label)
+        guard.check_scenario(scenario, label)
     except ScenarioError as exc:
         st.session_state["sb:upload_error"] = exc
         return
@@ -77,21 +83,37 @@ def _uploaded() -> None:
     st_text = ScenarioText(name, text, "upload")
     st.session_state[state.LIBRARY][name] = st_text
     state.set_scenario(st_text)
-    st.session_state[state.NOTICE] = f"Opened {upload.name} ({scenario.name}, {len(scenario.nodes)} nodes)."
+    st.session_state[state.NOTICE] = f"Opened {label} ({scenario.name}, {len(scenario.nodes)} nodes)."
 
 
 def _save(to_folder: bool) -> None:
     """Keep the current scenario with its changes applied, in the session (and optionally the folder)."""
     current = state.scenario()
-    name = slug(st.session_state.get(SAVE_NAME) or f"{current.name}-changed")
+    typed = st.session_state.get(SAVE_NAME) or f"{current.name}-changed"
+    if len(typed) > folder_save.MAX_NAME_CHARS:
+        st.session_state[state.NOTICE] = (f"That name is {len(typed)} characters long; "
+                                          f"use at most {folder_save.MAX_NAME_CHARS}.")
+        return
+    name = slug(typed)
+    from model.loading import ScenarioError
+
+    try:  # what a link brought in is saved only if it could be opened: no trace path, bounded size
+        if current.origin == "folder":
+            guard.check_changes(state.changes(), base_uses_trace=uses_trace(current.text))
+        else:
+            guard.check_yaml(current.text, current.name)
+            guard.check_no_trace(current.text, current.name)
+            guard.check_changes(state.changes())
+    except ScenarioError as exc:
+        st.session_state[state.NOTICE] = f"Not saved: {current.name} {exc.message}."
+        return
     text = applied_text(current.text, state.changes())
     if to_folder:
-        path = scenarios_dir() / f"{name}.yaml"
-        if path.exists() and name in folder_scenarios() and path.read_text(encoding="utf-8") != text \
-                and not os.environ.get("HEADROOM_ALLOW_OVERWRITE"):
-            st.session_state[state.NOTICE] = f"scenarios/{name}.yaml already exists; choose another name."
+        try:
+            path = folder_save.save_new(scenarios_dir(), name, text)
+        except folder_save.SaveRefused as exc:
+            st.session_state[state.NOTICE] = str(exc)
             return
-        path.write_text(text, encoding="utf-8")
         state.set_scenario(ScenarioText(name, text, "folder"))
         st.session_state[state.NOTICE] = f"Saved to {path.name} in the scenarios folder."
     else:
@@ -114,17 +136,20 @@ def sidebar() -> None:
         changes = state.changes()
         if changes:
             st.caption(f"{len(changes)} what-if change(s) in effect:")
-            st.code("\n".join(f"{k} = {v}" for k, v in changes.items()), language=None)
+            st.code("\n".join(f"{k} = {v}"[:200] for k, v in changes.items()), language=None)
             st.button("Reset changes", on_click=state.reset_changes, icon=":material/undo:", key="sb:reset")
         with st.expander("Open, save, download", icon=":material/folder_open:"):
             st.file_uploader("Upload a scenario (YAML)", type=["yaml", "yml"], key=UPLOAD, on_change=_uploaded,
+                             max_upload_size=max(1, guard.MAX_SCENARIO_BYTES // 1_000_000),
                              help="A scenario file as in CONTRACT.md section 1.")
             st.text_input("Save as", key=SAVE_NAME, placeholder=f"{state.scenario().name}-changed")
             c1, c2 = st.columns(2)
             c1.button("Keep", on_click=_save, args=(False,), help="Keep it in this browser session (for Compare).",
                       key="sb:keep", icon=":material/bookmark_add:")
-            c2.button("To folder", on_click=_save, args=(True,), help="Write it to the scenarios folder on the server.",
-                      key="sb:to_folder", icon=":material/save:")
+            c2.button("To folder", on_click=_save, args=(True,), key="sb:to_folder", icon=":material/save:",
+                      disabled=not folder_save.enabled(),
+                      help="Write it as a new file in the scenarios folder on the server (never replaces one)."
+                      if folder_save.enabled() else f"Turned off on this server ({folder_save.SAVE_ENV}=0).")
             text = applied_text(state.scenario().text, changes)
             st.download_button("Download YAML", text, file_name=f"{slug(state.scenario().name)}.yaml",
                                mime="application/x-yaml", icon=":material/download:", key="sb:download")
@@ -133,7 +158,7 @@ def sidebar() -> None:
             scenario_error(error, "Fix that line and upload the file again; the scenario you had open is unchanged.")
         message = state.notice()
         if message:
-            st.info(message, icon=":material/info:")
+            st.info(md(message), icon=":material/info:")
         st.markdown("### Data source")
         st.caption(st.session_state[state.SOURCE])
 

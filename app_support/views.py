@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import streamlit as st
@@ -13,6 +14,20 @@ from model.report import money, ms
 BANDS = ((0.5, "#cdebd3", "light"), (0.7, "#fff1b8", "busy"), (0.85, "#ffd5a8", "hot"), (math.inf, "#ffb3ad", "saturating"))
 SHAPES = {"service": "box", "cache": "box", "database": "cylinder", "kafka": "box"}
 STYLES = {"service": "rounded,filled", "cache": "filled", "database": "filled", "kafka": "filled,dashed"}
+
+
+def md(text: object) -> str:
+    """Visitor text (a name, a description) as Markdown in which no image, link or HTML can form.
+
+    An image in Markdown makes every viewer's browser fetch it from its host. Escaping the
+    characters that open images, links, autolinks and HTML (and the backslash itself) shows
+    the text as written; other formatting is harmless and left alone."""
+    return re.sub(r"([\\\[\]<>!])", r"\\\1", str(text)).replace("\n", " ")
+
+
+def dot(text: object) -> str:
+    """Text inside a double-quoted DOT string: quotes and backslashes escaped, no raw newlines."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
 
 
 def band(utilization: float) -> tuple[str, str]:
@@ -34,21 +49,21 @@ def graph_dot(scenario, results, bottleneck: str | None) -> str:
         saturated = name in results.saturated
         colour, word = band(1.0 if saturated else util)
         detail = f"{node.kind} · {stats.servers} servers" if stats else node.kind
-        label = f"{name}\\n{detail}\\n{100 * util:.0f}% busy"
+        label = f"{dot(name)}\\n{detail}\\n{100 * util:.0f}% busy"
         extra = ""
         if name == bottleneck:
             label += "\\n▲ bottleneck" if not saturated else "\\n■ saturated"
             extra = ', color="#c62828", penwidth=3'
-        lines.append(f'  "{name}" [label="{label}", shape={SHAPES[node.kind]}, style="{STYLES[node.kind]}", '
-                     f'fillcolor="{colour}", tooltip="{name}: {word}"{extra}];')
-    lines.append(f'  client -> "{scenario.entry}";')
+        lines.append(f'  "{dot(name)}" [label="{label}", shape={SHAPES[node.kind]}, style="{STYLES[node.kind]}", '
+                     f'fillcolor="{colour}", tooltip="{dot(name)}: {word}"{extra}];')
+    lines.append(f'  client -> "{dot(scenario.entry)}";')
     for name, node in scenario.nodes.items():
         for call in getattr(node, "calls", []):
             label = f"×{call.visits:g}" + (" write" if call.op == "write" else "")
             style = ', style=dashed, label="%s async"' % label if call.mode == "async" else f', label="{label}"'
-            lines.append(f'  "{name}" -> "{call.to}" [{style.lstrip(", ")}];')
+            lines.append(f'  "{dot(name)}" -> "{dot(call.to)}" [{style.lstrip(", ")}];')
         if getattr(node, "miss", None):
-            lines.append(f'  "{name}" -> "{node.miss}" [style=dotted, label="miss {100 * (1 - node.hit_ratio):.0f}%"];')
+            lines.append(f'  "{dot(name)}" -> "{dot(node.miss)}" [style=dotted, label="miss {100 * (1 - node.hit_ratio):.0f}%"];')
     lines.append("}")
     return "\n".join(lines)
 
@@ -117,8 +132,8 @@ def scenario_error(exc: Exception, what_next: str = "") -> None:
     path = getattr(exc, "path", "")
     line = getattr(exc, "line", None)
     message = getattr(exc, "message", str(exc))
-    location = f"**{where}**" + (f", key `{path}`" if path else "") + (f", line {line}" if line else "")
-    st.error(f"{location}: {message}\n\n{what_next or 'Fix the file and upload it again, or pick another scenario in the sidebar.'}",
+    location = f"**{md(where)}**" + (f", key {md(path)}" if path else "") + (f", line {line}" if line else "")
+    st.error(f"{location}: {md(message)}\n\n{what_next or 'Fix the file and upload it again, or pick another scenario in the sidebar.'}",
              icon=":material/error:")
 
 
@@ -146,12 +161,19 @@ def connector_error(exc: Exception) -> None:
 
 def run_error(exc: Exception) -> None:
     """A worker that failed: say what happened without a traceback."""
-    from concurrent.futures.process import BrokenProcessPool
+    from app_support.runs import JobCancelled, JobTimeout, WorkerDied
 
-    if isinstance(exc, BrokenProcessPool):
-        st.error("The simulation worker stopped unexpectedly (out of memory?). Reload the page to try again; "
+    if isinstance(exc, WorkerDied):
+        st.error("The simulation worker stopped unexpectedly (out of memory?). Run it again; "
                  "if it repeats, lower the load or the number of requests.", icon=":material/error:")
+    elif isinstance(exc, JobTimeout):
+        st.error(f"The run was {exc} (the server's limit per run, HEADROOM_JOB_LIMIT_S). "
+                 "Lower the number of requests or simplify the scenario, or ask the operator to raise the limit.",
+                 icon=":material/hourglass_disabled:")
+    elif isinstance(exc, JobCancelled):
+        st.info("That run was stopped: a newer change replaced it. Run it again if you still need it.",
+                icon=":material/info:")
     elif isinstance(exc, TimeoutError):
         st.error(f"{exc}. The server is busy; try again in a minute.", icon=":material/hourglass_disabled:")
     else:
-        st.error(f"The run failed: {exc.__class__.__name__}: {str(exc)[:300]}", icon=":material/error:")
+        st.error(f"The run failed: {exc.__class__.__name__}: {str(exc)[:200]}", icon=":material/error:")

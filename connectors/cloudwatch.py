@@ -128,7 +128,8 @@ class CloudWatchSource:
         return plan(len(queries), window)
 
     def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None, on_batch: OnBatch | None = None) -> pd.DataFrame:
+              end: datetime | None = None, on_batch: OnBatch | None = None, allow_empty: bool = False) -> pd.DataFrame:
+        """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
         window = self.window(lookback, period_s, end)
         check_period(window)
         the_plan = plan(len(queries), window)
@@ -138,7 +139,8 @@ class CloudWatchSource:
         for first in range(0, len(queries), the_plan.queries_per_call):
             batch = list(queries[first:first + the_plan.queries_per_call])
             frame = self._fetch_batch(batch, window)
-            require_data(frame, batch, window, self.name)
+            if not allow_empty:
+                require_data(frame, batch, window, self.name)
             if on_batch:
                 on_batch(frame, batch)
             frames.append(frame)
@@ -146,7 +148,20 @@ class CloudWatchSource:
         self.stats.points += len(frame)
         return frame
 
-    def _fetch_batch(self, batch: list[Query], window: Window) -> pd.DataFrame:
+    def _fetch_batch(self, batch: list[Query], window: Window, tries: int = 3) -> pd.DataFrame:
+        """One GetMetricData pull (all its pages); a reply that leaves a query out entirely (a
+        truncated reply, not a metric with no data) is pulled again, then refused."""
+        for attempt in range(tries):
+            frame, absent = self._fetch_batch_once(batch, window)
+            if not absent:
+                return frame
+            if attempt < tries - 1:
+                self.stats.retries += 1
+        raise ConnectorError(f"CloudWatch's GetMetricData reply left out {', '.join(absent[:5])} "
+                             f"(a truncated reply) {tries} times; no partial data was kept.",
+                             "Run again; if it repeats, shorten lookback_days.", source=self.name)
+
+    def _fetch_batch_once(self, batch: list[Query], window: Window) -> tuple[pd.DataFrame, list[str]]:
         ids = {f"q{i}": q for i, q in enumerate(batch)}
         request = {
             "MetricDataQueries": [_metric_query(qid, q.metric, window.period_s) for qid, q in ids.items()],  # type: ignore[arg-type]
@@ -189,7 +204,7 @@ class CloudWatchSource:
             if frame["timestamp"].duplicated().any():
                 frame = frame.drop_duplicates(["timestamp"], keep="last")  # a repeated page overlap, not new data
             frames.append(frame)
-        return concat(frames)
+        return concat(frames), [ids[q].series for q in ids if q not in status]
 
 
 def _metric_query(qid: str, metric: CloudWatchMetric, period_s: int) -> dict:

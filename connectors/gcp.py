@@ -10,6 +10,7 @@ series can span pages) and points, which come newest first, are sorted.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any, Callable, Sequence
 
@@ -88,7 +89,7 @@ class GcpSource:
     def _run(self, operation: str, work: Callable[[], Any]) -> Any:
         try:
             return work()
-        except ConnectorError:
+        except (ConnectorError, _Incomplete):
             raise
         except Exception as exc:
             raise translate(exc, operation, self.project or "", self.max_retries) from None
@@ -108,9 +109,9 @@ class GcpSource:
                 for descriptor in client.list_metric_descriptors(
                         request={"name": name, "filter": f'metric.type = starts_with("{prefix}")'}, retry=self._retry()):
                     if descriptor.type in catalog.CATALOG:
-                        types.append((descriptor.type, descriptor.unit))
+                        types.append((descriptor.type, descriptor.unit, int(descriptor.metric_kind)))
             now = datetime.now().astimezone()
-            for metric_type, unit in types:
+            for metric_type, unit, kind in types:
                 known = catalog.CATALOG[metric_type]
                 self.stats.calls += 1
                 headers = client.list_time_series(request={
@@ -125,7 +126,8 @@ class GcpSource:
                         continue
                     seen.add(key)
                     terms = " AND ".join(f'resource.labels.{k} = "{v}"' for k, v in sorted(labels.items()) if k != "project_id")
-                    metric = GcpMetric(type=metric_type, filter=terms or None, aligner=known.aligner, reducer=known.reducer)
+                    metric = GcpMetric(type=metric_type, filter=terms or None, aligner=catalog.aligner_for(known, kind),
+                                       reducer=known.reducer)
                     out.append(MetricInfo(SRC, metric, f"{header.resource.type} " + " ".join(f"{k}={v}" for k, v in key),
                                           unit=header.unit or unit, suggested_key=known.key, labels=labels))
 
@@ -138,13 +140,16 @@ class GcpSource:
         return align(lookback, period_s, end)
 
     def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None, on_batch: Callable | None = None) -> pd.DataFrame:
+              end: datetime | None = None, on_batch: Callable | None = None, allow_empty: bool = False) -> pd.DataFrame:
+        """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
         window = self.window(lookback, period_s, end)
         client = self.client
         frames = []
         for query in queries:
-            frame = self._run("ListTimeSeries", lambda q=query: self._fetch_one(client, q, window))
-            require_data(frame, [query], window, SRC)
+            frame = self._complete(query, lambda q=query: self._run("ListTimeSeries",
+                                                                    lambda: self._fetch_one(client, q, window)))
+            if not allow_empty:
+                require_data(frame, [query], window, SRC)
             if on_batch:
                 on_batch(frame, [query])
             frames.append(frame)
@@ -152,6 +157,21 @@ class GcpSource:
         self.stats.points += len(frame)
         self.stats.metrics_requested += len(queries)
         return frame
+
+    def _complete(self, query: Query, pull: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A pull whose every page came back complete: one with `execution_errors` (the API's "these
+        results are incomplete") is pulled again, and refused if it stays incomplete."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                return pull()
+            except _Incomplete as exc:
+                problem = exc
+                if attempt < self.max_retries:
+                    self.stats.retries += 1
+                    time.sleep(min(self.retry_initial_s * 2 ** attempt, 30.0))
+        raise ConnectorError(f"Cloud Monitoring returned incomplete results for {query.series} "
+                             f"({problem}) after {self.max_retries + 1} tries; no partial data was kept.",
+                             "Run again later, or shorten lookback_days or narrow the filter.", source=SRC)
 
     def _fetch_one(self, client: Any, query: Query, window: Window) -> pd.DataFrame:
         metric: GcpMetric = query.metric  # type: ignore[assignment]
@@ -169,6 +189,9 @@ class GcpSource:
         unit = ""
         for page in pages.pages:
             self.stats.calls += 1
+            if len(page.execution_errors):
+                raise _Incomplete("; ".join(f"{e.code}: {' '.join(e.message.split())[:120]}"
+                                            for e in list(page.execution_errors)[:3]))
             for ts in page.time_series:
                 key = (ts.metric.type, tuple(sorted(ts.metric.labels.items())), ts.resource.type,
                        tuple(sorted(ts.resource.labels.items())))
@@ -193,6 +216,10 @@ class GcpSource:
         frame = tidy(points["t"], [query.series] * len(points["t"]), points["v"], [unit] * len(points["t"]))
         inside = (frame["timestamp"] >= window.start) & (frame["timestamp"] < window.end)
         return frame[inside].drop_duplicates(["timestamp"], keep="first").reset_index(drop=True)
+
+
+class _Incomplete(Exception):
+    """A ListTimeSeries page that carried execution_errors: its data is partial."""
 
 
 def _value(typed: Any) -> float | None:

@@ -7,6 +7,7 @@ from app_support import cached, charts, diff_view, state
 from app_support.views import node_cost_label
 from app_support.sidebar import folder_names, setup
 from app_support.scenarios import read_folder_scenario
+from app_support.views import md
 from model.report import money, ms
 
 setup()
@@ -82,7 +83,7 @@ with right:
 best = table[table["SLO"] == "met"].sort_values("cost / month")
 if len(best):
     b = best.iloc[0]
-    st.success(f"Cheapest that meets its SLO: **{b['scenario']}** at {money(b['cost / month'])}/month, "
+    st.success(f"Cheapest that meets its SLO: **{md(b['scenario'])}** at {money(b['cost / month'])}/month, "
                f"p99 {ms(b['p99'])}.", icon=":material/savings:")
 
 st.divider()

@@ -1,13 +1,11 @@
 """Observe: pull the series (demo, CloudWatch, Cloud Monitoring or a CSV), map them to nodes, build the fit file."""
 
 import os
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, observe, sources, state
+from app_support import cached, charts, endpoints, observe, sources, state, uploads
 from app_support.scenarios import scenarios_dir
 from app_support.sidebar import setup
 from app_support.views import connector_error, scenario_or_stop
@@ -29,26 +27,39 @@ source = st.segmented_control("Data source", list(SOURCES), format_func=SOURCES.
 region = project = endpoint = folder = ""
 demo_path = str(state.scenario().path) if state.scenario().origin == "folder" else ""
 lookback, period = 14, 300
-if source == "cloudwatch":
+if source in ("cloudwatch", "gcp"):
     c1, c2 = st.columns(2)
-    region = c1.text_input("Region", os.environ.get("AWS_REGION", "us-east-1"), key="obs-region")
-    endpoint = c2.text_input("Endpoint (optional)", "", key="obs-aws-endpoint", placeholder="http://127.0.0.1:5000",
-                             help="Another CloudWatch endpoint, e.g. a local moto server. Credentials come from the "
-                                  "standard AWS chain (aws configure / aws sso login / AWS_PROFILE); never typed here.")
-elif source == "gcp":
-    c1, c2 = st.columns(2)
-    project = c1.text_input("Project", os.environ.get("GOOGLE_CLOUD_PROJECT", ""), key="obs-project")
-    endpoint = c2.text_input("Endpoint (optional)", "", key="obs-gcp-endpoint", placeholder="127.0.0.1:8085",
-                             help="Credentials come from `gcloud auth application-default login` "
-                                  "(or GOOGLE_APPLICATION_CREDENTIALS); never typed here.")
+    if source == "cloudwatch":
+        region = c1.text_input("Region", os.environ.get("AWS_REGION", "us-east-1"), key="obs-region",
+                               help="Credentials come from the server's standard AWS chain (aws configure / aws sso "
+                                    "login / AWS_PROFILE); never typed here.")
+    else:
+        project = c1.text_input("Project", os.environ.get("GOOGLE_CLOUD_PROJECT", ""), key="obs-project",
+                                help="Credentials come from `gcloud auth application-default login` "
+                                     "(or GOOGLE_APPLICATION_CREDENTIALS) on the server; never typed here.")
+    endpoint = endpoints.configured(source)
+    if endpoint:
+        c2.text_input("Endpoint (set by the server)", endpoint, disabled=True, key=f"obs-{source}-endpoint-fixed")
+    elif endpoints.loopback_allowed():
+        endpoint = c2.text_input("Loopback endpoint (demo or test server)", "", key=f"obs-{source}-endpoint",
+                                 placeholder="http://127.0.0.1:5000" if source == "cloudwatch" else "127.0.0.1:8085",
+                                 help=f"Allowed by {endpoints.LOOPBACK_ENV} on this server: a server on this machine only.")
+    try:
+        region, project = endpoints.check_region(region), endpoints.check_project(project)
+        endpoint = endpoint if endpoints.configured(source) else endpoints.loopback(endpoint)
+    except endpoints.EndpointRefused as exc:
+        st.error(str(exc)[:1].upper() + str(exc)[1:], icon=":material/block:")
+        st.stop()
 elif source == "csv":
     upload = st.file_uploader("Metrics CSV (a `timestamp` column and one column per series)", type=["csv"],
                               key="obs-csv")
     if upload is None:
         st.info("Upload a CSV export to map its columns to nodes.", icon=":material/upload_file:")
         st.stop()
-    folder = st.session_state.setdefault("obs-folder", tempfile.mkdtemp(prefix="headroom-csv-"))
-    (Path(folder) / Path(upload.name).name).write_bytes(upload.getvalue())
+    holder = st.session_state.get("obs-folder")
+    if not isinstance(holder, uploads.UploadFolder):  # removed with the session (app_support/uploads.py)
+        holder = st.session_state["obs-folder"] = uploads.UploadFolder()
+    folder = str(holder.write(upload.name, upload.getvalue()).parent)
 if source == "demo":
     st.caption("Two weeks at 5 minutes generated from the scenario's own physics, with an evening peak and one "
                "incident (slow database queries).")

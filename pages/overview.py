@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_support import cached, state
 from app_support.sidebar import setup
-from app_support.views import RESET_HINT, graph_dot, headline, legend, scenario_or_stop
+from app_support.views import RESET_HINT, graph_dot, headline, legend, md, scenario_or_stop
 from model.report import ms
 
 setup()
@@ -14,9 +14,9 @@ scenario = scenario_or_stop(cached.current, RESET_HINT)
 results = cached.quick_results(scenario.model_dump_json())
 bottleneck = cached.bottleneck(results)
 
-st.title(scenario.name)
+st.title(md(scenario.name))
 if scenario.description:
-    st.caption(scenario.description)
+    st.caption(md(scenario.description))  # as text: a Markdown image would make the browser fetch it
 
 runway = cached.runway(scenario.model_dump_json(), scenario.workload.horizon_months)["runway_months"]
 headline(results, scenario, "beyond" if runway is None else runway)
@@ -35,15 +35,15 @@ with right:
     busiest = results.nodes[bottleneck]
     headroom = cached.saturation_rps(scenario.model_dump_json())
     st.markdown(
-        f"**{bottleneck}** is the busiest node at **{100 * busiest.utilization:.0f}%** of its "
+        f"**{md(bottleneck)}** is the busiest node at **{100 * busiest.utilization:.0f}%** of its "
         f"{busiest.servers} servers. The graph saturates at about **{headroom:,.0f} requests/s**, "
         f"{headroom / results.rate_rps:,.1f}× today's load." if results.rate_rps and headroom < float("inf")
-        else f"**{bottleneck}** is the busiest node.")
+        else f"**{md(bottleneck)}** is the busiest node.")
     if results.saturated:
-        st.error(f"Saturated: {', '.join(results.saturated)} cannot keep up with {results.rate_rps:,.0f} requests/s. "
+        st.error(f"Saturated: {md(', '.join(results.saturated))} cannot keep up with {results.rate_rps:,.0f} requests/s. "
                  "Add capacity on What-if or see Right-size.", icon=":material/warning:")
     elif results.slo.violations:
-        st.warning("SLO missed: " + "; ".join(results.slo.violations), icon=":material/warning:")
+        st.warning("SLO missed: " + md("; ".join(results.slo.violations)), icon=":material/warning:")
     else:
         st.success("Every SLO target is met.", icon=":material/check_circle:")
     rows = [{"node": n, "kind": scenario.nodes[n].kind, "arrivals": f"{s.arrival_rps:,.1f}/s", "servers": s.servers,

@@ -6,7 +6,7 @@ import streamlit as st
 from app_support import cached, confirm, state
 from app_support.sidebar import setup
 from app_support.scenarios import applied_text, slug, yaml_diff
-from app_support.views import RESET_HINT, scenario_or_stop
+from app_support.views import RESET_HINT, md, scenario_or_stop
 from model.report import money, ms
 
 setup()
@@ -83,7 +83,7 @@ with left:
             now = data
             for part in path.split("."):
                 now = now.get(part) if isinstance(now, dict) else None
-            lines.append(f"- `{path}`: {_plain(now)} → **{_plain(value)}**")
+            lines.append(f"- `{path}`: {md(_plain(now))} → **{md(_plain(value))}**")
         st.markdown("\n".join(lines))  # a list wraps where a table of long key paths was cut off
         merged = {**state.changes(), **changes}
         st.button("Try it on What-if", icon=":material/science:", key="rs-apply",

@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_support import cached, charts, confirm, controls, state
 from app_support.sidebar import setup
-from app_support.views import RESET_HINT, price_caveat, scenario_or_stop, slo_delta
+from app_support.views import RESET_HINT, md, price_caveat, scenario_or_stop, slo_delta
 from model.report import money, ms
 
 setup()
@@ -51,7 +51,7 @@ knobs, out = st.columns([1, 2.2], gap="large")
 with knobs:
     controls.load_control(scenario, base)
     for name, node in scenario.nodes.items():
-        with st.expander(f"**{name}** · {node.kind}", expanded=name == scenario.entry):
+        with st.expander(f"**{md(name)}** · {node.kind}", expanded=name == scenario.entry):
             controls.node_controls(name, node, base.nodes[name], scenario.pricing)
     if state.changes():
         st.button("Reset all changes", on_click=state.reset_changes, icon=":material/undo:", key="wi-reset")
@@ -63,7 +63,7 @@ with out:
             from model.autoscale import hpa_replicas_at, simulate_day
 
             day = simulate_day(scenario)
-            notes = [f"**{n}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
+            notes = [f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
                      f"at {scenario.workload.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
                      f"business day" for n in autoscaled]
             st.info("; ".join(notes) + f", which would bill about {money(day.cost.monthly)}/month. "

@@ -116,6 +116,7 @@ class FakeMetricService:
     expect: object = None
     requests: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    incomplete: int = 0  # answers to give as the API's partial results: a quarter of the points and execution_errors
 
     def list_time_series(self, request, context):
         from google.cloud.monitoring_v3 import types
@@ -151,6 +152,13 @@ class FakeMetricService:
             if request.view == types.ListTimeSeriesRequest.TimeSeriesView.FULL:
                 out[-1][1].points.append(p)
         token = str(offset + self.page_size) if offset + self.page_size < len(flat) else ""
+        if self.incomplete and request.view == types.ListTimeSeriesRequest.TimeSeriesView.FULL:
+            from google.rpc import status_pb2
+            self.incomplete -= 1
+            for _, ts in out:
+                del ts.points[len(ts.points) // 4:]
+            return types.ListTimeSeriesResponse(time_series=[ts for _, ts in out], next_page_token="", execution_errors=[
+                status_pb2.Status(code=4, message="Some results could not be retrieved before the deadline.")])
         return types.ListTimeSeriesResponse(time_series=[ts for _, ts in out], next_page_token=token)
 
     def list_metric_descriptors(self, request, context):

@@ -108,3 +108,37 @@ def test_plan_reports_calls_and_cost_before_pulling(stubbed):
     assert plan.cost_usd == pytest.approx(0.01) and plan.large
     one_minute = src.plan(queries[:600], timedelta(days=1), 60)
     assert (one_minute.queries_per_call, one_minute.calls) == (70, 9)
+
+
+def _reply(results: list[dict]) -> dict:
+    return {"MetricDataResults": results, "Messages": []}
+
+
+def test_a_truncated_reply_is_pulled_again_not_called_no_data(stubbed):
+    src, stub = stubbed
+    stamps = _stamps(12)
+    cpu = CloudWatchMetric(namespace="AWS/RDS", name="CPUUtilization", dimensions={"DBInstanceIdentifier": "a"})
+    whole = [{"Id": "q0", "Label": "latency", "Timestamps": stamps, "Values": [0.2] * 12, "StatusCode": "Complete"},
+             {"Id": "q1", "Label": "cpu", "Timestamps": stamps, "Values": [40.0] * 12, "StatusCode": "Complete"}]
+    stub.add_response("get_metric_data", _reply(whole[:1]))  # the reply stops after the first query's result
+    stub.add_response("get_metric_data", _reply(whole))
+    frame = src.fetch([Query("latency", LATENCY), Query("cpu", cpu)], timedelta(hours=1), 300, end=END)
+    stub.assert_no_pending_responses()
+    assert frame.groupby("series").size().to_dict() == {"cpu": 12, "latency": 12} and src.stats.retries == 1
+
+
+def test_a_reply_that_stays_truncated_is_refused_with_what_happened(stubbed):
+    src, stub = stubbed
+    for _ in range(3):
+        stub.add_response("get_metric_data", _reply([]))
+    with pytest.raises(ConnectorError, match="left out latency \\(a truncated reply\\) 3 times") as caught:
+        src.fetch([Query("latency", LATENCY)], timedelta(hours=1), 300, end=END)
+    assert "check the metric's name" not in str(caught.value) and "no data" not in str(caught.value)
+
+
+def test_a_complete_result_with_no_points_is_still_no_data(stubbed):
+    src, stub = stubbed
+    stub.add_response("get_metric_data", _reply([{"Id": "q0", "Label": "latency", "Timestamps": [], "Values": [],
+                                                  "StatusCode": "Complete"}]))
+    with pytest.raises(ConnectorError, match="no data for latency"):
+        src.fetch([Query("latency", LATENCY)], timedelta(hours=1), 300, end=END)

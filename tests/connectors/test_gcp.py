@@ -114,3 +114,48 @@ def test_discovery_lists_known_types_per_resource(gcp):
     assert sorted(m.labels["instance_id"] for m in found) == ["1", "2"]
     assert all(m.suggested_key == "cpu" and m.metric.aligner == "ALIGN_MEAN" for m in found)
     assert found[0].metric.filter == 'resource.labels.instance_id = "1"'
+
+
+def test_partial_results_with_execution_errors_are_pulled_again(gcp):
+    fake, endpoint = gcp
+    fake.series = [gcp_series(CPU_TYPE, "123", END, 300, [0.5] * 12)]
+    fake.incomplete = 2  # two partial answers (a quarter of the points each), then the whole series
+    src = source(endpoint)
+    frame = src.fetch([Query("cpu", CPU)], timedelta(hours=1), 300, end=END)
+    assert len(frame) == 12 and src.stats.retries == 2 and len(fake.requests) == 3
+
+
+def test_results_that_stay_incomplete_are_refused_not_kept(gcp):
+    fake, endpoint = gcp
+    fake.series = [gcp_series(CPU_TYPE, "123", END, 300, [0.5] * 12)]
+    fake.incomplete = 10
+    with pytest.raises(ConnectorError, match="incomplete results for cpu .*no partial data was kept"):
+        source(endpoint, max_retries=2).fetch([Query("cpu", CPU)], timedelta(hours=1), 300, end=END)
+    assert len(fake.requests) == 3
+
+
+def test_discovery_suggests_an_aligner_that_keeps_gaps_for_delta_counters(gcp):
+    from google.api import metric_pb2
+    fake, endpoint = gcp
+    lb, hits = "loadbalancing.googleapis.com/https/request_count", "redis.googleapis.com/stats/keyspace_hits"
+    delta, cumulative = metric_pb2.MetricDescriptor.MetricKind.DELTA, metric_pb2.MetricDescriptor.MetricKind.CUMULATIVE
+    fake.descriptors = [metric_pb2.MetricDescriptor(type=lb, unit="1", metric_kind=delta),
+                        metric_pb2.MetricDescriptor(type=hits, unit="1", metric_kind=delta)]
+    now = datetime.now(timezone.utc)
+    fake.series = [gcp_series(lb, "1", now, 300, [5] * 3), gcp_series(hits, "2", now, 300, [5] * 3)]
+    found = source(endpoint).discover(prefixes=["loadbalancing.googleapis.com/https/", "redis.googleapis.com/"])
+    assert {m.metric.type: m.metric.aligner for m in found} == {lb: "ALIGN_SUM", hits: "ALIGN_SUM"}
+    fake.descriptors = [metric_pb2.MetricDescriptor(type=lb, unit="1", metric_kind=cumulative)]
+    found = source(endpoint).discover(prefixes=["loadbalancing.googleapis.com/https/"])
+    assert [m.metric.aligner for m in found] == ["ALIGN_DELTA"]  # ALIGN_SUM is refused on cumulative counters
+
+
+def test_a_delta_counter_pulled_with_align_sum_keeps_its_gaps(gcp):
+    fake, endpoint = gcp
+    lb = "loadbalancing.googleapis.com/https/request_count"
+    fake.series = [gcp_series(lb, "1", END, 300, [float(i) for i in range(12)], gaps={4, 5, 6})]
+    metric = GcpMetric(type=lb, aligner="ALIGN_SUM", reducer="REDUCE_SUM")
+    fake.expect = lambda r: None if r.aggregation.per_series_aligner.name == "ALIGN_SUM" else (_ for _ in ()).throw(
+        AssertionError("expected ALIGN_SUM"))
+    frame = source(endpoint).fetch([Query("traffic", metric)], timedelta(hours=1), 300, end=END)
+    assert len(frame) == 9 and frame["value"].tolist() == [0, 1, 2, 3, 7, 8, 9, 10, 11]
