@@ -19,8 +19,8 @@ from model.graph import NodeVisits, arrival_rates, sync_produces
 from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario import Scenario
-from model.topology import (CacheStation, DatabaseStation, reported_utilization, KafkaStation, ServiceStation, Station,
-                            build_stations, total_servers)
+from model.topology import (CacheStation, DatabaseStation, Demand, reported_utilization, KafkaStation, ServiceStation,
+                            Station, build_stations, total_servers)
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,9 @@ class _Solver:
         self.kafka: dict[str, _KafkaSolution] = {}
         self.memo: dict[tuple[str, str], Delay] = {}
         arrival_scv = self._arrival_scv()
+        demands = {name: station.demands(self.rates[name]) for name, station in self.stations.items()
+                   if not isinstance(station, KafkaStation)}
+        solved = self._solve_shared(demands)
         for name, station in self.stations.items():
             scv = arrival_scv if name == scenario.entry else 1.0
             if isinstance(station, KafkaStation):
@@ -94,7 +97,8 @@ class _Solver:
                 if self.kafka[name].saturated:
                     self.saturated.add(name)
                 continue
-            self.pools[name] = self._solve_pools(station, self.rates[name], scv)
+            self.pools[name] = [solved[d.pool] if d.pool in solved else self._solve_pools(station, d, scv)
+                                for d in demands[name]]
             if any(p.load >= p.servers for p in self.pools[name]):
                 self.saturated.add(name)
 
@@ -110,18 +114,37 @@ class _Solver:
             self.notes.append("arrivals: the trace is approximated as Poisson at workload.rate_rps")
         return 1.0
 
-    def _solve_pools(self, station: Station, rates: NodeVisits, arrival_scv: float) -> list[_Pool]:
+    def _solve_pools(self, station: Station, demand: Demand, arrival_scv: float) -> _Pool:
+        """A pool only this node uses."""
         if isinstance(station, DatabaseStation):
-            each = station.instance_rates(rates.reads, rates.writes)
-            services = [mixture([(reads, station.read), (writes, station.write)]) for reads, writes in each]
-            pools = [_solve_pool(station.servers_per_instance, r + w, s) for (r, w), s in zip(each, services)]
-            primary = services[0]
-            mixed = rates.writes > 0 and rates.reads > 0 and station.read != station.write
-            self._note_service(station.name, primary if mixed else station.read, station.servers_per_instance,
-                               " (primary: reads and writes mixed)" if mixed else "")
-            return pools
+            if demand.pool == station.pools[0]:
+                rates = self.rates[station.name]
+                mixed = rates.writes > 0 and rates.reads > 0 and station.read != station.write
+                self._note_service(station.name, demand.service if mixed else station.read,
+                                   station.servers_per_instance, " (primary: reads and writes mixed)" if mixed else "")
+            return _solve_pool(demand.servers, demand.arrival_rps, demand.service)
         self._note_service(station.name, station.service, station.servers)
-        return [_solve_pool(station.servers, rates.visits, station.service, arrival_scv)]
+        return _solve_pool(demand.servers, demand.arrival_rps, demand.service, arrival_scv)
+
+    def _solve_shared(self, demands: dict[str, list[Demand]]) -> dict[str, _Pool]:
+        """Pools several nodes use (a host's cores): one FIFO queue fed by all their visits, its
+        service the visits' mixture, its arrivals taken as Poisson."""
+        by_pool: dict[str, list[Demand]] = {}
+        for node_demands in demands.values():
+            for d in node_demands:
+                by_pool.setdefault(d.pool, []).append(d)
+        solved = {}
+        for pool, parts in by_pool.items():
+            if len(parts) < 2:
+                continue
+            arrival_rps = sum(d.arrival_rps for d in parts)
+            service = mixture([(d.arrival_rps, d.service) for d in parts])
+            solved[pool] = _solve_pool(parts[0].servers, arrival_rps, service)
+            names = ", ".join(d.node for d in parts)
+            self.notes.append(f"{pool.split('/', 1)[-1]}: one FIFO pool of {parts[0].servers} core(s) shared by {names}; "
+                              f"its wait by {'Pollaczek-Khinchine' if parts[0].servers == 1 else 'Allen-Cunneen'} "
+                              f"for the mixed visits (cv {service.cv:.2g}), taken as Poisson arrivals")
+        return solved
 
     def _note_service(self, name: str, service: ServiceTime, servers: int, what: str = "") -> None:
         if abs(service.cv - 1.0) < 1e-9:
