@@ -242,6 +242,9 @@ class _Solver:
         for name in self.scenario.nodes:          # slot pools off the entry's sync path too
             self.response(name)
         latency, error_frac = self._latency(entry)
+        network_ms = self.scenario.workload.network_ms
+        if network_ms:   # time outside the stations: a constant on every answered request
+            latency = Latency(*(v + network_ms for v in (latency.mean, latency.p50, latency.p95, latency.p99)))
         error_frac = 1.0 - (1.0 - error_frac) * self._produce_success()
         if len(self.pools) + len(self.kafka) > 1:
             self.notes.append("visits treated as independent (exact for Jackson tandems; repeated visits "
@@ -295,4 +298,4 @@ class _Solver:
             wait_ms = sum(v * p.wait.mean_ms for v, p in zip(visits, pools) if v > 0) / arrival_rps if arrival_rps else 0.0
         else:
             wait_ms = pools[0].wait.mean_ms + self.slot_waits.get(name, ZERO).mean_ms
-        return NodeStats(arrival_rps, utilization, total_servers(station), wait_ms)
+        return NodeStats(arrival_rps, utilization, total_servers(station), wait_ms, station.host)

@@ -50,13 +50,17 @@ class CostBreakdown:
     commitment: str
     nodes: dict[str, NodeCost] = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)  # nodes without an instance (cost 0)
+    by_host: dict[str, float] | None = None  # host -> monthly (one unit each); None without hosts
 
     def to_json(self) -> dict:
         """The contract's `cost` object; extra detail stays on the dataclass."""
         per_million = None if self.per_million_requests is None else round(self.per_million_requests, 2)
-        return {"currency": self.currency, "monthly": round(self.monthly, 2),
-                "by_node": {name: round(v, 2) for name, v in self.by_node.items()},
-                "per_million_requests": per_million}
+        out = {"currency": self.currency, "monthly": round(self.monthly, 2),
+               "by_node": {name: round(v, 2) for name, v in self.by_node.items()},
+               "per_million_requests": per_million}
+        if self.by_host is not None:
+            out["by_host"] = {name: round(v, 2) for name, v in self.by_host.items()}
+        return out
 
 
 def monthly_cost(scenario: Scenario, throughput_rps: float,
@@ -87,11 +91,18 @@ def monthly_cost(scenario: Scenario, throughput_rps: float,
         hourly = hourly_price(node.instance, scenario.pricing)
         nodes[name] = NodeCost(hourly, mean_units, hourly * mean_units * HOURS_PER_MONTH)
     by_node = {name: round(c.monthly, 2) for name, c in nodes.items()}
-    monthly = round(sum(by_node.values()), 2)
+    by_host = _host_costs(scenario) if scenario.hosts else None
+    monthly = round(sum(by_node.values()) + sum((by_host or {}).values()), 2)
     requests_per_month = throughput_rps * 3600 * HOURS_PER_MONTH
     per_million = monthly / (requests_per_month / 1e6) if requests_per_month > 0 else None
     return CostBreakdown(currency="USD", monthly=monthly, by_node=by_node, per_million_requests=per_million,
-                         commitment=scenario.pricing.commitment, nodes=nodes, unpriced=unpriced)
+                         commitment=scenario.pricing.commitment, nodes=nodes, unpriced=unpriced, by_host=by_host)
+
+
+def _host_costs(scenario: Scenario) -> dict[str, float]:
+    """A host is one billable machine (or pod); its nodes carry no instance of their own."""
+    return {name: round(hourly_price(host.instance, scenario.pricing) * HOURS_PER_MONTH, 2) if host.instance else 0.0
+            for name, host in scenario.hosts.items()}
 
 
 def validate_prices(scenario: Scenario) -> list[tuple[tuple, str]]:
@@ -107,8 +118,9 @@ def validate_prices(scenario: Scenario) -> list[tuple[tuple, str]]:
                          f"no {pricing.provider} prices for region {pricing.region!r}; "
                          f"known regions: {', '.join(catalog.regions(pricing.provider))}"))
         return problems
-    for name, node in scenario.nodes.items():
-        instance = node.instance
+    priced = [(("nodes", name), node.instance) for name, node in scenario.nodes.items()]
+    priced += [(("hosts", name), host.instance) for name, host in scenario.hosts.items()]
+    for path, instance in priced:
         if instance is None:
             continue
         provider = instance.provider or pricing.provider
@@ -119,5 +131,5 @@ def validate_prices(scenario: Scenario) -> list[tuple[tuple, str]]:
                 pod_rates(provider, resolve_region(provider, pricing.region))
         except UnknownInstanceError as err:
             key = "type" if instance.type is not None else "vcpu"
-            problems.append((("nodes", name, "instance", key), str(err)))
+            problems.append(((*path, "instance", key), str(err)))
     return problems

@@ -320,7 +320,8 @@ class Simulation:
         if not math.isfinite(self.measure_from):
             self.measure_from = 0.0  # nothing finished warm-up: measure the whole run
         window_ms = max(now - self.measure_from, 1e-9)
-        lat = np.asarray(self.latencies, dtype=float)
+        # Time outside the stations (workload.network_ms) is a constant on every answered request.
+        lat = np.asarray(self.latencies, dtype=float) + self.scenario.workload.network_ms
         measured = len(lat) + self.failed
         error_pct = 100.0 * self.failed / measured if measured else 100.0
         if len(lat):
@@ -367,7 +368,8 @@ class Simulation:
         slots = self.slots.get(name)
         if slots is not None and slots.acquired:
             wait += slots.wait_ms / slots.acquired
-        return NodeStats(arrival_rps, reported_utilization(st, min(busy / (servers * window_ms), 1.0)), servers, wait)
+        return NodeStats(arrival_rps, reported_utilization(st, min(busy / (servers * window_ms), 1.0)), servers, wait,
+                         st.host)
 
     def _kafka_stats(self, name: str) -> KafkaStats:
         produced, dropped, lags = self.kafka_counts[name]
