@@ -19,6 +19,7 @@ from model.graph import NodeVisits, arrival_rates, sync_produces
 from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario import Scenario
+from model.slots import solve_slots, wait_scv
 from model.topology import (CacheStation, DatabaseStation, Demand, reported_utilization, KafkaStation, ServiceStation,
                             Station, build_stations, total_servers)
 
@@ -84,6 +85,7 @@ class _Solver:
         self.saturated: set[str] = set()
         self.pools: dict[str, list[_Pool]] = {}
         self.slot_waits: dict[str, Delay] = {}
+        self.cpu_waits: dict[str, Delay] = {}      # a slotted node's wait for a core, from model.slots
         self.kafka: dict[str, _KafkaSolution] = {}
         self.memo: dict[tuple[str, str], Delay] = {}
         arrival_scv = self._arrival_scv()
@@ -204,12 +206,9 @@ class _Solver:
             if station.miss is None or station.hit_ratio >= 1:
                 return own
             return Sum([own, Mixture([(station.hit_ratio, ZERO), (1.0 - station.hit_ratio, self.response(station.miss))])])
-        inner = Sum([own] + self._calls(station))
         if station.slots is None:
-            return inner
-        slot_wait = self._slot_wait(station, inner if station.blocking_calls else own)
-        self.slot_waits[station.name] = slot_wait
-        return Sum([slot_wait, inner])
+            return Sum([own] + self._calls(station))
+        return self._slotted(station, pools[0], self._calls(station))
 
     def _calls(self, station: ServiceStation) -> list[Delay]:
         parts: list[Delay] = []
@@ -221,19 +220,39 @@ class _Solver:
                 parts.append(Repeat(self.response(call.to, call.op), call.visits))
         return parts
 
-    def _slot_wait(self, station: ServiceStation, holding: Delay) -> Delay:
-        """Waiting for one of replicas*concurrency slots, as an M/M/k queue whose service is the holding time."""
-        what = "its own processing and sync calls" if station.blocking_calls else "its own processing"
-        self.notes.append(f"{station.name}: concurrency limit approximated as an M/M/{station.slots} wait "
-                          f"for a slot held during {what}")
-        if not holding.finite:
+    def _slotted(self, station: ServiceStation, pool: _Pool, calls: list[Delay]) -> Delay:
+        """Slots and cores solved together (model.slots): the wait for a slot, then the slot's
+        holding time: the core's queue and service, and the sync calls when blocking."""
+        name = station.name
+        held_calls = calls if station.blocking_calls else []
+        delay = Sum(held_calls)
+        arrival_rps = self.rates[name].visits
+        own_load = erlangs(arrival_rps, station.service.mean_ms)
+        others = max(pool.load - own_load, 0.0) / pool.servers   # other nodes' work on a shared host
+        if not delay.finite or pool.load >= pool.servers or others >= 1.0:
+            self.saturated.add(name)
             return INFINITE
-        load = erlangs(self.rates[station.name].visits, holding.mean_ms)
-        if load >= station.slots:
-            self.saturated.add(station.name)
+        solution = solve_slots(arrival_rps, station.slots, pool.servers, station.service.mean_ms / (1.0 - others),
+                               delay.mean_ms)
+        if solution.saturated:
+            self.saturated.add(name)
             return INFINITE
-        waits = erlang_c(station.slots, load)
-        return queue_wait(waits, waits * holding.mean_ms / (station.slots - load))
+        arrival_scv = self._arrival_scv_at(name)
+        cpu_wait_ms = max(solution.holding_ms - station.service.mean_ms - delay.mean_ms, 0.0)
+        cpu_wait = queue_wait(erlang_c(pool.servers, pool.load), cpu_wait_ms * (arrival_scv + station.service.scv) / 2.0)
+        holding = Sum([cpu_wait, service_delay(station.service)] + held_calls)
+        holding_scv = holding.var_ms2 / holding.mean_ms ** 2 if holding.mean_ms > 0 else 1.0
+        scv = wait_scv(station.slots, pool.servers, solution.cpu_bound, station.service.scv, holding_scv)
+        slot_wait = queue_wait(solution.prob_wait, solution.slot_wait_ms * (arrival_scv + scv) / 2.0)
+        self.slot_waits[name], self.cpu_waits[name] = slot_wait, cpu_wait
+        what = "its cores and sync calls" if held_calls else "its cores"
+        self.notes.append(f"{name}: {station.slots} worker slot(s) and {what} solved together (a flow-equivalent "
+                          "server: exact means for exponential work; other shapes scale the waits by Allen-Cunneen's "
+                          "factor; percentiles take the waits as exponential)")
+        return Sum([slot_wait, holding] + ([] if station.blocking_calls else calls))
+
+    def _arrival_scv_at(self, name: str) -> float:
+        return 0.0 if name == self.scenario.entry and self.scenario.workload.arrivals == "deterministic" else 1.0
 
     # ------------------------------------------------------------ results
 
@@ -297,5 +316,6 @@ class _Solver:
             visits = [r + w for r, w in station.instance_rates(self.rates[name].reads, self.rates[name].writes)]
             wait_ms = sum(v * p.wait.mean_ms for v, p in zip(visits, pools) if v > 0) / arrival_rps if arrival_rps else 0.0
         else:
-            wait_ms = pools[0].wait.mean_ms + self.slot_waits.get(name, ZERO).mean_ms
+            cpu_wait = self.cpu_waits.get(name, pools[0].wait)
+            wait_ms = cpu_wait.mean_ms + self.slot_waits.get(name, ZERO).mean_ms
         return NodeStats(arrival_rps, utilization, total_servers(station), wait_ms, station.host)

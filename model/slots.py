@@ -1,0 +1,108 @@
+"""Worker slots and the CPU solved together: a flow-equivalent server over a closed sub-network.
+
+A service with `concurrency` holds at most K = replicas * concurrency requests; inside, they
+queue for its c cores (exponential, mean S each) and, with `blocking_calls`, wait for their
+sync calls (an infinite-server delay of mean D: the calls' response). Putting an M/M/K queue
+for slots on top of a holding time that already contains the CPU queue counts the CPU
+queueing twice (issue 11: one replica, 1 core, concurrency 2, 10 ms at 70 req/s was declared
+saturated; it is an M/M/1 with a 33.3 ms mean).
+
+Here the K slots are one load-dependent server: with n requests inside, it completes X(n)
+of them per ms, the throughput of the closed network (CPU + delay) with n customers, exact
+by the convolution of the two stations' product-form terms. Open Poisson arrivals against it
+form a birth-death chain with death rate X(min(n, K)). For exponential CPU work this is exact
+(Norton's theorem for a window-limited product-form network): the mean number inside, the
+mean wait for a slot and the probability of waiting. Other service-time shapes scale the
+waits as Allen-Cunneen does, by (ca^2 + cs^2) / 2, where cs^2 is the CPU's when the slots are
+CPU-bound and the holding time's when they are not (see `wait_scv`): exact for K = 1 (then
+it is Pollaczek-Khinchine), an approximation otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaln, logsumexp
+
+MAX_POPULATION = 5000     # beyond this many slots the throughput has long converged
+
+
+@dataclass(frozen=True)
+class SlotSolution:
+    """The node's slots and cores at one arrival rate (times in ms, per visit)."""
+
+    saturated: bool
+    prob_wait: float          # an arrival finds every slot taken (PASTA)
+    slot_wait_ms: float       # mean wait for a slot, exponential shapes
+    holding_ms: float         # mean time a slot is held: cores (queue and service) and the delay
+    cpu_bound: float          # share of the cores busy when every slot is held (0..1)
+    capacity_rps: float       # the most the slots and cores together complete, X(K)
+
+
+def closed_throughput(servers: int, service_ms: float, delay_ms: float, population: int) -> np.ndarray:
+    """X(n) in completions per ms for n = 0..population customers cycling through a FCFS
+    station of `servers` exponential servers (mean service_ms) and a pure delay of mean delay_ms.
+
+    Product form: G(n) = sum_j f(j) g(n - j), f(j) = S^j / prod min(i, c), g(m) = D^m / m!;
+    X(n) = G(n - 1) / G(n). Computed in logs (populations in the thousands overflow floats) and
+    stopped once X has converged: it then stays at its limit.
+    """
+    out = np.zeros(population + 1)
+    if delay_ms <= 0:
+        n = np.arange(population + 1)
+        return np.minimum(n, servers) / service_ms
+    top = min(population, MAX_POPULATION)
+    j = np.arange(top + 1)
+    log_f = j * math.log(service_ms) - np.concatenate(([0.0], np.cumsum(np.log(np.minimum(j[1:], servers)))))
+    log_g = j * math.log(delay_ms) - gammaln(j + 1)
+    log_prev = 0.0                     # log G(0)
+    for n in range(1, top + 1):
+        log_now = float(logsumexp(log_f[: n + 1] + log_g[n::-1]))
+        out[n] = math.exp(log_prev - log_now)
+        log_prev = log_now
+        if n > servers and abs(out[n] - out[n - 1]) <= 1e-13 * out[n]:
+            out[n:] = out[n]
+            return out
+    out[top:] = out[top]
+    return out
+
+
+def solve_slots(arrival_rps: float, slots: int, servers: int, service_ms: float, delay_ms: float) -> SlotSolution:
+    """The birth-death chain of open arrivals against the K slots as one load-dependent server."""
+    rate = closed_throughput(servers, service_ms, delay_ms, slots)
+    lam = arrival_rps / 1000.0                  # per ms
+    capacity = rate[slots]
+    cpu_bound = min(capacity * service_ms / servers, 1.0)
+    if lam >= capacity * (1 - 1e-12):
+        return SlotSolution(True, 1.0, math.inf, math.inf, cpu_bound, capacity * 1000.0)
+    if lam <= 0:
+        return SlotSolution(False, 0.0, 0.0, 0.0, cpu_bound, capacity * 1000.0)
+    # p(n) proportional to prod_{i <= n} lam / X(i) for n < K; geometric with ratio r from K on.
+    log_p = np.concatenate(([0.0], np.cumsum(np.log(lam / rate[1:slots + 1]))))
+    r = lam / capacity
+    log_p -= log_p.max()
+    p = np.exp(log_p)
+    p_k = p[slots]
+    total = p[:slots].sum() + p_k / (1.0 - r)
+    n = np.arange(slots)
+    inside = (np.dot(n, p[:slots]) + slots * p_k / (1.0 - r)) / total       # E[min(N, K)]
+    queued = p_k * r / (1.0 - r) ** 2 / total                              # E[(N - K)+]
+    prob_wait = p_k / (1.0 - r) / total
+    holding_ms = inside / lam                                              # Little, per request
+    return SlotSolution(False, float(prob_wait), float(queued / lam),
+                        float(holding_ms), cpu_bound, capacity * 1000.0)
+
+
+def wait_scv(slots: int, servers: int, cpu_bound: float, service_scv: float, holding_scv: float) -> float:
+    """The service variability that shapes the wait for a slot.
+
+    With no more slots than cores the slots are K independent servers holding a request for
+    its whole holding time (an M/G/K); with more, the slots free up at the pace of the cores
+    as far as the cores are the bottleneck when all slots are held, and of the holding time
+    for the rest.
+    """
+    if slots <= servers:
+        return holding_scv
+    return cpu_bound * service_scv + (1.0 - cpu_bound) * holding_scv
