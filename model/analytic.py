@@ -14,12 +14,13 @@ import math
 from dataclasses import dataclass
 
 from model.delay_grid import INFINITE, ZERO, Delay, Mixture, Repeat, Sum, distribution_of, queue_wait, service_delay
-from model.distributions import ServiceTime, mixture
+from model.distributions import ServiceTime
 from model.graph import NodeVisits, arrival_rates, sync_produces
+from model.host_waits import Visit, back_to_back, shared_waits
 from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario import Scenario
-from model.slots import solve_slots, wait_scv
+from model.slots import Queue, solve_slots, wait_scv
 from model.topology import (CacheStation, DatabaseStation, Demand, reported_utilization, KafkaStation, ServiceStation,
                             Station, build_stations, total_servers)
 
@@ -99,7 +100,7 @@ class _Solver:
                 if self.kafka[name].saturated:
                     self.saturated.add(name)
                 continue
-            self.pools[name] = [solved[d.pool] if d.pool in solved else self._solve_pools(station, d, scv)
+            self.pools[name] = [solved[(name, d.pool)] if (name, d.pool) in solved else self._solve_pools(station, d, scv)
                                 for d in demands[name]]
             if any(p.load >= p.servers for p in self.pools[name]):
                 self.saturated.add(name)
@@ -128,24 +129,32 @@ class _Solver:
         self._note_service(station.name, station.service, station.servers)
         return _solve_pool(demand.servers, demand.arrival_rps, demand.service, arrival_scv)
 
-    def _solve_shared(self, demands: dict[str, list[Demand]]) -> dict[str, _Pool]:
-        """Pools several nodes use (a host's cores): one FIFO queue fed by all their visits, its
-        service the visits' mixture, its arrivals taken as Poisson."""
+    def _solve_shared(self, demands: dict[str, list[Demand]]) -> dict[tuple[str, str], _Pool]:
+        """Pools several nodes use (a host's cores): one FIFO queue fed by all their visits, whose
+        visits follow each other within a request (model.host_waits); each node its own wait."""
         by_pool: dict[str, list[Demand]] = {}
         for node_demands in demands.values():
             for d in node_demands:
                 by_pool.setdefault(d.pool, []).append(d)
-        solved = {}
+        solved: dict[tuple[str, str], _Pool] = {}
+        pairs = None
         for pool, parts in by_pool.items():
             if len(parts) < 2:
                 continue
-            arrival_rps = sum(d.arrival_rps for d in parts)
-            service = mixture([(d.arrival_rps, d.service) for d in parts])
-            solved[pool] = _solve_pool(parts[0].servers, arrival_rps, service)
-            names = ", ".join(d.node for d in parts)
-            self.notes.append(f"{pool.split('/', 1)[-1]}: one FIFO pool of {parts[0].servers} core(s) shared by {names}; "
-                              f"its wait by {'Pollaczek-Khinchine' if parts[0].servers == 1 else 'Allen-Cunneen'} "
-                              f"for the mixed visits (cv {service.cv:.2g}), taken as Poisson arrivals")
+            servers = parts[0].servers
+            load = sum(d.offered for d in parts)
+            if load >= servers:
+                waits = {d.node: math.inf for d in parts}
+            else:
+                pairs = back_to_back(self.scenario) if pairs is None else pairs
+                visits = [Visit(d.node, d.arrival_rps, d.service.mean_ms, d.service.scv) for d in parts]
+                waits = shared_waits(visits, servers, pairs, self.rate_rps)
+            prob_wait = erlang_c(servers, load)
+            for d in parts:
+                solved[(d.node, pool)] = _Pool(servers, load, queue_wait(prob_wait, waits[d.node]))
+            self.notes.append(f"{pool.split('/', 1)[-1]}: one FIFO pool of {servers} core(s) shared by "
+                              f"{', '.join(d.node for d in parts)}; waits from the work each visit finds, visits "
+                              "that follow each other within a request included (model/host_waits.py)")
         return solved
 
     def _note_service(self, name: str, service: ServiceTime, servers: int, what: str = "") -> None:
@@ -229,11 +238,14 @@ class _Solver:
         arrival_rps = self.rates[name].visits
         own_load = erlangs(arrival_rps, station.service.mean_ms)
         others = max(pool.load - own_load, 0.0) / pool.servers   # other nodes' work on a shared host
-        if not delay.finite or pool.load >= pool.servers or others >= 1.0:
+        if not delay.finite:          # a saturated callee: it is the one named saturated
+            return INFINITE
+        if pool.load >= pool.servers or others >= 1.0:
             self.saturated.add(name)
             return INFINITE
+        queues, delay_ms = self._held_calls(station) if station.blocking_calls else ((), 0.0)
         solution = solve_slots(arrival_rps, station.slots, pool.servers, station.service.mean_ms / (1.0 - others),
-                               delay.mean_ms)
+                               delay_ms, queues)
         if solution.saturated:
             self.saturated.add(name)
             return INFINITE
@@ -250,6 +262,38 @@ class _Solver:
                           "server: exact means for exponential work; other shapes scale the waits by Allen-Cunneen's "
                           "factor; percentiles take the waits as exponential)")
         return Sum([slot_wait, holding] + ([] if station.blocking_calls else calls))
+
+    def _held_calls(self, station: ServiceStation) -> tuple[tuple[Queue, ...], float]:
+        """The calls a slot is held through, as the closed sub-network sees them: the instances of a
+        database and a cache without misses as FCFS queues (the slots bound how many requests
+        queue there), slowed by the work other callers bring them; anything else a delay of its
+        mean response."""
+        queues: list[Queue] = []
+        delay_ms = 0.0
+        own_rps = self.rates[station.name].visits
+        for call in self.scenario.nodes[station.name].calls:
+            target = self.stations[call.to]
+            if isinstance(target, KafkaStation):
+                delay_ms += call.visits * self.response(call.to).mean_ms
+                continue
+            if call.mode != "sync":
+                continue
+            parts: list[tuple[_Pool, float, float]] = []      # (pool, visits per request, service ms)
+            if isinstance(target, DatabaseStation) and target.host is None:
+                pools = self.pools[call.to]
+                if call.op == "write":
+                    parts = [(pools[0], call.visits, target.write.mean_ms)]
+                else:
+                    parts = [(p, call.visits / target.instances, target.read.mean_ms) for p in pools]
+            elif isinstance(target, CacheStation) and target.miss is None and target.host is None:
+                parts = [(self.pools[call.to][0], call.visits, target.service.mean_ms)]
+            else:
+                delay_ms += call.visits * self.response(call.to, call.op).mean_ms
+                continue
+            for pool, visits, service_ms in parts:
+                others = max(pool.load - erlangs(own_rps * visits, service_ms), 0.0) / pool.servers
+                queues.append(Queue(pool.servers, visits * service_ms / max(1.0 - others, 1e-12)))
+        return tuple(queues), delay_ms
 
     def _arrival_scv_at(self, name: str) -> float:
         return 0.0 if name == self.scenario.entry and self.scenario.workload.arrivals == "deterministic" else 1.0

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-MAX_POPULATION = 5000     # beyond this many slots the throughput has long converged
+MAX_POPULATION = 2000     # beyond this many slots the throughput has long converged
 
 
 @dataclass(frozen=True)
@@ -41,37 +41,61 @@ class SlotSolution:
     capacity_rps: float       # the most the slots and cores together complete, X(K)
 
 
-def closed_throughput(servers: int, service_ms: float, delay_ms: float, population: int) -> np.ndarray:
-    """X(n) in completions per ms for n = 0..population customers cycling through a FCFS
-    station of `servers` exponential servers (mean service_ms) and a pure delay of mean delay_ms.
+@dataclass(frozen=True)
+class Queue:
+    """A FCFS station of the closed sub-network: `servers` exponential servers and the mean work
+    one request brings it (visits * service, ms)."""
 
-    Product form: G(n) = sum_j f(j) g(n - j), f(j) = S^j / prod min(i, c), g(m) = D^m / m!;
-    X(n) = G(n - 1) / G(n). Computed in logs (populations in the thousands overflow floats) and
-    stopped once X has converged: it then stays at its limit.
+    servers: int
+    demand_ms: float
+
+
+def closed_throughput(servers: int, service_ms: float, delay_ms: float, population: int,
+                      queues: tuple[Queue, ...] = ()) -> np.ndarray:
+    """X(n) in completions per ms for n = 0..population customers cycling through the node's cores
+    (`servers` exponential servers, mean service_ms), the `queues` its held calls wait at, and a
+    pure delay of mean delay_ms for the rest of the calls.
+
+    Product form: G(n) is the convolution of the stations' terms, f(j) = D^j / prod min(i, c) for
+    a FCFS station and D^j / j! for the delay; X(n) = G(n - 1) / G(n). Computed in logs
+    (populations in the thousands overflow floats).
     """
-    out = np.zeros(population + 1)
-    if delay_ms <= 0:
+    if delay_ms <= 0 and not queues:
         n = np.arange(population + 1)
         return np.minimum(n, servers) / service_ms
-    top = min(population, MAX_POPULATION)
-    j = np.arange(top + 1)
-    log_f = j * math.log(service_ms) - np.concatenate(([0.0], np.cumsum(np.log(np.minimum(j[1:], servers)))))
-    log_g = j * math.log(delay_ms) - gammaln(j + 1)
-    log_prev = 0.0                     # log G(0)
-    for n in range(1, top + 1):
-        log_now = float(logsumexp(log_f[: n + 1] + log_g[n::-1]))
-        out[n] = math.exp(log_prev - log_now)
-        log_prev = log_now
-        if n > servers and abs(out[n] - out[n - 1]) <= 1e-13 * out[n]:
-            out[n:] = out[n]
-            return out
-    out[top:] = out[top]
+    top = min(population, 64)
+    while True:
+        j = np.arange(top + 1)
+        log_g = _log_terms(j, servers, service_ms)
+        for queue in queues:
+            log_g = _log_convolve(log_g, _log_terms(j, queue.servers, queue.demand_ms))
+        if delay_ms > 0:
+            log_g = _log_convolve(log_g, j * math.log(delay_ms) - gammaln(j + 1))
+        rate = np.concatenate(([0.0], np.exp(log_g[:-1] - log_g[1:])))
+        # X(n) rises to its limit: stop once it no longer moves (or at the cap), and hold it there.
+        if top >= min(population, MAX_POPULATION) or abs(rate[-1] - rate[-2]) <= 1e-13 * rate[-1]:
+            break
+        top = min(2 * top, population, MAX_POPULATION)
+    out = np.full(population + 1, rate[-1])
+    out[:top + 1] = rate
     return out
 
 
-def solve_slots(arrival_rps: float, slots: int, servers: int, service_ms: float, delay_ms: float) -> SlotSolution:
+def _log_terms(j: np.ndarray, servers: int, demand_ms: float) -> np.ndarray:
+    return j * math.log(demand_ms) - np.concatenate(([0.0], np.cumsum(np.log(np.minimum(j[1:], servers)))))
+
+
+def _log_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.empty(len(a))
+    for n in range(len(a)):
+        out[n] = logsumexp(a[: n + 1] + b[n::-1])
+    return out
+
+
+def solve_slots(arrival_rps: float, slots: int, servers: int, service_ms: float, delay_ms: float,
+                queues: tuple[Queue, ...] = ()) -> SlotSolution:
     """The birth-death chain of open arrivals against the K slots as one load-dependent server."""
-    rate = closed_throughput(servers, service_ms, delay_ms, slots)
+    rate = closed_throughput(servers, service_ms, delay_ms, slots, queues)
     lam = arrival_rps / 1000.0                  # per ms
     capacity = rate[slots]
     cpu_bound = min(capacity * service_ms / servers, 1.0)
