@@ -250,7 +250,7 @@ class _Solver:
             self.saturated.add(name)
             return INFINITE
         arrival_scv = self._arrival_scv_at(name)
-        cpu_wait_ms = max(solution.holding_ms - station.service.mean_ms - delay.mean_ms, 0.0)
+        cpu_wait_ms = max(solution.cpu_ms - station.service.mean_ms, 0.0)
         cpu_wait = queue_wait(erlang_c(pool.servers, pool.load), cpu_wait_ms * (arrival_scv + station.service.scv) / 2.0)
         holding = Sum([cpu_wait, service_delay(station.service)] + held_calls)
         holding_scv = holding.var_ms2 / holding.mean_ms ** 2 if holding.mean_ms > 0 else 1.0
@@ -268,7 +268,7 @@ class _Solver:
         database and a cache without misses as FCFS queues (the slots bound how many requests
         queue there), slowed by the work other callers bring them; anything else a delay of its
         mean response."""
-        queues: list[Queue] = []
+        demand: dict[int, tuple[_Pool, float, float]] = {}      # per pool: (pool, own demand ms, own erlangs)
         delay_ms = 0.0
         own_rps = self.rates[station.name].visits
         for call in self.scenario.nodes[station.name].calls:
@@ -291,8 +291,12 @@ class _Solver:
                 delay_ms += call.visits * self.response(call.to, call.op).mean_ms
                 continue
             for pool, visits, service_ms in parts:
-                others = max(pool.load - erlangs(own_rps * visits, service_ms), 0.0) / pool.servers
-                queues.append(Queue(pool.servers, visits * service_ms / max(1.0 - others, 1e-12)))
+                _, ms, load = demand.get(id(pool), (pool, 0.0, 0.0))
+                demand[id(pool)] = (pool, ms + visits * service_ms, load + erlangs(own_rps * visits, service_ms))
+        queues = []
+        for pool, ms, load in demand.values():
+            others = max(pool.load - load, 0.0) / pool.servers
+            queues.append(Queue(pool.servers, ms / max(1.0 - others, 1e-12)))
         return tuple(queues), delay_ms
 
     def _arrival_scv_at(self, name: str) -> float:

@@ -35,6 +35,10 @@ def evaluate(scenario: Scenario, method: Method = "sim", rate_rps: float | None 
         results = simulate(scenario, rate_rps=rate_rps, seed=seed, requests=requests, progress=progress)
     else:
         raise ValueError(f"unknown method {method!r}; use sim or analytic")
+    if method == "sim":   # the analytic answer alongside: warn where the two disagree (model.crosscheck)
+        from model.crosscheck import crosscheck
+
+        results = dataclasses.replace(results, warnings=crosscheck(scenario, results, rate_rps, duration_s is not None))
     # Price the load offered, not the load served: a saturated system is still billed.
     cost = monthly_cost(scenario, results.rate_rps, unit_hours_by_node)
     return dataclasses.replace(results, cost=cost)

@@ -37,6 +37,7 @@ class SlotSolution:
     prob_wait: float          # an arrival finds every slot taken (PASTA)
     slot_wait_ms: float       # mean wait for a slot, exponential shapes
     holding_ms: float         # mean time a slot is held: cores (queue and service) and the delay
+    cpu_ms: float             # of which at the cores, queueing and service
     cpu_bound: float          # share of the cores busy when every slot is held (0..1)
     capacity_rps: float       # the most the slots and cores together complete, X(K)
 
@@ -52,33 +53,41 @@ class Queue:
 
 def closed_throughput(servers: int, service_ms: float, delay_ms: float, population: int,
                       queues: tuple[Queue, ...] = ()) -> np.ndarray:
-    """X(n) in completions per ms for n = 0..population customers cycling through the node's cores
-    (`servers` exponential servers, mean service_ms), the `queues` its held calls wait at, and a
-    pure delay of mean delay_ms for the rest of the calls.
+    """X(n) in completions per ms for n = 0..population (see `closed_network`)."""
+    return closed_network(servers, service_ms, delay_ms, population, queues)[0]
+
+
+def closed_network(servers: int, service_ms: float, delay_ms: float, population: int,
+                   queues: tuple[Queue, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """X(n), completions per ms, and the mean number at the cores, for n = 0..population customers
+    cycling through the node's cores (`servers` exponential servers, mean service_ms), the
+    `queues` its held calls wait at, and a pure delay of mean delay_ms for the rest of the calls.
 
     Product form: G(n) is the convolution of the stations' terms, f(j) = D^j / prod min(i, c) for
-    a FCFS station and D^j / j! for the delay; X(n) = G(n - 1) / G(n). Computed in logs
-    (populations in the thousands overflow floats).
+    a FCFS station and D^j / j! for the delay; X(n) = G(n - 1) / G(n) and the cores hold
+    sum_j j f(j) G_rest(n - j) / G(n). Computed in logs (populations in the thousands overflow
+    floats) up to where X stops moving (then held at its limit).
     """
-    if delay_ms <= 0 and not queues:
-        n = np.arange(population + 1)
-        return np.minimum(n, servers) / service_ms
     top = min(population, 64)
     while True:
         j = np.arange(top + 1)
-        log_g = _log_terms(j, servers, service_ms)
+        log_cpu = _log_terms(j, servers, service_ms)
+        log_rest = np.full(top + 1, -np.inf)
+        log_rest[0] = 0.0
         for queue in queues:
-            log_g = _log_convolve(log_g, _log_terms(j, queue.servers, queue.demand_ms))
+            log_rest = _log_convolve(log_rest, _log_terms(j, queue.servers, queue.demand_ms))
         if delay_ms > 0:
-            log_g = _log_convolve(log_g, j * math.log(delay_ms) - gammaln(j + 1))
+            log_rest = _log_convolve(log_rest, j * math.log(delay_ms) - gammaln(j + 1))
+        log_g = _log_convolve(log_cpu, log_rest)
         rate = np.concatenate(([0.0], np.exp(log_g[:-1] - log_g[1:])))
-        # X(n) rises to its limit: stop once it no longer moves (or at the cap), and hold it there.
+        at_cpu = np.array([float(np.sum(j[: n + 1] * np.exp(log_cpu[: n + 1] + log_rest[n::-1] - log_g[n])))
+                           for n in range(top + 1)])
         if top >= min(population, MAX_POPULATION) or abs(rate[-1] - rate[-2]) <= 1e-13 * rate[-1]:
             break
         top = min(2 * top, population, MAX_POPULATION)
-    out = np.full(population + 1, rate[-1])
-    out[:top + 1] = rate
-    return out
+    rates, cpu = np.full(population + 1, rate[-1]), np.full(population + 1, at_cpu[-1])
+    rates[:top + 1], cpu[:top + 1] = rate, at_cpu
+    return rates, cpu
 
 
 def _log_terms(j: np.ndarray, servers: int, demand_ms: float) -> np.ndarray:
@@ -95,14 +104,14 @@ def _log_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def solve_slots(arrival_rps: float, slots: int, servers: int, service_ms: float, delay_ms: float,
                 queues: tuple[Queue, ...] = ()) -> SlotSolution:
     """The birth-death chain of open arrivals against the K slots as one load-dependent server."""
-    rate = closed_throughput(servers, service_ms, delay_ms, slots, queues)
+    rate, at_cpu = closed_network(servers, service_ms, delay_ms, slots, queues)
     lam = arrival_rps / 1000.0                  # per ms
     capacity = rate[slots]
     cpu_bound = min(capacity * service_ms / servers, 1.0)
     if lam >= capacity * (1 - 1e-12):
-        return SlotSolution(True, 1.0, math.inf, math.inf, cpu_bound, capacity * 1000.0)
+        return SlotSolution(True, 1.0, math.inf, math.inf, math.inf, cpu_bound, capacity * 1000.0)
     if lam <= 0:
-        return SlotSolution(False, 0.0, 0.0, 0.0, cpu_bound, capacity * 1000.0)
+        return SlotSolution(False, 0.0, 0.0, 0.0, 0.0, cpu_bound, capacity * 1000.0)
     # p(n) proportional to prod_{i <= n} lam / X(i) for n < K; geometric with ratio r from K on.
     log_p = np.concatenate(([0.0], np.cumsum(np.log(lam / rate[1:slots + 1]))))
     r = lam / capacity
@@ -115,8 +124,9 @@ def solve_slots(arrival_rps: float, slots: int, servers: int, service_ms: float,
     queued = p_k * r / (1.0 - r) ** 2 / total                              # E[(N - K)+]
     prob_wait = p_k / (1.0 - r) / total
     holding_ms = inside / lam                                              # Little, per request
-    return SlotSolution(False, float(prob_wait), float(queued / lam),
-                        float(holding_ms), cpu_bound, capacity * 1000.0)
+    cpu_ms = (np.dot(at_cpu[:slots], p[:slots]) + at_cpu[slots] * p_k / (1.0 - r)) / total / lam
+    return SlotSolution(False, float(prob_wait), float(queued / lam), float(holding_ms), float(cpu_ms), cpu_bound,
+                        capacity * 1000.0)
 
 
 def wait_scv(slots: int, servers: int, cpu_bound: float, service_scv: float, holding_scv: float) -> float:

@@ -43,7 +43,7 @@ def assert_in_ci(results, key: str, truth: float, slack: float = 0.02) -> None:
 def test_closed_network_throughput_is_exact():
     # One core and a delay: X(1) = 1 / (S + D); with no delay X(n) = min(n, c) / S.
     assert closed_throughput(1, 5.0, 15.0, 1)[1] == pytest.approx(1 / 20.0, rel=1e-12)
-    assert list(closed_throughput(2, 10.0, 0.0, 3)) == [0.0, 0.1, 0.2, 0.2]
+    assert list(closed_throughput(2, 10.0, 0.0, 3)) == pytest.approx([0.0, 0.1, 0.2, 0.2], rel=1e-12)
     # Two customers, one core (S) and a delay (D): states (2 at cpu), (1, 1), (0 at cpu, 2 delayed)
     # have weights S^2, S*D, D^2/2; X = P(cpu busy) / S.
     s, d = 4.0, 6.0
