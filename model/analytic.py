@@ -18,7 +18,7 @@ from model.distributions import ServiceTime
 from model.graph import NodeVisits, arrival_rates, sync_produces
 from model.host_waits import Visit, back_to_back, shared_waits
 from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
-from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
+from model.results import KafkaStats, Latency, NodeStats, Results, bottleneck, check_slo
 from model.scenario import Scenario
 from model.slots import Queue, solve_slots, wait_scv
 from model.topology import (CacheStation, DatabaseStation, Demand, reported_utilization, KafkaStation, ServiceStation,
@@ -31,7 +31,7 @@ class Analysis:
 
     results: Results
     node_response_ms: dict[str, float]   # mean response of one visit, its sync calls included
-    bottleneck: str                      # the node with the highest utilization
+    bottleneck: str                      # model.results.bottleneck: first saturated, else the busiest
 
 
 def solve(scenario: Scenario, rate_rps: float | None = None) -> Results:
@@ -45,11 +45,6 @@ def analyse(scenario: Scenario, rate_rps: float | None = None) -> Analysis:
     results = solver.results()
     responses = {name: solver.response(name).mean_ms for name in scenario.nodes}
     return Analysis(results, responses, bottleneck(results))
-
-
-def bottleneck(results: Results) -> str:
-    """The node whose servers are busiest: the first to saturate as load grows."""
-    return max(results.nodes, key=lambda name: results.nodes[name].utilization)
 
 
 @dataclass(frozen=True)

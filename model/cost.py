@@ -12,22 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from model.catalog import UnknownInstanceError, hourly_price, load_catalog, pod_rates, price_spec, resolve_region
-from model.scenario import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
+from model.scenario import Scenario
+from model.topology import billable_units as units
 
 HOURS_PER_MONTH = 730.0
-
-
-def units(node: ServiceNode | CacheNode | DatabaseNode | KafkaNode) -> int:
-    """Billable machines (or pods) a node runs at its configured size."""
-    if isinstance(node, ServiceNode):
-        return node.replicas
-    if isinstance(node, CacheNode):
-        return node.nodes
-    if isinstance(node, DatabaseNode):
-        return node.instances
-    if isinstance(node, KafkaNode):
-        return node.brokers
-    raise TypeError(f"no unit count for {type(node).__name__}")
 
 
 @dataclass(frozen=True)

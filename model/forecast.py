@@ -17,7 +17,7 @@ from typing import Any
 
 from model.autoscale import at_peak, autoscaled_nodes, simulate_day
 from model.report import money, ms, table
-from model.results import Results
+from model.results import bottleneck
 from model.run import evaluate
 from model.scenario import Scenario
 
@@ -155,7 +155,7 @@ def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
         rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
         r = evaluate(_at_peak(scenario, rate), "analytic", rate_rps=rate)
         if not r.slo.met:
-            return month, _bottleneck(r)
+            return month, bottleneck(r)
     return None, None
 
 
@@ -164,16 +164,11 @@ def _at_peak(scenario: Scenario, rate_rps: float) -> Scenario:
     return at_peak(scenario, rate_rps) if autoscaled_nodes(scenario) else scenario
 
 
-def _bottleneck(r: Results) -> str:
-    """The first saturated node, else the busiest."""
-    return r.saturated[0] if r.saturated else max(r.nodes, key=lambda n: r.nodes[n].utilization)
-
-
 def _solve(scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int) -> Month:
     unit_hours = simulate_day(scenario, peak_rps=rate_rps).mean_replicas if autoscaled_nodes(scenario) else None
     r = evaluate(_at_peak(scenario, rate_rps), method, rate_rps=rate_rps, seed=seed, requests=requests,
                  unit_hours_by_node=unit_hours)
-    busiest = _bottleneck(r)
+    busiest = bottleneck(r)
     return Month(month, rate_rps, r.cost.monthly, float(r.latency_ms.p99), r.slo.met, list(r.slo.violations),
                  busiest, r.nodes[busiest].utilization, list(r.saturated))
 

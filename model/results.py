@@ -134,3 +134,13 @@ class Results:
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out
+
+
+def bottleneck(results: Results) -> str:
+    """The node that gives out first: the first saturated node (graph order), else the busiest.
+
+    The one rule for every page and command that names a bottleneck (the analytic Analysis, the
+    forecast's runway, the app's overview)."""
+    if results.saturated:
+        return results.saturated[0]
+    return max(results.nodes, key=lambda name: results.nodes[name].utilization)

@@ -228,6 +228,20 @@ def build_stations(scenario: Scenario) -> dict[str, Station]:
     return stations
 
 
+def billable_units(node: ServiceNode | CacheNode | DatabaseNode | KafkaNode) -> int:
+    """Billable machines (or pods) a node runs at its configured size (a node on a host: the host
+    is billed instead, see model.cost)."""
+    if isinstance(node, ServiceNode):
+        return node.replicas
+    if isinstance(node, CacheNode):
+        return node.nodes
+    if isinstance(node, DatabaseNode):
+        return node.instances
+    if isinstance(node, KafkaNode):
+        return node.brokers
+    raise TypeError(f"no unit count for {type(node).__name__}")
+
+
 def reported_utilization(station: Station, request_busy: float) -> float:
     """CPU busy as a monitor shows it: background work plus the requests' share of the rest."""
     background = getattr(station, "background", 0.0)
