@@ -20,7 +20,7 @@ from model.host_waits import Visit, back_to_back, shared_waits
 from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
 from model.results import KafkaStats, Latency, NodeStats, Results, bottleneck, check_slo
 from model.scenario import Scenario
-from model.slots import Queue, solve_slots, wait_scv
+from model.analytic_slots import slotted_response
 from model.topology import (CacheStation, DatabaseStation, Demand, reported_utilization, KafkaStation, ServiceStation,
                             Station, build_stations, total_servers)
 
@@ -212,7 +212,7 @@ class _Solver:
             return Sum([own, Mixture([(station.hit_ratio, ZERO), (1.0 - station.hit_ratio, self.response(station.miss))])])
         if station.slots is None:
             return Sum([own] + self._calls(station))
-        return self._slotted(station, pools[0], self._calls(station))
+        return slotted_response(self, station, pools[0], self._calls(station))
 
     def _calls(self, station: ServiceStation) -> list[Delay]:
         parts: list[Delay] = []
@@ -224,77 +224,8 @@ class _Solver:
                 parts.append(Repeat(self.response(call.to, call.op), call.visits))
         return parts
 
-    def _slotted(self, station: ServiceStation, pool: _Pool, calls: list[Delay]) -> Delay:
-        """Slots and cores solved together (model.slots): the wait for a slot, then the slot's
-        holding time: the core's queue and service, and the sync calls when blocking."""
-        name = station.name
-        held_calls = calls if station.blocking_calls else []
-        delay = Sum(held_calls)
-        arrival_rps = self.rates[name].visits
-        own_load = erlangs(arrival_rps, station.service.mean_ms)
-        others = max(pool.load - own_load, 0.0) / pool.servers   # other nodes' work on a shared host
-        if not delay.finite:          # a saturated callee: it is the one named saturated
-            return INFINITE
-        if pool.load >= pool.servers or others >= 1.0:
-            self.saturated.add(name)
-            return INFINITE
-        queues, delay_ms = self._held_calls(station) if station.blocking_calls else ((), 0.0)
-        solution = solve_slots(arrival_rps, station.slots, pool.servers, station.service.mean_ms / (1.0 - others),
-                               delay_ms, queues)
-        if solution.saturated:
-            self.saturated.add(name)
-            return INFINITE
-        arrival_scv = self._arrival_scv_at(name)
-        cpu_wait_ms = max(solution.cpu_ms - station.service.mean_ms, 0.0)
-        cpu_wait = queue_wait(erlang_c(pool.servers, pool.load), cpu_wait_ms * (arrival_scv + station.service.scv) / 2.0)
-        holding = Sum([cpu_wait, service_delay(station.service)] + held_calls)
-        holding_scv = holding.var_ms2 / holding.mean_ms ** 2 if holding.mean_ms > 0 else 1.0
-        scv = wait_scv(station.slots, pool.servers, solution.cpu_bound, station.service.scv, holding_scv)
-        slot_wait = queue_wait(solution.prob_wait, solution.slot_wait_ms * (arrival_scv + scv) / 2.0)
-        self.slot_waits[name], self.cpu_waits[name] = slot_wait, cpu_wait
-        what = "its cores and sync calls" if held_calls else "its cores"
-        self.notes.append(f"{name}: {station.slots} worker slot(s) and {what} solved together (a flow-equivalent "
-                          "server: exact means for exponential work; other shapes scale the waits by Allen-Cunneen's "
-                          "factor; percentiles take the waits as exponential)")
-        return Sum([slot_wait, holding] + ([] if station.blocking_calls else calls))
-
-    def _held_calls(self, station: ServiceStation) -> tuple[tuple[Queue, ...], float]:
-        """The calls a slot is held through, as the closed sub-network sees them: the instances of a
-        database and a cache without misses as FCFS queues (the slots bound how many requests
-        queue there), slowed by the work other callers bring them; anything else a delay of its
-        mean response."""
-        demand: dict[int, tuple[_Pool, float, float]] = {}      # per pool: (pool, own demand ms, own erlangs)
-        delay_ms = 0.0
-        own_rps = self.rates[station.name].visits
-        for call in self.scenario.nodes[station.name].calls:
-            target = self.stations[call.to]
-            if isinstance(target, KafkaStation):
-                delay_ms += call.visits * self.response(call.to).mean_ms
-                continue
-            if call.mode != "sync":
-                continue
-            parts: list[tuple[_Pool, float, float]] = []      # (pool, visits per request, service ms)
-            if isinstance(target, DatabaseStation) and target.host is None:
-                pools = self.pools[call.to]
-                if call.op == "write":
-                    parts = [(pools[0], call.visits, target.write.mean_ms)]
-                else:
-                    parts = [(p, call.visits / target.instances, target.read.mean_ms) for p in pools]
-            elif isinstance(target, CacheStation) and target.miss is None and target.host is None:
-                parts = [(self.pools[call.to][0], call.visits, target.service.mean_ms)]
-            else:
-                delay_ms += call.visits * self.response(call.to, call.op).mean_ms
-                continue
-            for pool, visits, service_ms in parts:
-                _, ms, load = demand.get(id(pool), (pool, 0.0, 0.0))
-                demand[id(pool)] = (pool, ms + visits * service_ms, load + erlangs(own_rps * visits, service_ms))
-        queues = []
-        for pool, ms, load in demand.values():
-            others = max(pool.load - load, 0.0) / pool.servers
-            queues.append(Queue(pool.servers, ms / max(1.0 - others, 1e-12)))
-        return tuple(queues), delay_ms
-
-    def _arrival_scv_at(self, name: str) -> float:
+    def arrival_scv_at(self, name: str) -> float:
+        """Deterministic arrivals enter the entry's waits (Allen-Cunneen's ca^2 = 0); all else Poisson."""
         return 0.0 if name == self.scenario.entry and self.scenario.workload.arrivals == "deterministic" else 1.0
 
     # ------------------------------------------------------------ results
