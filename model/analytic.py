@@ -286,10 +286,21 @@ class _Solver:
         pools = self.pools[name]
         load = sum(p.load for p in pools)
         utilization = reported_utilization(station, min(load / total_servers(station), 1.0))
-        if isinstance(station, DatabaseStation):
+        if station.host is not None:   # as a host's monitor (and the simulator) sees it: its average wait
+            wait_ms = self._host_wait_ms(station.host) + self.slot_waits.get(name, ZERO).mean_ms
+        elif isinstance(station, DatabaseStation):
             visits = [r + w for r, w in station.instance_rates(self.rates[name].reads, self.rates[name].writes)]
             wait_ms = sum(v * p.wait.mean_ms for v, p in zip(visits, pools) if v > 0) / arrival_rps if arrival_rps else 0.0
         else:
             cpu_wait = self.cpu_waits.get(name, pools[0].wait)
             wait_ms = cpu_wait.mean_ms + self.slot_waits.get(name, ZERO).mean_ms
         return NodeStats(arrival_rps, utilization, total_servers(station), wait_ms, station.host)
+
+    def _host_wait_ms(self, host: str) -> float:
+        """Mean wait for the host's cores over every visit of every node placed on it."""
+        placed = [n for n, st in self.stations.items() if getattr(st, "host", None) == host]
+        visits = {n: self.rates[n].visits for n in placed}
+        total = sum(visits.values())
+        if not total:
+            return 0.0
+        return sum(v * self.cpu_waits.get(n, self.pools[n][0].wait).mean_ms for n, v in visits.items()) / total
