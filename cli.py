@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--method", choices=["sim", "analytic"], default="sim", help="simulation (default) or queueing formulas")
     p.add_argument("--requests", type=int, default=None, metavar="N", help="completed requests to measure after warm-up")
+    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                   help="a timed run instead of --requests: the load offered for that long, as a load test sees it")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO is not met")
     _strict_prices(p)
 
@@ -228,12 +230,29 @@ def cmd_simulate(args) -> int:
 
     scenario = _load(args)
     requests = _requests(args.requests, DEFAULT_REQUESTS)
-    results = evaluate(scenario, args.method, seed=args.seed, requests=requests, progress=_progress(not args.json))
+    duration_s = _duration(args)
+    results = evaluate(scenario, args.method, seed=args.seed, requests=requests, progress=_progress(not args.json),
+                       duration_s=duration_s)
     if args.json:
         print(json_text(results.to_json()))
     else:
         print(results_text(results, {n: node.kind for n, node in scenario.nodes.items()}, args.seed))
     return EXIT_SLO if args.check_slo and not results.slo.met else EXIT_OK
+
+
+def _duration(args) -> float | None:
+    """--duration SECONDS: a timed simulation; it replaces --requests and has no analytic form."""
+    from model.load_test import MAX_DURATION_S
+
+    if args.duration is None:
+        return None
+    if args.requests is not None:
+        raise InputError("give --duration SECONDS or --requests N, not both")
+    if args.method != "sim":
+        raise InputError("--duration runs the simulator (a timed run): drop --method analytic")
+    if not (math.isfinite(args.duration) and 0 < args.duration <= MAX_DURATION_S):
+        raise InputError(f"--duration must be above 0 and at most {MAX_DURATION_S:,.0f} seconds (got {args.duration:g})")
+    return args.duration
 
 
 def cmd_recommend(args) -> int:

@@ -14,13 +14,15 @@ import math
 from dataclasses import dataclass
 
 from model.delay_grid import INFINITE, ZERO, Delay, Mixture, Repeat, Sum, distribution_of, queue_wait, service_delay
-from model.distributions import ServiceTime, mixture
+from model.distributions import ServiceTime
 from model.graph import NodeVisits, arrival_rates, sync_produces
+from model.host_waits import Visit, back_to_back, shared_waits
 from model.queueing import consumer_queue, erlang_c, erlangs, mixture_quantile, pool_wait
-from model.results import KafkaStats, Latency, NodeStats, Results, check_slo
+from model.results import KafkaStats, Latency, NodeStats, Results, bottleneck, check_slo
 from model.scenario import Scenario, post_order
-from model.topology import (CacheStation, DatabaseStation, reported_utilization, KafkaStation, ServiceStation, Station,
-                            build_stations, total_servers)
+from model.analytic_slots import slotted_response
+from model.topology import (CacheStation, DatabaseStation, Demand, reported_utilization, KafkaStation, ServiceStation,
+                            Station, build_stations, total_servers)
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class Analysis:
 
     results: Results
     node_response_ms: dict[str, float]   # mean response of one visit, its sync calls included
-    bottleneck: str                      # the node with the highest utilization
+    bottleneck: str                      # model.results.bottleneck: first saturated, else the busiest
 
 
 def solve(scenario: Scenario, rate_rps: float | None = None) -> Results:
@@ -43,11 +45,6 @@ def analyse(scenario: Scenario, rate_rps: float | None = None) -> Analysis:
     results = solver.results()
     responses = {name: solver.response(name).mean_ms for name in scenario.nodes}
     return Analysis(results, responses, bottleneck(results))
-
-
-def bottleneck(results: Results) -> str:
-    """The node whose servers are busiest: the first to saturate as load grows."""
-    return max(results.nodes, key=lambda name: results.nodes[name].utilization)
 
 
 @dataclass(frozen=True)
@@ -84,9 +81,13 @@ class _Solver:
         self.saturated: set[str] = set()
         self.pools: dict[str, list[_Pool]] = {}
         self.slot_waits: dict[str, Delay] = {}
+        self.cpu_waits: dict[str, Delay] = {}      # a slotted node's wait for a core, from model.slots
         self.kafka: dict[str, _KafkaSolution] = {}
         self.memo: dict[tuple[str, str], Delay] = {}
         arrival_scv = self._arrival_scv()
+        demands = {name: station.demands(self.rates[name]) for name, station in self.stations.items()
+                   if not isinstance(station, KafkaStation)}
+        solved = self._solve_shared(demands)
         for name, station in self.stations.items():
             scv = arrival_scv if name == scenario.entry else 1.0
             if isinstance(station, KafkaStation):
@@ -94,7 +95,8 @@ class _Solver:
                 if self.kafka[name].saturated:
                     self.saturated.add(name)
                 continue
-            self.pools[name] = self._solve_pools(station, self.rates[name], scv)
+            self.pools[name] = [solved[(name, d.pool)] if (name, d.pool) in solved else self._solve_pools(station, d, scv)
+                                for d in demands[name]]
             if any(p.load >= p.servers for p in self.pools[name]):
                 self.saturated.add(name)
 
@@ -110,18 +112,45 @@ class _Solver:
             self.notes.append("arrivals: the trace is approximated as Poisson at workload.rate_rps")
         return 1.0
 
-    def _solve_pools(self, station: Station, rates: NodeVisits, arrival_scv: float) -> list[_Pool]:
+    def _solve_pools(self, station: Station, demand: Demand, arrival_scv: float) -> _Pool:
+        """A pool only this node uses."""
         if isinstance(station, DatabaseStation):
-            each = station.instance_rates(rates.reads, rates.writes)
-            services = [mixture([(reads, station.read), (writes, station.write)]) for reads, writes in each]
-            pools = [_solve_pool(station.servers_per_instance, r + w, s) for (r, w), s in zip(each, services)]
-            primary = services[0]
-            mixed = rates.writes > 0 and rates.reads > 0 and station.read != station.write
-            self._note_service(station.name, primary if mixed else station.read, station.servers_per_instance,
-                               " (primary: reads and writes mixed)" if mixed else "")
-            return pools
+            if demand.pool == station.pools[0]:
+                rates = self.rates[station.name]
+                mixed = rates.writes > 0 and rates.reads > 0 and station.read != station.write
+                self._note_service(station.name, demand.service if mixed else station.read,
+                                   station.servers_per_instance, " (primary: reads and writes mixed)" if mixed else "")
+            return _solve_pool(demand.servers, demand.arrival_rps, demand.service)
         self._note_service(station.name, station.service, station.servers)
-        return [_solve_pool(station.servers, rates.visits, station.service, arrival_scv)]
+        return _solve_pool(demand.servers, demand.arrival_rps, demand.service, arrival_scv)
+
+    def _solve_shared(self, demands: dict[str, list[Demand]]) -> dict[tuple[str, str], _Pool]:
+        """Pools several nodes use (a host's cores): one FIFO queue fed by all their visits, whose
+        visits follow each other within a request (model.host_waits); each node its own wait."""
+        by_pool: dict[str, list[Demand]] = {}
+        for node_demands in demands.values():
+            for d in node_demands:
+                by_pool.setdefault(d.pool, []).append(d)
+        solved: dict[tuple[str, str], _Pool] = {}
+        pairs = None
+        for pool, parts in by_pool.items():
+            if len(parts) < 2:
+                continue
+            servers = parts[0].servers
+            load = sum(d.offered for d in parts)
+            if load >= servers:
+                waits = {d.node: math.inf for d in parts}
+            else:
+                pairs = back_to_back(self.scenario) if pairs is None else pairs
+                visits = [Visit(d.node, d.arrival_rps, d.service.mean_ms, d.service.scv) for d in parts]
+                waits = shared_waits(visits, servers, pairs, self.rate_rps)
+            prob_wait = erlang_c(servers, load)
+            for d in parts:
+                solved[(d.node, pool)] = _Pool(servers, load, queue_wait(prob_wait, waits[d.node]))
+            self.notes.append(f"{pool.split('/', 1)[-1]}: one FIFO pool of {servers} core(s) shared by "
+                              f"{', '.join(d.node for d in parts)}; waits from the work each visit finds, visits "
+                              "that follow each other within a request included (model/host_waits.py)")
+        return solved
 
     def _note_service(self, name: str, service: ServiceTime, servers: int, what: str = "") -> None:
         if abs(service.cv - 1.0) < 1e-9:
@@ -181,12 +210,9 @@ class _Solver:
             if station.miss is None or station.hit_ratio >= 1:
                 return own
             return Sum([own, Mixture([(station.hit_ratio, ZERO), (1.0 - station.hit_ratio, self.response(station.miss))])])
-        inner = Sum([own] + self._calls(station))
         if station.slots is None:
-            return inner
-        slot_wait = self._slot_wait(station, inner if station.blocking_calls else own)
-        self.slot_waits[station.name] = slot_wait
-        return Sum([slot_wait, inner])
+            return Sum([own] + self._calls(station))
+        return slotted_response(self, station, pools[0], self._calls(station))
 
     def _waits_on(self, name: str) -> list[str]:
         """The nodes whose response `name`'s response includes, in the order `_response` asks for them."""
@@ -208,19 +234,9 @@ class _Solver:
                 parts.append(Repeat(self.response(call.to, call.op), call.visits))
         return parts
 
-    def _slot_wait(self, station: ServiceStation, holding: Delay) -> Delay:
-        """Waiting for one of replicas*concurrency slots, as an M/M/k queue whose service is the holding time."""
-        what = "its own processing and sync calls" if station.blocking_calls else "its own processing"
-        self.notes.append(f"{station.name}: concurrency limit approximated as an M/M/{station.slots} wait "
-                          f"for a slot held during {what}")
-        if not holding.finite:
-            return INFINITE
-        load = erlangs(self.rates[station.name].visits, holding.mean_ms)
-        if load >= station.slots:
-            self.saturated.add(station.name)
-            return INFINITE
-        waits = erlang_c(station.slots, load)
-        return queue_wait(waits, waits * holding.mean_ms / (station.slots - load))
+    def arrival_scv_at(self, name: str) -> float:
+        """Deterministic arrivals enter the entry's waits (Allen-Cunneen's ca^2 = 0); all else Poisson."""
+        return 0.0 if name == self.scenario.entry and self.scenario.workload.arrivals == "deterministic" else 1.0
 
     # ------------------------------------------------------------ results
 
@@ -231,6 +247,9 @@ class _Solver:
         for name in self.scenario.nodes:          # slot pools off the entry's sync path too
             self.response(name)
         latency, error_frac = self._latency(entry)
+        network_ms = self.scenario.workload.network_ms
+        if network_ms:   # time outside the stations: a constant on every answered request
+            latency = Latency(*(v + network_ms for v in (latency.mean, latency.p50, latency.p95, latency.p99)))
         error_frac = 1.0 - (1.0 - error_frac) * self._produce_success()
         if len(self.pools) + len(self.kafka) > 1:
             self.notes.append("visits treated as independent (exact for Jackson tandems; repeated visits "
@@ -279,9 +298,21 @@ class _Solver:
         pools = self.pools[name]
         load = sum(p.load for p in pools)
         utilization = reported_utilization(station, min(load / total_servers(station), 1.0))
-        if isinstance(station, DatabaseStation):
+        if station.host is not None:   # as a host's monitor (and the simulator) sees it: its average wait
+            wait_ms = self._host_wait_ms(station.host) + self.slot_waits.get(name, ZERO).mean_ms
+        elif isinstance(station, DatabaseStation):
             visits = [r + w for r, w in station.instance_rates(self.rates[name].reads, self.rates[name].writes)]
             wait_ms = sum(v * p.wait.mean_ms for v, p in zip(visits, pools) if v > 0) / arrival_rps if arrival_rps else 0.0
         else:
-            wait_ms = pools[0].wait.mean_ms + self.slot_waits.get(name, ZERO).mean_ms
-        return NodeStats(arrival_rps, utilization, total_servers(station), wait_ms)
+            cpu_wait = self.cpu_waits.get(name, pools[0].wait)
+            wait_ms = cpu_wait.mean_ms + self.slot_waits.get(name, ZERO).mean_ms
+        return NodeStats(arrival_rps, utilization, total_servers(station), wait_ms, station.host)
+
+    def _host_wait_ms(self, host: str) -> float:
+        """Mean wait for the host's cores over every visit of every node placed on it."""
+        placed = [n for n, st in self.stations.items() if getattr(st, "host", None) == host]
+        visits = {n: self.rates[n].visits for n in placed}
+        total = sum(visits.values())
+        if not total:
+            return 0.0
+        return sum(v * self.cpu_waits.get(n, self.pools[n][0].wait).mean_ms for n, v in visits.items()) / total

@@ -15,24 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.catalog import UnknownInstanceError, UnlistedTypeError, load_catalog, pod_rates, price_spec, resolve_region
+from model.catalog import (UnknownInstanceError, UnlistedTypeError, hourly_price, load_catalog, pod_rates, price_spec,
+                           resolve_region)
 from model.price_estimate import PriceEstimate, unit_price
-from model.scenario import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
+from model.scenario import DatabaseNode, Scenario, ServiceNode
+from model.topology import billable_units as units
 
 HOURS_PER_MONTH = 730.0
-
-
-def units(node: ServiceNode | CacheNode | DatabaseNode | KafkaNode) -> int:
-    """Billable machines (or pods) a node runs at its configured size."""
-    if isinstance(node, ServiceNode):
-        return node.replicas
-    if isinstance(node, CacheNode):
-        return node.nodes
-    if isinstance(node, DatabaseNode):
-        return node.instances
-    if isinstance(node, KafkaNode):
-        return node.brokers
-    raise TypeError(f"no unit count for {type(node).__name__}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +48,7 @@ class CostBreakdown:
     commitment: str
     nodes: dict[str, NodeCost] = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)  # nodes without an instance (cost 0)
+    by_host: dict[str, float] | None = None  # host -> monthly (one unit each); None without hosts
 
     @property
     def estimated(self) -> dict[str, PriceEstimate]:
@@ -77,6 +67,8 @@ class CostBreakdown:
         out = {"currency": self.currency, "monthly": round(self.monthly, 2),
                "by_node": {name: None if v is None else round(v, 2) for name, v in self.by_node.items()},
                "per_million_requests": per_million}
+        if self.by_host is not None:
+            out["by_host"] = {name: round(v, 2) for name, v in self.by_host.items()}
         if self.estimated:
             out["estimated"] = {name: e.to_json(self.commitment) for name, e in self.estimated.items()}
         if self.unknown:
@@ -122,11 +114,18 @@ def monthly_cost(scenario: Scenario, throughput_rps: float,
         monthly = None if price.hourly is None else price.hourly * mean_units * HOURS_PER_MONTH
         nodes[name] = NodeCost(price.hourly, mean_units, monthly, price.estimate, price.unknown_because)
     by_node = {name: None if c.monthly is None else round(c.monthly, 2) for name, c in nodes.items()}
-    monthly = round(sum(v for v in by_node.values() if v is not None), 2)
+    by_host = _host_costs(scenario) if scenario.hosts else None
+    monthly = round(sum(v for v in by_node.values() if v is not None) + sum((by_host or {}).values()), 2)
     requests_per_month = throughput_rps * 3600 * HOURS_PER_MONTH
     per_million = monthly / (requests_per_month / 1e6) if requests_per_month > 0 else None
     return CostBreakdown(currency="USD", monthly=monthly, by_node=by_node, per_million_requests=per_million,
-                         commitment=scenario.pricing.commitment, nodes=nodes, unpriced=unpriced)
+                         commitment=scenario.pricing.commitment, nodes=nodes, unpriced=unpriced, by_host=by_host)
+
+
+def _host_costs(scenario: Scenario) -> dict[str, float]:
+    """A host is one billable machine (or pod); its nodes carry no instance of their own."""
+    return {name: round(hourly_price(host.instance, scenario.pricing) * HOURS_PER_MONTH, 2) if host.instance else 0.0
+            for name, host in scenario.hosts.items()}
 
 
 def needs_catalog_vcpus(node) -> bool:
@@ -150,8 +149,9 @@ def validate_prices(scenario: Scenario, strict: bool = False) -> list[tuple[tupl
                          f"no {pricing.provider} prices for region {pricing.region!r}; "
                          f"known regions: {', '.join(catalog.regions(pricing.provider))}"))
         return problems
-    for name, node in scenario.nodes.items():
-        instance = node.instance
+    priced = [(("nodes", name), node, node.instance) for name, node in scenario.nodes.items()]
+    priced += [(("hosts", name), host, host.instance) for name, host in scenario.hosts.items()]
+    for path, owner, instance in priced:
         if instance is None:
             continue
         provider = instance.provider or pricing.provider
@@ -162,13 +162,15 @@ def validate_prices(scenario: Scenario, strict: bool = False) -> list[tuple[tupl
                 pod_rates(provider, resolve_region(provider, pricing.region))
         except UnlistedTypeError as err:
             if strict:
-                problems.append((("nodes", name, "instance", "type"),
+                problems.append(((*path, "instance", "type"),
                                  f"{err} (--strict-prices accepts listed prices only; without it the cost "
                                  "would be estimated from the type's family or unknown)"))
-            elif needs_catalog_vcpus(node):
-                problems.append((("nodes", name, "instance", "type"),
+            elif path[0] == "hosts":   # a host's bill is its machine's price: no estimate is made for it
+                problems.append(((*path, "instance", "type"), str(err)))
+            elif needs_catalog_vcpus(owner):
+                problems.append(((*path, "instance", "type"),
                                  f"{err}; or give the node's cpus to simulate it with an estimated price"))
         except UnknownInstanceError as err:
             key = "type" if instance.type is not None else "vcpu"
-            problems.append((("nodes", name, "instance", key), str(err)))
+            problems.append(((*path, "instance", key), str(err)))
     return problems

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from model.analytic import bottleneck
+from model.results import bottleneck
 from model.autoscale import autoscaled_nodes
 from model.forecast import FORECAST_REQUESTS, month_rate, month_results, runway
 from model.load import saturation_rps

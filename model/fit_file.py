@@ -194,6 +194,7 @@ class FitNode(Strict, Generic[M]):
     produce_ms: float | None = Field(default=None, ge=0)
     consume_ms: float | None = Field(default=None, gt=0)
     max_backlog: int | None = Field(default=None, ge=1)
+    host: str | None = None      # placement on a host (scenario extension; the fit's hosts: issue 11, fit side)
 
     @model_validator(mode="after")
     def _keys_fit_the_kind(self) -> "FitNode":

@@ -18,7 +18,7 @@ from typing import Any
 from model.autoscale import at_peak, autoscaled_nodes, simulate_day
 from model.cost import monthly_cost
 from model.report import money, ms, table
-from model.results import Results
+from model.results import Results, bottleneck
 from model.run import evaluate
 from model.scenario import Scenario
 
@@ -162,18 +162,13 @@ def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
         rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
         r = evaluate(at_month_peak(scenario, rate), "analytic", rate_rps=rate)
         if not r.slo.met:
-            return month, _bottleneck(r)
+            return month, bottleneck(r)
     return None, None
 
 
 def at_month_peak(scenario: Scenario, rate_rps: float) -> Scenario:
     """The configuration running at the month's peak: autoscaled nodes at the replicas their HPA holds."""
     return at_peak(scenario, rate_rps) if autoscaled_nodes(scenario) else scenario
-
-
-def _bottleneck(r: Results) -> str:
-    """The first saturated node, else the busiest."""
-    return r.saturated[0] if r.saturated else max(r.nodes, key=lambda n: r.nodes[n].utilization)
 
 
 def month_results(scenario: Scenario, rate_rps: float, method: str = "analytic", seed: int | None = None,
@@ -188,7 +183,7 @@ def month_results(scenario: Scenario, rate_rps: float, method: str = "analytic",
 
 def _solve(scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int) -> Month:
     r = month_results(scenario, rate_rps, method, seed, requests)
-    busiest = _bottleneck(r)
+    busiest = bottleneck(r)
     return Month(month, rate_rps, r.cost.monthly, float(r.latency_ms.p99), r.slo.met, list(r.slo.violations),
                  busiest, r.nodes[busiest].utilization, list(r.saturated))
 

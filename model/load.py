@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from model.graph import arrival_rates
 from model.scenario import Scenario
-from model.topology import CacheStation, DatabaseStation, KafkaStation, ServiceStation, Station, build_stations
+from model.topology import Station, build_stations
 
 
 @dataclass(frozen=True)
@@ -29,23 +29,14 @@ class PoolLoad:
 
 
 def offered_load(scenario: Scenario, stations: dict[str, Station], rate_rps: float) -> list[PoolLoad]:
+    """One PoolLoad per (node, pool) its visits use, in graph order. A pool shared by several
+    nodes (a host's cores) carries the work of all of them: each node on it sees the host's load."""
     rates = arrival_rates(scenario, rate_rps)
-    out: list[PoolLoad] = []
-    for name, st in stations.items():
-        r = rates[name]
-        per_ms = 1.0 / 1000.0
-        if isinstance(st, (ServiceStation, CacheStation)):
-            out.append(PoolLoad(name, name, r.visits * st.service.mean_ms * per_ms, st.servers))
-        elif isinstance(st, DatabaseStation):
-            for k, (reads, writes) in enumerate(st.instance_rates(r.reads, r.writes)):
-                work = reads * st.read.mean_ms + writes * st.write.mean_ms
-                out.append(PoolLoad(name, f"{name}/{k}", work * per_ms, st.servers_per_instance))
-        elif isinstance(st, KafkaStation):
-            per_partition = r.visits / st.partitions
-            for c in range(st.active_consumers):
-                owned = len(st.partitions_of(c))
-                out.append(PoolLoad(name, f"{name}/consumer-{c}", owned * per_partition * st.consume.mean_ms * per_ms, 1))
-    return out
+    demands = [d for name, st in stations.items() for d in st.demands(rates[name])]
+    pooled: dict[str, float] = {}
+    for d in demands:
+        pooled[d.pool] = pooled.get(d.pool, 0.0) + d.offered
+    return [PoolLoad(d.node, d.pool, pooled[d.pool], d.servers) for d in demands]
 
 
 def saturated_nodes(loads: list[PoolLoad]) -> list[str]:

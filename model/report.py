@@ -41,6 +41,8 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> str:
     how = (f"simulated {r.requests:,} requests" + (f" (seed {seed})" if seed is not None else "")
            if r.method == "sim" else "analytic solution (queueing formulas)")
+    if r.load_test is not None:
+        how = f"simulated {r.load_test.duration_s:g} s of load" + (f" (seed {seed})" if seed is not None else "")
     lat = r.latency_ms
     out = [f"{r.scenario}: {how} at {r.rate_rps:,.1f} requests/s", ""]
     ci = ""
@@ -49,6 +51,11 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
         ci = f"  (p99 95% CI {ms(lo)} to {ms(hi)})"
     out.append(f"Latency   mean {ms(lat.mean)}   p50 {ms(lat.p50)}   p95 {ms(lat.p95)}   p99 {ms(lat.p99)}{ci}")
     out.append(f"Served    {r.throughput_rps:,.1f} requests/s   errors {r.error_pct:.3f}%")
+    if r.load_test is not None:
+        t = r.load_test
+        out.append(f"Load test {t.offered:,} requests offered, {t.completed:,} answered, {t.errors:,} errors, "
+                   f"{t.in_flight_end:,} still in the system at the end"
+                   + (f" (growing by {t.backlog_growth_rps:,.1f}/s)" if t.backlog_grows else ""))
     out.append("")
     rows = [[name, kinds.get(name, ""), f"{s.arrival_rps:,.1f}/s", str(s.servers), pct(s.utilization), ms(s.mean_wait_ms)]
             for name, s in r.nodes.items()]
@@ -72,6 +79,8 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
     out.append("")
     out.append("SLO       " + ("met" if r.slo.met else "NOT met: " + "; ".join(r.slo.violations)))
     out.append("Saturated " + (", ".join(r.saturated) if r.saturated else "none"))
+    for warning in r.warnings:
+        out.append(f"WARNING   {warning}")
     for note in r.notes:
         out.append(f"Note      {note}")
     return "\n".join(out)

@@ -30,10 +30,24 @@ class NodeStats:
     utilization: float          # mean fraction of the node's servers busy, 0..1
     servers: int
     mean_wait_ms: float         # time queued before service (and for slots, where limited)
+    host: str | None = None     # the host whose cores it shares: servers and utilization are the host's
 
     def to_json(self) -> dict[str, Any]:
-        return {"arrival_rps": round(self.arrival_rps, 4), "utilization": round(self.utilization, 4),
-                "servers": self.servers, "mean_wait_ms": round(self.mean_wait_ms, 3)}
+        out = {"arrival_rps": round(self.arrival_rps, 4), "utilization": round(self.utilization, 4),
+               "servers": self.servers, "mean_wait_ms": round(self.mean_wait_ms, 3)}
+        if self.host is not None:
+            out["host"] = self.host
+        return out
+
+
+def hosts_json(nodes: dict[str, NodeStats]) -> dict[str, Any]:
+    """Each host once: its cores, how busy they are, and the nodes placed on it."""
+    out: dict[str, Any] = {}
+    for name, s in nodes.items():
+        if s.host is not None:
+            entry = out.setdefault(s.host, {"servers": s.servers, "utilization": round(s.utilization, 4), "nodes": []})
+            entry["nodes"].append(name)
+    return out
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,8 @@ class Results:
     latency_ci95_ms: dict[str, tuple[float, float]] | None = None
     requests: int = 0                         # completed requests measured (sim)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # the two solvers disagree (model.crosscheck)
+    load_test: Any = None                     # a timed run's counts (model.simulation.LoadTest)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -103,9 +119,28 @@ class Results:
             "throughput_rps": round(self.throughput_rps, 4),
             "error_pct": round(self.error_pct, 4),
             "nodes": {n: s.to_json() for n, s in self.nodes.items()},
+        })
+        hosts = hosts_json(self.nodes)
+        if hosts:
+            out["hosts"] = hosts
+        out.update({
             "kafka": {n: s.to_json() for n, s in self.kafka.items()},
             "cost": self.cost.to_json() if self.cost is not None else None,
             "slo": self.slo.to_json(),
             "saturated": list(self.saturated),
         })
+        if self.load_test is not None:
+            out["load_test"] = self.load_test.to_json()
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out
+
+
+def bottleneck(results: Results) -> str:
+    """The node that gives out first: the first saturated node (graph order), else the busiest.
+
+    The one rule for every page and command that names a bottleneck (the analytic Analysis, the
+    forecast's runway, the app's overview)."""
+    if results.saturated:
+        return results.saturated[0]
+    return max(results.nodes, key=lambda name: results.nodes[name].utilization)

@@ -84,6 +84,7 @@ class ServiceNode(Strict):
     instance: Instance | None = None
     autoscale: Autoscale | None = None
     calls: list[Call] = Field(default_factory=list)
+    host: str | None = None      # extension: runs on that host's cores, shared with the other nodes on it
 
 
 def _check_curve(curve: dict[float, float] | None) -> dict[float, float] | None:
@@ -115,6 +116,7 @@ class CacheNode(Strict):
     # Extension: the hit ratio the cache would have at other sizes (total GiB over its nodes), for
     # example from a miss-ratio curve; with it the recommender sizes the cache's memory too.
     hit_ratio_by_memory_gib: HitRatioCurve = None
+    host: str | None = None      # extension: runs on that host's cores, shared with the other nodes on it
 
     def hit_ratio_at(self, memory_gib: float) -> float | None:
         """The stated curve at `memory_gib`, linear in log memory between its points; the largest
@@ -139,6 +141,7 @@ class DatabaseNode(Strict):
     service_cv: float = Field(default=1.0, ge=0)
     background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
+    host: str | None = None      # extension: runs on that host's cores, shared with the other nodes on it
 
     @property
     def instances(self) -> int:
@@ -173,12 +176,22 @@ class Workload(Strict):
     trace: str | None = None
     growth_pct_per_month: float = Field(default=0.0, gt=-100)
     horizon_months: int = Field(default=12, ge=1, le=120)
+    # Extension: time every request spends outside the modelled stations (network, accept, client),
+    # a constant added to its end-to-end latency.
+    network_ms: float = Field(default=0.0, ge=0)
 
     @model_validator(mode="after")
     def _trace_given(self) -> "Workload":
         if self.arrivals == "trace" and not self.trace:
             raise ValueError("arrivals: trace needs trace: a CSV of timestamp,rate_rps")
         return self
+
+
+class Host(Strict):
+    """Extension: a machine (or pod) whose cores several nodes share (contract: hosts)."""
+
+    cpus: Cpus = None            # default: the instance's vCPUs, else one core
+    instance: Instance | None = None
 
 
 class SLO(Strict):
@@ -201,6 +214,7 @@ class Scenario(Strict):
     workload: Workload
     entry: str
     nodes: dict[str, Node] = Field(min_length=1)
+    hosts: dict[str, Host] = Field(default_factory=dict)
     slo: SLO = Field(default_factory=SLO)
     pricing: Pricing = Field(default_factory=Pricing)
 
@@ -226,6 +240,7 @@ class Scenario(Strict):
                 if isinstance(self.nodes[node.miss], (KafkaNode, CacheNode)):
                     raise GraphError(("nodes", name, "miss"),
                                      f"a cache miss goes to a database or service, not a {self.nodes[node.miss].kind}")
+        _check_hosts(self)
         cycle = find_sync_cycle(self)
         if cycle:
             raise GraphError(("nodes", cycle[0], "calls"),
@@ -248,6 +263,35 @@ class GraphError(ValueError):
         super().__init__(message)
         self.path = path
         self.message = message
+
+
+# What a node placed on a host may not say: the host owns the cores, the price and the single instance.
+_HOSTED_REFUSED = {"replicas": 1, "nodes": 1, "read_replicas": 0, "cpus": None, "instance": None, "autoscale": None}
+
+
+def _check_hosts(scenario: "Scenario") -> None:
+    """A hosted node is one process on the host's cores: one instance, no cores or price of its own."""
+    for name, node in scenario.nodes.items():
+        host = getattr(node, "host", None)
+        if host is None:
+            continue
+        if host not in scenario.hosts:
+            known = ", ".join(sorted(scenario.hosts)) or "none defined"
+            raise GraphError(("nodes", name, "host"), f"host {host!r} is not in hosts ({known})")
+        for key, allowed in _HOSTED_REFUSED.items():
+            value = getattr(node, key, allowed)
+            if value != allowed:
+                why = ("the host's cores are what it runs on" if key == "cpus" else
+                       "the host is priced, not its nodes" if key == "instance" else
+                       f"a node on a host runs one instance ({key}: {allowed!r})")
+                raise GraphError(("nodes", name, key), f"{key} cannot be set on a node placed on host {host!r}: {why}")
+    for host_name in scenario.hosts:
+        placed = [n for n, node in scenario.nodes.items() if getattr(node, "host", None) == host_name]
+        background = sum(scenario.nodes[n].background_cpu_pct for n in placed)
+        if background >= 100:
+            raise GraphError(("hosts", host_name),
+                             f"the background_cpu_pct of its nodes ({', '.join(placed)}) adds up to {background:g}%, "
+                             "leaving no CPU for requests")
 
 
 def _names(nodes: dict) -> str:

@@ -11,7 +11,7 @@ import math
 import re
 
 from model.graph import NodeVisits
-from model.limits import limit, over
+from model.limits import over
 from model.scenario import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode, post_order
 
 Refusal = tuple[tuple, str]  # (key path, message)

@@ -60,6 +60,7 @@ class Simulation:
         self.stations = build_stations(scenario)
         self.uniform = self._stream(lambda: self.rng.random(BLOCK_SIZE))
         self.pools: dict[str, list[Pool]] = {}
+        self.shared_pools: dict[str, Pool] = {}
         self.slots: dict[str, SlotPool] = {}
         self.samplers: dict[str, Callable[[], float]] = {}
         self.consumers: dict[str, list[Consumer]] = {}
@@ -90,15 +91,21 @@ class Simulation:
     def _sampler(self, service) -> Callable[[], float]:
         return self._stream(lambda: service.sample(self.rng, BLOCK_SIZE))
 
+    def _pool(self, name: str, servers: int) -> Pool:
+        """The pool of that name, made once: the nodes on a host all queue at its one pool."""
+        if name not in self.shared_pools:
+            self.shared_pools[name] = Pool(self.env, name, servers)
+        return self.shared_pools[name]
+
     def _build(self, name: str, st) -> None:
         env = self.env
         if isinstance(st, (ServiceStation, CacheStation)):
-            self.pools[name] = [Pool(env, name, st.servers)]
+            self.pools[name] = [self._pool(st.pool, st.servers)]
             self.samplers[name] = self._sampler(st.service)
             if isinstance(st, ServiceStation) and st.slots:
                 self.slots[name] = SlotPool(env, name, st.slots)
         elif isinstance(st, DatabaseStation):
-            self.pools[name] = [Pool(env, f"{name}/{k}", st.servers_per_instance) for k in range(st.instances)]
+            self.pools[name] = [self._pool(pool, st.servers_per_instance) for pool in st.pools]
             self.samplers[name + ":read"] = self._sampler(st.read)
             self.samplers[name + ":write"] = self._sampler(st.write)
         elif isinstance(st, KafkaStation):
@@ -265,7 +272,7 @@ class Simulation:
     def _start_measuring(self) -> None:
         now = self.env._now
         self.measure_from = now
-        parts = [p for pools in self.pools.values() for p in pools] + list(self.slots.values())
+        parts = list(self.shared_pools.values()) + list(self.slots.values())
         parts += [c for consumers in self.consumers.values() for c in consumers]
         for part in parts:
             part.start_measuring(now)
@@ -313,7 +320,8 @@ class Simulation:
         if not math.isfinite(self.measure_from):
             self.measure_from = 0.0  # nothing finished warm-up: measure the whole run
         window_ms = max(now - self.measure_from, 1e-9)
-        lat = np.asarray(self.latencies, dtype=float)
+        # Time outside the stations (workload.network_ms) is a constant on every answered request.
+        lat = np.asarray(self.latencies, dtype=float) + self.scenario.workload.network_ms
         measured = len(lat) + self.failed
         error_pct = 100.0 * self.failed / measured if measured else 100.0
         if len(lat):
@@ -360,7 +368,8 @@ class Simulation:
         slots = self.slots.get(name)
         if slots is not None and slots.acquired:
             wait += slots.wait_ms / slots.acquired
-        return NodeStats(arrival_rps, reported_utilization(st, min(busy / (servers * window_ms), 1.0)), servers, wait)
+        return NodeStats(arrival_rps, reported_utilization(st, min(busy / (servers * window_ms), 1.0)), servers, wait,
+                         st.host)
 
     def _kafka_stats(self, name: str) -> KafkaStats:
         produced, dropped, lags = self.kafka_counts[name]

@@ -300,15 +300,15 @@ def test_concurrency_slots_held_during_sync_calls():
         return {"web": {**service(10.0, calls=[{"to": "db"}]), "cpus": 4, "concurrency": concurrency,
                         "blocking_calls": blocking_calls}, "db": db}
 
+    # 3 slots held through a database call: no closed form (the slots bound the database's queue);
+    # held to the simulator in tests/model/test_hosts_and_slots.py.
     blocking = solve(scenario(web(3), 100.0))
-    own_ms = mmc_wait_ms(4, 100, 10) + 10
-    hold_ms = own_ms + 5 / (1 - 0.5)
-    slot_ms = mmc_wait_ms(3, 100, hold_ms)            # M/M/3 with service = holding time
-    assert blocking.latency_ms.mean == pytest.approx(slot_ms + hold_ms, rel=1e-9)
-    assert blocking.nodes["web"].mean_wait_ms == pytest.approx(slot_ms + mmc_wait_ms(4, 100, 10), rel=1e-9)
-    assert any("web: concurrency limit" in note for note in blocking.notes)
+    assert blocking.saturated == [] and blocking.nodes["web"].mean_wait_ms > 0
+    assert any("web: 3 worker slot(s) and its cores and sync calls solved together" in note for note in blocking.notes)
+    # Slots given back after the node's own work: an M/M/3 of the 10 ms of work, then the database
+    # (a Jackson tandem: exact).
     released = solve(scenario(web(3, blocking_calls=False), 100.0))
-    assert released.latency_ms.mean == pytest.approx(mmc_wait_ms(3, 100, own_ms) + hold_ms, rel=1e-9)
+    assert released.latency_ms.mean == pytest.approx(mmc_wait_ms(3, 100, 10) + 10 + 10, rel=1e-6)
     starved = solve(scenario(web(1), 100.0))     # about 2 erlangs of holding time on one slot
     assert starved.saturated == ["web"]
 
