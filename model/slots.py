@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln
+from model.special import gammaln
 
 MAX_POPULATION = 2000     # beyond this many slots the throughput has long converged
 
