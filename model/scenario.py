@@ -69,6 +69,31 @@ def _check_cpus(cpus: float | None) -> float | None:
 Cpus = Annotated[float | None, Field(default=None, gt=0), AfterValidator(_check_cpus)]
 
 
+class WorkerUsl(Strict):
+    """Extension (issue 11): per-worker overhead, the USL over worker counts.
+
+    CPU per request grows with the workers sharing the cores as 1 + sigma (N - 1) + kappa N (N - 1)
+    (context switches, lock and cache contention); `service_ms` was measured at `workers`.
+    """
+
+    sigma: float = Field(ge=0, le=1)
+    kappa: float = Field(default=0.0, ge=0)
+    workers: int = Field(ge=1)
+
+    def factor(self, n: int) -> float:
+        """CPU per request at n workers over CPU per request at `workers`."""
+        def cost(k: int) -> float:
+            return 1 + self.sigma * (k - 1) + self.kappa * k * (k - 1)
+        return cost(n) / cost(self.workers)
+
+
+class Host(Strict):
+    """Extension (issue 11): a machine or pod whose cores several nodes share."""
+
+    cpus: float = Field(gt=0)
+    instance: Instance | None = None
+
+
 class ServiceNode(Strict):
     """App pods or instances behind a load balancer."""
 
@@ -84,6 +109,9 @@ class ServiceNode(Strict):
     instance: Instance | None = None
     autoscale: Autoscale | None = None
     calls: list[Call] = Field(default_factory=list)
+    host: str | None = None           # extension (issue 11): the host whose cores it shares
+    miss_ms: float = Field(default=0.0, ge=0)  # extension (issue 11): its own CPU per miss of a cache it calls
+    worker_usl: WorkerUsl | None = None        # extension (issue 11): per-worker overhead, used with concurrency
 
 
 def _check_curve(curve: dict[float, float] | None) -> dict[float, float] | None:
@@ -112,6 +140,7 @@ class CacheNode(Strict):
     miss: str | None = None
     background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
+    host: str | None = None           # extension (issue 11)
     # Extension: the hit ratio the cache would have at other sizes (total GiB over its nodes), for
     # example from a miss-ratio curve; with it the recommender sizes the cache's memory too.
     hit_ratio_by_memory_gib: HitRatioCurve = None
@@ -139,6 +168,7 @@ class DatabaseNode(Strict):
     service_cv: float = Field(default=1.0, ge=0)
     background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
+    host: str | None = None           # extension (issue 11)
 
     @property
     def instances(self) -> int:
@@ -173,6 +203,7 @@ class Workload(Strict):
     trace: str | None = None
     growth_pct_per_month: float = Field(default=0.0, gt=-100)
     horizon_months: int = Field(default=12, ge=1, le=120)
+    network_ms: float = Field(default=0.0, ge=0)  # extension (issue 11): fixed delay outside the stations, end to end
 
     @model_validator(mode="after")
     def _trace_given(self) -> "Workload":
@@ -203,6 +234,7 @@ class Scenario(Strict):
     nodes: dict[str, Node] = Field(min_length=1)
     slo: SLO = Field(default_factory=SLO)
     pricing: Pricing = Field(default_factory=Pricing)
+    hosts: dict[str, Host] | None = None  # extension (issue 11)
 
     @model_validator(mode="after")
     def _graph_is_sound(self) -> "Scenario":
@@ -226,6 +258,10 @@ class Scenario(Strict):
                 if isinstance(self.nodes[node.miss], (KafkaNode, CacheNode)):
                     raise GraphError(("nodes", name, "miss"),
                                      f"a cache miss goes to a database or service, not a {self.nodes[node.miss].kind}")
+        for name, node in self.nodes.items():
+            host = getattr(node, "host", None)
+            if host is not None and host not in (self.hosts or {}):
+                raise GraphError(("nodes", name, "host"), f"host {host!r} is not in hosts ({_names(self.hosts or {}) or 'none given'})")
         cycle = find_sync_cycle(self)
         if cycle:
             raise GraphError(("nodes", cycle[0], "calls"),

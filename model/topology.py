@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from model.distributions import ServiceTime
 from model.scenario import CacheNode, DatabaseNode, Instance, KafkaNode, Scenario, ServiceNode
+from model.service_demand import service_visit_ms
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def build_stations(scenario: Scenario) -> dict[str, Station]:
             c = cores(node.cpus if node.cpus is not None else default_cpus(node.instance))
             bg = node.background_cpu_pct / 100.0
             stations[name] = ServiceStation(
-                name, node.replicas * c.servers, ServiceTime(node.service_ms, node.service_cv).scaled(c.speed * (1 - bg)),
+                name, node.replicas * c.servers, ServiceTime(service_visit_ms(scenario, node), node.service_cv).scaled(c.speed * (1 - bg)),
                 node.replicas * node.concurrency if node.concurrency else None, node.blocking_calls, node.timeout_ms, bg)
         elif isinstance(node, CacheNode):
             c = cores(node.cpus if node.cpus is not None else 1.0)
