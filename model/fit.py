@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.fit_file import FitFile, load_fit_file_as
-from model.fit_load import LoadFit, fit_load
+from model.fit_load import LoadFit, fit_load, fit_load_test
 from model.fit_params import ParamFit, fit_parameters
 from model.fit_result import FitResult
 from model.fit_series import FitError, Observations, observations
@@ -100,7 +100,7 @@ def _fit_file(fit_file_or_path: FitFile | str | Path, source: str | None) -> tup
 
 
 def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -> tuple[Scenario, dict, ParamFit, LoadFit, str | None]:
-    load = fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
+    load = fit_load_test(obs.traffic_rps, obs.phases) if obs.load_test else fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
     rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
     params = fit_parameters(fit, obs, planning_rps=rate)
     for node, nf in params.nodes.items():
@@ -113,10 +113,16 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
     providers = [n["instance"]["provider"] for n in params.data.values() if n.get("instance", {}).get("provider")]
     provider = providers[0] if providers else ("gcp" if getattr(fit, "source", "") == "gcp" else "aws")
     region = fit.region if provider == "aws" and fit.region else DEFAULT_REGION[provider]
+    over = f"a load test on {obs.start:%Y-%m-%d} ({len(obs.phases)} phases)" if obs.load_test else \
+        f"{obs.start:%Y-%m-%d} to {obs.end:%Y-%m-%d}"
     document = {"version": 1, "name": f"{Path(name).stem} (fitted)",
-                "description": f"Fitted by `headroom fit` from {name} over {obs.start:%Y-%m-%d} to {obs.end:%Y-%m-%d}.",
+                "description": f"Fitted by `headroom fit` from {name} over {over}.",
                 "workload": workload, "entry": fit.entry, "nodes": {n: _ordered(v) for n, v in params.data.items()},
                 "pricing": {"provider": provider, "region": region, "commitment": "on_demand"}}
+    if fit.hosts:
+        document["hosts"] = {h: {"cpus": int(v.cpus) if float(v.cpus).is_integer() else v.cpus,
+                                 **({"instance": v.instance.model_dump(exclude_none=True)} if v.instance else {})}
+                             for h, v in fit.hosts.items()}
     note = None
     try:
         scenario = scenario_from_data(document, "fitted scenario")
@@ -165,9 +171,15 @@ def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: P
               load: LoadFit) -> tuple[dict[tuple, str], list[str]]:
     comments: dict[tuple, str] = {}
     days = (obs.end - obs.start).total_seconds() / 86400
-    comments[("workload", "rate_rps")] = (f"fitted: {load.peak_percentile:g}th percentile of each day's busiest hour of traffic "
-                                          f"({load.busy_hours} days; mean {load.mean_rps:.4g}, highest period {load.max_rps:.4g} req/s)")
-    if load.growth_pct_per_month is not None and load.growth_ci95:
+    if obs.load_test:
+        comments[("workload", "rate_rps")] = (f"fitted: the highest steady phase's mean rate ({len(obs.phases)} phases; "
+                                              f"highest period {load.max_rps:.4g} req/s)")
+    else:
+        comments[("workload", "rate_rps")] = (f"fitted: {load.peak_percentile:g}th percentile of each day's busiest hour of traffic "
+                                              f"({load.busy_hours} days; mean {load.mean_rps:.4g}, highest period {load.max_rps:.4g} req/s)")
+    if obs.load_test:
+        comments[("workload", "growth_pct_per_month")] = "assumed: a load test says nothing about growth; set it from your history"
+    elif load.growth_pct_per_month is not None and load.growth_ci95:
         comments[("workload", "growth_pct_per_month")] = (f"fitted: trend of log hourly traffic (daily and weekly cycles apart) over {load.growth_days} days; "
                                                           f"95% CI {load.growth_ci95[0]:.3g} to {load.growth_ci95[1]:.3g}")
     else:
@@ -186,7 +198,9 @@ def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: P
                 f"fitted: CPU with no requests (the utilization regression's intercept), 95% CI {low:.3g} to {high:.3g} %")
         if nf.scaling is not None:
             comments[("nodes", node)] = nf.scaling.summary()  # on the node's own line: a report, not a scenario value
+    span = (f"a load test of {len(obs.phases)} steady phases at {obs.period_s} s" if obs.load_test
+            else f"{days:.1f} days at {obs.period_s} s")
     header = [f"Fitted by Headroom from {name} (source: {source}), {obs.start:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC,",
-              f"{days:.1f} days at {obs.period_s} s. Each value says how it was obtained: fitted (from the metrics, with",
+              f"{span}. Each value says how it was obtained: fitted (from the metrics, with",
               "its 95% confidence interval), given (in the fit file) or assumed (the metrics cannot tell: check it)."]
     return comments, header

@@ -20,7 +20,7 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, 
                       field_validator, model_validator)
 
 from model.scenario import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
-                            NODE_KINDS, NODE_TYPES)
+                            NODE_KINDS, NODE_TYPES, WorkerUsl)
 from model.yaml_lines import line_of
 
 SOURCES = ("cloudwatch", "gcp", "csv", "demo")
@@ -216,6 +216,7 @@ class FitNode(Strict, Generic[M]):
     autoscale: Autoscale | None = None
     calls: list[Call] | None = None
     miss_ms: float | None = Field(default=None, ge=0)
+    worker_usl: WorkerUsl | None = None
     nodes: int | None = Field(default=None, ge=1)
     hit_ratio: float | None = Field(default=None, ge=0, le=1)
     hit_ms: float | None = Field(default=None, gt=0)

@@ -57,10 +57,12 @@ class FitResult:
             "warnings": list(self.warnings),
             "not_fitted": list(self.not_fitted),
             "fetch": self.fetch_summary,
+            "fitted_scenario": self.document,
         }
 
     def to_text(self) -> str:
-        out = [f"Fit of {self.fit_file} ({self.source}), {self.start} to {self.end} at {self.period_s} s"]
+        kind = " (load test)" if self.load.mode == "load_test" else ""
+        out = [f"Fit of {self.fit_file} ({self.source}){kind}, {self.start} to {self.end} at {self.period_s} s"]
         if self.fetch_summary:
             out.append(f"  read: {self.fetch_summary}")
         out += ["", "Load at the entry node"] + self._load_lines()
@@ -92,10 +94,11 @@ class FitResult:
         out += ["", f"Validation: the fitted scenario ({self.validation.method}) at the observed traffic"]
         out += [r.to_text() for r in self.validation.rows] or ["  nothing to compare"]
         out += [f"  note: {n}" for n in self.validation.notes]
-        out += ["", f"Backtest: fitted on {self.backtest.train}, predicting {self.backtest.test}"]
         if self.backtest.validation is None:
+            out += ["", "Backtest"]
             out.append(f"  {self.backtest.skipped}")
         else:
+            out += ["", f"Backtest: fitted on {self.backtest.train}, predicting {self.backtest.test}"]
             out += [r.to_text() for r in self.backtest.validation.rows] or ["  nothing to compare"]
             out += [f"  note: {n}" for n in self.backtest.validation.notes]
         if self.not_fitted:
@@ -106,6 +109,11 @@ class FitResult:
 
     def _load_lines(self) -> list[str]:
         load = self.load
+        if load.mode == "load_test":
+            lines = [f"  load test: planning rate {load.peak_rps:,.2f} req/s (the highest phase's mean); "
+                     f"highest period {load.max_rps:,.2f} req/s", f"  phases ({len(load.phases)}):"]
+            lines += [f"    {p.text()}" for p in load.phases]
+            return lines + [f"  note: {n}" for n in load.notes]
         lines = [f"  planning rate {load.peak_rps:,.2f} req/s: the {load.peak_percentile:g}th percentile of the busiest hour of "
                  f"{load.busy_hours} day(s); mean {load.mean_rps:,.2f} req/s, highest period {load.max_rps:,.2f} req/s"]
         if load.growth_pct_per_month is not None and load.growth_ci95 is not None:
