@@ -84,8 +84,8 @@ def fit_load_test(rate_rps: pd.Series, phases: list) -> LoadFit:
     held longest at its top, and growth is 0 (said so), since minutes say nothing about months.
     """
     present = rate_rps.dropna()
-    notes = ["load test: the planning rate is the highest phase's mean rate; growth is not fitted from minutes "
-             "of data (0 % per month is written; set it from your history)"]
+    notes = ["load test: the planning rate is the highest phase's mean rate; minutes of data say nothing about "
+             "growth, so 0 % per month is written (set it from your history)"]
     if phases:
         top = max(phases, key=lambda p: p.mean_rps)
         peak = float(top.mean_rps)
