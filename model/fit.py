@@ -30,7 +30,7 @@ __all__ = ["FitError", "FitResult", "fit_scenario", "fit_to_file"]
 
 DEFAULT_REGION = {"aws": "us-east-1", "gcp": "us-central1"}
 MAX_BACKGROUND = 0.95  # a fitted intercept above this leaves requests no CPU: clamp and let validation show it
-_UNITS = {"service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms"}
+_UNITS = {"miss_ms": "ms", "network_ms": "ms", "service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms"}
 
 
 def fit_scenario(fit_file_or_path: FitFile | str | Path, frame: pd.DataFrame | None = None, source: str | None = None,

@@ -242,7 +242,9 @@ def _times(fit: FitFile, name: str, nf: NodeFit, values: dict, visits, obs: Obse
     scale = 1.0 / nf.visits if nf.visits > 0 else 0.0
     ci = tuple(v * scale for v in nf.demand_ms_ci95) if usable else None
     if kind == "service":
-        if usable:
+        if usable and "service_ms" not in values and _miss_cost(fit, name, nf, values, obs, warnings, not_fitted):
+            pass
+        elif usable:
             _set(nf, values, "service_ms", nf.demand_ms * scale, Ratio(nf.demand_ms * scale, ci, d.points, basis), warnings, r2=d.r2)
         elif "service_ms" not in values:
             _assume(nf, values, "service_ms", "no CPU metric" if d is None else "its CPU does not measure a demand",
@@ -256,6 +258,44 @@ def _times(fit: FitFile, name: str, nf: NodeFit, values: dict, visits, obs: Obse
         _database(name, nf, values, visits, obs, usable, basis, warnings, not_fitted, fit)
     elif kind == "kafka" and "consume_ms" not in values:
         _assume(nf, values, "consume_ms", "broker metrics do not show consumer time", not_fitted, warnings)
+
+
+def _miss_cost(fit: FitFile, name: str, nf: NodeFit, values: dict, obs: Observations, warnings: list[str],
+               not_fitted: list[str]) -> bool:
+    """service_ms and miss_ms apart: the service's CPU on traffic and on the misses of the caches it calls.
+
+    True when both were fitted; else the reason goes to the notes and service_ms keeps the mean
+    cost at the observed hit ratio (a hit-ratio what-if then leaves this service's CPU unchanged).
+    """
+    caches = [c.to for c in fit.nodes[name].calls or [] if fit.nodes[c.to].kind == "cache" and f"nodes.{c.to}.misses" in obs.rates]
+    if not caches or "miss_ms" in values:
+        return False
+    misses = sum((obs.rates[f"nodes.{c}.misses"] for c in caches[1:]), obs.rates[f"nodes.{caches[0]}.misses"])
+    got = separate(obs.traffic_rps, misses, obs.cpu[name])
+    why = got if isinstance(got, str) else ""
+    if not why:
+        robust, points = got
+        (a_lo, _), (b_lo, b_hi) = robust.ci95(1), robust.ci95(2)
+        if robust.coef[1] <= 0 or a_lo <= 0 or b_lo <= 0:
+            why = (f"the cost per miss is not measurably above 0 (95% CI {1000 * b_lo * nf.capacity_cores:.3g} to "
+                   f"{1000 * b_hi * nf.capacity_cores:.3g} ms)")
+    if why:
+        not_fitted.append(f"nodes.{name}.miss_ms: its CPU per cache miss cannot be told apart from its CPU per request "
+                          f"({why}); service_ms holds the mean at the observed hit ratio, so a hit-ratio what-if leaves "
+                          f"{name}'s CPU unchanged. It separates when the hit ratio varies between periods or phases")
+        return False
+    scale = 1000 * nf.capacity_cores
+    what = (f"regression of nodes.{name}.cpu on traffic and the misses of {', '.join(caches)}, {points} periods, "
+            f"R^2 {robust.r2:.3f}, {nf.capacity_cores:g} cores")
+    per_visit = scale / nf.visits
+    service = float(robust.coef[1]) * per_visit
+    _set(nf, values, "service_ms", service, Ratio(service, tuple(v * per_visit for v in robust.ci95(1)), points,
+                                                   what + "; CPU per request with every cache read a hit"), warnings, r2=robust.r2)
+    miss = float(robust.coef[2]) * scale
+    _set(nf, values, "miss_ms", miss, Ratio(miss, tuple(v * scale for v in robust.ci95(2)), points,
+                                             what + "; CPU this service spends per cache miss"), warnings, r2=robust.r2)
+    nf.background = float(robust.coef[0])
+    return True
 
 
 def _database(name: str, nf: NodeFit, values: dict, visits, obs: Observations, usable: bool, basis: str,

@@ -15,7 +15,7 @@ from model.fit_validate import Backtest, Validation
 from model.fit_yaml import render
 from model.scenario import Scenario
 
-_UNITS = {"service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms", "produce_ms": "ms",
+_UNITS = {"miss_ms": "ms", "network_ms": "ms", "service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms", "produce_ms": "ms",
           "timeout_ms": "ms"}
 
 
