@@ -17,8 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from model.fit_file import FitFile, load_fit_file_as
+from model.fit_latency import fit_latency
 from model.fit_load import LoadFit, fit_load, fit_load_test
-from model.fit_params import ParamFit, fit_parameters
+from model.fit_params import Estimate, ParamFit, fit_parameters
 from model.fit_result import FitResult
 from model.fit_series import FitError, Observations, observations
 from model.fit_validate import backtest, validate
@@ -132,7 +133,23 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
         document["pricing"]["region"] = DEFAULT_REGION[provider]
         note = f"pricing: region {region!r} has no prices in the catalog; priced at {DEFAULT_REGION[provider]}"
         scenario = scenario_from_data(document, "fitted scenario")
+    scenario = _latency(fit, obs, params, document, scenario)
     return scenario, document, params, load, note
+
+
+def _latency(fit: FitFile, obs: Observations, params: ParamFit, document: dict, scenario: Scenario) -> Scenario:
+    """service_cv and workload.network_ms from the latency at low load (model.fit_latency), into the scenario."""
+    given = {n for n, node in fit.nodes.items() if node.service_cv is not None}
+    lf = fit_latency(scenario, obs, given)
+    params.latency = lf
+    if lf.network_ms is None:
+        return scenario
+    document["workload"]["network_ms"] = round(lf.network_ms, 3)
+    if lf.service_cv is not None:
+        for n in lf.cv_nodes:
+            document["nodes"][n] = _ordered({**document["nodes"][n], "service_cv": round(lf.service_cv, 3)})
+            params.nodes[n].values["service_cv"] = Estimate(round(lf.service_cv, 3), "fitted", lf.basis(), lf.cv_ci95)
+    return scenario_from_data(document, "fitted scenario")
 
 
 def _ordered(values: dict) -> dict:
@@ -185,6 +202,10 @@ def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: P
     else:
         comments[("workload", "growth_pct_per_month")] = "assumed: too few whole days of traffic to fit a trend"
     comments[("workload", "arrivals")] = "assumed: Poisson arrivals at the planning rate"
+    lf = params.latency
+    if lf is not None and lf.network_ms is not None:
+        ci = f"; 95% CI {lf.network_ci95[0]:.3g} to {lf.network_ci95[1]:.3g} ms" if lf.network_ci95 else ""
+        comments[("workload", "network_ms")] = f"fitted: fixed delay outside the stations (observed less modelled): {lf.basis()}{ci}"
     comments[("pricing",)] = "from the nodes' instances and the fit file's region"
     for node, nf in params.nodes.items():
         for key, est in nf.values.items():

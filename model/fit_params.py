@@ -92,6 +92,7 @@ class ParamFit:
     call_estimates: dict[tuple[str, int], Estimate]
     warnings: list[str]
     not_fitted: list[str]
+    latency: Any = None                          # model.fit_latency.LatencyFit, once the scenario is built
 
 
 def fit_parameters(fit: FitFile, obs: Observations, planning_rps: float | None = None) -> ParamFit:
@@ -336,9 +337,11 @@ def _database(name: str, nf: NodeFit, values: dict, visits, obs: Observations, u
             lo, hi = (1000 * v * nf.capacity_cores for v in fit.ci95(k))
             value = 1000 * float(fit.coef[k]) * nf.capacity_cores
             what = f"regression of nodes.{name}.cpu on reads and writes, {points} periods, R^2 {fit.r2:.3f}, {nf.capacity_cores:g} cores"
-            if value <= 0 or lo <= 0:
-                what += f"; not measurably above 0, written as {max(value, 0.01):.3g} ms"
-                value = max(value, 0.01)
+            if value <= 0:
+                what += f"; not measurably above 0, written as 0.01 ms"
+                value = 0.01
+            elif lo <= 0:
+                what += "; not measurably above 0"
             _set(nf, values, key, value, Ratio(value, (lo, hi), points, what), warnings, r2=fit.r2)
         # The mix of reads and writes changes over time, so CPU is not proportional to traffic:
         # the split, not the traffic regression, is the node's demand and background.
