@@ -18,6 +18,7 @@ import pandas as pd
 
 from model.fit_file import FitFile, load_fit_file_as
 from model.fit_latency import fit_latency
+from model.fit_workers import fit_workers
 from model.fit_load import LoadFit, fit_load, fit_load_test
 from model.fit_params import Estimate, ParamFit, fit_parameters
 from model.fit_result import FitResult
@@ -104,6 +105,7 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
     load = fit_load_test(obs.traffic_rps, obs.phases) if obs.load_test else fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
     rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
     params = fit_parameters(fit, obs, planning_rps=rate)
+    _workers(fit, obs, params)
     for node, nf in params.nodes.items():
         # The regression's intercept: CPU busy with no requests. A given value is kept.
         values = params.data[node]
@@ -135,6 +137,36 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
         scenario = scenario_from_data(document, "fitted scenario")
     scenario = _latency(fit, obs, params, document, scenario)
     return scenario, document, params, load, note
+
+
+def _workers(fit: FitFile, obs: Observations, params: ParamFit) -> None:
+    """The USL over worker counts (model.fit_workers) for a service that ran at several, into its values."""
+    for name, workers in obs.workers.items():
+        nf, values = params.nodes.get(name), params.data.get(name)
+        if nf is None or nf.kind != "service" or name not in obs.cpu or not nf.visits or nf.demand is None:
+            continue
+        wf = fit_workers(name, obs.traffic_rps, obs.cpu[name], workers, nf.capacity_cores, nf.visits,
+                         fit.nodes[name].concurrency)
+        params.workers[name] = wf
+        params.not_fitted.extend(f"nodes.{name}.worker_usl: {n}" for n in wf.notes if "not fitted" in n)
+        if wf.sigma is None or "worker_usl" in values:
+            continue
+        pooled = nf.demand_ms / nf.visits if nf.demand_ms else None
+        if pooled and nf.values.get("service_ms") and nf.values["service_ms"].how == "fitted":
+            factor = wf.counts[wf.reference] / pooled  # the pooled fit averages over counts: put it at the reference count
+            for key in ("service_ms", "miss_ms"):
+                est = nf.values.get(key)
+                if est is not None and est.how == "fitted":
+                    values[key] = float(f"{values[key] * factor:.4g}")
+                    ci = tuple(v * factor for v in est.ci95) if est.ci95 else None
+                    nf.values[key] = Estimate(values[key], "fitted", est.basis + f"; at {wf.reference} workers", ci, est.r2)
+        usl = {"sigma": round(wf.sigma, 5), "kappa": float(f"{wf.kappa:.4g}"), "workers": wf.reference}
+        values["worker_usl"] = usl
+        nf.values["worker_usl"] = Estimate(usl, "fitted", wf.summary().removeprefix("fitted: "), wf.sigma_ci95)
+        if "concurrency" not in values:
+            values["concurrency"] = wf.reference
+            nf.values["concurrency"] = Estimate(wf.reference, "fitted", "the worker count at which service_ms was measured "
+                                                "(the count it ran most periods at, or given)")
 
 
 def _latency(fit: FitFile, obs: Observations, params: ParamFit, document: dict, scenario: Scenario) -> Scenario:

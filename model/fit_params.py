@@ -93,6 +93,7 @@ class ParamFit:
     warnings: list[str]
     not_fitted: list[str]
     latency: Any = None                          # model.fit_latency.LatencyFit, once the scenario is built
+    workers: dict = field(default_factory=dict)  # node -> model.fit_workers.WorkerFit
 
 
 def fit_parameters(fit: FitFile, obs: Observations, planning_rps: float | None = None) -> ParamFit:

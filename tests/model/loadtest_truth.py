@@ -32,6 +32,14 @@ class Truth:
     phases: list[tuple[float, float, int]] = field(default_factory=lambda: [
         (40.0, 0.75, 150), (70.0, 0.75, 150), (100.0, 0.75, 150), (70.0, 0.5, 150)])  # rate, hit ratio, seconds
     ramp_s: int = 20
+    workers: list[int] | None = None        # the web's worker count per phase (None: not varied)
+    sigma: float = 0.05                     # the web's per-worker overhead (USL as a cost), at 2 workers = 1
+    kappa: float = 0.002
+
+    def worker_factor(self, n: int) -> float:
+        def g(k: int) -> float:
+            return 1 + self.sigma * (k - 1) + self.kappa * k * (k - 1)
+        return g(n) / g(2)
 
 
 def scenario(truth: Truth, rate: float, hit_ratio: float) -> dict:
@@ -56,7 +64,8 @@ def generate(truth: Truth, seed: int = 5) -> tuple[pd.DataFrame, list[tuple[pd.T
     rng = np.random.default_rng(seed)
     rows, spans = [], []
     t = 0
-    for rate, hit, seconds in truth.phases:
+    for i, (rate, hit, seconds) in enumerate(truth.phases):
+        factor = truth.worker_factor(truth.workers[i]) if truth.workers else 1.0
         t += truth.ramp_s
         lat = latency_truth(truth, rate, hit)
         spans.append((START + pd.Timedelta(seconds=t), START + pd.Timedelta(seconds=t + seconds)))
@@ -65,7 +74,7 @@ def generate(truth: Truth, seed: int = 5) -> tuple[pd.DataFrame, list[tuple[pd.T
             hits = rng.binomial(n, hit)
             misses = n - hits
             writes = rng.binomial(n, truth.write_share)
-            web = truth.background + (n * truth.web_ms + misses * truth.miss_ms) / 1000
+            web = truth.background + factor * (n * truth.web_ms + misses * truth.miss_ms) / 1000
             cache = truth.background + n * truth.hit_ms / 1000
             db = truth.background + (misses * truth.read_ms + writes * truth.write_ms) / 1000
             noise = rng.normal(0, 0.01, 3)
@@ -118,5 +127,8 @@ def write(tmp: Path, truth: Truth | None = None, extra: str = "", seed: int = 5)
     frame, spans = generate(truth, seed)
     frame.to_csv(tmp / "metrics.csv", index=False)
     path = tmp / "fit.yaml"
+    if truth.workers:
+        extra += "phases:\n" + "".join(f"  - {{start: '{a:%Y-%m-%d %H:%M:%S}', end: '{b:%Y-%m-%d %H:%M:%S}', workers: {w}}}\n"
+                                        for (a, b), w in zip(spans, truth.workers))
     path.write_text(FIT_FILE.format(extra=extra), encoding="utf-8")
     return path, truth, spans
