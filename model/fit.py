@@ -19,6 +19,7 @@ import pandas as pd
 from model.fit_file import FitFile, load_fit_file_as
 from model.fit_latency import fit_latency
 from model.fit_workers import fit_workers
+from model.fit_hosts import TIME_KEY, fit_host, visit_rate
 from model.fit_load import LoadFit, fit_load, fit_load_test
 from model.fit_params import Estimate, ParamFit, fit_parameters
 from model.fit_result import FitResult
@@ -106,6 +107,7 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
     rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
     params = fit_parameters(fit, obs, planning_rps=rate)
     _workers(fit, obs, params)
+    _hosts(fit, obs, params)
     for node, nf in params.nodes.items():
         # The regression's intercept: CPU busy with no requests. A given value is kept.
         values = params.data[node]
@@ -167,6 +169,37 @@ def _workers(fit: FitFile, obs: Observations, params: ParamFit) -> None:
             values["concurrency"] = wf.reference
             nf.values["concurrency"] = Estimate(wf.reference, "fitted", "the worker count at which service_ms was measured "
                                                 "(the count it ran most periods at, or given)")
+
+
+def _hosts(fit: FitFile, obs: Observations, params: ParamFit) -> None:
+    """Demands of the nodes on a shared host from the host's CPU (model.fit_hosts), for nodes without a CPU metric."""
+    for host, spec in (fit.hosts or {}).items():
+        if host not in obs.host_cpu:
+            continue
+        placed = [n for n, node in fit.nodes.items() if node.host == host]
+        known = {n: obs.cpu[n] * params.nodes[n].capacity_cores / spec.cpus for n in placed if n in obs.cpu}
+        rates = {}
+        for n in placed:
+            if n in obs.cpu or fit.nodes[n].kind == "kafka":
+                continue
+            into = [obs.rates[f"nodes.{c}.misses"] for c, node in fit.nodes.items()
+                    if node.kind == "cache" and node.miss == n and f"nodes.{c}.misses" in obs.rates]
+            writes = sum(c["visits"] for v in params.data.values() for c in v.get("calls", []) if c["to"] == n and c.get("op") == "write")
+            rates[n] = visit_rate(n, fit.nodes[n].kind, obs, obs.traffic_rps, params.nodes[n].visits, into, writes)
+        hf = fit_host(host, spec.cpus, obs.host_cpu[host], rates, known)
+        params.hosts[host] = hf
+        params.warnings.extend(hf.notes)
+        for n, cost in hf.per_visit_ms.items():
+            key = TIME_KEY[fit.nodes[n].kind]
+            nf, values = params.nodes[n], params.data[n]
+            if cost <= 0 or (nf.values.get(key) and nf.values[key].how == "given"):
+                continue
+            keys = [key] + (["write_ms"] if key == "read_ms" and "write_ms" in values and nf.values["write_ms"].how != "given" else [])
+            for k in keys:
+                values[k] = float(f"{cost:.4g}")
+                nf.values[k] = Estimate(values[k], "fitted", hf.basis(n) + ("; reads and writes at one cost" if k == "write_ms" else ""),
+                                        hf.ci95[n])
+            params.not_fitted[:] = [t for t in params.not_fitted if not t.startswith(tuple(f"nodes.{n}.{k}:" for k in keys))]
 
 
 def _latency(fit: FitFile, obs: Observations, params: ParamFit, document: dict, scenario: Scenario) -> Scenario:

@@ -94,6 +94,7 @@ class ParamFit:
     not_fitted: list[str]
     latency: Any = None                          # model.fit_latency.LatencyFit, once the scenario is built
     workers: dict = field(default_factory=dict)  # node -> model.fit_workers.WorkerFit
+    hosts: dict = field(default_factory=dict)    # host -> model.fit_hosts.HostFit
 
 
 def fit_parameters(fit: FitFile, obs: Observations, planning_rps: float | None = None) -> ParamFit:

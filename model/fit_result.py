@@ -58,6 +58,9 @@ class FitResult:
             "not_fitted": list(self.not_fitted),
             "fetch": self.fetch_summary,
             "fitted_scenario": self.document,
+            "latency_fit": self.params.latency.to_json() if self.params.latency is not None else None,
+            "workers": {n: w.to_json() for n, w in self.params.workers.items()},
+            "hosts": {h: f.to_json() for h, f in self.params.hosts.items()},
         }
 
     def to_text(self) -> str:
@@ -84,6 +87,7 @@ class FitResult:
             if nf.scaling is not None:
                 out.append(f"    scaling with replicas (USL, from {nf.scaling.series} and cpu)")
                 out += nf.scaling.to_text()
+        out += self._extension_lines()
         calls = [(k, e) for k, e in self.params.call_estimates.items() if e.how != "given"]
         if calls:
             out += ["", "Calls"]
@@ -106,6 +110,26 @@ class FitResult:
         if self.warnings:
             out += ["", "Warnings"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(out)
+
+    def _extension_lines(self) -> list[str]:
+        """Shared hosts, worker counts and the latency fit (service_cv, network_ms), when there are any."""
+        out: list[str] = []
+        for host, hf in self.params.hosts.items():
+            out.append(f"  host {host} ({hf.cpus:g} cores, only its CPU measured): " + (", ".join(
+                f"{n} {v:.4g} ms per visit" for n, v in hf.per_visit_ms.items()) or "not split"))
+            out += [f"    assumed: {', '.join(g)} share their cost equally per visit (their rates moved together)" for g in hf.groups]
+        for name, wf in self.params.workers.items():
+            out.append(f"  {name} by worker count: {wf.summary().removeprefix('fitted: ')}")
+        lf = self.params.latency
+        if lf is not None and lf.network_ms is not None:
+            ci = f" (95% CI {lf.network_ci95[0]:.3g} to {lf.network_ci95[1]:.3g})" if lf.network_ci95 else ""
+            cv = "" if lf.service_cv is None else (f"; service_cv {lf.service_cv:.3g}" + (
+                f" (95% CI {lf.cv_ci95[0]:.3g} to {lf.cv_ci95[1]:.3g})" if lf.cv_ci95 else "") + f" on {', '.join(lf.cv_nodes)}")
+            out += ["", "Latency outside the stations and service-time variability",
+                    f"  network_ms {lf.network_ms:.3g} ms{ci}{cv}; from {lf.basis()}"]
+        if lf is not None:
+            out += [f"  note: {n}" for n in lf.notes]
+        return out
 
     def _load_lines(self) -> list[str]:
         load = self.load

@@ -77,11 +77,12 @@ def generate(truth: Truth, seed: int = 5) -> tuple[pd.DataFrame, list[tuple[pd.T
             web = truth.background + factor * (n * truth.web_ms + misses * truth.miss_ms) / 1000
             cache = truth.background + n * truth.hit_ms / 1000
             db = truth.background + (misses * truth.read_ms + writes * truth.write_ms) / 1000
-            noise = rng.normal(0, 0.01, 3)
+            noise = rng.normal(0, 0.01, 4)
+            box = truth.background + (web + cache + db - 3 * truth.background) + noise[3]
             spread = 1 + rng.normal(0, 0.03, 4)
             rows.append({"timestamp": START + pd.Timedelta(seconds=t), "requests": n,
                          "web_cpu": 100 * min(max(web + noise[0], 0), 1), "cache_cpu": 100 * min(max(cache + noise[1], 0), 1),
-                         "db_cpu": 100 * min(max(db + noise[2], 0), 1), "hits": hits, "misses": misses, "writes": writes,
+                         "db_cpu": 100 * min(max(db + noise[2], 0), 1), "box_cpu": 100 * min(max(box, 0), 1), "hits": hits, "misses": misses, "writes": writes,
                          "mean_ms": lat["mean"] * spread[0], "p50_ms": lat["p50"] * spread[1], "p99_ms": lat["p99"] * spread[2]})
             t += 1
     for r in rows:
@@ -122,7 +123,14 @@ nodes:
 """
 
 
-def write(tmp: Path, truth: Truth | None = None, extra: str = "", seed: int = 5) -> tuple[Path, Truth, list]:
+def on_one_host(text: str) -> str:
+    """The fit file with the three nodes on one host of one core, only the host's CPU measured."""
+    for node in ("web", "cache", "db"):
+        text = text.replace(f"    cpu: {{file: metrics.csv, column: {node}_cpu, unit: Percent}}\n", "    host: box\n")
+    return text.replace("entry: web\n", "hosts:\n  box: {cpus: 1, cpu: {file: metrics.csv, column: box_cpu, unit: Percent}}\nentry: web\n")
+
+
+def write(tmp: Path, truth: Truth | None = None, extra: str = "", seed: int = 5, host: bool = False) -> tuple[Path, Truth, list]:
     truth = truth or Truth()
     frame, spans = generate(truth, seed)
     frame.to_csv(tmp / "metrics.csv", index=False)
@@ -130,5 +138,6 @@ def write(tmp: Path, truth: Truth | None = None, extra: str = "", seed: int = 5)
     if truth.workers:
         extra += "phases:\n" + "".join(f"  - {{start: '{a:%Y-%m-%d %H:%M:%S}', end: '{b:%Y-%m-%d %H:%M:%S}', workers: {w}}}\n"
                                         for (a, b), w in zip(spans, truth.workers))
-    path.write_text(FIT_FILE.format(extra=extra), encoding="utf-8")
+    text = FIT_FILE.format(extra=extra)
+    path.write_text(on_one_host(text) if host else text, encoding="utf-8")
     return path, truth, spans
