@@ -189,6 +189,8 @@ def _hosts(fit: FitFile, obs: Observations, params: ParamFit) -> None:
         hf = fit_host(host, spec.cpus, obs.host_cpu[host], rates, known)
         params.hosts[host] = hf
         params.warnings.extend(hf.notes)
+        params.not_fitted.extend(f"hosts.{host}: {', '.join(g)} moved together, so the host's CPU cannot be split among "
+                                 "them; assumed equal CPU per visit (their total is measured)" for g in hf.groups)
         for n, cost in hf.per_visit_ms.items():
             key = TIME_KEY[fit.nodes[n].kind]
             nf, values = params.nodes[n], params.data[n]
