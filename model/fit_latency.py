@@ -83,7 +83,8 @@ def fit_latency(scenario: Scenario, obs: Observations, given_cv: set[str]) -> La
                          "network_ms and service_cv were not fitted")
         return out
     low = rate[rate <= ceiling * 1.0001]
-    frame = pd.concat([low.rename("rate")] + [s.rename(k) for k, s in obs.latency_stats.items()], axis=1).dropna(subset=["rate"])
+    frame = pd.concat([low.rename("rate")] + [s.rename(k) for k, s in obs.latency_stats.items()], axis=1,
+                      sort=True).dropna(subset=["rate"])
     stats = [k for k in obs.latency_stats if frame[k].notna().sum() >= MIN_PERIODS]
     if not stats:
         out.notes.append("latency: too few low-load periods with latency; network_ms and service_cv were not fitted")

@@ -77,9 +77,10 @@ def detect_phases(traffic_rps: pd.Series, period_s: int) -> list[PhaseSpan]:
     start = 0
     for i in range(1, len(smooth) + 1):
         if i < len(smooth):
-            level = float(np.median(smooth[start:i + 1]))
+            level = float(np.median(smooth[start:i]))
             gap = (stamps[i] - stamps[i - 1]).total_seconds() > 3 * period_s
-            if not gap and abs(smooth[i] - level) <= STEADY_TOLERANCE * max(level, 1e-9):
+            ahead = smooth[i:i + width]  # a change of load holds; a blip of noise does not
+            if not gap and np.min(np.abs(ahead - level)) <= STEADY_TOLERANCE * max(level, 1e-9):
                 continue
         runs.append((start, i))
         start = i
