@@ -93,7 +93,7 @@ def fit_latency(scenario: Scenario, obs: Observations, given_cv: set[str]) -> La
     grid = np.linspace(low.min(), low.max(), RATE_POINTS) if low.max() > low.min() else np.array([low.min()])
     fit_cv = len(stats) >= 2 and bool(out.cv_nodes)
     cvs = CV_GRID if fit_cv else np.array([np.nan])
-    predicted = {cv: _predict(_with(scenario, None if np.isnan(cv) else (out.cv_nodes, float(cv))), grid, stats) for cv in cvs}
+    predicted = [_predict(_with(scenario, None if np.isnan(cv) else (out.cv_nodes, float(cv))), grid, stats) for cv in cvs]
     parts = _parts(frame, obs)
     best_cv, network, rms = _best(frame, stats, grid, predicted, cvs)
     out.network_ms, out.rms_ms = max(network, 0.0), rms
@@ -136,14 +136,14 @@ def _predict(scenario: Scenario, grid: np.ndarray, stats: list[str]) -> dict[str
     return {k: np.array([getattr(run, k) for run in runs]) for k in stats}
 
 
-def _best(frame: pd.DataFrame, stats: list[str], grid: np.ndarray, predicted: dict, cvs: np.ndarray) -> tuple[float, float, float]:
+def _best(frame: pd.DataFrame, stats: list[str], grid: np.ndarray, predicted: list, cvs: np.ndarray) -> tuple[float, float, float]:
     """(cv, network_ms, rms) minimizing the squared error over the frame's periods and statistics."""
     losses, networks = [], []
-    for cv in cvs:
+    for j in range(len(cvs)):
         resid = []
         for k in stats:
             rows = frame[frame[k].notna()]
-            model = np.interp(rows["rate"].to_numpy(), grid, predicted[cv][k]) if len(grid) > 1 else predicted[cv][k][0]
+            model = np.interp(rows["rate"].to_numpy(), grid, predicted[j][k]) if len(grid) > 1 else predicted[j][k][0]
             resid.append(rows[k].to_numpy() - model)
         r = np.concatenate(resid)
         shift = float(np.mean(r))

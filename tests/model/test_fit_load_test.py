@@ -171,3 +171,31 @@ def test_a_short_history_says_why_there_is_no_backtest(tmp_path):
     assert result.load.mode == "history" and result.backtest.validation is None
     assert result.backtest.skipped.startswith("skipped: the window is 11 minutes")
     assert "-" not in result.backtest.skipped.split("window is")[1].split(";")[0]
+
+
+def test_locust_history_feeds_the_fit(tmp_path):
+    """Traffic and latency from Locust's stats history, CPU from a sampler's CSV: CPU-ms per request recovered."""
+    locust = ROOT / "tests" / "connectors" / "loadtest" / "locust_stats_history.csv"
+    rows = pd.read_csv(locust)
+    agg = rows[rows["Name"] == "Aggregated"]
+    noise = np.random.default_rng(2).normal(0, 0.5, len(agg))
+    pd.DataFrame({"timestamp": agg["Timestamp"], "cpu": 2 + 100 * agg["Requests/s"] * 0.004 + noise}).to_csv(
+        tmp_path / "cpu.csv", index=False)
+    (tmp_path / "fit.yaml").write_text(f"""version: 1
+source: csv
+period_s: 1
+traffic:
+  metric: {{file: {locust}, format: locust, column: Requests/s}}
+latency:
+  metric: {{file: {locust}, format: locust, column: 99%}}
+  stats:
+    p50: {{file: {locust}, format: locust, column: 50%}}
+entry: web
+nodes:
+  web: {{kind: service, cpus: 1, cpu: {{file: cpu.csv, column: cpu}}}}
+""")
+    result = fit_scenario(str(tmp_path / "fit.yaml"))
+    est = result.to_json()["nodes"]["web"]["values"]["service_ms"]
+    assert within(est, 4.0) and est["value"] == pytest.approx(4.0, rel=0.05)
+    assert result.load.mode == "load_test" and not any("kind: count" in w for w in result.warnings)
+    assert result.params.latency.stats == ["p99", "p50"]
