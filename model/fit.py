@@ -106,6 +106,7 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
     load = fit_load_test(obs.traffic_rps, obs.phases) if obs.load_test else fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
     rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
     params = fit_parameters(fit, obs, planning_rps=rate)
+    _given_miss_cost(params)
     _workers(fit, obs, params)
     _hosts(fit, obs, params)
     for node, nf in params.nodes.items():
@@ -139,6 +140,22 @@ def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -
         scenario = scenario_from_data(document, "fitted scenario")
     scenario = _latency(fit, obs, params, document, scenario)
     return scenario, document, params, load, note
+
+
+def _given_miss_cost(params: ParamFit) -> None:
+    """A given miss_ms is taken off a service_ms fitted from traffic alone (the mean cost, misses included)."""
+    for name, values in params.data.items():
+        est = params.nodes[name].values.get("service_ms")
+        if "miss_ms" not in values or est is None or est.how != "fitted" or "misses of" in est.basis:
+            continue
+        misses = sum(c["visits"] * (1 - params.data[c["to"]].get("hit_ratio", 1.0)) for c in values.get("calls", [])
+                     if params.data[c["to"]]["kind"] == "cache")
+        base = values["service_ms"] - values["miss_ms"] * misses
+        if misses > 0 and base > 0:
+            values["service_ms"] = float(f"{base:.4g}")
+            ci = tuple(v - values["miss_ms"] * misses for v in est.ci95) if est.ci95 else None
+            params.nodes[name].values["service_ms"] = Estimate(values["service_ms"], "fitted", est.basis + (
+                f"; less the given miss_ms x {misses:.3g} misses per visit"), ci, est.r2)
 
 
 def _workers(fit: FitFile, obs: Observations, params: ParamFit) -> None:

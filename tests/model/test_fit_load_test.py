@@ -199,3 +199,32 @@ nodes:
     assert within(est, 4.0) and est["value"] == pytest.approx(4.0, rel=0.05)
     assert result.load.mode == "load_test" and not any("kind: count" in w for w in result.warnings)
     assert result.params.latency.stats == ["p99", "p50"]
+
+
+def test_workers_metric_and_a_given_miss_cost(tmp_path):
+    truth = Truth(phases=[(40.0, 0.75, 120), (80.0, 0.75, 120), (60.0, 0.75, 120), (60.0, 0.75, 120)], workers=[2, 2, 4, 8])
+    path, truth, spans = write(tmp_path, truth)
+    metrics = pd.read_csv(tmp_path / "metrics.csv")
+    stamps = pd.to_datetime(metrics["timestamp"], utc=True)
+    workers = np.full(len(metrics), np.nan)
+    for (start, end), n in zip(spans, truth.workers):
+        workers[((stamps >= start) & (stamps < end)).to_numpy()] = n
+    metrics.assign(workers=workers).to_csv(tmp_path / "metrics.csv", index=False)
+    text = path.read_text()
+    text = text[:text.index("phases:")] + text[text.index("traffic:"):]  # detected phases, workers from the metric
+    text = text.replace("    cpus: 1\n    cpu: {file: metrics.csv, column: web_cpu, unit: Percent}\n",
+                        "    cpus: 1\n    miss_ms: 0.8\n    cpu: {file: metrics.csv, column: web_cpu, unit: Percent}\n"
+                        "    workers: {file: metrics.csv, column: workers}\n")
+    result = fit_scenario_text(path, text)
+    web = result.document["nodes"]["web"]
+    assert web["miss_ms"] == 0.8 and web["worker_usl"]["workers"] == 2
+    assert web["service_ms"] == pytest.approx(truth.web_ms, rel=0.05)  # the given per-miss cost taken off the mean
+    wf = result.to_json()["workers"]["web"]
+    assert sorted(wf["cpu_ms_per_visit_by_workers"]) == ["2", "4", "8"]
+    assert wf["sigma_ci95"][0] <= truth.sigma <= wf["sigma_ci95"][1]
+
+
+def test_the_app_reads_a_load_test_report(base):
+    from app_support.fitting import load_lines
+    lines = load_lines(base[3].to_json())
+    assert lines["peak_note"] == "the highest of 4 steady phases" and lines["growth"] == "not fitted"
