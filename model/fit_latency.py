@@ -6,7 +6,7 @@ accept queues, the client: `workload.network_ms`). Both show in the latency at l
 where queueing is small: the delay adds the same milliseconds to every statistic, while the
 variability spreads them (p99 away from p50). So, over the periods where the fitted scenario
 puts every node below LOW_LOAD utilization, the model is solved (analytic) at each period's
-traffic for a grid of cv values; for each cv the delay is the mean of observed minus predicted
+traffic for a grid of cv values (coarse, then fine around the best, a parabola between); for each cv the delay is the mean of observed minus predicted
 over every statistic observed, and the cv kept is the one that leaves the least squared error.
 The bimodality of hits and misses is in the model already (the cache routes misses), so the cv
 fitted is what is left: the variability of each visit's own service time.
@@ -29,8 +29,9 @@ from model.fit_series import Observations
 from model.scenario import Scenario
 
 LOW_LOAD = 0.6                        # every node below this utilization: queueing does not dominate
-CV_GRID = np.round(np.arange(0.0, 2.51, 0.1), 3)
-RATE_POINTS = 6
+CV_COARSE = np.round(np.arange(0.0, 2.51, 0.25), 3)   # then 0.05 steps around the best coarse value
+CV_FINE_STEP = 0.05
+RATE_POINTS = 5
 MIN_PERIODS = 12
 BLOCKS = 4
 CV_KINDS = ("service", "database")    # nodes with a service_cv key
@@ -92,8 +93,19 @@ def fit_latency(scenario: Scenario, obs: Observations, given_cv: set[str]) -> La
     out.stats, out.periods = stats, int(frame[stats].notna().any(axis=1).sum())
     grid = np.linspace(low.min(), low.max(), RATE_POINTS) if low.max() > low.min() else np.array([low.min()])
     fit_cv = len(stats) >= 2 and bool(out.cv_nodes)
-    cvs = CV_GRID if fit_cv else np.array([np.nan])
-    predicted = [_predict(_with(scenario, None if np.isnan(cv) else (out.cv_nodes, float(cv))), grid, stats) for cv in cvs]
+    def predict(values: np.ndarray) -> list:
+        return [_predict(_with(scenario, None if np.isnan(cv) else (out.cv_nodes, float(cv))), grid, stats) for cv in values]
+
+    cvs = CV_COARSE if fit_cv else np.array([np.nan])
+    predicted = predict(cvs)
+    if fit_cv:  # a finer grid around the coarse optimum, so the parabola has close neighbours
+        centre = _best(frame, stats, grid, predicted, cvs)[0]
+        fine = np.round(np.arange(max(centre - 0.3, 0.0), centre + 0.3 + 1e-9, CV_FINE_STEP), 3)
+        fine = np.array([c for c in fine if not np.isclose(cvs, c).any()])
+        predicted += predict(fine)
+        cvs = np.concatenate([cvs, fine])
+        order = np.argsort(cvs)
+        cvs, predicted = cvs[order], [predicted[i] for i in order]
     parts = _parts(frame, obs)
     best_cv, network, rms = _best(frame, stats, grid, predicted, cvs)
     out.network_ms, out.rms_ms = max(network, 0.0), rms
@@ -138,13 +150,14 @@ def _predict(scenario: Scenario, grid: np.ndarray, stats: list[str]) -> dict[str
 
 def _best(frame: pd.DataFrame, stats: list[str], grid: np.ndarray, predicted: list, cvs: np.ndarray) -> tuple[float, float, float]:
     """(cv, network_ms, rms) minimizing the squared error over the frame's periods and statistics."""
+    observed = {k: frame.loc[frame[k].notna(), ["rate", k]].to_numpy() for k in stats}
     losses, networks = [], []
     for j in range(len(cvs)):
         resid = []
         for k in stats:
-            rows = frame[frame[k].notna()]
-            model = np.interp(rows["rate"].to_numpy(), grid, predicted[j][k]) if len(grid) > 1 else predicted[j][k][0]
-            resid.append(rows[k].to_numpy() - model)
+            rows = observed[k]
+            model = np.interp(rows[:, 0], grid, predicted[j][k]) if len(grid) > 1 else predicted[j][k][0]
+            resid.append(rows[:, 1] - model)
         r = np.concatenate(resid)
         shift = float(np.mean(r))
         networks.append(shift)
@@ -152,14 +165,14 @@ def _best(frame: pd.DataFrame, stats: list[str], grid: np.ndarray, predicted: li
     i = int(np.argmin(losses))
     cv = float(cvs[i])
     if len(cvs) > 2 and 0 < i < len(cvs) - 1:  # a parabola through the best grid point and its neighbours
+        x0, x1, x2 = (float(v) for v in cvs[i - 1:i + 2])
         y0, y1, y2 = losses[i - 1], losses[i], losses[i + 1]
-        bend = y0 - 2 * y1 + y2
-        if bend > 0:
-            step = float(cvs[i + 1] - cvs[i])
-            offset = 0.5 * (y0 - y2) / bend
-            cv = float(cvs[i] + offset * step)
-            networks_at = networks[i] + offset * (networks[i + 1] - networks[i - 1]) / 2
-            return cv, float(networks_at), float(np.sqrt(y1))
+        den = (x0 - x1) * (x0 - x2) * (x1 - x2)
+        a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / den
+        b = (x2 ** 2 * (y0 - y1) + x1 ** 2 * (y2 - y0) + x0 ** 2 * (y1 - y2)) / den
+        if a > 0:
+            vertex = min(max(-b / (2 * a), x0), x2)
+            return vertex, float(np.interp(vertex, [x0, x1, x2], networks[i - 1:i + 2])), float(np.sqrt(y1))
     return cv, float(networks[i]), float(np.sqrt(losses[i]))
 
 
