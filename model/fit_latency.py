@@ -6,8 +6,9 @@ accept queues, the client: `workload.network_ms`). Both show in the latency at l
 where queueing is small: the delay adds the same milliseconds to every statistic, while the
 variability spreads them (p99 away from p50). So, over the periods where the fitted scenario
 puts every node below LOW_LOAD utilization, the model is solved (analytic) at each period's
-traffic for a grid of cv values (coarse, then fine around the best, a parabola between); for each cv the delay is the mean of observed minus predicted
-over every statistic observed, and the cv kept is the one that leaves the least squared error.
+traffic for a grid of cv values (coarse, then fine around the best); for each cv the delay is
+the mean of observed minus predicted over every statistic observed, and the cv kept is the one
+that leaves the least squared error (a parabola through the best grid point and its neighbours).
 The bimodality of hits and misses is in the model already (the cache routes misses), so the cv
 fitted is what is left: the variability of each visit's own service time.
 
