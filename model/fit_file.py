@@ -149,7 +149,7 @@ class Phase(Strict):
     start: datetime
     end: datetime
     name: str | None = None
-    workers: int | None = Field(default=None, ge=1)  # the service's worker count in this phase (worker USL)
+    workers: int | None = Field(default=None, ge=1)  # the entry service's worker count in this phase (worker USL)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Phase":

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model.fit_file import FitFile
+from model.fit_phases import detect_phases, given_phases, in_phases, is_load_test
 
 MIN_POINTS = 12              # periods a regression needs: an hour at 300 s
 CPU_PERCENT_SLACK = 0.5      # CloudWatch rounds; 100.4 % is 100 %, 130 % is a wrong metric
@@ -164,7 +165,6 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
 
 def _load_test_view(fit: FitFile, obs: Observations) -> Observations:
     """A load test keeps only its steady phases (given, else detected); a history is kept whole."""
-    from model.fit_phases import detect_phases, given_phases, in_phases, is_load_test
     span_s = (obs.end - obs.start).total_seconds()
     if not is_load_test(fit.mode, bool(fit.phases), obs.period_s, span_s):
         return obs
