@@ -306,8 +306,9 @@ def cmd_whatif(args) -> int:
 def cmd_fit(args) -> int:
     from model.report import json_text
 
-    if not args.out and not args.dump:
-        raise InputError("fit needs --out SCENARIO.yaml (the fitted scenario) and/or --dump FILE.csv (the series)")
+    if not args.out and not args.dump and not args.json:
+        raise InputError("fit needs --out SCENARIO.yaml (the fitted scenario), --json (the report and the scenario on "
+                         "stdout) and/or --dump FILE.csv (the series)")
     config = args.config
     if config is None:
         if args.source != "demo":
@@ -330,6 +331,10 @@ def cmd_fit(args) -> int:
         if not args.json:
             print(result.to_text())
             print(f"Wrote the fitted scenario to {args.out}")
+    elif args.json and not args.dump:
+        from model.fit import fit_scenario  # --json alone: the report, with the scenario in it, nothing written
+
+        report["fit"] = fit_scenario(config, source=args.source, endpoint=args.endpoint, refresh=args.refresh).to_json()
     if args.json:
         print(json_text(report))
     return EXIT_OK

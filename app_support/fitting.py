@@ -107,6 +107,10 @@ def values_table(report: dict) -> pd.DataFrame:
 def load_lines(report: dict) -> dict[str, str]:
     """The load at the entry as short texts: the planning rate and the growth with its interval."""
     load = report["load"]
+    if load.get("mode") == "load_test":  # a load test: phases, no busy hour and no growth
+        return {"peak": f"{load['peak_rps']:,.1f} req/s", "peak_note": f"the highest of {len(load['phases'])} steady phases",
+                "growth": "not fitted", "growth_note": "a load test says nothing about growth",
+                "mean": f"{load['mean_rps']:,.1f} req/s", "max": f"{load['max_rps']:,.1f} req/s"}
     growth = load.get("growth_pct_per_month")
     ci = load.get("growth_ci95")
     return {"peak": f"{load['peak_rps']:,.1f} req/s",

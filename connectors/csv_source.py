@@ -18,6 +18,7 @@ import pandas as pd
 
 from connectors.base import MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
+from connectors.loadtest_files import locust_unit, read_k6, read_locust
 from connectors.window import Window, align
 from model.fit_file import CsvMetric
 
@@ -60,9 +61,10 @@ class CsvSource:
         by_file: dict[tuple, list[Query]] = {}
         for query in queries:
             m: CsvMetric = query.metric  # type: ignore[assignment]
-            by_file.setdefault((m.file, m.timestamp_column, m.timezone), []).append(query)
+            by_file.setdefault((m.file, m.timestamp_column, m.timezone, m.format, m.name), []).append(query)
         self.warnings = []
-        raw = {key: self._read(key, qs) for key, qs in by_file.items()}
+        units: dict[tuple, str] = {}
+        raw = {key: self._read(key, qs, period_s, units) for key, qs in by_file.items()}
         newest = max((f["timestamp"].max() for f in raw.values() if len(f)), default=None)
         if end is None and newest is None:
             raise ConnectorError("the files hold no readable rows.", "Check they have a header line with a timestamp column.", source=self.name)
@@ -77,8 +79,10 @@ class CsvSource:
             data = data[(data["timestamp"] >= window.start) & (data["timestamp"] < window.end)]
             for q in qs:
                 m: CsvMetric = q.metric  # type: ignore[no-redef]
-                col = data[["timestamp", m.column]].dropna()
-                frames.append(tidy(list(col["timestamp"]), [q.series] * len(col), col[m.column].to_numpy(), [m.unit or ""] * len(col)))
+                column = column_of(m)
+                col = data[["timestamp", column]].dropna()
+                unit = m.unit or units.get((key, column), "")
+                frames.append(tidy(list(col["timestamp"]), [q.series] * len(col), col[column].to_numpy(), [unit] * len(col)))
         frame = concat(frames)
         require_data(frame, queries, window, self.name)
         return frame
@@ -102,9 +106,11 @@ class CsvSource:
         except Exception as exc:  # pandas and pyarrow raise many types for a bad file
             raise ConnectorError(f"{path}: cannot be read ({exc.__class__.__name__}: {_short(exc)}).", source=self.name) from None
 
-    def _read(self, key: tuple, queries: list[Query]) -> pd.DataFrame:
-        file, ts_col, tz = key
+    def _read(self, key: tuple, queries: list[Query], period_s: int, units: dict[tuple, str]) -> pd.DataFrame:
+        file, ts_col, tz, fmt, name = key
         path = self._path(file)
+        if fmt != "csv":
+            return self._read_load_test(key, path, queries, period_s, units)
         columns = self._columns(path)
         wanted = list(dict.fromkeys(q.metric.column for q in queries))  # type: ignore[attr-defined]
         for name in [ts_col, *wanted]:
@@ -137,6 +143,24 @@ class CsvSource:
         data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"timestamp": pd.Series([], dtype="datetime64[ns, UTC]")})
         return _dedupe(data, wanted, path.name)
 
+    def _read_load_test(self, key: tuple, path: Path, queries: list[Query], period_s: int,
+                        units: dict[tuple, str]) -> pd.DataFrame:
+        """Locust's stats history or k6's points (connectors.loadtest_files), as timestamp plus columns."""
+        _, _, tz, fmt, name = key
+        if fmt == "locust":
+            wanted = list(dict.fromkeys(q.metric.column for q in queries))  # type: ignore[attr-defined]
+            raw = read_locust(path, wanted, name)
+            stamps = _parse_stamps(raw["timestamp"], tz, path.name)
+            data = pd.DataFrame({"timestamp": stamps.to_numpy(), **{c: _parse_values(raw[c], path.name, c).to_numpy() for c in wanted}})
+            units.update({(key, c): locust_unit(c) for c in wanted})
+            data = data[data["timestamp"].notna()]
+            # Locust writes a row per request name every second or so; repeated stamps keep the last row.
+            return data.drop_duplicates("timestamp", keep="last").sort_values("timestamp").reset_index(drop=True)
+        metrics = list(dict.fromkeys((q.metric.column, k6_stat(q.metric)) for q in queries))  # type: ignore[attr-defined]
+        data, found = read_k6(path, metrics, period_s)
+        units.update({(key, c): u for c, u in found.items()})
+        return data
+
     def _chunks(self, path: Path, usecols: list[str]):
         try:
             if path.suffix.lower() in (".parquet", ".pq"):
@@ -150,6 +174,18 @@ class CsvSource:
         except Exception as exc:
             raise ConnectorError(f"{path.name}: cannot be read ({exc.__class__.__name__}: {_short(exc)}).",
                                  "Check the file is comma-separated with one header line.", source=self.name) from None
+
+
+def k6_stat(metric: CsvMetric) -> str:
+    """How k6 points of one period are reduced: requests are counted, other metrics averaged unless `stat` says."""
+    if metric.stat:
+        return metric.stat
+    return "count" if metric.column in ("http_reqs", "iterations", "data_sent", "data_received") else "mean"
+
+
+def column_of(metric: CsvMetric) -> str:
+    """The column a metric's values are in after reading (k6 columns carry their reduction)."""
+    return f"{metric.column}:{k6_stat(metric)}" if metric.format == "k6" else metric.column
 
 
 def _parse_stamps(raw: pd.Series, tz: str | None, file: str) -> pd.Series:

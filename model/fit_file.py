@@ -11,6 +11,7 @@ and the fit estimates what is left out.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Generic, Literal, TypeVar, Union
 
@@ -19,7 +20,7 @@ from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, 
                       field_validator, model_validator)
 
 from model.scenario import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
-                            NODE_KINDS, NODE_TYPES)
+                            NODE_KINDS, NODE_TYPES, WorkerUsl)
 from model.limits import clip
 from model.strict_yaml import StrictYamlError, describe, display_name, find_yes_no, parse, pick_error, read_text_file
 from model.yaml_lines import line_of
@@ -29,6 +30,14 @@ SOURCES = ("cloudwatch", "gcp", "csv", "demo", "prometheus")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FitKeyError(ValueError):
+    """A problem tied to a key path below the model that raises it (pydantic cannot say where)."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path, self.message = path, message
 
 
 # ---------------------------------------------------------------- metric specs, one per source
@@ -78,14 +87,37 @@ class GcpMetric(Strict):
     group_by: list[str] = Field(default_factory=list)
 
 
+CSV_FORMATS = ("csv", "locust", "k6")
+
+
 class CsvMetric(Strict):
-    """One column of a CSV or Parquet file with a timestamp column."""
+    """One column of a CSV or Parquet file with a timestamp column.
+
+    Extension (issue 11): `format: locust` reads Locust's `--csv` stats history
+    (`*_stats_history.csv`, the `Aggregated` rows unless `name:` picks an endpoint) and
+    `format: k6` k6's `--out json` points stream (`column` is the metric: `http_reqs`,
+    `http_req_duration`; `stat` says how a period's points are reduced: mean, p50, p95, p99).
+    """
 
     file: str = Field(min_length=1)
     column: str = Field(min_length=1)
     timestamp_column: str = "timestamp"
     timezone: str | None = None  # for stamps without a zone; default UTC
     unit: str | None = None
+    format: Literal[CSV_FORMATS] = "csv"  # type: ignore[valid-type]
+    name: str | None = None   # locust: the request name whose rows are read (default the Aggregated rows)
+    stat: str | None = None   # k6: how the points of one period are reduced (count, mean, p50, p95, p99, max)
+
+    @model_validator(mode="after")
+    def _format_keys(self) -> "CsvMetric":
+        if self.name is not None and self.format != "locust":
+            raise FitKeyError(("name",), "is only for format: locust (the request name whose rows are read)")
+        if self.stat is not None:
+            if self.format != "k6":
+                raise FitKeyError(("stat",), "is only for format: k6; a CSV column is read as it is")
+            if self.stat not in ("count", "mean", "max", "min") and not _PERCENTILE.match(self.stat):
+                raise FitKeyError(("stat",), f"unknown statistic {self.stat!r}; use count, mean, max, min or a percentile such as p99")
+        return self
 
 
 class DemoMetric(Strict):
@@ -114,14 +146,6 @@ M = TypeVar("M", CloudWatchMetric, GcpMetric, CsvMetric, DemoMetric, PrometheusM
 
 # ---------------------------------------------------------------- the file
 
-class FitKeyError(ValueError):
-    """A problem tied to a key path below the model that raises it (pydantic cannot say where)."""
-
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path, self.message = path, message
-
-
 class Traffic(Strict, Generic[M]):
     """Requests arriving at the entry node."""
 
@@ -131,6 +155,32 @@ class Traffic(Strict, Generic[M]):
 
 class Observed(Strict, Generic[M]):
     metric: M
+    # Extension (issue 11): more statistics of the same latency (p50, p95, p99, mean), e.g. a load
+    # test's percentile columns; with two of them the fit separates service_cv from network_ms.
+    stats: dict[Literal["p50", "p95", "p99", "mean"], M] = Field(default_factory=dict)
+
+
+class Phase(Strict):
+    """Extension (issue 11): one steady window of a load test: roughly constant offered load."""
+
+    start: datetime
+    end: datetime
+    name: str | None = None
+    workers: int | None = Field(default=None, ge=1)  # the entry service's worker count in this phase (worker USL)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Phase":
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) is not after start ({self.start})")
+        return self
+
+
+class FitHost(Strict, Generic[M]):
+    """Extension (issue 11): a machine whose cores several nodes share, and its measured CPU."""
+
+    cpus: float = Field(gt=0)
+    cpu: M | None = None
+    instance: Instance | None = None
 
 
 # Which metric keys make sense for which node kind. A service's `replicas` is either the
@@ -138,7 +188,7 @@ class Observed(Strict, Generic[M]):
 # e.g. ECS RunningTaskCount): with the metric the fit reads the count, and how capacity grows
 # with it, from the series (model.fit_scaling).
 METRIC_KEYS: dict[str, tuple[str, ...]] = {
-    "service": ("cpu", "requests", "latency", "replicas"),
+    "service": ("cpu", "requests", "latency", "replicas", "workers"),
     "cache": ("cpu", "hits", "misses", "latency"),
     "database": ("cpu", "reads", "writes", "latency"),
     "kafka": ("cpu", "messages_in", "lag"),
@@ -167,6 +217,8 @@ class FitNode(Strict, Generic[M]):
     writes: M | None = None
     messages_in: M | None = None
     lag: M | None = None
+    workers: M | None = None   # extension: the worker (process or thread) count over time, for the worker USL
+    host: str | None = None    # extension: the host (hosts:) whose cores the node shares
     # scenario keys, all optional: a given value is kept, the fit estimates the rest
     replicas: Annotated[Union[Annotated[int, Tag("count"), Field(ge=1)], Annotated[M, Tag("metric")]],
                         Discriminator(_count_or_metric)] | None = None
@@ -180,6 +232,8 @@ class FitNode(Strict, Generic[M]):
     instance: Instance | None = None
     autoscale: Autoscale | None = None
     calls: list[Call] | None = None
+    miss_ms: float | None = Field(default=None, ge=0)
+    worker_usl: WorkerUsl | None = None
     nodes: int | None = Field(default=None, ge=1)
     hit_ratio: float | None = Field(default=None, ge=0, le=1)
     hit_ms: float | None = Field(default=None, gt=0)
@@ -206,7 +260,7 @@ class FitNode(Strict, Generic[M]):
                 raise FitKeyError((key,), f"is not a key of a {self.kind} node")
             if key in all_metric_keys and key not in metric_keys:
                 raise FitKeyError((key,), f"is not a metric of a {self.kind} node (use {', '.join(METRIC_KEYS[self.kind])})")
-            if key not in all_metric_keys and key not in scenario_keys:
+            if key not in all_metric_keys and key not in scenario_keys and key != "host":
                 raise FitKeyError((key,), f"is not a key of a {self.kind} node")
         return self
 
@@ -233,19 +287,25 @@ class FitFile(Strict, Generic[M]):
     region: str | None = None   # cloudwatch; default: the AWS chain (AWS_REGION, profile)
     project: str | None = None  # gcp; default: the application-default credentials' project
     lookback_days: int = Field(default=14, ge=1, le=455)
-    period_s: int = Field(default=300, ge=60)
+    period_s: int = Field(default=300, ge=1)
+    # Extension (issue 11): `load_test` for a load test's minutes (steady phases, no days, no
+    # growth); `auto` (default) picks it when the window is under a day or phases are listed.
+    mode: Literal["auto", "history", "load_test"] = "auto"
+    phases: list[Phase] | None = None
     traffic: Traffic[M]
     latency: Observed[M] | None = None
     entry: str
     nodes: dict[str, FitNode[M]] = Field(min_length=1)
+    hosts: dict[str, FitHost[M]] | None = None
     _base_dir: Path | None = PrivateAttr(default=None)
 
-    @field_validator("period_s")
-    @classmethod
-    def _whole_minutes(cls, period_s: int) -> int:
-        if period_s % 60:
-            raise ValueError("must be a multiple of 60 seconds")
-        return period_s
+    @model_validator(mode="after")
+    def _period(self) -> "FitFile":
+        # Monitoring APIs aggregate in whole minutes; a CSV (a load test's samples) may be finer.
+        if self.period_s % 60 and getattr(self, "source", None) != "csv":
+            raise FitKeyError(("period_s",), f"must be a multiple of 60 seconds for this source (got {self.period_s}); "
+                                             "periods down to 1 s are for source: csv")
+        return self
 
     @model_validator(mode="after")
     def _graph_names(self) -> "FitFile":
@@ -258,6 +318,12 @@ class FitFile(Strict, Generic[M]):
                     raise FitKeyError(("nodes", name, "calls", i, "to"), f"calls {call.to!r}, which is not in nodes ({names})")
             if node.miss is not None and node.miss not in self.nodes:
                 raise FitKeyError(("nodes", name, "miss"), f"miss goes to {node.miss!r}, which is not in nodes ({names})")
+            if node.host is not None and node.host not in (self.hosts or {}):
+                hosts = ", ".join(sorted(self.hosts or {})) or "none given"
+                raise FitKeyError(("nodes", name, "host"), f"host {node.host!r} is not in hosts ({hosts})")
+        for name, host in (self.hosts or {}).items():
+            if not any(n.host == name for n in self.nodes.values()):
+                raise FitKeyError(("hosts", name), "no node is placed on this host (add host: NAME to its nodes)")
         return self
 
     def series(self) -> dict[str, M]:
@@ -265,6 +331,11 @@ class FitFile(Strict, Generic[M]):
         out: dict[str, M] = {"traffic": self.traffic.metric}
         if self.latency is not None:
             out["latency"] = self.latency.metric
+            for stat, metric in self.latency.stats.items():
+                out[f"latency.{stat}"] = metric
+        for name, host in (self.hosts or {}).items():
+            if host.cpu is not None:
+                out[f"hosts.{name}.cpu"] = host.cpu
         for name, node in self.nodes.items():
             for key, metric in node.metrics().items():
                 out[f"nodes.{name}.{key}"] = metric

@@ -35,9 +35,15 @@ class LoadFit:
     growth_ci95: tuple[float, float] | None
     growth_days: int
     notes: list[str] = field(default_factory=list)
+    mode: str = "history"                     # or "load_test": phases, not days (model.fit_phases)
+    phases: list = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"peak_rps": round(self.peak_rps, 4), "peak_percentile": self.peak_percentile,
+        if self.mode == "load_test":
+            return {"mode": self.mode, "peak_rps": round(self.peak_rps, 4), "mean_rps": round(self.mean_rps, 4),
+                    "max_rps": round(self.max_rps, 4), "phases": [p.to_json() for p in self.phases],
+                    "growth_pct_per_month": None, "notes": list(self.notes)}
+        return {"mode": self.mode, "peak_rps": round(self.peak_rps, 4), "peak_percentile": self.peak_percentile,
                 "busy_hours": self.busy_hours, "mean_rps": round(self.mean_rps, 4), "max_rps": round(self.max_rps, 4),
                 "daily_shape": [round(v, 4) for v in self.daily_shape],
                 "weekly_shape": [round(v, 4) for v in self.weekly_shape] if self.weekly_shape else None,
@@ -69,6 +75,25 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
         weekly = [float(by_day[d] / mean) if mean > 0 else 1.0 for d in range(7)]
     growth, ci, used = _growth(present, period_s, notes)
     return LoadFit(peak, peak_percentile, len(busiest), mean, float(present.max()), daily, weekly, growth, ci, used, notes)
+
+
+def fit_load_test(rate_rps: pd.Series, phases: list) -> LoadFit:
+    """A load test's load: the planning rate is the highest steady phase's mean (else the highest period).
+
+    A load test has no days, busy hours or growth; the scenario is solved at the load the test
+    held longest at its top, and growth is 0 (said so), since minutes say nothing about months.
+    """
+    present = rate_rps.dropna()
+    notes = ["load test: the planning rate is the highest phase's mean rate; minutes of data say nothing about "
+             "growth, so 0 % per month is written (set it from your history)"]
+    if phases:
+        top = max(phases, key=lambda p: p.mean_rps)
+        peak = float(top.mean_rps)
+    else:
+        peak = float(present.max())
+        notes.append("load test: no steady phase; the planning rate is the highest period")
+    return LoadFit(peak, 100.0, 0, float(present.mean()), float(present.max()), [], None, None, None, 0, notes,
+                   "load_test", list(phases))
 
 
 def _growth(rate: pd.Series, period_s: int, notes: list[str]) -> tuple[float | None, tuple[float, float] | None, int]:

@@ -15,7 +15,7 @@ from model.fit_validate import Backtest, Validation
 from model.fit_yaml import render
 from model.scenario import Scenario
 
-_UNITS = {"service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms", "produce_ms": "ms",
+_UNITS = {"miss_ms": "ms", "network_ms": "ms", "service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms", "produce_ms": "ms",
           "timeout_ms": "ms"}
 
 
@@ -57,10 +57,15 @@ class FitResult:
             "warnings": list(self.warnings),
             "not_fitted": list(self.not_fitted),
             "fetch": self.fetch_summary,
+            "fitted_scenario": self.document,
+            "latency_fit": self.params.latency.to_json() if self.params.latency is not None else None,
+            "workers": {n: w.to_json() for n, w in self.params.workers.items()},
+            "hosts": {h: f.to_json() for h, f in self.params.hosts.items()},
         }
 
     def to_text(self) -> str:
-        out = [f"Fit of {self.fit_file} ({self.source}), {self.start} to {self.end} at {self.period_s} s"]
+        kind = " (load test)" if self.load.mode == "load_test" else ""
+        out = [f"Fit of {self.fit_file} ({self.source}){kind}, {self.start} to {self.end} at {self.period_s} s"]
         if self.fetch_summary:
             out.append(f"  read: {self.fetch_summary}")
         out += ["", "Load at the entry node"] + self._load_lines()
@@ -82,6 +87,7 @@ class FitResult:
             if nf.scaling is not None:
                 out.append(f"    scaling with replicas (USL, from {nf.scaling.series} and cpu)")
                 out += nf.scaling.to_text()
+        out += self._extension_lines()
         calls = [(k, e) for k, e in self.params.call_estimates.items() if e.how != "given"]
         if calls:
             out += ["", "Calls"]
@@ -92,10 +98,11 @@ class FitResult:
         out += ["", f"Validation: the fitted scenario ({self.validation.method}) at the observed traffic"]
         out += [r.to_text() for r in self.validation.rows] or ["  nothing to compare"]
         out += [f"  note: {n}" for n in self.validation.notes]
-        out += ["", f"Backtest: fitted on {self.backtest.train}, predicting {self.backtest.test}"]
         if self.backtest.validation is None:
+            out += ["", "Backtest"]
             out.append(f"  {self.backtest.skipped}")
         else:
+            out += ["", f"Backtest: fitted on {self.backtest.train}, predicting {self.backtest.test}"]
             out += [r.to_text() for r in self.backtest.validation.rows] or ["  nothing to compare"]
             out += [f"  note: {n}" for n in self.backtest.validation.notes]
         if self.not_fitted:
@@ -104,8 +111,33 @@ class FitResult:
             out += ["", "Warnings"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(out)
 
+    def _extension_lines(self) -> list[str]:
+        """Shared hosts, worker counts and the latency fit (service_cv, network_ms), when there are any."""
+        out: list[str] = []
+        for host, hf in self.params.hosts.items():
+            out.append(f"  host {host} ({hf.cpus:g} cores, only its CPU measured): " + (", ".join(
+                f"{n} {v:.4g} ms per visit" for n, v in hf.per_visit_ms.items()) or "not split"))
+            out += [f"    assumed: {', '.join(g)} share their cost equally per visit (their rates moved together)" for g in hf.groups]
+        for name, wf in self.params.workers.items():
+            out.append(f"  {name} by worker count: {wf.summary().removeprefix('fitted: ')}")
+        lf = self.params.latency
+        if lf is not None and lf.network_ms is not None:
+            ci = f" (95% CI {lf.network_ci95[0]:.3g} to {lf.network_ci95[1]:.3g})" if lf.network_ci95 else ""
+            cv = "" if lf.service_cv is None else (f"; service_cv {lf.service_cv:.3g}" + (
+                f" (95% CI {lf.cv_ci95[0]:.3g} to {lf.cv_ci95[1]:.3g})" if lf.cv_ci95 else "") + f" on {', '.join(lf.cv_nodes)}")
+            out += ["", "Latency outside the stations and service-time variability",
+                    f"  network_ms {lf.network_ms:.3g} ms{ci}{cv}; from {lf.basis()}"]
+        if lf is not None:
+            out += [f"  note: {n}" for n in lf.notes]
+        return out
+
     def _load_lines(self) -> list[str]:
         load = self.load
+        if load.mode == "load_test":
+            lines = [f"  load test: planning rate {load.peak_rps:,.2f} req/s (the highest phase's mean); "
+                     f"highest period {load.max_rps:,.2f} req/s", f"  phases ({len(load.phases)}):"]
+            lines += [f"    {p.text()}" for p in load.phases]
+            return lines + [f"  note: {n}" for n in load.notes]
         lines = [f"  planning rate {load.peak_rps:,.2f} req/s: the {load.peak_percentile:g}th percentile of the busiest hour of "
                  f"{load.busy_hours} day(s); mean {load.mean_rps:,.2f} req/s, highest period {load.max_rps:,.2f} req/s"]
         if load.growth_pct_per_month is not None and load.growth_ci95 is not None:

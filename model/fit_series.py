@@ -10,6 +10,7 @@ before any regression runs, with the series, the value and the stamp that are wr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,11 +18,14 @@ import numpy as np
 import pandas as pd
 
 from model.fit_file import FitFile
+from model.fit_phases import detect_phases, given_phases, in_phases, is_load_test
 
 MIN_POINTS = 12              # periods a regression needs: an hour at 300 s
 CPU_PERCENT_SLACK = 0.5      # CloudWatch rounds; 100.4 % is 100 %, 130 % is a wrong metric
 _RATE_UNITS = ("/second", "/s", "per_second", "1/s", "rps")
-_CORES_UNITS = ("cores", "core")
+_RATE_NAME = re.compile(r"(rps|/s\b|per_?s(ec(ond)?)?\b|_rate\b|^rate$|throughput)")
+CPU_UNITS = "Percent (0-100), fraction (0-1) or cores (busy cores, e.g. 1.5 of 2)"
+LATENCY_UNITS = "ms, s or us"
 _COUNT_KEYS = ("requests", "hits", "misses", "reads", "writes", "messages_in")
 
 
@@ -46,6 +50,13 @@ class Observations:
     latency_stat: str = "p99"
     warnings: list[str] = field(default_factory=list)
     replicas: dict[str, pd.Series] = field(default_factory=dict)     # node -> running replicas
+    # Load tests (issue 11): steady phases instead of days; more latency statistics; worker
+    # counts per period; a shared host's CPU (fraction of its cores).
+    load_test: bool = False
+    phases: list = field(default_factory=list)                        # model.fit_phases.PhaseSpan, time order
+    latency_stats: dict[str, pd.Series] = field(default_factory=dict) # "p50" -> ms, every statistic observed
+    workers: dict[str, pd.Series] = field(default_factory=dict)      # node -> worker count
+    host_cpu: dict[str, pd.Series] = field(default_factory=dict)     # host -> fraction busy
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -68,10 +79,24 @@ class Observations:
             if end is not None:
                 keep &= series.index < end
             return series[keep]
+        phases = [p for p in self.phases if (start is None or p.start >= start) and (end is None or p.end <= end)]
         return Observations(self.period_s, cut(self.traffic_rps), {k: cut(v) for k, v in self.cpu.items()},
                             {k: cut(v) for k, v in self.rates.items()},
                             cut(self.latency_ms) if self.latency_ms is not None else None, self.latency_stat, [],
-                            {k: cut(v) for k, v in self.replicas.items()})
+                            {k: cut(v) for k, v in self.replicas.items()}, self.load_test, phases,
+                            {k: cut(v) for k, v in self.latency_stats.items()}, {k: cut(v) for k, v in self.workers.items()},
+                            {k: cut(v) for k, v in self.host_cpu.items()})
+
+    def only(self, keep: np.ndarray) -> "Observations":
+        """The same observations with the periods outside `keep` (a mask on the index) left out."""
+        def cut(series: pd.Series) -> pd.Series:
+            return series.reindex(self.index)[keep]
+        return Observations(self.period_s, self.traffic_rps[keep], {k: cut(v) for k, v in self.cpu.items()},
+                            {k: cut(v) for k, v in self.rates.items()},
+                            cut(self.latency_ms) if self.latency_ms is not None else None, self.latency_stat, self.warnings,
+                            {k: cut(v) for k, v in self.replicas.items()}, self.load_test, self.phases,
+                            {k: cut(v) for k, v in self.latency_stats.items()}, {k: cut(v) for k, v in self.workers.items()},
+                            {k: cut(v) for k, v in self.host_cpu.items()})
 
     def paired(self, *series: pd.Series) -> pd.DataFrame:
         """Traffic and the given series over the periods where all of them have data."""
@@ -100,36 +125,98 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
     index = pd.date_range(start, end, freq=f"{period_s}s")
     grids = {k: v.reindex(index) for k, v in grids.items()}
 
-    traffic = _traffic_rps(fit, grids["traffic"], frame, period_s, warnings)
+    traffic = _traffic_rps(fit, grids["traffic"], frame, period_s, warnings, source)
     obs = Observations(period_s, traffic, warnings=warnings)
-    cores_used: dict[str, pd.Series] = {}
     for series_id, values in grids.items():
+        if series_id.startswith("hosts."):
+            _, host, _ = series_id.split(".", 2)
+            cores = fit.hosts[host].cpus  # type: ignore[index]
+            obs.host_cpu[host] = _cpu_fraction(series_id, values, _unit(frame, series_id), source, warnings, cores)
+            _require_overlap(traffic, obs.host_cpu[host], series_id, period_s)
+            continue
         if not series_id.startswith("nodes."):
             continue
         _, node, key = series_id.split(".", 2)
         unit = _unit(frame, series_id)
-        if key == "cpu" and unit.lower() in _CORES_UNITS:
-            cores_used[node] = values  # needs the replica count, which may come later in this loop
-        elif key == "cpu":
-            obs.cpu[node] = _cpu_fraction(series_id, values, unit, source, warnings)
+        if key == "cpu":
+            obs.cpu[node] = _cpu_fraction(series_id, values, unit, source, warnings,
+                                          _node_cores(fit, node, grids.get(f"nodes.{node}.replicas")))
             _require_overlap(traffic, obs.cpu[node], series_id, period_s)
         elif key == "replicas":
             obs.replicas[node] = _replica_count(series_id, values)
             _require_overlap(traffic, obs.replicas[node], series_id, period_s)
+        elif key == "workers":
+            obs.workers[node] = values.round()
         elif key in _COUNT_KEYS:
             obs.rates[series_id] = _per_second(series_id, values, unit, period_s)
         elif key == "latency":
-            obs.rates[series_id] = values * _ms_factor(unit, series_id, warnings)
-    for node, used in cores_used.items():
-        series_id = f"nodes.{node}.cpu"
-        obs.cpu[node] = _cpu_fraction(series_id, used / _capacity_cores(fit, node, obs.replicas.get(node)), "fraction",
-                                      source, warnings)
-        _require_overlap(traffic, obs.cpu[node], series_id, period_s)
+            obs.rates[series_id] = values * _ms_factor(unit, series_id, warnings, values, source)
     if "latency" in grids:
         unit = _unit(frame, "latency")
-        obs.latency_ms = grids["latency"] * _ms_factor(unit, "latency", warnings)
+        obs.latency_ms = grids["latency"] * _ms_factor(unit, "latency", warnings, grids["latency"], source)
         obs.latency_stat = latency_stat(wanted["latency"])
-    return obs
+        obs.latency_stats[obs.latency_stat] = obs.latency_ms
+        for series_id in grids:
+            if series_id.startswith("latency."):
+                stat = series_id.split(".", 1)[1]
+                obs.latency_stats[stat] = grids[series_id] * _ms_factor(_unit(frame, series_id), series_id, warnings,
+                                                                         grids[series_id], source)
+    return _load_test_view(fit, obs)
+
+
+def _load_test_view(fit: FitFile, obs: Observations) -> Observations:
+    """A load test keeps only its steady phases (given, else detected); a history is kept whole."""
+    span_s = (obs.end - obs.start).total_seconds()
+    if not is_load_test(fit.mode, bool(fit.phases), obs.period_s, span_s):
+        return obs
+    obs.load_test = True
+    phases = given_phases(fit.phases, obs.traffic_rps) if fit.phases else detect_phases(obs.traffic_rps, obs.period_s)
+    usable = [p for p in phases if p.periods > 0]
+    for p in phases:
+        if p.periods == 0:
+            obs.warnings.append(f"phases: {p.name} ({p.start:%Y-%m-%d %H:%M:%S} to {p.end:%H:%M:%S} UTC) holds no traffic "
+                                "data; left out (check its times against the data, in UTC)")
+    if not usable:
+        obs.warnings.append("load test: no steady phase found; every period is used (list them under phases: to choose)")
+        return obs
+    obs.phases = usable
+    keep = in_phases(obs.index, usable)
+    if int(keep.sum()) < MIN_POINTS:
+        raise FitError(f"the phases hold {int(keep.sum())} period(s) of {obs.period_s} s with traffic; the fit needs at least "
+                       f"{MIN_POINTS} (lower period_s, e.g. period_s: 5, or lengthen the phases)")
+    view = obs.only(keep)
+    if any(p.workers for p in usable):
+        workers = pd.Series(np.nan, index=view.index)
+        for p in usable:
+            if p.workers:
+                workers[(view.index >= p.start) & (view.index < p.end)] = p.workers
+        view.workers.setdefault(fit.entry, workers)
+    return view
+
+
+def _node_cores(fit: FitFile, node: str, replicas: pd.Series | None = None) -> pd.Series | float | None:
+    """Cores a node's `unit: cores` CPU is a share of (Prometheus' container and process CPU, a CSV of
+    busy cores): its instances, the replica series when there is one (else the count given; a cache's
+    nodes; a database's primary and read replicas), times each one's cpus (given, else the instance's
+    vCPUs). None when neither cpus nor a known instance says how many cores there are."""
+    from model.topology import default_cpus
+
+    n = fit.nodes[node]
+    if n.cpus is not None:
+        cpus = float(n.cpus)
+    elif n.instance is not None:
+        cpus = default_cpus(n.instance)
+    else:
+        return None
+    if replicas is not None:
+        return replicas * cpus
+    if n.kind == "cache":
+        count = n.nodes or 1
+    elif n.kind == "database":
+        count = 1 + (n.read_replicas or 0)
+    else:
+        count = n.replicas if isinstance(n.replicas, int) else 1
+    return cpus * count
 
 
 def _on_grid(series_id: str, rows: pd.DataFrame, period_s: int, is_count: bool, warnings: list[str]) -> pd.Series:
@@ -179,7 +266,8 @@ def _per_second(series_id: str, values: pd.Series, unit: str, period_s: int) -> 
     return values / _spacing_s(values, period_s)
 
 
-def _traffic_rps(fit: FitFile, values: pd.Series, frame: pd.DataFrame, period_s: int, warnings: list[str]) -> pd.Series:
+def _traffic_rps(fit: FitFile, values: pd.Series, frame: pd.DataFrame, period_s: int, warnings: list[str],
+                 source: str = "") -> pd.Series:
     present = values.dropna()
     if len(present) < MIN_POINTS:
         raise FitError(f"traffic has {len(present)} point(s); the fit needs at least {MIN_POINTS} periods "
@@ -193,7 +281,12 @@ def _traffic_rps(fit: FitFile, values: pd.Series, frame: pd.DataFrame, period_s:
     unit = _unit(frame, "traffic")
     stat = getattr(fit.traffic.metric, "stat", None)
     if kind is None:
-        kind = "rate" if _is_rate_unit(unit) or stat in ("Average", "Maximum", "Minimum") else "count"
+        column = str(getattr(fit.traffic.metric, "column", "")).lower()
+        named_rate = bool(_RATE_NAME.search(column))
+        kind = "rate" if _is_rate_unit(unit) or stat in ("Average", "Maximum", "Minimum") or named_rate else "count"
+        if source == "csv" and kind == "count" and period_s != 1:
+            warnings.append(f"traffic: read as a count of requests per period (kind: count, {period_s} s); if the column "
+                            "holds requests per second (rps, like Locust's Requests/s), set traffic.kind: rate")
     if kind == "rate":
         return values
     spacing = _spacing_s(values, period_s)
@@ -202,19 +295,41 @@ def _traffic_rps(fit: FitFile, values: pd.Series, frame: pd.DataFrame, period_s:
     return values / spacing
 
 
-def _cpu_fraction(series_id: str, values: pd.Series, unit: str, source: str, warnings: list[str]) -> pd.Series:
-    """CloudWatch (and the demo) report percent, GCP a fraction; a CSV says so with `unit`."""
+def _cpu_fraction(series_id: str, values: pd.Series, unit: str, source: str, warnings: list[str],
+                  cores: float | None = None) -> pd.Series:
+    """CloudWatch (and the demo) report percent, GCP a fraction; a CSV says so with `unit`, or its values do.
+
+    A CSV column without a unit is percent when some value is above 1 (a fraction never is); when
+    every value is at most 1 it could be either, and the fit asks once, with the units it knows.
+    """
     lowered = unit.lower()
+    present = values.dropna()
     if lowered in ("percent", "%", "pct"):
-        percent = True
+        percent, divide = True, 100.0
     elif lowered in ("1", "fraction", "ratio", "10^2.%"):
-        percent = False
+        percent, divide = False, 1.0
+    elif lowered in ("cores", "core", "cpus", "vcpu", "vcpus"):
+        if cores is None:
+            raise FitError(f"{series_id}: unit cores needs the node's (or host's) cpus to turn busy cores into a share; "
+                           "set cpus on it, or give the CPU as unit: Percent")
+        percent, divide = False, cores
+        values = values / divide
+        present = values.dropna()
+        divide = 1.0
+    elif lowered:
+        raise FitError(f"{series_id}: unknown CPU unit {unit!r}; use {CPU_UNITS}, e.g. cpu: {{file: m.csv, column: cpu, unit: Percent}}")
+    elif source == "csv":
+        if len(present) and present.max() <= 1.0:
+            raise FitError(f"{series_id}: no unit, and every value is at most 1, so it could be a fraction (0.35 = 35 % busy) "
+                           f"or percent (0.35 %); say which on the metric with unit: {CPU_UNITS}, "
+                           "e.g. cpu: {file: m.csv, column: cpu, unit: fraction}")
+        percent, divide = True, 100.0
     else:
         percent = source != "gcp"
-        if percent and len(values.dropna()) and values.max() <= 1.0:
+        divide = 100.0 if percent else 1.0
+        if percent and len(present) and present.max() <= 1.0:
             warnings.append(f"{series_id}: no unit and every value is at most 1; read as percent "
                             "(set unit: '1' on the metric if they are fractions)")
-    present = values.dropna()
     if (present < 0).any():
         raise FitError(f"{series_id}: CPU below 0 ({present.min():g} at {present.idxmin():%Y-%m-%d %H:%M} UTC)")
     top = 100.0 + CPU_PERCENT_SLACK if percent else 1.0 + CPU_PERCENT_SLACK / 100
@@ -223,27 +338,8 @@ def _cpu_fraction(series_id: str, values: pd.Series, unit: str, source: str, war
         shown = f"{first.iloc[0]:g}{' %' if percent else ''}"
         raise FitError(f"{series_id}: CPU of {shown} at {first.index[0]:%Y-%m-%d %H:%M} UTC is above 100 % "
                        f"({len(first)} period(s)); use a per-instance average (stat Average), not a sum over "
-                       "instances or cores" + ("" if percent else ", or a utilization fraction 0..1"))
-    return (values / 100.0 if percent else values).clip(upper=1.0)
-
-
-def _capacity_cores(fit: FitFile, node: str, replicas: pd.Series | None) -> pd.Series | float:
-    """Cores a node's instances have, to read CPU given in cores (Prometheus' container and process CPU)
-    as utilization: instances (the replica series, else the count given) x each one's cpus (given, else
-    the instance's vCPUs)."""
-    from model.topology import default_cpus
-
-    spec = fit.nodes[node]
-    per_instance = float(spec.cpus) if spec.cpus is not None else default_cpus(spec.instance)
-    if replicas is not None:
-        return replicas * per_instance
-    if spec.kind == "database":
-        count = 1 + (spec.read_replicas or 0)
-    elif spec.kind == "cache":
-        count = spec.nodes or 1
-    else:
-        count = spec.replicas if isinstance(spec.replicas, int) else 1
-    return count * per_instance
+                       "instances or cores" + ("" if percent else ", or a utilization fraction 0..1 (or unit: cores)"))
+    return (values / divide).clip(upper=1.0)
 
 
 def _replica_count(series_id: str, values: pd.Series) -> pd.Series:
@@ -270,14 +366,30 @@ def _require_overlap(traffic: pd.Series, cpu: pd.Series, series_id: str, period_
                    "misaligned (time zone, clock offset) or the two series from different windows?")
 
 
-def _ms_factor(unit: str, series_id: str, warnings: list[str]) -> float:
+def _ms_factor(unit: str, series_id: str, warnings: list[str], values: pd.Series | None = None, source: str = "") -> float:
+    """Milliseconds per unit. Without a unit a CSV's values decide when they can: an end-to-end
+    median under 0.05 is seconds (50 us end to end is not a real service), over 20 it is ms."""
     lowered = unit.lower()
-    if lowered in ("seconds", "s", "second"):
+    if lowered in ("seconds", "s", "second", "sec"):
         return 1000.0
-    if lowered in ("microseconds", "us", "µs"):
+    if lowered in ("microseconds", "us", "µs", "usec"):
         return 0.001
-    if lowered not in ("milliseconds", "ms", "millisecond"):
-        warnings.append(f"{series_id}: unit {unit or 'not given'}; read as milliseconds")
+    if lowered in ("milliseconds", "ms", "millisecond", "msec"):
+        return 1.0
+    if lowered:
+        raise FitError(f"{series_id}: unknown latency unit {unit!r}; use {LATENCY_UNITS}, e.g. "
+                       "latency: {metric: {file: m.csv, column: p99, unit: ms}}")
+    present = values.dropna() if values is not None else pd.Series(dtype=float)
+    median = float(present.median()) if len(present) else float("nan")
+    if source == "csv" and len(present):
+        if median < 0.05:
+            warnings.append(f"{series_id}: no unit; median {median:g} read as seconds (set unit: ms if it is not)")
+            return 1000.0
+        if median > 20:
+            return 1.0
+        raise FitError(f"{series_id}: no unit, and values around {median:g} could be seconds or milliseconds; say which "
+                       f"on the metric with unit: {LATENCY_UNITS}, e.g. latency: {{metric: {{file: m.csv, column: p99, unit: ms}}}}")
+    warnings.append(f"{series_id}: unit {unit or 'not given'}; read as milliseconds")
     return 1.0
 
 
@@ -287,4 +399,9 @@ def latency_stat(metric) -> str:
     for stat in ("p50", "p95", "p99"):
         if stat in text or f"percentile_{stat[1:]}" in text:
             return stat
+    column = str(getattr(metric, "column", "") or "").strip()
+    if column in ("50%", "95%", "99%"):  # Locust's percentile columns
+        return f"p{column[:-1]}"
+    if "median" in text:
+        return "p50"
     return "mean"

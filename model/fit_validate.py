@@ -48,6 +48,7 @@ class Row:
     points: int
     verdict: str               # good | fair | poor | n/a
     cause: str | None = None
+    peak: str = "busy hour"    # what the busy-hour columns cover: the busiest hour, or a load test's top phase
 
     def to_json(self) -> dict:
         def r(v: float | None) -> float | None:
@@ -55,12 +56,12 @@ class Row:
         return {"what": self.what, "unit": self.unit, "observed_mean": r(self.observed_mean),
                 "predicted_mean": r(self.predicted_mean), "mape_pct": r(self.mape_pct),
                 "observed_busy_hour": r(self.observed_busy_hour), "predicted_busy_hour": r(self.predicted_busy_hour),
-                "points": self.points, "verdict": self.verdict, "cause": self.cause}
+                "points": self.points, "verdict": self.verdict, "cause": self.cause, "peak": self.peak}
 
     def to_text(self) -> str:
         mape = "n/a" if self.mape_pct is None else f"{self.mape_pct:.1f} %"
         line = (f"  {self.what:<24} observed {self.observed_mean:9.2f} {self.unit:<2} predicted {self.predicted_mean:9.2f} {self.unit:<2}"
-                f" busy hour {self.observed_busy_hour:9.2f} vs {self.predicted_busy_hour:9.2f}  MAPE {mape:>8}  {self.verdict}")
+                f" {self.peak} {self.observed_busy_hour:9.2f} vs {self.predicted_busy_hour:9.2f}  MAPE {mape:>8}  {self.verdict}")
         return line + (f"\n      likely cause: {self.cause}" if self.cause else "")
 
 
@@ -100,12 +101,20 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
         validation.notes.append(f"only {len(rate)} period(s) with traffic; nothing to validate")
         return validation
     grid = np.unique(np.linspace(rate.min(), rate.max(), GRID_POINTS))
-    runs = [evaluate(scenario, method, rate_rps=float(r)) for r in grid]
+    # The fixed delay outside the stations (workload.network_ms) is added here to a run without it,
+    # so it is counted once whether or not the solver adds it itself.
+    network_ms = float(getattr(scenario.workload, "network_ms", 0.0) or 0.0)
+    solved = scenario.model_copy(update={"workload": scenario.workload.model_copy(update={"network_ms": 0.0})}) \
+        if network_ms else scenario
+    runs = [evaluate(solved, method, rate_rps=float(r)) for r in grid]
     saturated_at = next((float(r) for r, res in zip(grid, runs) if res.saturated), None)
     if saturated_at is not None:
         validation.notes.append(f"the fitted scenario saturates at {saturated_at:,.1f} req/s, a rate that was observed: "
                                 "a service time or a server count is too high, or the system really was saturated")
-    busy_hour = _busy_hour(rate)
+    busy_hour, peak = _busy_hour(rate), "busy hour"
+    if obs.load_test and obs.phases:
+        top = max(obs.phases, key=lambda p: p.mean_rps)
+        busy_hour, peak = rate.index[(rate.index >= top.start) & (rate.index < top.end)], "top phase"
     for name, busy in obs.cpu.items():
         if name not in scenario.nodes or scenario.nodes[name].kind == "kafka":
             continue
@@ -119,7 +128,7 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
         if row is None:
             validation.notes.append(f"{name}: no observed CPU in this range; nothing to compare")
             continue
-        validation.rows.append(_explain_util(row, r2.get(name), (hints or {}).get(name)))
+        validation.rows.append(_explain_util(dataclasses.replace(row, peak=peak), r2.get(name), (hints or {}).get(name)))
     if backgrounds:
         shown = ", ".join(f"{n} {100 * b:.1f} %" for n, b in backgrounds.items() if abs(b) >= 0.005)
         if shown:
@@ -127,7 +136,7 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
                                     "held in the scenario as background_cpu_pct")
     if obs.latency_ms is not None:
         stat = obs.latency_stat
-        model = np.array([getattr(res.latency_ms, stat) for res in runs])
+        model = np.array([getattr(res.latency_ms, stat) for res in runs]) + network_ms
         finite = np.isfinite(model)
         if finite.sum() >= 2:
             predicted = pd.Series(np.interp(rate.to_numpy(), grid[finite], model[finite]), index=rate.index)
@@ -136,7 +145,7 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
             if row is None:
                 validation.notes.append("latency: none observed in this range; nothing to compare")
             else:
-                validation.rows.append(_explain_latency(row))
+                validation.rows.append(_explain_latency(dataclasses.replace(row, peak=peak)))
         else:
             validation.notes.append("latency: the fitted scenario saturates at every observed rate; no latency to compare")
     return validation
@@ -144,20 +153,55 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
 
 def backtest(obs: Observations, build: Callable[[Observations], tuple[Scenario, dict[str, float], dict[str, float], dict[str, str]]],
              method: str = "analytic") -> Backtest:
-    """Fit on all but the last week (with `build`), predict the last week from its traffic."""
+    """Fit on all but the last week (with `build`), predict the last week from its traffic.
+
+    A load test holds out its last phase instead (usually its highest load): fitted on the phases
+    before it, predicted from its traffic alone. A window too short for either says so plainly.
+    """
+    if obs.load_test:
+        return _phase_backtest(obs, build, method)
     present = obs.traffic_rps.dropna()
+    span_days = (obs.end - obs.start).total_seconds() / 86400
+    needed = MIN_TRAIN_DAYS + BACKTEST_DAYS
+    if span_days < needed or not len(present):
+        window = f"{obs.start:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC"
+        return Backtest(window, "none", None, f"skipped: the window is {_span(obs.end - obs.start)}; the backtest holds out "
+                        f"the last {BACKTEST_DAYS} days and needs {needed} days of traffic")
     split = obs.end - timedelta(days=BACKTEST_DAYS)
-    train_span = (split - present.index[0].to_pydatetime()).total_seconds() / 86400 if len(present) else 0
+    train_span = (split - present.index[0].to_pydatetime()).total_seconds() / 86400
     train_text = f"{obs.start:%Y-%m-%d %H:%M} to {split:%Y-%m-%d %H:%M} UTC"
     test_text = f"{split:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC"
     if train_span < MIN_TRAIN_DAYS:
-        return Backtest(train_text, test_text, None, f"skipped: {train_span:.1f} day(s) before the last week; "
-                        f"the backtest needs {MIN_TRAIN_DAYS + BACKTEST_DAYS} days of traffic")
+        return Backtest(train_text, test_text, None, f"skipped: traffic starts {train_span:.1f} day(s) before the last week; "
+                        f"the backtest needs {needed} days of traffic")
     try:
         scenario, backgrounds, r2, hints = build(obs.between(None, split))
     except ValueError as exc:  # FitError and friends: the shorter window may lack what the full one has
         return Backtest(train_text, test_text, None, f"skipped: the first part alone cannot be fitted ({exc})")
     return Backtest(train_text, test_text, validate(scenario, backgrounds, r2, obs.between(split, None), method, hints))
+
+
+def _phase_backtest(obs: Observations, build, method: str) -> Backtest:
+    phases = obs.phases
+    if len(phases) < 2:
+        return Backtest("all phases", "none", None, f"skipped: {len(phases)} steady phase(s); holding one out needs at least 2")
+    last = phases[-1]
+    train = f"{phases[0].start:%H:%M:%S} to {phases[-2].end:%H:%M:%S} UTC ({len(phases) - 1} phase(s))"
+    test = f"{last.name}, {last.start:%H:%M:%S} to {last.end:%H:%M:%S} UTC"
+    try:
+        scenario, backgrounds, r2, hints = build(obs.between(None, last.start))
+    except ValueError as exc:
+        return Backtest(train, test, None, f"skipped: the phases before {last.name} alone cannot be fitted ({exc})")
+    return Backtest(train, test, validate(scenario, backgrounds, r2, obs.between(last.start, None), method, hints))
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} minutes"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} hours"
+    return f"{seconds / 86400:.1f} days"
 
 
 def _on_scenario_replicas(name: str, busy: pd.Series, count: pd.Series, replicas: int, background: float,

@@ -69,6 +69,24 @@ def _check_cpus(cpus: float | None) -> float | None:
 Cpus = Annotated[float | None, Field(default=None, gt=0), AfterValidator(_check_cpus)]
 
 
+class WorkerUsl(Strict):
+    """Extension (issue 11): per-worker overhead, the USL over worker counts.
+
+    CPU per request grows with the workers sharing the cores as 1 + sigma (N - 1) + kappa N (N - 1)
+    (context switches, lock and cache contention); `service_ms` was measured at `workers`.
+    """
+
+    sigma: float = Field(ge=0, le=1)
+    kappa: float = Field(default=0.0, ge=0)
+    workers: int = Field(ge=1)
+
+    def factor(self, n: int) -> float:
+        """CPU per request at n workers over CPU per request at `workers`."""
+        def cost(k: int) -> float:
+            return 1 + self.sigma * (k - 1) + self.kappa * k * (k - 1)
+        return cost(n) / cost(self.workers)
+
+
 class ServiceNode(Strict):
     """App pods or instances behind a load balancer."""
 
@@ -85,6 +103,8 @@ class ServiceNode(Strict):
     autoscale: Autoscale | None = None
     calls: list[Call] = Field(default_factory=list)
     host: str | None = None      # extension: runs on that host's cores, shared with the other nodes on it
+    miss_ms: float = Field(default=0.0, ge=0)  # extension (issue 11): its own CPU per miss of a cache it calls
+    worker_usl: WorkerUsl | None = None        # extension (issue 11): per-worker overhead, used with concurrency
 
 
 def _check_curve(curve: dict[float, float] | None) -> dict[float, float] | None:
@@ -113,6 +133,7 @@ class CacheNode(Strict):
     miss: str | None = None
     background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
+    host: str | None = None           # extension (issue 11)
     # Extension: the hit ratio the cache would have at other sizes (total GiB over its nodes), for
     # example from a miss-ratio curve; with it the recommender sizes the cache's memory too.
     hit_ratio_by_memory_gib: HitRatioCurve = None

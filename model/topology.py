@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from model.distributions import ServiceTime, mixture
 from model.graph import NodeVisits
 from model.scenario import CacheNode, DatabaseNode, Host, Instance, KafkaNode, Scenario, ServiceNode
+from model.service_demand import service_visit_ms
 
 PER_MS = 1.0 / 1000.0
 
@@ -209,7 +210,8 @@ def build_stations(scenario: Scenario) -> dict[str, Station]:
         where = host.name if host is not None else None
         if isinstance(node, ServiceNode):
             stations[name] = ServiceStation(
-                name, node.replicas * c.servers, ServiceTime(node.service_ms, node.service_cv).scaled(c.speed * (1 - bg)),
+                name, node.replicas * c.servers,
+                ServiceTime(service_visit_ms(scenario, node), node.service_cv).scaled(c.speed * (1 - bg)),
                 node.replicas * node.concurrency if node.concurrency else None, node.blocking_calls, node.timeout_ms, bg,
                 where)
         elif isinstance(node, CacheNode):
