@@ -97,7 +97,7 @@ def provisional(fit: FitFile, data: dict[str, dict]) -> Scenario:
         node = {**PLACEHOLDER[values["kind"]], **values}
         nodes[name] = node
     try:
-        hosts = {h: {"cpus": v.cpus} for h, v in (fit.hosts or {}).items()} or None
+        hosts = {h: {"cpus": v.cpus} for h, v in (fit.hosts or {}).items()}
         return Scenario.model_validate({"version": 1, "name": "fit", "workload": {"rate_rps": 1.0},
                                         "entry": fit.entry, "nodes": nodes, "hosts": hosts})
     except ValidationError as exc:

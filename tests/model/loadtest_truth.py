@@ -127,6 +127,7 @@ def on_one_host(text: str) -> str:
     """The fit file with the three nodes on one host of one core, only the host's CPU measured."""
     for node in ("web", "cache", "db"):
         text = text.replace(f"    cpu: {{file: metrics.csv, column: {node}_cpu, unit: Percent}}\n", "    host: box\n")
+    text = text.replace("    cpus: 1\n", "")  # a node on a host runs on the host's cores: no cpus of its own
     return text.replace("entry: web\n", "hosts:\n  box: {cpus: 1, cpu: {file: metrics.csv, column: box_cpu, unit: Percent}}\nentry: web\n")
 
 

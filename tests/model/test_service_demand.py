@@ -46,5 +46,6 @@ def test_new_keys_are_checked():
     with pytest.raises(ScenarioError, match=r"nodes.web.worker_usl.sigma"):
         scenario_from_data(scenario(worker_usl={"sigma": 2, "workers": 2}), "t")
     with_host = scenario(host="box")
+    with_host["nodes"]["web"].pop("cpus", None)   # a node on a host runs on the host's cores
     with_host["hosts"] = {"box": {"cpus": 1}}
     assert scenario_from_data(with_host, "t").hosts["box"].cpus == 1
