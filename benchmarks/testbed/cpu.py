@@ -1,0 +1,89 @@
+"""Per-node CPU sampled from the process trees every `interval_s`, as the CSV source reads it.
+
+A node is a set of root pids (gunicorn's master, redis-server, the postmaster); each sample
+sums user+system CPU time over every live process below them (workers, backends), so forks
+and restarts are followed. The value written is the CPU used since the previous sample as a
+percent of one core (100 = one core busy): the fit's `unit: Percent` with `cpus: 1`.
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import psutil
+
+
+def tree_cpu_s(roots: list[int], seen: dict[int, float], prime: bool = False) -> float:
+    """CPU seconds used by the trees since the last call (`seen` holds each pid's last total).
+
+    A pid not seen before counts all its CPU time (it started since), except on the priming call.
+    """
+    used = 0.0
+    alive: dict[int, float] = {}
+    for root in roots:
+        try:
+            top = psutil.Process(root)
+            procs = [top, *top.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total = t.user + t.system
+            alive[proc.pid] = total
+            used += total - seen.get(proc.pid, total if prime else 0.0)
+    seen.clear()
+    seen.update(alive)
+    return max(used, 0.0)
+
+
+class CpuSampler:
+    """A background thread writing `timestamp,<node>_cpu_pct,...` rows to a CSV file."""
+
+    def __init__(self, nodes: dict[str, Callable[[], list[int]]], path: Path, interval_s: float = 1.0):
+        self.nodes, self.path, self.interval_s = nodes, path, interval_s
+        self.rows: list[tuple[float, dict[str, float]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="cpu-sampler", daemon=True)
+
+    def columns(self) -> list[str]:
+        return [f"{name}_cpu_pct" for name in self.nodes]
+
+    def start(self) -> "CpuSampler":
+        with open(self.path, "w", newline="") as f:
+            csv.writer(f).writerow(["timestamp", *self.columns()])
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        seen = {name: {} for name in self.nodes}
+        for name, roots in self.nodes.items():
+            tree_cpu_s(roots(), seen[name], prime=True)
+        last = time.monotonic()
+        while not self._stop.wait(self.interval_s - ((time.monotonic() - last) % self.interval_s)):
+            now = time.monotonic()
+            wall = time.time()
+            values = {name: 100.0 * tree_cpu_s(roots(), seen[name]) / (now - last) for name, roots in self.nodes.items()}
+            last = now
+            self.rows.append((wall, values))
+            with open(self.path, "a", newline="") as f:
+                stamp = datetime.fromtimestamp(wall, timezone.utc).isoformat(timespec="milliseconds")
+                csv.writer(f).writerow([stamp, *(f"{values[n]:.2f}" for n in self.nodes)])
+
+    def mean_between(self, start_wall: float, end_wall: float) -> dict[str, float]:
+        """Mean CPU % per node over the samples whose interval ends inside [start, end]."""
+        picked = [v for t, v in self.rows if start_wall + self.interval_s <= t <= end_wall]
+        if not picked:
+            return {name: float("nan") for name in self.nodes}
+        return {name: sum(v[name] for v in picked) / len(picked) for name in self.nodes}
