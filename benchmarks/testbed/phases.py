@@ -28,7 +28,7 @@ class Profile:
 
 PROFILES = {
     "smoke": Profile(ramp_step_s=0, fit_s=13, test_s=0, whatif_s=0, warmup_s=1, period_s=1, sample_s=1,
-                     sim_requests=3000, fixed_rates=(12.0, 24.0)),
+                     sim_requests=2000, fixed_rates=(12.0, 24.0)),
     "quick": Profile(ramp_step_s=10, fit_s=60, test_s=30, whatif_s=30, warmup_s=5, period_s=5, sample_s=1,
                      sim_requests=20000),
     "full": Profile(ramp_step_s=15, fit_s=150, test_s=75, whatif_s=75, warmup_s=10, period_s=5, sample_s=1,

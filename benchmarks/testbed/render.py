@@ -63,16 +63,28 @@ def render(results: dict) -> str:
         out.append("")
     fitted = (fit.get("report") or {}).get("fit") or {}
     if fitted:
-        out += ["## The fit's own report", "", "```", _fit_summary(fitted), "```", ""]
+        out += ["## What the fit found", ""] + _fit_summary(fitted) + [""]
     out.append(f"Wall time {results.get('wall_s', 0):.0f} s.")
     return "\n".join(out) + "\n"
 
 
-def _fit_summary(report: dict) -> str:
-    """The fitted values and the fit's validation, compactly (the full JSON is in results.json)."""
-    lines = []
-    for key in ("nodes", "parameters", "values", "validation", "warnings"):
-        if key in report:
-            text = str(report[key])
-            lines.append(f"{key}: {text[:1500]}")
-    return "\n".join(lines) or str(report)[:2000]
+def _fit_summary(report: dict) -> list[str]:
+    """The fitted values (with their intervals) and the fit's own validation; the full JSON is in results.json."""
+    lines = ["| node | key | value | how | 95% interval |", "|---|---|---|---|---|"]
+    for node, info in (report.get("nodes") or {}).items():
+        for key, v in (info.get("values") or {}).items():
+            if not isinstance(v, dict) or v.get("how") == "given":
+                continue
+            ci = v.get("ci95")
+            ci_text = f"{ci[0]:.4g} to {ci[1]:.4g}" if isinstance(ci, (list, tuple)) and len(ci) == 2 else "–"
+            lines.append(f"| {node} | {key} | {v.get('value')} | {v.get('how')} | {ci_text} |")
+    rows = (report.get("validation") or {}).get("rows") or []
+    if rows:
+        lines += ["", "The fit's validation over its own periods:", "",
+                  "| series | observed | predicted | MAPE % | verdict |", "|---|---|---|---|---|"]
+        lines += [f"| {r.get('what')} ({r.get('unit')}) | {_f(r.get('observed_mean'), 2)} | {_f(r.get('predicted_mean'), 2)} "
+                  f"| {_f(r.get('mape_pct'))} | {r.get('verdict')} |" for r in rows]
+    warnings = report.get("warnings") or []
+    if warnings:
+        lines += ["", f"Fit warnings ({len(warnings)}):", ""] + [f"- {w}" for w in warnings[:12]]
+    return lines

@@ -45,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="output directory (default testbed-results/PROFILE-STAMP)")
     p.add_argument("--service-cores", default="0", help="taskset CPU list for PostgreSQL, Redis and gunicorn ('' = no pinning)")
     p.add_argument("--loadgen-cores", default="1", help="CPU list for the load generator ('' = no pinning)")
+    p.add_argument("--nice", type=int, default=0, help="priority of servers and load generator (e.g. -5 on a shared machine; root only)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     p.add_argument("--hit-ratio", type=float, default=0.75)
     p.add_argument("--write-ratio", type=float, default=0.10, help="share of requests that also INSERT")
@@ -134,10 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     all_cores = os.sched_getaffinity(0)
     if args.loadgen_cores and args.service_cores:
         os.sched_setaffinity(0, {int(c) for c in args.loadgen_cores.split(",")})
+    if args.nice:
+        os.nice(args.nice)
     started = time.time()
     log(f"testbed ({args.profile}): output in {out}")
     stack = Stack(service_cores=args.service_cores or None, workers=args.workers, hit_ratio=args.hit_ratio,
-                  write_ratio=args.write_ratio, work_iters=args.work_iters)
+                  write_ratio=args.write_ratio, work_iters=args.work_iters, nice=args.nice)
     knee_found: Knee | None = None
     try:
         log("starting PostgreSQL, Redis and gunicorn")
@@ -154,10 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     log("servers stopped; fitting and predicting")
     results = model_phases(run, args, profile, capacity, knee_found)
     results["wall_s"] = time.time() - started
+    results["stack_root"] = str(stack.root)
     text = render(results)
     (out / "report.md").write_text(text)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    print(text)
+    print(text, end="")
     log(f"wrote {out / 'report.md'} and results.json ({results['wall_s']:.0f} s)")
     return 0 if results["fit"]["ok"] else 1
 
