@@ -58,14 +58,14 @@ def measured_stats(m: Measured) -> dict[str, float]:
 
 def phase_table(phases: list[Measured], capacity_rps: float | None) -> list[str]:
     lines = ["| phase | load | offered req/s | served req/s | errors % | mean ms | p50 ms | p95 ms | p99 ms "
-             "| CPU web % | CPU redis % | CPU postgres % | hit ratio | workers |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| CPU web % | CPU redis % | CPU postgres % | hit ratio | workers | generator lag max ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in phases:
         load = f"{100 * m.offered_rps / capacity_rps:.0f}%" if capacity_rps else "–"
         lines.append(f"| {m.name} | {load} | {_f(m.offered_rps)} | {_f(m.throughput_rps)} "
                      f"| {_f(m.error_pct, 2)} | " + " | ".join(_f(m.latency_ms[s]) for s in STATS)
                      + " | " + " | ".join(_f(m.cpu_pct.get(n)) for n in NODES)
-                     + f" | {_f(m.hit_ratio, 3)} | {m.settings.get('workers', '')} |")
+                     + f" | {_f(m.hit_ratio, 3)} | {m.settings.get('workers', '')} | {_f(m.max_send_lag_ms)} |")
     return lines
 
 
