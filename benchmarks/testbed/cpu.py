@@ -11,6 +11,7 @@ percent of one core (100 = one core busy): the fit's `unit: Percent` with `cpus:
 from __future__ import annotations
 
 import csv
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -89,7 +90,12 @@ class CpuSampler:
         while not self._stop.wait(self.interval_s - ((time.monotonic() - last) % self.interval_s)):
             now = time.monotonic()
             wall = time.time()
-            values = {name: 100.0 * tree_cpu_s(roots(), seen[name]) / (now - last) for name, roots in self.nodes.items()}
+            try:
+                values = {name: 100.0 * tree_cpu_s(roots(), seen[name]) / (now - last) for name, roots in self.nodes.items()}
+            except Exception as exc:  # noqa: BLE001 - a lost sample must not end the sampling
+                print(f"cpu sampler: sample skipped ({exc.__class__.__name__}: {exc})", file=sys.stderr)
+                last = now
+                continue
             last = now
             self.rows.append((wall, values))
             with open(self.path, "a", newline="") as f:

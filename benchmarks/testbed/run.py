@@ -83,8 +83,8 @@ class Run:
 
     def __init__(self, args: argparse.Namespace, profile: Profile, out: Path, stack: Stack):
         self.args, self.profile, self.out, self.stack = args, profile, out, stack
-        self.sampler = CpuSampler({"web": lambda: [stack.procs["web"].pid], "cache": lambda: [stack.procs["redis"].pid],
-                                   "db": lambda: [stack.postgres_pid()]}, out / "cpu.csv", profile.sample_s)
+        self.sampler = CpuSampler({"web": lambda: stack.pids("web"), "cache": lambda: stack.pids("redis"),
+                                   "db": lambda: stack.pids("postgres")}, out / "cpu.csv", profile.sample_s)
         self.phases: list[Measured] = []
         self.fit_rows: list[dict] = []
         self.seed = args.seed
@@ -95,6 +95,7 @@ class Run:
         log(f"  {name}: {rate_rps:.1f} req/s for {duration_s:.0f} s")
         run = run_phase(self.stack.url, rate_rps, duration_s, seed=self.seed, timeout_s=self.args.timeout_s)
         time.sleep(self.profile.sample_s * 1.5)  # the sample covering the phase's end is written
+        self._log_requests(name, run)
         m = measure(name, kind, run, self.sampler, min(self.profile.warmup_s, duration_s / 4), settings)
         log(f"    served {m.throughput_rps:.1f} req/s, mean {m.latency_ms['mean']:.1f} ms, p99 {m.latency_ms['p99']:.1f} ms, "
             f"errors {m.error_pct:.2f}%, CPU " + ", ".join(f"{k} {v:.0f}%" for k, v in m.cpu_pct.items()))
@@ -103,6 +104,17 @@ class Run:
         if keep:
             self.phases.append(m)
         return m
+
+    def _log_requests(self, name: str, run) -> None:
+        """Every request of the phase, one line each (requests.csv): for a closer look than the percentiles."""
+        path = self.out / "requests.csv"
+        new = not path.exists()
+        with open(path, "a") as f:
+            if new:
+                f.write("phase,start_epoch_s,sched_s,sent_s,latency_ms,ok,cache,wrote,error\n")
+            for r in run.records:
+                f.write(f"{name},{run.start_wall:.3f},{r.sched_s:.4f},{r.sent_s:.4f},{r.latency_ms:.3f},{int(r.ok)},"
+                        f"{r.cache},{int(r.wrote)},{r.error}\n")
 
     def find_knee(self) -> Knee:
         probe = self.phase("probe", "ramp", 20.0, max(8.0, self.profile.ramp_step_s), keep=False)
@@ -140,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     log(f"testbed ({args.profile}): output in {out}")
     stack = Stack(service_cores=args.service_cores or None, workers=args.workers, hit_ratio=args.hit_ratio,
-                  write_ratio=args.write_ratio, work_iters=args.work_iters, nice=args.nice)
+                  write_ratio=args.write_ratio, work_iters=args.work_iters)
     knee_found: Knee | None = None
     try:
         log("starting PostgreSQL, Redis and gunicorn")

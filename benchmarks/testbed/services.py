@@ -60,10 +60,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def pin(cores: str | None, nice: int = 0) -> list[str]:
-    """The prefix that places a command on `cores` (e.g. "0") with `taskset`, at priority `nice`."""
-    prefix = ["taskset", "-c", cores] if cores and shutil.which("taskset") else []
-    return prefix + (["nice", "-n", str(nice)] if nice else [])
+def pin(cores: str | None) -> list[str]:
+    """The `taskset` prefix that places a command on `cores` (e.g. "0"), or nothing.
+
+    Priority is not set here: servers inherit the runner's (`--nice` renices the runner first).
+    """
+    return ["taskset", "-c", cores] if cores and shutil.which("taskset") else []
 
 
 @dataclass
@@ -75,7 +77,6 @@ class Stack:
     hit_ratio: float = 0.75
     write_ratio: float = 0.1
     work_iters: int = 20000
-    nice: int = 0             # scheduling priority of the servers (negative: ahead of other work on a shared machine)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="headroom-testbed-")))
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     redis_port: int = 0
@@ -121,7 +122,7 @@ class Stack:
         _run([*self._as_pg_user(), str(binary / "initdb"), "-D", str(data), "-U", DB_USER, "--auth=trust",
               "--no-sync", "-E", "UTF8", "--locale=C"], "initdb")
         # No durability needed (a throwaway database): fsync off keeps disk noise out of the CPU numbers.
-        cmd = [*pin(self.service_cores, self.nice), *self._as_pg_user(), str(binary / "postgres"), "-D", str(data),
+        cmd = [*pin(self.service_cores), *self._as_pg_user(), str(binary / "postgres"), "-D", str(data),
                "-c", "listen_addresses=", "-c", f"unix_socket_directories={self.root}",
                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                "-c", "shared_buffers=64MB", "-c", "max_connections=50", "-c", "log_min_messages=warning"]
@@ -156,16 +157,26 @@ class Stack:
         pipe.execute()
         client.close()
 
-    def postgres_pid(self) -> int:
-        """The postmaster's pid (under runuser the Popen's pid is runuser's)."""
-        pid_file = self.root / "pgdata" / "postmaster.pid"
-        return int(pid_file.read_text().split()[0])
+    def pids(self, name: str) -> list[int]:
+        """The root pid of a server's process tree, or none while it restarts (for the CPU sampler).
+
+        PostgreSQL's is the postmaster's from its pid file: under runuser the Popen's pid is runuser's.
+        """
+        proc = self.procs.get(name)
+        if proc is None or proc.poll() is not None:
+            return []
+        if name == "postgres":
+            try:
+                return [int((self.root / "pgdata" / "postmaster.pid").read_text().split()[0])]
+            except (OSError, ValueError, IndexError):
+                return []
+        return [proc.pid]
 
     # ------------------------------------------------------------ Redis
 
     def _start_redis(self) -> None:
         self.redis_port = free_port()
-        cmd = [*pin(self.service_cores, self.nice), redis_bin(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
+        cmd = [*pin(self.service_cores), redis_bin(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--dir", str(self.root), "--protected-mode", "yes",
                "--loglevel", "warning"]
         self._spawn("redis", cmd)
@@ -186,7 +197,7 @@ class Stack:
         env = {**os.environ, "PYTHONPATH": str(REPO), "TESTBED_PG_DSN": self.pg_dsn,
                "TESTBED_REDIS_PORT": str(self.redis_port), "TESTBED_HIT_RATIO": str(self.hit_ratio),
                "TESTBED_WRITE_RATIO": str(self.write_ratio), "TESTBED_WORK_ITERS": str(self.work_iters)}
-        cmd = [*pin(self.service_cores, self.nice), sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
+        cmd = [*pin(self.service_cores), sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
                "--worker-class", "sync", "--bind", f"127.0.0.1:{self.web_port}", "--backlog", "4096",
                "--timeout", "120", "--log-level", "warning", "--chdir", str(REPO),
                "benchmarks.testbed.app:application"]
