@@ -33,7 +33,7 @@ from benchmarks.testbed.loadgen import run_phase  # noqa: E402
 from benchmarks.testbed.measure import Measured, measure, period_rows  # noqa: E402
 from benchmarks.testbed.phases import PROFILES, Knee, Profile, RampStep, knee, ramp_rates  # noqa: E402
 from benchmarks.testbed.render import render  # noqa: E402
-from benchmarks.testbed.services import Stack, missing_binaries  # noqa: E402
+from benchmarks.testbed.services import Stack, missing_binaries, set_priority  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="output directory (default testbed-results/PROFILE-STAMP)")
     p.add_argument("--service-cores", default="0", help="taskset CPU list for PostgreSQL, Redis and gunicorn ('' = no pinning)")
     p.add_argument("--loadgen-cores", default="1", help="CPU list for the load generator ('' = no pinning)")
-    p.add_argument("--nice", type=int, default=0, help="priority of servers and load generator (e.g. -5 on a shared machine; root only)")
+    p.add_argument("--nice", type=int, default=0, help="priority (nice and autogroup) of the servers and the load generator, e.g. -10 on a shared machine (root only)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     p.add_argument("--hit-ratio", type=float, default=0.75)
     p.add_argument("--write-ratio", type=float, default=0.10, help="share of requests that also INSERT")
@@ -148,11 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.loadgen_cores and args.service_cores:
         os.sched_setaffinity(0, {int(c) for c in args.loadgen_cores.split(",")})
     if args.nice:
-        os.nice(args.nice)
+        set_priority(os.getpid(), args.nice)
     started = time.time()
     log(f"testbed ({args.profile}): output in {out}")
     stack = Stack(service_cores=args.service_cores or None, workers=args.workers, hit_ratio=args.hit_ratio,
-                  write_ratio=args.write_ratio, work_iters=args.work_iters)
+                  write_ratio=args.write_ratio, work_iters=args.work_iters, nice=args.nice)
     knee_found: Knee | None = None
     try:
         log("starting PostgreSQL, Redis and gunicorn")
