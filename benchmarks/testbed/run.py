@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, 16384), hard), hard))
     all_cores = os.sched_getaffinity(0)
+    wanted = {int(c) for cores in (args.service_cores, args.loadgen_cores) if cores for c in cores.split(",")}
+    if not wanted <= all_cores:
+        log(f"cores {sorted(wanted - all_cores)} are not available here ({sorted(all_cores)}): running without pinning")
+        args.service_cores = args.loadgen_cores = ""
     if args.loadgen_cores and args.service_cores:
         os.sched_setaffinity(0, {int(c) for c in args.loadgen_cores.split(",")})
     if args.nice:

@@ -51,6 +51,12 @@ def missing_binaries() -> list[str]:
         missing.append("redis-server (apt-get install redis-server)")
     if os.geteuid() == 0 and not shutil.which("runuser"):
         missing.append("runuser (to run PostgreSQL as a non-root user)")
+    if os.geteuid() == 0:
+        import pwd
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            missing.append("a 'postgres' user (initdb refuses root; Debian's postgresql package creates it)")
     return missing
 
 
