@@ -67,6 +67,13 @@ def ramp_rates(estimate_rps: float) -> list[float]:
 
 
 def knee(steps: list[RampStep]) -> Knee:
+    """The capacity and the knee: the first step of the last run of steps not kept up with.
+
+    A single short step can miss the 95 % by Poisson noise and be followed by steps that keep
+    up; the knee is where the system stopped keeping up for good.
+    """
     capacity = max(s.served_rps for s in steps)
-    first_miss = next((s.offered_rps for s in steps if not s.keeps_up), steps[-1].offered_rps)
-    return Knee(capacity, first_miss, steps)
+    i = len(steps)
+    while i > 0 and not steps[i - 1].keeps_up:
+        i -= 1
+    return Knee(capacity, steps[min(i, len(steps) - 1)].offered_rps, steps)

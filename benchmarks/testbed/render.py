@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from benchmarks.testbed.measure import Measured
+from benchmarks.testbed.phases import RampStep, knee as find_knee
 from benchmarks.testbed.report import (_e, _f, err_pct, phase_table, prediction_table, target_summary,
                                        whatif_rows)
 
@@ -23,18 +26,22 @@ def render(results: dict) -> str:
               + ("accepted by the schema, predicted below." if fit.get("hosts_scenario") else "not accepted by this version's schema; skipped."))
            , ""]
     knee = results.get("knee")
-    if knee:
+    if knee:   # recomputed from the steps, so a report re-rendered from results.json uses today's rule
+        knee = asdict(find_knee([RampStep(**s) for s in knee["steps"]]))
         out += ["## Capacity", "", "Ramp (open-loop Poisson, each step as long as `ramp_step_s`):", "",
                 "| offered req/s | served req/s | mean ms | p99 ms | errors % |", "|---|---|---|---|---|"]
         out += [f"| {_f(s['offered_rps'])} | {_f(s['served_rps'])} | {_f(s['mean_ms'])} | {_f(s['p99_ms'])} | {_f(s['error_pct'], 2)} |"
                 for s in knee["steps"]]
-        out += ["", f"Measured capacity (most served in a step): **{capacity:.1f} req/s**; first offered rate not kept up "
-                f"with (served < 95% or errors ≥ 1%): {knee['knee_rps']:.1f} req/s.", ""]
+        out += ["", f"Measured capacity (most served in a step): **{capacity:.1f} req/s**; knee (the first offered rate "
+                f"from which every step missed: served < 95% of offered or errors ≥ 1%): **{knee['knee_rps']:.1f} req/s**.", ""]
     if results.get("predicted_capacity"):
-        out += ["| scenario | analytic: saturates at | error | sim: utilization law | error |", "|---|---|---|---|---|"]
+        knee_rps = knee["knee_rps"] if knee else None
+        out += ["Predicted capacity, error against the measured capacity / the knee:", "",
+                "| scenario | analytic: saturates at | error | sim: utilization law | error |", "|---|---|---|---|---|"]
         for vname, c in results["predicted_capacity"].items():
             a, s = c.get("analytic_saturates_rps"), c.get("sim_utilization_law_rps")
-            out.append(f"| {vname} | {_f(a)} req/s | {_e(err_pct(a, capacity))} | {_f(s)} req/s | {_e(err_pct(s, capacity))} |")
+            out.append(f"| {vname} | {_f(a)} req/s | {_e(err_pct(a, capacity))} / {_e(err_pct(a, knee_rps))} "
+                       f"| {_f(s)} req/s | {_e(err_pct(s, capacity))} / {_e(err_pct(s, knee_rps))} |")
         out.append("")
     out += ["## Measured phases", ""]
     out += phase_table(phases, capacity) + [""]
@@ -88,3 +95,10 @@ def _fit_summary(report: dict) -> list[str]:
     if warnings:
         lines += ["", f"Fit warnings ({len(warnings)}):", ""] + [f"- {w}" for w in warnings[:12]]
     return lines
+
+
+if __name__ == "__main__":   # python -m benchmarks.testbed.render results.json > report.md
+    import json
+    import sys
+
+    print(render(json.loads(open(sys.argv[1]).read())), end="")
