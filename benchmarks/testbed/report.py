@@ -58,15 +58,22 @@ def measured_stats(m: Measured) -> dict[str, float]:
 
 def phase_table(phases: list[Measured], capacity_rps: float | None) -> list[str]:
     lines = ["| phase | load | offered req/s | served req/s | errors % | mean ms | p50 ms | p95 ms | p99 ms "
-             "| CPU web % | CPU redis % | CPU postgres % | hit ratio | workers | generator lag max ms |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| CPU web % | CPU redis % | CPU postgres % | other work on the service cores % | hit ratio | workers "
+             "| generator lag max ms |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in phases:
         load = f"{100 * m.offered_rps / capacity_rps:.0f}%" if capacity_rps else "–"
         lines.append(f"| {m.name} | {load} | {_f(m.offered_rps)} | {_f(m.throughput_rps)} "
                      f"| {_f(m.error_pct, 2)} | " + " | ".join(_f(m.latency_ms[s]) for s in STATS)
-                     + " | " + " | ".join(_f(m.cpu_pct.get(n)) for n in NODES)
+                     + " | " + " | ".join(_f(m.cpu_pct.get(n)) for n in NODES) + f" | {_f(_other(m))}"
                      + f" | {_f(m.hit_ratio, 3)} | {m.settings.get('workers', '')} | {_f(m.max_send_lag_ms)} |")
     return lines
+
+
+def _other(m: Measured) -> float | None:
+    """CPU of the service cores that none of the three servers used (other processes on a shared machine)."""
+    host = m.cpu_pct.get("host")
+    return None if host is None else host - sum(m.cpu_pct.get(n, math.nan) for n in NODES)
 
 
 def prediction_table(phases: list[Measured], answers: dict[str, dict], label: str) -> list[str]:

@@ -84,7 +84,8 @@ class Run:
     def __init__(self, args: argparse.Namespace, profile: Profile, out: Path, stack: Stack):
         self.args, self.profile, self.out, self.stack = args, profile, out, stack
         self.sampler = CpuSampler({"web": lambda: stack.pids("web"), "cache": lambda: stack.pids("redis"),
-                                   "db": lambda: stack.pids("postgres")}, out / "cpu.csv", profile.sample_s)
+                                   "db": lambda: stack.pids("postgres")}, out / "cpu.csv", profile.sample_s,
+                                  host_cores=[int(c) for c in args.service_cores.split(",")] if args.service_cores else None)
         self.phases: list[Measured] = []
         self.fit_rows: list[dict] = []
         self.seed = args.seed
