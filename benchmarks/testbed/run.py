@@ -119,7 +119,7 @@ class Run:
 
     def find_knee(self) -> Knee:
         probe = self.phase("probe", "ramp", 20.0, max(8.0, self.profile.ramp_step_s), keep=False)
-        busy = sum(probe.cpu_pct.values()) / 100.0
+        busy = sum(v for k, v in probe.cpu_pct.items() if k != "host") / 100.0
         cores = len(self.args.service_cores.split(",")) if self.args.service_cores else os.cpu_count() or 1
         estimate = probe.throughput_rps * cores / busy if busy > 0 else 200.0
         log(f"  utilization-law estimate {estimate:.0f} req/s; ramping")
