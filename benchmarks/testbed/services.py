@@ -107,7 +107,11 @@ class Stack:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> "Stack":
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.close()   # `with` does not call __exit__ when __enter__ fails
+            raise
 
     def __exit__(self, *exc) -> None:
         self.close()
