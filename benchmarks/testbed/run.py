@@ -195,7 +195,7 @@ def measure_phases(run: Run, args, profile: Profile) -> tuple[Knee | None, float
         log("ramp")
         knee_found = run.find_knee()
         capacity = knee_found.capacity_rps
-        log(f"measured capacity {capacity:.1f} req/s (first offered rate not kept up with: {knee_found.knee_rps:.1f})")
+        log(f"measured capacity {capacity:.1f} req/s, knee at {knee_found.knee_rps:.1f} req/s offered")
     log("fit phases")
     for load in profile.fit_loads:
         run.phase(f"fit-{100 * load:.0f}%", "fit", load * capacity, profile.fit_s)
