@@ -104,6 +104,9 @@ class Run:
             self.fit_rows += period_rows(run, self.sampler, m.warmup_s, self.profile.period_s)
         if keep:
             self.phases.append(m)
+        waited = self.stack.settle()
+        if waited > 1:
+            log(f"    waited {waited:.0f} s for the backlog of abandoned requests to clear")
         return m
 
     def _log_requests(self, name: str, run) -> None:

@@ -217,6 +217,20 @@ class Stack:
         for _ in range(self.workers * 4):  # every worker opens its connections before load starts
             _healthy(self.web_port)
 
+    def settle(self, max_s: float = 90.0) -> float:
+        """Wait until the service answers promptly again; the seconds waited.
+
+        Requests whose client timed out stay in gunicorn's accept queue and are still served
+        (wasted work), so after an overload the next phase would start behind a backlog.
+        """
+        start = time.monotonic()
+        while time.monotonic() - start < max_s:
+            t = time.monotonic()
+            if _healthy(self.web_port) and time.monotonic() - t < 0.2:
+                break
+            time.sleep(0.5)
+        return time.monotonic() - start
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
