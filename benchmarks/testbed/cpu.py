@@ -15,9 +15,9 @@ import os
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import psutil
 
@@ -92,7 +92,7 @@ class CpuSampler:
     def columns(self) -> list[str]:
         return [f"{name}_cpu_pct" for name in self.keys()]
 
-    def start(self) -> "CpuSampler":
+    def start(self) -> CpuSampler:
         with open(self.path, "w", newline="") as f:
             csv.writer(f).writerow(["timestamp", *self.columns()])
         self._thread.start()
@@ -124,7 +124,7 @@ class CpuSampler:
             last = now
             self.rows.append((wall, values))
             with open(self.path, "a", newline="") as f:
-                stamp = datetime.fromtimestamp(wall, timezone.utc).isoformat(timespec="milliseconds")
+                stamp = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
                 csv.writer(f).writerow([stamp, *(f"{values[n]:.2f}" for n in self.keys())])
 
     def mean_between(self, start_wall: float, end_wall: float) -> dict[str, float]:

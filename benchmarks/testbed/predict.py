@@ -20,7 +20,7 @@ import math
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -55,7 +55,7 @@ def write_fit_inputs(out_dir: Path, rows: list[dict], period_s: int, workers: in
         writer.writerow(["timestamp", *columns])
         for i, row in enumerate(rows):
             wall = first + 60 * i if restamp else math.floor(row["wall"] / period_s) * period_s
-            stamp = datetime.fromtimestamp(wall, timezone.utc).isoformat(timespec="seconds")
+            stamp = datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds")
             writer.writerow([stamp, *(f"{row[c]:.4f}" for c in columns)])
 
     def metric(column: str, unit: str) -> dict:

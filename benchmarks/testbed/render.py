@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from benchmarks.testbed.measure import Measured
-from benchmarks.testbed.phases import RampStep, knee as find_knee
-from benchmarks.testbed.report import (_e, _f, err_pct, phase_table, prediction_table, target_summary,
-                                       whatif_rows)
+from benchmarks.testbed.phases import RampStep
+from benchmarks.testbed.phases import knee as find_knee
+from benchmarks.testbed.report import (
+    _e,
+    _f,
+    err_pct,
+    phase_table,
+    prediction_table,
+    target_summary,
+    whatif_rows,
+)
 
 
 def render(results: dict) -> str:

@@ -91,7 +91,7 @@ class Stack:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         self._start_postgres()
         self._start_redis()
         self._seed()
@@ -106,7 +106,7 @@ class Stack:
                 _stop_group(proc, signal.SIGINT if name == "postgres" else signal.SIGTERM)
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         try:
             return self.start()
         except BaseException:

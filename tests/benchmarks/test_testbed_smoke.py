@@ -54,10 +54,11 @@ def test_phases_measured_real_traffic(smoke):
 
 def test_cpu_file_is_what_the_csv_source_reads(smoke):
     out, _, _ = smoke
-    from connectors.csv_source import CsvSource
-    from connectors.base import Query
-    from model.fit_file import CsvMetric
     from datetime import timedelta
+
+    from connectors.base import Query
+    from connectors.csv_source import CsvSource
+    from model.fit_file import CsvMetric
 
     with open(out / "cpu.csv") as f:
         rows = list(csv.DictReader(f))
