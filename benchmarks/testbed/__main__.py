@@ -1,0 +1,5 @@
+import sys
+
+from benchmarks.testbed.run import main
+
+sys.exit(main())
