@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(args):
     """The scenario file with --set and --rate applied, or a ScenarioError (exit 2)."""
-    from model.loading import load_scenario
+    from model.scenario.reader import load_scenario
 
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
@@ -127,9 +127,9 @@ def _progress(enabled: bool) -> Callable[[float], None] | None:
 
 
 def cmd_simulate(args) -> int:
-    from model.report import json_text, results_text
-    from model.run import evaluate
-    from model.simulation import DEFAULT_REQUESTS
+    from model.planning.report import json_text, results_text
+    from model.queueing.evaluate import evaluate
+    from model.queueing.sim.simulation import DEFAULT_REQUESTS
 
     scenario = _load(args)
     requests = _requests(args.requests, DEFAULT_REQUESTS)
@@ -142,8 +142,8 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_recommend(args) -> int:
-    from model.recommend import recommend
-    from model.report import json_text
+    from model.planning.recommend import recommend
+    from model.planning.report import json_text
 
     scenario = _load(args)
     rec = recommend(scenario, months=_months(args.months), seed=args.seed, progress=_progress(not args.json))
@@ -152,8 +152,8 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_forecast(args) -> int:
-    from model.forecast import forecast
-    from model.report import json_text
+    from model.planning.forecast import forecast
+    from model.planning.report import json_text
 
     scenario = _load(args)
     months = _months(args.months if args.months is not None else scenario.workload.horizon_months)
@@ -165,8 +165,8 @@ def cmd_forecast(args) -> int:
 
 
 def cmd_whatif(args) -> int:
-    from model import failures
-    from model.report import json_text
+    from model.planning import failures
+    from model.planning.report import json_text
 
     scenario = _load(args)
     common = {"rate_rps": None, "seed": args.seed}
@@ -190,7 +190,7 @@ def cmd_whatif(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    from model.report import json_text
+    from model.planning.report import json_text
 
     if not args.out and not args.dump:
         raise InputError("fit needs --out SCENARIO.yaml (the fitted scenario) and/or --dump FILE.csv (the series)")
@@ -209,7 +209,7 @@ def cmd_fit(args) -> int:
         if not args.json:
             print(f"Wrote the fetched series to {args.dump}: {summary}")
     if args.out:
-        from model.fit import fit_to_file
+        from model.fit.pipeline import fit_to_file
 
         result = fit_to_file(config, args.out, source=args.source, endpoint=args.endpoint, refresh=args.refresh)
         report["fit"] = result.to_json()
@@ -222,8 +222,8 @@ def cmd_fit(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from model.loading import parse_grid
-    from model.sweep import run_sweep, sweep_text
+    from model.scenario.reader import parse_grid
+    from model.planning.sweep import run_sweep, sweep_text
 
     scenario = _load(args)
     grid = dict(parse_grid(spec) for spec in args.grid)
@@ -238,7 +238,7 @@ def cmd_sweep(args) -> int:
         out = Path(args.out)
         frame.to_parquet(out) if out.suffix == ".parquet" else frame.to_csv(out, index=False)
     if args.json:
-        from model.report import json_text
+        from model.planning.report import json_text
 
         print(json_text(frame.to_dict(orient="records")))
     else:
@@ -254,12 +254,12 @@ COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cm
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Exception types that mean bad input, from whichever parts are installed."""
-    from model.loading import ScenarioError
+    from model.scenario.reader import ScenarioError
 
     kinds: list[type[Exception]] = [InputError, ScenarioError]
-    for module, name in (("model.catalog", "UnknownInstanceError"), ("model.trace", "TraceError"),
-                         ("connectors.errors", "ConnectorError"), ("model.fit_file", "FitFileError"),
-                         ("model.fit", "FitError")):
+    for module, name in (("model.pricing.catalog", "UnknownInstanceError"), ("model.scenario.trace", "TraceError"),
+                         ("connectors.errors", "ConnectorError"), ("model.fit.file", "FitFileError"),
+                         ("model.fit.pipeline", "FitError")):
         try:
             kinds.append(getattr(__import__(module, fromlist=[name]), name))
         except (ImportError, AttributeError):

@@ -19,7 +19,7 @@ from connectors.errors import ConnectorError
 from connectors.registry import source_for
 from connectors.window import Window
 
-from model.fit_file import FitFile, load_fit_file_as
+from model.fit.file import FitFile, load_fit_file_as
 
 
 @dataclass

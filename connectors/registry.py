@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.base import Source
-from model.fit_file import CloudWatchFitFile, CsvFitFile, DemoFitFile, FitFile, GcpFitFile, base_dir
+from model.fit.file import CloudWatchFitFile, CsvFitFile, DemoFitFile, FitFile, GcpFitFile, base_dir
 
 
 def source_for(fit: FitFile, endpoint: str | None = None) -> Source:

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, state
-from app_support.sidebar import folder_names, setup
-from app_support.scenarios import read_folder_scenario
-from model.report import money, ms
+from streamlit_ui import cached, charts, state
+from streamlit_ui.sidebar import folder_names, setup
+from streamlit_ui.scenarios import read_folder_scenario
+from model.planning.report import money, ms
 
 setup()
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, observe, sources, state
-from app_support.scenarios import scenarios_dir
-from app_support.sidebar import setup
-from app_support.views import connector_error, scenario_or_stop
+from streamlit_ui import cached, charts, sources, state
+from model.fit import observed as observe
+from streamlit_ui.scenarios import scenarios_dir
+from streamlit_ui.sidebar import setup
+from streamlit_ui.views import connector_error, scenario_or_stop
 
 setup()
 
@@ -93,7 +94,7 @@ with st.spinner("Fetching series…"):
     try:
         frame, report, warnings = sources.fetch(fit_yaml, folder, endpoint)
     except Exception as exc:
-        from model.fit_file import FitFileError
+        from model.fit.file import FitFileError
         if isinstance(exc, FitFileError):
             st.error(f"The fit file is invalid: {exc}", icon=":material/error:")
         else:

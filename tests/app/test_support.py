@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import yaml
 
-from app_support import observe, spend
-from app_support.scenarios import ScenarioText, applied_text, decode_query, encode_query, read_folder_scenario
-from model.loading import apply_override, load_scenario, scenario_from_text
+from model.fit import observed as observe
+from model.planning import spend
+from streamlit_ui.scenarios import ScenarioText, applied_text, decode_query, encode_query, read_folder_scenario
+from model.scenario.reader import apply_override, load_scenario, scenario_from_text
 from tests.app.apptools import ROOT
 
 CHANGES = {"nodes.web.replicas": 6, "nodes.web.instance.type": "m6i.xlarge", "nodes.cache.hit_ratio": 0.9,
@@ -33,7 +34,7 @@ def test_url_round_trip_for_a_folder_file_and_an_upload():
 
 def test_demo_fit_file_validates_and_fetches():
     from connectors.demo import DemoSource
-    from model.fit_file import fit_file_from_text
+    from model.fit.file import fit_file_from_text
 
     scenario = load_scenario(ROOT / "scenarios" / "checkout.yaml")
     discovered = DemoSource().discover()
@@ -63,7 +64,7 @@ def test_incidents_find_the_demo_incident_and_peak_is_the_busiest_bucket():
 
 
 def test_spend_totals_are_the_forecasts_and_commitments_are_cheaper():
-    from model.forecast import forecast
+    from model.planning.forecast import forecast
 
     scenario = load_scenario(ROOT / "scenarios" / "checkout.yaml")
     frame = spend.monthly_spend(scenario, 6)

@@ -1,0 +1,386 @@
+"""The fit file (contract section 3): which observed metrics describe which node.
+
+The schema is strict (unknown keys are refused) for the same reason the scenario is: a
+misspelt key that silently falls back to a default gives a plausible but wrong fit. A
+metric's shape depends on the source (a CloudWatch metric has a namespace, a GCP metric a
+type), so there is one fit-file class per source, chosen by `source:` (default `demo`).
+Node entries are permissive the other way round: every scenario node key may be given,
+and the fit estimates what is left out.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Generic, Literal, TypeVar, Union
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError,
+                      field_validator, model_validator)
+
+from model.scenario.schema import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
+                            NODE_KINDS, NODE_TYPES)
+from model.scenario.yaml_lines import line_of
+
+SOURCES = ("cloudwatch", "gcp", "csv", "demo")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- metric specs, one per source
+
+_CW_STATS = ("Average", "Sum", "Maximum", "Minimum", "SampleCount", "IQM")
+_PERCENTILE = re.compile(r"^p(100|\d{1,2}(\.\d{1,2})?)$")
+
+
+class CloudWatchMetric(Strict):
+    """One CloudWatch metric and statistic: what GetMetricData's MetricStat names."""
+
+    namespace: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    stat: str = "Average"
+    dimensions: dict[str, str] = Field(default_factory=dict, max_length=30)
+    unit: str | None = None  # optional filter; CloudWatch then returns only data put with this unit
+
+    @field_validator("stat")
+    @classmethod
+    def _known_stat(cls, stat: str) -> str:
+        if stat in _CW_STATS or _PERCENTILE.match(stat):
+            return stat
+        raise ValueError(f"unknown statistic {stat!r}; use one of {', '.join(_CW_STATS)} "
+                         "or a percentile such as p50, p95, p99, p99.9")
+
+    @property
+    def is_percentile(self) -> bool:
+        return bool(_PERCENTILE.match(self.stat))
+
+
+GCP_ALIGNERS = ("ALIGN_NONE", "ALIGN_DELTA", "ALIGN_RATE", "ALIGN_INTERPOLATE", "ALIGN_NEXT_OLDER",
+                "ALIGN_MIN", "ALIGN_MAX", "ALIGN_MEAN", "ALIGN_COUNT", "ALIGN_SUM", "ALIGN_STDDEV",
+                "ALIGN_COUNT_TRUE", "ALIGN_COUNT_FALSE", "ALIGN_FRACTION_TRUE", "ALIGN_PERCENTILE_99",
+                "ALIGN_PERCENTILE_95", "ALIGN_PERCENTILE_50", "ALIGN_PERCENTILE_05", "ALIGN_PERCENT_CHANGE")
+GCP_REDUCERS = ("REDUCE_NONE", "REDUCE_MEAN", "REDUCE_MIN", "REDUCE_MAX", "REDUCE_SUM", "REDUCE_STDDEV",
+                "REDUCE_COUNT", "REDUCE_COUNT_TRUE", "REDUCE_COUNT_FALSE", "REDUCE_FRACTION_TRUE",
+                "REDUCE_PERCENTILE_99", "REDUCE_PERCENTILE_95", "REDUCE_PERCENTILE_50", "REDUCE_PERCENTILE_05")
+
+
+class GcpMetric(Strict):
+    """One Cloud Monitoring query: a metric type, a resource filter and how to align/reduce it."""
+
+    type: str = Field(min_length=1, pattern=r"^[\w.\-]+(/[\w.\-]+)+$")
+    filter: str | None = None  # extra filter terms, ANDed with metric.type
+    aligner: Literal[GCP_ALIGNERS] = "ALIGN_MEAN"  # type: ignore[valid-type]
+    reducer: Literal[GCP_REDUCERS] | None = None  # type: ignore[valid-type]
+    group_by: list[str] = Field(default_factory=list)
+
+
+class CsvMetric(Strict):
+    """One column of a CSV or Parquet file with a timestamp column."""
+
+    file: str = Field(min_length=1)
+    column: str = Field(min_length=1)
+    timestamp_column: str = "timestamp"
+    timezone: str | None = None  # for stamps without a zone; default UTC
+    unit: str | None = None
+
+
+class DemoMetric(Strict):
+    """One series of the built-in demo data set (see connectors.demo: `traffic`, `web.cpu`, ...)."""
+
+    series: str = Field(min_length=1)
+
+
+M = TypeVar("M", CloudWatchMetric, GcpMetric, CsvMetric, DemoMetric)
+
+
+# ---------------------------------------------------------------- the file
+
+class FitKeyError(ValueError):
+    """A problem tied to a key path below the model that raises it (pydantic cannot say where)."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
+class Traffic(Strict, Generic[M]):
+    """Requests arriving at the entry node."""
+
+    metric: M
+    kind: Literal["count", "rate"] | None = None  # count per period or per second; default: from the stat
+
+
+class Observed(Strict, Generic[M]):
+    metric: M
+
+
+# Which metric keys make sense for which node kind. A service's `replicas` is either the
+# scenario key (a whole number: the count it runs) or a metric (the running count over time,
+# e.g. ECS RunningTaskCount): with the metric the fit reads the count, and how capacity grows
+# with it, from the series (model.fit.scaling).
+METRIC_KEYS: dict[str, tuple[str, ...]] = {
+    "service": ("cpu", "requests", "latency", "replicas"),
+    "cache": ("cpu", "hits", "misses", "latency"),
+    "database": ("cpu", "reads", "writes", "latency"),
+    "kafka": ("cpu", "messages_in", "lag"),
+}
+
+
+def _count_or_metric(value) -> str:
+    return "metric" if isinstance(value, (dict, BaseModel)) else "count"
+
+
+# `replicas: 4` (the scenario key) or `replicas: {namespace: ..., name: RunningTaskCount}` (a metric).
+_UNION_TAGS = ("count", "metric")
+
+
+class FitNode(Strict, Generic[M]):
+    """A node: its kind, any scenario keys the user knows, and the metrics that observe it."""
+
+    kind: Literal[NODE_KINDS]  # type: ignore[valid-type]
+    # metrics
+    cpu: M | None = None
+    requests: M | None = None
+    latency: M | None = None
+    hits: M | None = None
+    misses: M | None = None
+    reads: M | None = None
+    writes: M | None = None
+    messages_in: M | None = None
+    lag: M | None = None
+    # scenario keys, all optional: a given value is kept, the fit estimates the rest
+    replicas: Annotated[Union[Annotated[int, Tag("count"), Field(ge=1)], Annotated[M, Tag("metric")]],
+                        Discriminator(_count_or_metric)] | None = None
+    cpus: Cpus = None
+    concurrency: int | None = Field(default=None, ge=1)
+    service_ms: float | None = Field(default=None, gt=0)
+    service_cv: float | None = Field(default=None, ge=0)
+    blocking_calls: bool | None = None
+    timeout_ms: float | None = Field(default=None, gt=0)
+    background_cpu_pct: float | None = Field(default=None, ge=0, lt=100)
+    instance: Instance | None = None
+    autoscale: Autoscale | None = None
+    calls: list[Call] | None = None
+    nodes: int | None = Field(default=None, ge=1)
+    hit_ratio: float | None = Field(default=None, ge=0, le=1)
+    hit_ms: float | None = Field(default=None, gt=0)
+    miss: str | None = None
+    hit_ratio_by_memory_gib: HitRatioCurve = None
+    read_replicas: int | None = Field(default=None, ge=0)
+    read_ms: float | None = Field(default=None, gt=0)
+    write_ms: float | None = Field(default=None, gt=0)
+    brokers: int | None = Field(default=None, ge=1)
+    partitions: int | None = Field(default=None, ge=1)
+    consumers: int | None = Field(default=None, ge=1)
+    produce_ms: float | None = Field(default=None, ge=0)
+    consume_ms: float | None = Field(default=None, gt=0)
+    max_backlog: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _keys_fit_the_kind(self) -> "FitNode":
+        scenario_keys = set(NODE_TYPES[self.kind].model_fields)
+        metric_keys = set(METRIC_KEYS[self.kind])
+        all_metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
+        for key in self.model_fields_set:
+            if key == "replicas" and self.replicas is not None and not self.replicas_metric and "replicas" not in scenario_keys:
+                raise FitKeyError((key,), f"is not a key of a {self.kind} node")
+            if key in all_metric_keys and key not in metric_keys:
+                raise FitKeyError((key,), f"is not a metric of a {self.kind} node (use {', '.join(METRIC_KEYS[self.kind])})")
+            if key not in all_metric_keys and key not in scenario_keys:
+                raise FitKeyError((key,), f"is not a key of a {self.kind} node")
+        return self
+
+    @property
+    def replicas_metric(self) -> bool:
+        """`replicas` names a metric (the running count over time), not a count."""
+        return isinstance(self.replicas, BaseModel)
+
+    def metrics(self) -> dict[str, M]:
+        """The metric keys given, in a stable order (`replicas` only when it names a metric)."""
+        return {k: getattr(self, k) for k in METRIC_KEYS[self.kind] if getattr(self, k) is not None
+                and (k != "replicas" or self.replicas_metric)}
+
+
+class DemoOptions(Strict):
+    scenario: str | None = None  # the scenario whose physics the demo data follows; default checkout.yaml
+    seed: int = 7
+
+
+class FitFile(Strict, Generic[M]):
+    """What every fit file has, whatever its source."""
+
+    version: Literal[1]
+    region: str | None = None   # cloudwatch; default: the AWS chain (AWS_REGION, profile)
+    project: str | None = None  # gcp; default: the application-default credentials' project
+    lookback_days: int = Field(default=14, ge=1, le=455)
+    period_s: int = Field(default=300, ge=60)
+    traffic: Traffic[M]
+    latency: Observed[M] | None = None
+    entry: str
+    nodes: dict[str, FitNode[M]] = Field(min_length=1)
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @field_validator("period_s")
+    @classmethod
+    def _whole_minutes(cls, period_s: int) -> int:
+        if period_s % 60:
+            raise ValueError("must be a multiple of 60 seconds")
+        return period_s
+
+    @model_validator(mode="after")
+    def _graph_names(self) -> "FitFile":
+        names = ", ".join(sorted(self.nodes))
+        if self.entry not in self.nodes:
+            raise FitKeyError(("entry",), f"entry node {self.entry!r} is not in nodes ({names})")
+        for name, node in self.nodes.items():
+            for i, call in enumerate(node.calls or []):
+                if call.to not in self.nodes:
+                    raise FitKeyError(("nodes", name, "calls", i, "to"), f"calls {call.to!r}, which is not in nodes ({names})")
+            if node.miss is not None and node.miss not in self.nodes:
+                raise FitKeyError(("nodes", name, "miss"), f"miss goes to {node.miss!r}, which is not in nodes ({names})")
+        return self
+
+    def series(self) -> dict[str, M]:
+        """Every metric the file names, by series id (`traffic`, `latency`, `nodes.web.cpu`)."""
+        out: dict[str, M] = {"traffic": self.traffic.metric}
+        if self.latency is not None:
+            out["latency"] = self.latency.metric
+        for name, node in self.nodes.items():
+            for key, metric in node.metrics().items():
+                out[f"nodes.{name}.{key}"] = metric
+        return out
+
+
+class CloudWatchFitFile(FitFile[CloudWatchMetric]):
+    source: Literal["cloudwatch"]
+
+
+class GcpFitFile(FitFile[GcpMetric]):
+    source: Literal["gcp"]
+
+
+class CsvFitFile(FitFile[CsvMetric]):
+    source: Literal["csv"]
+
+
+class DemoFitFile(FitFile[DemoMetric]):
+    source: Literal["demo"] = "demo"
+    demo: DemoOptions = Field(default_factory=DemoOptions)
+
+
+AnyFitFile = Annotated[Union[CloudWatchFitFile, GcpFitFile, CsvFitFile, DemoFitFile], Field(discriminator="source")]
+_ADAPTER: TypeAdapter = TypeAdapter(AnyFitFile)
+
+
+# ---------------------------------------------------------------- loading
+
+class FitFileError(ValueError):
+    """An invalid fit file, ready to print as one line: `fit.yaml: nodes.web.cpu.stat (line 12): ...`."""
+
+    def __init__(self, file: str, key_path: str, line: int | None, message: str):
+        self.file, self.key_path, self.line, self.message = file, key_path, line, message
+        where = f"{file}: {key_path}" if key_path else file
+        if line is not None:
+            where += f" (line {line})"
+        super().__init__(f"{where}: {message}")
+
+
+def load_fit_file(path: str | Path) -> FitFile:
+    """Read and validate a fit file, or raise FitFileError naming the file, key path and line."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FitFileError(name, "", None, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FitFileError(name, "", None, f"cannot be read ({exc.__class__.__name__})") from None
+    fit = fit_file_from_text(text, name)
+    fit._base_dir = Path(path).resolve().parent
+    return fit
+
+
+def fit_file_from_text(text: str, name: str = "fit file") -> FitFile:
+    try:
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise FitFileError(name, "", mark.line + 1 if mark else None,
+                           f"is not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise FitFileError(name, "", 1 if data is not None else None,
+                           "must be a mapping of keys (version, source, traffic, entry, nodes)")
+    data.setdefault("source", "demo")
+    if data["source"] not in SOURCES:
+        raise FitFileError(name, "source", line_of(tree, ("source",)),
+                           f"unknown source {data['source']!r}; use one of: {', '.join(SOURCES)}")
+    try:
+        return _ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        loc, message = _first_error(exc, data)
+        raise FitFileError(name, ".".join(str(p) for p in loc), line_of(tree, loc), message) from None
+
+
+
+def load_fit_file_as(fit_file: FitFile | str | Path, source: str | None = None) -> FitFile:
+    """The fit file (a path or one already loaded), with `source:` replaced when `source` names another.
+
+    `--source` lets one mapping be tried against another source; the file is re-validated, since
+    a metric spec that suits one source does not suit another.
+    """
+    if isinstance(fit_file, FitFile):
+        if not source or source == fit_file.source:  # type: ignore[attr-defined]
+            return fit_file
+        data = fit_file.model_dump(mode="json", exclude_none=True)
+        data["source"] = source
+        fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"fit file (with --source {source})")
+        fit._base_dir = fit_file._base_dir
+        return fit
+    if not source:
+        return load_fit_file(fit_file)
+    try:
+        data = yaml.safe_load(Path(fit_file).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return load_fit_file(fit_file)  # the loader says what is wrong with the file
+    if not isinstance(data, dict):
+        return load_fit_file(fit_file)
+    data["source"] = source
+    fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"{fit_file} (with --source {source})")
+    fit._base_dir = Path(fit_file).resolve().parent
+    return fit
+
+def base_dir(fit: FitFile) -> Path:
+    """Where relative paths in the file (CSV files, the demo scenario) are resolved from."""
+    return fit._base_dir or Path.cwd()
+
+
+def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
+    errors = exc.errors()
+    # A misspelt key shows up as "unknown key" and as "missing" for the right one: name the typo.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(err["loc"])
+    if loc and loc[0] == data.get("source"):
+        loc = loc[1:]  # the discriminator tag pydantic puts first
+    if len(loc) >= 4 and loc[0] == "nodes" and loc[2] == "replicas" and loc[3] in _UNION_TAGS:
+        loc = loc[:3] + loc[4:]  # which form of `replicas` (a count or a metric) was read
+    ctx = err.get("ctx") or {}
+    if isinstance(ctx.get("error"), FitKeyError):
+        key_error = ctx["error"]
+        return loc + key_error.path, key_error.message
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        hint = " (a metric for this source has other keys)" if "metric" in loc or _under_metric(loc) else ""
+        return loc, f"unknown key{hint}; check its spelling against docs/connectors.md"
+    if kind == "missing":
+        return loc, "is required"
+    message = err["msg"].removeprefix("Value error, ")
+    if "input" in err and kind not in ("model_type", "dict_type", "model_attributes_type"):
+        message += f" (got {err['input']!r})"
+    return loc, message
+
+
+def _under_metric(loc: tuple) -> bool:
+    metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
+    return len(loc) >= 4 and loc[0] == "nodes" and loc[2] in metric_keys

@@ -1,0 +1,192 @@
+"""From observed metrics to a calibrated scenario (`python cli.py fit`), with the fit's error shown.
+
+The steps, each in its own module: fetch the fit file's series (connectors), put them on
+one grid and refuse what is unusable (fit_series), estimate hit ratios, visit ratios and
+service times (fit_graph, fit_params, fit_demand), the load (fit_load), build the scenario
+and check it against what was observed and against a held-out week (fit_validate), then
+write it with a comment on every value (fit_yaml). When a service's `replicas` is a metric
+(its running count over time), fit_scaling fits the USL (fit_usl) to its capacity at each
+count and the report and the scenario's comments say where adding replicas stops paying.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from model.fit.file import FitFile, load_fit_file_as
+from model.fit.traffic import LoadFit, fit_load
+from model.fit.params import ParamFit, fit_parameters
+from model.fit.result import FitResult
+from model.fit.series import FitError, Observations, observations
+from model.fit.validate import backtest, validate
+from model.fit.render import comment_for
+from model.scenario.reader import ScenarioError, load_scenario, scenario_from_data
+from model.scenario.schema import Scenario
+
+__all__ = ["FitError", "FitResult", "fit_scenario", "fit_to_file"]
+
+DEFAULT_REGION = {"aws": "us-east-1", "gcp": "us-central1"}
+MAX_BACKGROUND = 0.95  # a fitted intercept above this leaves requests no CPU: clamp and let validation show it
+_UNITS = {"service_ms": "ms", "hit_ms": "ms", "read_ms": "ms", "write_ms": "ms", "consume_ms": "ms"}
+
+
+def fit_scenario(fit_file_or_path: FitFile | str | Path, frame: pd.DataFrame | None = None, source: str | None = None,
+                 endpoint: str | None = None, refresh: bool = False, *, peak_percentile: float = 90.0,
+                 method: str = "analytic") -> FitResult:
+    """Fit a scenario to the fit file's metrics (fetched unless `frame`, a tidy frame, is given)."""
+    if not 0 < peak_percentile <= 100:
+        raise FitError(f"the peak percentile must be in (0, 100] (got {peak_percentile:g})")
+    fit, name = _fit_file(fit_file_or_path, source)
+    source_name = str(getattr(fit, "source", "demo"))
+    summary = None
+    if frame is None:
+        from connectors.dump import fetch_fit_series
+        frame, report = fetch_fit_series(fit, refresh=refresh, endpoint=endpoint)
+        summary = report.summary()
+        fetch_warnings = list(report.warnings)
+    else:
+        fetch_warnings = []
+    obs = observations(fit, frame, source_name)
+    warnings = fetch_warnings + list(obs.warnings)
+    scenario, document, params, load, pricing_note = _build(fit, name, obs, peak_percentile)
+    if pricing_note:
+        warnings.append(pricing_note)
+    validation = validate(scenario, _backgrounds(params), _r2(params), obs, method, _hints(params))
+
+    def refit(part: Observations) -> tuple[Scenario, dict, dict, dict]:
+        s, _, p, _, _ = _build(fit, name, part, peak_percentile)
+        return s, _backgrounds(p), _r2(p), _hints(p)
+
+    held_out = backtest(obs, refit, method)
+    warnings += params.warnings
+    not_fitted = list(params.not_fitted) + [n for n in load.notes if "not fitted" in n]
+    comments, header = _comments(fit, name, source_name, obs, params, load)
+    return FitResult(name, source_name, f"{obs.start:%Y-%m-%d %H:%M}", f"{obs.end:%Y-%m-%d %H:%M} UTC", obs.period_s,
+                     scenario, document, comments, header, params, load, validation, held_out,
+                     warnings, not_fitted, summary)
+
+
+def fit_to_file(config_path: FitFile | str | Path, out_path: str | Path, source: str | None = None,
+                endpoint: str | None = None, refresh: bool = False, **options) -> FitResult:
+    """Fit, then write the scenario, after loading it back with the loader `simulate` uses."""
+    result = fit_scenario(config_path, source=source, endpoint=endpoint, refresh=refresh, **options)
+    out = Path(out_path)
+    temp = out.with_name(f".{out.name}.fitting.yaml")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(result.yaml_text(), encoding="utf-8")
+        load_scenario(temp)
+        os.replace(temp, out)
+    except ScenarioError as exc:
+        raise FitError(f"the fitted scenario does not load ({exc}); please report this with the fit file") from None
+    except OSError as exc:
+        raise FitError(f"cannot write {out} ({exc.strerror or exc}); choose a writable path for --out") from None
+    finally:
+        if temp.exists():
+            temp.unlink()
+    result.out_path = str(out)
+    return result
+
+
+# ---------------------------------------------------------------- steps
+
+def _fit_file(fit_file_or_path: FitFile | str | Path, source: str | None) -> tuple[FitFile, str]:
+    """The fit file (with `source:` replaced by --source) and the name its report goes by."""
+    name = "fit file" if isinstance(fit_file_or_path, FitFile) else str(fit_file_or_path)
+    return load_fit_file_as(fit_file_or_path, source), name
+
+
+def _build(fit: FitFile, name: str, obs: Observations, peak_percentile: float) -> tuple[Scenario, dict, ParamFit, LoadFit, str | None]:
+    load = fit_load(obs.traffic_rps, obs.period_s, peak_percentile)
+    rate = load.peak_rps if load.peak_rps > 0 else load.max_rps
+    params = fit_parameters(fit, obs, planning_rps=rate)
+    for node, nf in params.nodes.items():
+        # The regression's intercept: CPU busy with no requests. A given value is kept.
+        values = params.data[node]
+        if nf.background is not None and values["kind"] != "kafka" and "background_cpu_pct" not in values:
+            values["background_cpu_pct"] = round(100 * min(max(nf.background, 0.0), MAX_BACKGROUND), 2)
+    workload = {"rate_rps": float(f"{rate:.5g}"), "arrivals": "poisson",
+                "growth_pct_per_month": round(max(load.growth_pct_per_month or 0.0, -99.0), 3), "horizon_months": 12}
+    providers = [n["instance"]["provider"] for n in params.data.values() if n.get("instance", {}).get("provider")]
+    provider = providers[0] if providers else ("gcp" if getattr(fit, "source", "") == "gcp" else "aws")
+    region = fit.region if provider == "aws" and fit.region else DEFAULT_REGION[provider]
+    document = {"version": 1, "name": f"{Path(name).stem} (fitted)",
+                "description": f"Fitted by `headroom fit` from {name} over {obs.start:%Y-%m-%d} to {obs.end:%Y-%m-%d}.",
+                "workload": workload, "entry": fit.entry, "nodes": {n: _ordered(v) for n, v in params.data.items()},
+                "pricing": {"provider": provider, "region": region, "commitment": "on_demand"}}
+    note = None
+    try:
+        scenario = scenario_from_data(document, "fitted scenario")
+    except ScenarioError as exc:
+        if exc.path != "pricing.region":
+            raise FitError(f"the fitted scenario is invalid: {exc}") from None
+        document["pricing"]["region"] = DEFAULT_REGION[provider]
+        note = f"pricing: region {region!r} has no prices in the catalog; priced at {DEFAULT_REGION[provider]}"
+        scenario = scenario_from_data(document, "fitted scenario")
+    return scenario, document, params, load, note
+
+
+def _ordered(values: dict) -> dict:
+    """Scenario keys in the contract's order: kind, sizes, times, then instance and calls."""
+    from model.scenario.schema import NODE_TYPES
+    order = ["kind", *[k for k in NODE_TYPES[values["kind"]].model_fields if k != "kind"]]
+    out = {k: values[k] for k in order if k in values and k not in ("instance", "autoscale", "calls")}
+    for k in ("instance", "autoscale", "calls"):
+        if values.get(k):
+            out[k] = values[k]
+    return out
+
+
+def _backgrounds(params: ParamFit) -> dict[str, float]:
+    return {n: nf.background for n, nf in params.nodes.items() if nf.background is not None}
+
+
+def _hints(params: ParamFit) -> dict[str, str]:
+    """Causes the fit already knows: a database whose read/write mix per request moves over time, a
+    service whose CPU per request changes with its replica count."""
+    hints = {n: "the mix of reads and writes per request changes over time, and the scenario holds only its mean "
+                "(visits per request); its CPU follows the mix, not the traffic"
+             for n, nf in params.nodes.items() if nf.demand_basis == "reads and writes"}
+    for n, nf in params.nodes.items():
+        if nf.scaling is not None and nf.scaling.usl is not None and nf.demand is not None and nf.demand.at_count:
+            hints[n] = (f"CPU per request changes with the replica count (the USL's sigma {nf.scaling.usl.sigma:.3g}, kappa "
+                        f"{nf.scaling.usl.kappa:.3g}), and the scenario holds its cost at {nf.demand.at_count} replicas")
+    return hints
+
+
+def _r2(params: ParamFit) -> dict[str, float]:
+    return {n: nf.demand.r2 for n, nf in params.nodes.items() if nf.demand is not None}
+
+
+def _comments(fit: FitFile, name: str, source: str, obs: Observations, params: ParamFit,
+              load: LoadFit) -> tuple[dict[tuple, str], list[str]]:
+    comments: dict[tuple, str] = {}
+    days = (obs.end - obs.start).total_seconds() / 86400
+    comments[("workload", "rate_rps")] = (f"fitted: {load.peak_percentile:g}th percentile of each day's busiest hour of traffic "
+                                          f"({load.busy_hours} days; mean {load.mean_rps:.4g}, highest period {load.max_rps:.4g} req/s)")
+    if load.growth_pct_per_month is not None and load.growth_ci95:
+        comments[("workload", "growth_pct_per_month")] = (f"fitted: trend of log hourly traffic (daily and weekly cycles apart) over {load.growth_days} days; "
+                                                          f"95% CI {load.growth_ci95[0]:.3g} to {load.growth_ci95[1]:.3g}")
+    else:
+        comments[("workload", "growth_pct_per_month")] = "assumed: too few whole days of traffic to fit a trend"
+    comments[("workload", "arrivals")] = "assumed: Poisson arrivals at the planning rate"
+    comments[("pricing",)] = "from the nodes' instances and the fit file's region"
+    for node, nf in params.nodes.items():
+        for key, est in nf.values.items():
+            comments[("nodes", node, key)] = comment_for(est, _UNITS.get(key, ""))
+    for (src, i), est in params.call_estimates.items():
+        comments[("nodes", src, "calls", i)] = comment_for(est)
+    for node, nf in params.nodes.items():
+        if nf.background is not None and nf.demand is not None and ("nodes", node, "background_cpu_pct") not in comments:
+            low, high = (100 * v for v in nf.demand.background_ci95)
+            comments[("nodes", node, "background_cpu_pct")] = (
+                f"fitted: CPU with no requests (the utilization regression's intercept), 95% CI {low:.3g} to {high:.3g} %")
+        if nf.scaling is not None:
+            comments[("nodes", node)] = nf.scaling.summary()  # on the node's own line: a report, not a scenario value
+    header = [f"Fitted by Headroom from {name} (source: {source}), {obs.start:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC,",
+              f"{days:.1f} days at {obs.period_s} s. Each value says how it was obtained: fitted (from the metrics, with",
+              "its 95% confidence interval), given (in the fit file) or assumed (the metrics cannot tell: check it)."]
+    return comments, header
