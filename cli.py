@@ -63,9 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["sim", "analytic"], default="sim")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO does not hold through the failure")
 
+    from connectors.registry import source_names  # the one list of sources
+
     p = sub.add_parser("fit", help="build a scenario from observed metrics")
     p.add_argument("--config", metavar="FIT.yaml", help="the fit file (contract section 3)")
-    p.add_argument("--source", choices=["cloudwatch", "gcp", "csv", "demo"], help="override the fit file's source "
+    p.add_argument("--source", choices=source_names(), help="override the fit file's source "
                    "(with no --config: demo uses the built-in demo fit)")
     p.add_argument("--out", metavar="SCENARIO.yaml", help="write the fitted scenario here")
     p.add_argument("--dump", metavar="FILE.csv", help="write the fetched series (timestamp, series, value, unit)")
@@ -201,7 +203,7 @@ def cmd_fit(args) -> int:
         config = str(Path(__file__).resolve().parent / "scenarios" / "fit-demo.yaml")
     report: dict = {}
     if args.dump:
-        from connectors.dump import dump_fit_series
+        from model.fit.fetch import dump_fit_series
 
         summary = dump_fit_series(config, args.dump, refresh=args.refresh, endpoint=args.endpoint,
                                   source=args.source)

@@ -24,7 +24,7 @@ from connectors.cloudwatch_errors import translate
 from connectors.cloudwatch_plan import Plan, check_period, plan
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit.file import CloudWatchMetric
+from connectors.specs import CloudWatchMetric
 
 OnBatch = Callable[[pd.DataFrame, Sequence[Query]], None]
 

@@ -19,7 +19,7 @@ import pandas as pd
 from connectors.base import MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit.file import CsvMetric
+from connectors.specs import CsvMetric
 
 CHUNK_ROWS = 500_000
 MAX_POINTS = 20_000_000           # kept points over all series; beyond this a fit would not fit in memory

@@ -18,7 +18,7 @@ from connectors import demo_data
 from connectors.base import MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit.file import DemoMetric
+from connectors.specs import DemoMetric
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "checkout.yaml"
 _SUMMED_UNITS = ("Count",)  # aggregated to a coarser period by sum; everything else by mean

@@ -21,7 +21,7 @@ from connectors import gcp_catalog as catalog
 from connectors.base import FetchStats, MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit.file import GcpMetric
+from connectors.specs import GcpMetric
 
 SRC = "gcp"
 _RETRYABLE = (gx.ServiceUnavailable, gx.ResourceExhausted, gx.TooManyRequests)

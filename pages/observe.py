@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY
 from streamlit_ui import cached, charts, sources, state
 from model.fit import observed as observe
 from streamlit_ui.scenarios import scenarios_dir
@@ -15,7 +16,7 @@ from streamlit_ui.views import connector_error, scenario_or_stop
 
 setup()
 
-SOURCES = {"demo": "Demo", "cloudwatch": "AWS CloudWatch", "gcp": "GCP Cloud Monitoring", "csv": "CSV upload"}
+SOURCES = {name: REGISTRY[name].label for name in [DEFAULT_SOURCE] + [n for n in REGISTRY if n != DEFAULT_SOURCE]}
 NONE = "— not observed —"
 CHART_PX = 280  # an explicit height: with "content" Streamlit squeezes a chart with a title and a legend on top
 
@@ -51,8 +52,7 @@ elif source == "csv":
     folder = st.session_state.setdefault("obs-folder", tempfile.mkdtemp(prefix="headroom-csv-"))
     (Path(folder) / Path(upload.name).name).write_bytes(upload.getvalue())
 if source == "demo":
-    st.caption("Two weeks at 5 minutes generated from the scenario's own physics, with an evening peak and one "
-               "incident (slow database queries).")
+    st.caption(REGISTRY[source].help)
 if source in ("cloudwatch", "gcp"):
     lookback = st.slider("Look back (days)", 1, 63, 14, key="obs-lookback")
     if not st.toggle("Connect", key="obs-connect", help="Lists metrics (ListMetrics / ListMetricDescriptors)."):

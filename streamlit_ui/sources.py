@@ -6,30 +6,23 @@ from pathlib import Path
 
 import streamlit as st
 
+from connectors.registry import SourceSettings, open_source
+from connectors.specs import DemoOptions
 from model.fit import observed as observe
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def discover(source: str, region: str = "", project: str = "", endpoint: str = "", folder: str = "", demo_path: str = ""):
     """The metrics a source lists (MetricInfo records); raises ConnectorError with a hint."""
-    from connectors.csv_source import CsvSource
-    from connectors.demo import DemoSource
-
-    if source == "demo":
-        return DemoSource(demo_path or None).discover()
-    if source == "cloudwatch":
-        from connectors.cloudwatch import CloudWatchSource
-        return CloudWatchSource(region=region or None, endpoint_url=endpoint or None).discover()
-    if source == "gcp":
-        from connectors.gcp import GcpSource
-        return GcpSource(project=project or None, endpoint=endpoint or None).discover()
-    return CsvSource(folder).discover()
+    settings = SourceSettings(region=region or None, project=project or None, endpoint=endpoint or None,
+                              folder=Path(folder) if folder else None, options=DemoOptions(scenario=demo_path or None))
+    return open_source(source, settings).discover()
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def fetch(fit_yaml: str, folder: str = "", endpoint: str = ""):
     """(tidy frame, one-line report, warnings) for every series a fit file names."""
-    from connectors.dump import fetch_fit_series
+    from model.fit.fetch import fetch_fit_series
     from model.fit.file import fit_file_from_text
 
     fit = fit_file_from_text(fit_yaml, "fit.yaml")

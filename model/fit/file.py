@@ -10,89 +10,25 @@ and the fit estimates what is left out.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Generic, Literal, TypeVar, Union
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError,
+from pydantic import (BaseModel, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError, create_model,
                       field_validator, model_validator)
+
+from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY, SourceInfo
+# the metric specs are the sources' own (connectors.specs); named here too for the fit's readers
+from connectors.specs import CloudWatchMetric, CsvMetric, DemoMetric, DemoOptions, GcpMetric, Strict  # noqa: F401
 
 from model.scenario.schema import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
                             NODE_KINDS, NODE_TYPES)
 from model.scenario.yaml_lines import line_of
 
-SOURCES = ("cloudwatch", "gcp", "csv", "demo")
+SOURCES = tuple(REGISTRY)  # the `source:` names, from the one registry of sources
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# ---------------------------------------------------------------- metric specs, one per source
-
-_CW_STATS = ("Average", "Sum", "Maximum", "Minimum", "SampleCount", "IQM")
-_PERCENTILE = re.compile(r"^p(100|\d{1,2}(\.\d{1,2})?)$")
-
-
-class CloudWatchMetric(Strict):
-    """One CloudWatch metric and statistic: what GetMetricData's MetricStat names."""
-
-    namespace: str = Field(min_length=1)
-    name: str = Field(min_length=1)
-    stat: str = "Average"
-    dimensions: dict[str, str] = Field(default_factory=dict, max_length=30)
-    unit: str | None = None  # optional filter; CloudWatch then returns only data put with this unit
-
-    @field_validator("stat")
-    @classmethod
-    def _known_stat(cls, stat: str) -> str:
-        if stat in _CW_STATS or _PERCENTILE.match(stat):
-            return stat
-        raise ValueError(f"unknown statistic {stat!r}; use one of {', '.join(_CW_STATS)} "
-                         "or a percentile such as p50, p95, p99, p99.9")
-
-    @property
-    def is_percentile(self) -> bool:
-        return bool(_PERCENTILE.match(self.stat))
-
-
-GCP_ALIGNERS = ("ALIGN_NONE", "ALIGN_DELTA", "ALIGN_RATE", "ALIGN_INTERPOLATE", "ALIGN_NEXT_OLDER",
-                "ALIGN_MIN", "ALIGN_MAX", "ALIGN_MEAN", "ALIGN_COUNT", "ALIGN_SUM", "ALIGN_STDDEV",
-                "ALIGN_COUNT_TRUE", "ALIGN_COUNT_FALSE", "ALIGN_FRACTION_TRUE", "ALIGN_PERCENTILE_99",
-                "ALIGN_PERCENTILE_95", "ALIGN_PERCENTILE_50", "ALIGN_PERCENTILE_05", "ALIGN_PERCENT_CHANGE")
-GCP_REDUCERS = ("REDUCE_NONE", "REDUCE_MEAN", "REDUCE_MIN", "REDUCE_MAX", "REDUCE_SUM", "REDUCE_STDDEV",
-                "REDUCE_COUNT", "REDUCE_COUNT_TRUE", "REDUCE_COUNT_FALSE", "REDUCE_FRACTION_TRUE",
-                "REDUCE_PERCENTILE_99", "REDUCE_PERCENTILE_95", "REDUCE_PERCENTILE_50", "REDUCE_PERCENTILE_05")
-
-
-class GcpMetric(Strict):
-    """One Cloud Monitoring query: a metric type, a resource filter and how to align/reduce it."""
-
-    type: str = Field(min_length=1, pattern=r"^[\w.\-]+(/[\w.\-]+)+$")
-    filter: str | None = None  # extra filter terms, ANDed with metric.type
-    aligner: Literal[GCP_ALIGNERS] = "ALIGN_MEAN"  # type: ignore[valid-type]
-    reducer: Literal[GCP_REDUCERS] | None = None  # type: ignore[valid-type]
-    group_by: list[str] = Field(default_factory=list)
-
-
-class CsvMetric(Strict):
-    """One column of a CSV or Parquet file with a timestamp column."""
-
-    file: str = Field(min_length=1)
-    column: str = Field(min_length=1)
-    timestamp_column: str = "timestamp"
-    timezone: str | None = None  # for stamps without a zone; default UTC
-    unit: str | None = None
-
-
-class DemoMetric(Strict):
-    """One series of the built-in demo data set (see connectors.demo: `traffic`, `web.cpu`, ...)."""
-
-    series: str = Field(min_length=1)
-
-
-M = TypeVar("M", CloudWatchMetric, GcpMetric, CsvMetric, DemoMetric)
+M = TypeVar("M", bound=BaseModel)  # the source's metric spec (connectors.specs)
 
 
 # ---------------------------------------------------------------- the file
@@ -203,11 +139,6 @@ class FitNode(Strict, Generic[M]):
                 and (k != "replicas" or self.replicas_metric)}
 
 
-class DemoOptions(Strict):
-    scenario: str | None = None  # the scenario whose physics the demo data follows; default checkout.yaml
-    seed: int = 7
-
-
 class FitFile(Strict, Generic[M]):
     """What every fit file has, whatever its source."""
 
@@ -253,24 +184,20 @@ class FitFile(Strict, Generic[M]):
         return out
 
 
-class CloudWatchFitFile(FitFile[CloudWatchMetric]):
-    source: Literal["cloudwatch"]
+def _fit_file_class(info: SourceInfo) -> type[FitFile]:
+    """FitFile[the source's spec] with `source: <name>` (the union's tag) and the source's own block, if any."""
+    fields: dict = {"source": (Literal[info.name], info.name if info.name == DEFAULT_SOURCE else ...)}
+    if info.options:
+        key, options = info.options
+        fields[key] = (options, Field(default_factory=options))
+    name = info.spec.__name__.removesuffix("Metric") + "FitFile"
+    return create_model(name, __base__=FitFile[info.spec], __module__=__name__, **fields)
 
 
-class GcpFitFile(FitFile[GcpMetric]):
-    source: Literal["gcp"]
-
-
-class CsvFitFile(FitFile[CsvMetric]):
-    source: Literal["csv"]
-
-
-class DemoFitFile(FitFile[DemoMetric]):
-    source: Literal["demo"] = "demo"
-    demo: DemoOptions = Field(default_factory=DemoOptions)
-
-
-AnyFitFile = Annotated[Union[CloudWatchFitFile, GcpFitFile, CsvFitFile, DemoFitFile], Field(discriminator="source")]
+FIT_FILES: dict[str, type[FitFile]] = {name: _fit_file_class(info) for name, info in REGISTRY.items()}
+# the built-in sources' classes by name, for isinstance checks
+CloudWatchFitFile, GcpFitFile, CsvFitFile, DemoFitFile = (FIT_FILES[n] for n in ("cloudwatch", "gcp", "csv", "demo"))
+AnyFitFile = Annotated[Union[tuple(FIT_FILES.values())], Field(discriminator="source")]  # noqa: UP007
 _ADAPTER: TypeAdapter = TypeAdapter(AnyFitFile)
 
 
@@ -312,7 +239,7 @@ def fit_file_from_text(text: str, name: str = "fit file") -> FitFile:
     if not isinstance(data, dict):
         raise FitFileError(name, "", 1 if data is not None else None,
                            "must be a mapping of keys (version, source, traffic, entry, nodes)")
-    data.setdefault("source", "demo")
+    data.setdefault("source", DEFAULT_SOURCE)
     if data["source"] not in SOURCES:
         raise FitFileError(name, "source", line_of(tree, ("source",)),
                            f"unknown source {data['source']!r}; use one of: {', '.join(SOURCES)}")

@@ -43,7 +43,7 @@ def fit_scenario(fit_file_or_path: FitFile | str | Path, frame: pd.DataFrame | N
     source_name = str(getattr(fit, "source", "demo"))
     summary = None
     if frame is None:
-        from connectors.dump import fetch_fit_series
+        from model.fit.fetch import fetch_fit_series  # pyarrow (the cache): only when fetching
         frame, report = fetch_fit_series(fit, refresh=refresh, endpoint=endpoint)
         summary = report.summary()
         fetch_warnings = list(report.warnings)

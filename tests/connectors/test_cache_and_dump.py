@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.dump import dump_fit_series, fetch_fit_series
+from model.fit.fetch import dump_fit_series, fetch_fit_series
 from connectors.errors import ConnectorError
 from model.fit.file import FitFileError
 from tests.connectors.conftest import put_series, recent_end
