@@ -1,6 +1,6 @@
 """Refresh `data/prices.csv` from the AWS Price List API (boto3 `pricing`, `get_products`).
 
-Run `python -m model.pricing.refresh.aws` with AWS credentials (any identity may read the Price
+Run `python -m model.pricing.refresh` with AWS credentials (any identity may read the Price
 List API; it answers from us-east-1). It re-prices every EC2, RDS, Aurora and ElastiCache row
 already in the catalog, for its region, and writes the same CSV: on-demand, 1-year and
 3-year reserved (no upfront; partial upfront as an effective hourly rate where, as on RDS,
@@ -13,7 +13,6 @@ every GCP row, and any type the API does not return) are kept as they were, and 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from model.pricing.catalog import PRICES_CSV
+from model.pricing.refresh.rows import read_rows, write_rows
 
 HOURS_PER_YEAR = 8760
 
@@ -122,19 +122,6 @@ def refresh_aws(rows: list[dict], client: Any, as_of: str) -> tuple[list[dict], 
             kept.append(f"{row['type']} {row['region']}")
         out.append(new or row)
     return out, kept
-
-
-def read_rows(path: Path) -> tuple[list[str], list[dict]]:
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        return list(reader.fieldnames or []), list(reader)
-
-
-def write_rows(path: Path, fieldnames: list[str], rows: list[dict]) -> None:
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fieldnames)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def main(argv: list[str] | None = None, client: Any = None) -> int:

@@ -1,6 +1,6 @@
 """Refresh the GCP rows of `data/prices.csv` from the Cloud Billing Catalog API.
 
-Run `python -m model.pricing.refresh.gcp` (or `python -m model.pricing.refresh.aws --provider gcp`)
+Run `python -m model.pricing.refresh.gcp` (or `python -m model.pricing.refresh --provider gcp`)
 with application default credentials (`gcloud auth application-default login`), or with an
 API key in HEADROOM_GCP_API_KEY: `CloudCatalogClient` accepts `client_options={"api_key": ...}`
 and the Catalog API is readable with a plain key. Nothing else is needed: the catalog is public.
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from model.pricing.catalog import PRICES_CSV
+from model.pricing.refresh.rows import read_rows, write_rows
 
 API_KEY_ENV = "HEADROOM_GCP_API_KEY"
 
@@ -295,7 +296,6 @@ def make_client() -> Any:
 
 def run(catalog: Path, out: Path | None, client: Any = None, retry: Any = None) -> int:
     """Refresh `catalog` into `out` (default: in place); 0 on success, 2 on an API error."""
-    from model.pricing.refresh.aws import read_rows, write_rows
     fieldnames, rows = read_rows(catalog)
     services = sorted({r["service"] for r in rows if r["provider"] == "gcp" and r["service"] in SERVICES})
     try:
