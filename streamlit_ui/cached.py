@@ -7,7 +7,6 @@ server, in `st.cache_resource`.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -67,34 +66,20 @@ def bottleneck(results) -> str:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def saturation_rps(scenario_json: str) -> float:
-    """The entry rate at which the busiest pool reaches 100% (offered load law)."""
-    from model.queueing.offered_load import offered_load
+    """`model.planning.capacity.saturation_rps`: the entry rate at which the busiest pool reaches 100%."""
+    from model.planning import capacity
     from model.scenario.schema import Scenario
-    from model.queueing.topology import build_stations
 
-    scenario = Scenario.model_validate_json(scenario_json)
-    per_rps = max((p.utilization for p in offered_load(scenario, build_stations(scenario), 1.0)), default=0.0)
-    return 1.0 / per_rps if per_rps > 0 else math.inf
+    return capacity.saturation_rps(Scenario.model_validate_json(scenario_json))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def latency_curve(scenario_json: str, points: int = 36) -> pd.DataFrame:
-    """p50/p95/p99 against the entry rate, from light load to just below saturation (analytic)."""
-    from model.queueing.evaluate import evaluate
+    """`model.planning.capacity.latency_curve`: p50/p95/p99 against the entry rate (analytic)."""
+    from model.planning import capacity
     from model.scenario.schema import Scenario
 
-    scenario = Scenario.model_validate_json(scenario_json)
-    top = saturation_rps(scenario_json)
-    if not math.isfinite(top):
-        top = 4 * scenario.workload.rate_rps
-    rates = [top * (0.05 + 0.94 * (k / (points - 1)) ** 0.6) for k in range(points)]
-    rows = []
-    for rate in rates:
-        r = evaluate(scenario, "analytic", rate_rps=rate)
-        for name, value in (("p50", r.latency_ms.p50), ("p95", r.latency_ms.p95), ("p99", r.latency_ms.p99)):
-            rows.append({"rate_rps": rate, "percentile": name, "latency_ms": float(value)})
-    frame = pd.DataFrame(rows)
-    return frame[frame["latency_ms"].apply(math.isfinite)]
+    return capacity.latency_curve(Scenario.model_validate_json(scenario_json), points)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -109,13 +94,8 @@ def runway(scenario_json: str, months: int) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def monthly_by_commitment(scenario_json: str, throughput_rps: float) -> dict[str, dict]:
-    """The monthly bill (contract `cost` object) on demand, with 1-year and 3-year commitments."""
-    from model.pricing.cost import monthly_cost
+    """`model.planning.capacity.monthly_by_commitment`: the monthly bill on demand and with commitments."""
+    from model.planning import capacity
     from model.scenario.schema import Scenario
 
-    scenario = Scenario.model_validate_json(scenario_json)
-    out = {}
-    for commitment in ("on_demand", "1yr", "3yr"):
-        pricing = scenario.pricing.model_copy(update={"commitment": commitment})
-        out[commitment] = monthly_cost(scenario.model_copy(update={"pricing": pricing}), throughput_rps).to_json()
-    return out
+    return capacity.monthly_by_commitment(Scenario.model_validate_json(scenario_json), throughput_rps)
