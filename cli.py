@@ -131,10 +131,10 @@ def _progress(enabled: bool) -> Callable[[float], None] | None:
 def cmd_simulate(args) -> int:
     from model.planning.report import json_text, results_text
     from model.queueing.evaluate import evaluate
-    from model.queueing.sim.simulation import DEFAULT_REQUESTS
+    from model.queueing.run_size import SIM_REQUESTS
 
     scenario = _load(args)
-    requests = _requests(args.requests, DEFAULT_REQUESTS)
+    requests = _requests(args.requests, SIM_REQUESTS)
     results = evaluate(scenario, args.method, seed=args.seed, requests=requests, progress=_progress(not args.json))
     if args.json:
         print(json_text(results.to_json()))

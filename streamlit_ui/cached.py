@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from model.queueing.run_size import SIM_REQUESTS  # noqa: F401 (the pages' run size, named here)
 from streamlit_ui import state
 from streamlit_ui.run_pool import RunPool
 from streamlit_ui.scenarios import ScenarioText, build, changes_json
 
-SIM_REQUESTS = 50_000
 SEED = 1
 
 

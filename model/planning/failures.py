@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.planning.report import ms, table
+from model.queueing.run_size import PLANNING_REQUESTS
 from model.queueing.results import Results, SloCheck, check_slo, Latency
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
@@ -85,7 +86,7 @@ def zone_loss_scenario(scenario: Scenario, share: float = 1.0 / ZONES) -> Scenar
 
 
 def lose_zone(scenario: Scenario, share: float = 1.0 / ZONES, rate_rps: float | None = None, method: str = "sim",
-              seed: int | None = None, requests: int = 20_000) -> WhatIf:
+              seed: int | None = None, requests: int = PLANNING_REQUESTS) -> WhatIf:
     if not 0 < share < 1:
         raise ValueError("share must be between 0 and 1")
     r = evaluate(zone_loss_scenario(scenario, share), method, rate_rps=rate_rps, seed=seed, requests=requests)
@@ -94,7 +95,7 @@ def lose_zone(scenario: Scenario, share: float = 1.0 / ZONES, rate_rps: float | 
 
 
 def lose_read_replica(scenario: Scenario, database: str | None = None, rate_rps: float | None = None,
-                      method: str = "sim", seed: int | None = None, requests: int = 20_000) -> WhatIf:
+                      method: str = "sim", seed: int | None = None, requests: int = PLANNING_REQUESTS) -> WhatIf:
     _require_node(scenario, database)
     names = [database] if database else [n for n, x in scenario.nodes.items()
                                          if isinstance(x, DatabaseNode) and x.read_replicas > 0]
@@ -110,7 +111,7 @@ def lose_read_replica(scenario: Scenario, database: str | None = None, rate_rps:
 
 
 def cache_flush(scenario: Scenario, cache: str | None = None, steps: int = 5, rate_rps: float | None = None,
-                method: str = "analytic", seed: int | None = None, requests: int = 20_000) -> WhatIf:
+                method: str = "analytic", seed: int | None = None, requests: int = PLANNING_REQUESTS) -> WhatIf:
     """Hit ratio 0, then steps of (k / steps) x the normal hit ratio; the SLO holds only if it holds at every step."""
     _require_node(scenario, cache)
     names = [cache] if cache else [n for n, x in scenario.nodes.items() if isinstance(x, CacheNode)]

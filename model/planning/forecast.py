@@ -15,13 +15,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from model.queueing.run_size import PLANNING_REQUESTS
 from model.planning.autoscale import at_peak, autoscaled_nodes, simulate_day
 from model.planning.report import money, ms, table
 from model.queueing.results import Results
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import Scenario
 
-FORECAST_REQUESTS = 20_000
+FORECAST_REQUESTS = PLANNING_REQUESTS
 BAND_Z = 1.645   # a 90% band when the growth estimate is normal
 
 

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from model.queueing.run_size import PLANNING_REQUESTS
 from model.planning.autoscale import autoscaled_nodes, simulate_day
 from model.planning.forecast import month_rate
 from model.planning.report import money, ms, table
@@ -28,7 +29,7 @@ from model.queueing.offered_load import offered_load
 from model.planning.search_space import Option, curve_notes, node_options, optimistic
 from model.queueing.topology import build_stations
 
-CONFIRM_REQUESTS = 20_000
+CONFIRM_REQUESTS = PLANNING_REQUESTS
 RUNNERS_UP = 3
 MAX_STEPS = 400
 SATURATED = 1e9      # slo_excess of a configuration that cannot keep up

@@ -17,12 +17,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from model.queueing.run_size import PLANNING_REQUESTS
 from model.scenario.reader import ScenarioError, apply_override, scenario_from_data
 from model.planning.report import money, table
 from model.scenario.schema import Scenario
 
 # A sweep point's default length: enough for a p99 that moves by a few percent, fast enough for hundreds.
-SWEEP_REQUESTS = 20_000
+SWEEP_REQUESTS = PLANNING_REQUESTS
 
 
 def scenario_data(scenario: Scenario) -> dict:

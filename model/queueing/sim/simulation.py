@@ -17,6 +17,7 @@ from simpy.events import Timeout
 from model.queueing.sim.engine import ACQUIRE, BLOCK as BLOCK_SIZE, DEADLINE, DELAY, SERVE, Consumer, Flow, Pool, SlotPool, block_stream
 from model.scenario.graph import arrival_rates
 from model.queueing.offered_load import offered_load, saturated_nodes
+from model.queueing.run_size import SIM_REQUESTS
 from model.queueing.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 from model.queueing.statistics import batch_ci, percentiles
@@ -24,7 +25,7 @@ from model.queueing.topology import (CacheStation, reported_utilization, Databas
                             build_stations, total_servers)
 from model.scenario.trace import ArrivalTrace, load_trace
 
-DEFAULT_REQUESTS = 50_000
+DEFAULT_REQUESTS = SIM_REQUESTS
 
 
 def _as_generator(sub):
