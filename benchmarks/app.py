@@ -158,7 +158,7 @@ def main(repeats: int = 5) -> None:
             _wait_done(page)  # from here on the analytic path alone
             slider = page.locator('[data-testid="stSlider"]').filter(has_text=re.compile(r"^Replicas")).first.get_by_role("slider")
             changes = []
-            for k in range(repeats):
+            for _ in range(repeats):
                 before = page.locator('[data-testid="stMetric"]').filter(has_text="Cost per month").inner_text()
                 slider.focus()
                 t = time.perf_counter()

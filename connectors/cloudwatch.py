@@ -72,7 +72,7 @@ class CloudWatchSource:
 
     def identity(self) -> str:
         """Whose data a pull returns: the resolved region and the credentials, never the key itself."""
-        self.client  # resolves the region and the credentials
+        self.client  # noqa: B018 (the property resolves the region and the credentials)
         return f"cloudwatch:{self._account}:{self.region or ''}:{self.endpoint_url or ''}"
 
     def _call(self, operation: str, **kwargs: Any) -> dict:

@@ -40,7 +40,7 @@ class GcpSource:
 
     def identity(self) -> str:
         """Whose data a pull returns: the project as resolved from the credentials when not given."""
-        self.client  # resolves the project from application default credentials
+        self.client  # noqa: B018 (the property resolves the project from application default credentials)
         return f"gcp:{self.project}:{self.endpoint or ''}"
 
     # ------------------------------------------------------------ the client

@@ -156,9 +156,9 @@ class Search:
         out = []
         for i, name in enumerate(self.names):
             opts, cur = self.options[name], self.options[name][pick[i]]
-            more = [lambda o: o.capacity > cur.capacity]
+            more = [lambda o: o.capacity > cur.capacity]  # noqa: B023 (called below, in this iteration)
             if cur.hit_ratio is not None:
-                more.append(lambda o: o.hit_ratio is not None and o.hit_ratio > cur.hit_ratio)
+                more.append(lambda o: o.hit_ratio is not None and o.hit_ratio > cur.hit_ratio)  # noqa: B023
             for better in more:
                 nxt = next((k for k, o in enumerate(opts) if better(o) and o.monthly >= cur.monthly), None)
                 cand = None if nxt is None else pick[:i] + (nxt,) + pick[i + 1:]
