@@ -30,6 +30,10 @@ OnBatch = Callable[[pd.DataFrame, Sequence[Query]], None]
 
 
 class CloudWatchSource:
+    """Amazon CloudWatch through boto3: ListMetrics to discover, GetMetricData (batched, retried, costed) to fetch.
+
+    Credentials come from the standard AWS chain, never from a file Headroom writes."""
+
     name = "cloudwatch"
     cacheable = True  # pulls cost money and time
 

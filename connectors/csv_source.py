@@ -29,6 +29,10 @@ _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
 class CsvSource:
+    """Columns of CSV or Parquet files with a timestamp column: a metrics export, or data from any system.
+
+    Relative file names resolve from `base_dir` (the fit file's folder)."""
+
     name = "csv"
 
     def __init__(self, base_dir: str | Path | None = None):

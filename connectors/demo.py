@@ -25,6 +25,10 @@ _SUMMED_UNITS = ("Count",)  # aggregated to a coarser period by sum; everything 
 
 
 class DemoSource:
+    """Two weeks of metrics generated from a scenario's own physics (connectors.demo_data), with known truths.
+
+    The default source: it needs no account, and a fit of it can be checked against the scenario it came from."""
+
     name = "demo"
 
     def __init__(self, scenario: str | Path | None = None, seed: int = 7):

@@ -28,6 +28,10 @@ _RETRYABLE = (gx.ServiceUnavailable, gx.ResourceExhausted, gx.TooManyRequests)
 
 
 class GcpSource:
+    """Google Cloud Monitoring through its gRPC client: ListMetricDescriptors to discover, ListTimeSeries to fetch.
+
+    Credentials are the application-default ones (gcloud), never from a file Headroom writes."""
+
     name = "gcp"
     cacheable = True
 

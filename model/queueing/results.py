@@ -75,6 +75,10 @@ def check_slo(slo: SLO, latency: Latency, error_pct: float, saturated: list[str]
 
 @dataclass(frozen=True)
 class Results:
+    """What a solve returns, whichever solver: latency percentiles, per-node statistics, saturation, SLO check, cost.
+
+    The contract's simulate JSON is `to_json()`; the CLI, app and planner read these fields only."""
+
     scenario: str
     method: str                               # "sim" | "analytic"
     rate_rps: float

@@ -195,6 +195,12 @@ class Pricing(Strict):
 
 
 class Scenario(Strict):
+    """A service graph to plan: the workload at its entry, the nodes and their calls, the SLO and the pricing.
+
+    The hub type: the reader builds it from YAML (contract section 1), both solvers, the cost model, the
+    planner and the app take it, and the fit writes one. Strict (unknown keys refused) and frozen; graph
+    checks (calls to unknown nodes, synchronous call cycles) run here, price checks in `model.scenario.reader`."""
+
     version: Literal[1]
     name: str = Field(min_length=1)
     description: str | None = None

@@ -53,6 +53,12 @@ class RunLimits:
 
 
 class Simulation:
+    """One discrete-event run of a scenario at a rate: nodes compiled once into pools and flows on SimPy's engine.
+
+    Requests arrive (Poisson or a trace), visit nodes by the call graph, queue for server pools and
+    finish; latencies and per-node statistics after the warm-up become `Results`. `timeline.py`
+    subclasses it for runs over a span of time with a changing load and events."""
+
     def __init__(self, scenario: Scenario, rate_rps: float, seed: int | None, limits: RunLimits,
                  progress: Callable[[float], None] | None = None):
         self.scenario, self.rate_rps, self.limits, self.progress = scenario, rate_rps, limits, progress
