@@ -64,9 +64,11 @@ def fit_scenario(fit_file_or_path: FitFile | str | Path, frame: pd.DataFrame | N
     warnings += params.warnings
     not_fitted = list(params.not_fitted) + [n for n in load.notes if "not fitted" in n]
     comments, header = _comments(fit, name, source_name, obs, params, load)
-    return FitResult(name, source_name, f"{obs.start:%Y-%m-%d %H:%M}", f"{obs.end:%Y-%m-%d %H:%M} UTC", obs.period_s,
-                     scenario, document, comments, header, params, load, validation, held_out,
-                     warnings, not_fitted, summary)
+    return FitResult(fit_file=name, source=source_name, start=f"{obs.start:%Y-%m-%d %H:%M}",
+                     end=f"{obs.end:%Y-%m-%d %H:%M} UTC", period_s=obs.period_s, scenario=scenario,
+                     document=document, comments=comments, header=header, params=params, load=load,
+                     validation=validation, backtest=held_out, warnings=warnings, not_fitted=not_fitted,
+                     fetch_summary=summary)
 
 
 def fit_to_file(config_path: FitFile | str | Path, out_path: str | Path, source: str | None = None,
