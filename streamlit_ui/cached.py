@@ -66,7 +66,7 @@ def bottleneck(results) -> str:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def saturation_rps(scenario_json: str) -> float:
-    """`model.planning.capacity.saturation_rps`: the entry rate at which the busiest pool reaches 100%."""
+    """The entry rate at which the busiest pool reaches 100% (offered load law)."""
     from model.planning import capacity
     from model.scenario.schema import Scenario
 
@@ -75,7 +75,7 @@ def saturation_rps(scenario_json: str) -> float:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def latency_curve(scenario_json: str, points: int = 36) -> pd.DataFrame:
-    """`model.planning.capacity.latency_curve`: p50/p95/p99 against the entry rate (analytic)."""
+    """p50/p95/p99 against the entry rate, from light load to just below saturation (analytic)."""
     from model.planning import capacity
     from model.scenario.schema import Scenario
 
@@ -94,7 +94,7 @@ def runway(scenario_json: str, months: int) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def monthly_by_commitment(scenario_json: str, throughput_rps: float) -> dict[str, dict]:
-    """`model.planning.capacity.monthly_by_commitment`: the monthly bill on demand and with commitments."""
+    """The monthly bill (contract `cost` object) on demand, with 1-year and 3-year commitments."""
     from model.planning import capacity
     from model.scenario.schema import Scenario
 
