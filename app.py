@@ -1,19 +1,19 @@
 """Headroom in the browser: `streamlit run app.py` opens on the built-in demo.
 
 This file only builds the navigation. Each page in pages/ is a thin script over model/ and
-connectors/ that starts with `setup()` (app_support/sidebar.py): the session's state, the
+connectors/ that starts with `setup()` (streamlit_ui/sidebar.py): the session's state, the
 shared sidebar (which scenario, the what-if changes in effect, the data source) and the URL.
 The sidebar is drawn by the page rather than here so that every page script is complete on
 its own, which is also how streamlit.testing's AppTest reruns a page after an interaction.
-Session keys are documented in app_support/state.py.
+Session keys are documented in streamlit_ui/state.py.
 
 The file is read three ways, told apart by `__name__`:
 
 - `__main__`: Streamlit runs it as the script of a session (and AppTest does): `main()`.
 - `app`: `streamlit run app.py` finds the `st.App` below and starts the server from it, which
-  imports this file once at start. Its lifespan warms the server (app_support/lifecycle.py):
+  imports this file once at start. Its lifespan warms the server (streamlit_ui/lifecycle.py):
   the first visitor after a restart no longer waits for pandas, scipy and the models to load.
-- `__mp_main__`: every worker process of the simulation pool (app_support/runs.py) re-runs
+- `__mp_main__`: every worker process of the simulation pool (streamlit_ui/run_pool.py) re-runs
   the parent's main script, which Streamlit sets to this file. A worker must do nothing here:
   it used to run `main()`'s st.* calls with no session ("missing ScriptRunContext" in the
   server log, ten per worker) and carry a copy of Streamlit it never used.
@@ -34,7 +34,7 @@ START = os.environ.get("HEADROOM_START_PAGE", "overview")
 def main() -> None:
     import streamlit as st
 
-    from app_support import lifecycle
+    from streamlit_ui import lifecycle
 
     lifecycle.wait()  # a visitor who came during the start-up warm-up: let it finish rather than import beside it
     st.set_page_config(page_title="Headroom", page_icon=":material/speed:", layout="wide")
@@ -48,6 +48,6 @@ if __name__ == "__main__":
 elif __name__ != "__mp_main__":
     import streamlit as st
 
-    from app_support.lifecycle import lifespan
+    from streamlit_ui.lifecycle import lifespan
 
     app = st.App(os.path.abspath(__file__), lifespan=lifespan)  # this file, wherever the server was started from

@@ -5,8 +5,8 @@ the SLO is not met. With --json, stdout carries only the JSON document.
 
 Start-up: each command imports its modules inside its own function (`cmd_*`). This dispatch
 is the deliberate place for function-local imports; elsewhere only a heavy library that one
-function alone needs is imported there, with a comment (pandas in model/trace.py's trace
-reader and model/sweep.py's frame). So `--help` loads nothing and `simulate` never loads the
+function alone needs is imported there, with a comment (pandas in model/scenario/trace.py's trace
+reader and model/planning/sweep.py's frame). So `--help` loads nothing and `simulate` never loads the
 fit, pandas or scipy; tests/test_cli_imports.py guards this, benchmarks/cli_startup.py times it.
 """
 
@@ -80,9 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=["sim", "analytic"], default="sim")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO does not hold through the failure")
 
+    from connectors.registry import source_names  # the one list of sources
+
     p = sub.add_parser("fit", help="build a scenario from observed metrics")
     p.add_argument("--config", metavar="FIT.yaml", help="the fit file (contract section 3)")
-    p.add_argument("--source", choices=["cloudwatch", "gcp", "csv", "demo", "prometheus"], help="override the fit file's source "
+    p.add_argument("--source", choices=source_names(), help="override the fit file's source "
                    "(with no --config: demo uses the built-in demo fit)")
     p.add_argument("--out", metavar="SCENARIO.yaml", help="write the fitted scenario here")
     p.add_argument("--dump", metavar="FILE.csv", help="write the fetched series (timestamp, series, value, unit)")
@@ -122,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(args):
     """The scenario file with --set and --rate applied, or a ScenarioError (exit 2)."""
-    from model.loading import load_scenario
+    from model.scenario.reader import load_scenario
 
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
@@ -135,7 +137,7 @@ def _load(args):
 
 def printable(text: str) -> str:
     """Text from the command line, safe to repeat on a terminal (control characters as \\xNN)."""
-    from model.limits import printable as escape
+    from model.scenario.limits import printable as escape
 
     return escape(text)
 
@@ -148,8 +150,8 @@ def _check_seed(seed: int | None) -> None:
 def _check_sweep(args) -> dict:
     """Every sweep option checked before the scenario is run once: a sweep can take hours, and
     finding the --out folder missing at the end loses them."""
-    from model.limits import check, limit
-    from model.loading import parse_grid
+    from model.scenario.limits import check, limit
+    from model.scenario.reader import parse_grid
 
     if not 1 <= args.workers <= limit("WORKERS"):
         raise InputError(f"--workers must be from 1 to {limit('WORKERS')} (got {args.workers}; "
@@ -194,7 +196,7 @@ MAX_MONTHS = 120  # the same bound as workload.horizon_months
 
 
 def _requests(value: int | None, default: int) -> int:
-    from model.limits import check
+    from model.scenario.limits import check
 
     requests = default if value is None else value
     if requests < 100:
@@ -224,12 +226,12 @@ def _progress(enabled: bool) -> Callable[[float], None] | None:
 
 
 def cmd_simulate(args) -> int:
-    from model.report import json_text, results_text
-    from model.run import evaluate
-    from model.simulation import DEFAULT_REQUESTS
+    from model.planning.report import json_text, results_text
+    from model.queueing.evaluate import evaluate
+    from model.queueing.run_size import SIM_REQUESTS
 
     scenario = _load(args)
-    requests = _requests(args.requests, DEFAULT_REQUESTS)
+    requests = _requests(args.requests, SIM_REQUESTS)
     duration_s = _duration(args)
     results = evaluate(scenario, args.method, seed=args.seed, requests=requests, progress=_progress(not args.json),
                        duration_s=duration_s)
@@ -242,7 +244,7 @@ def cmd_simulate(args) -> int:
 
 def _duration(args) -> float | None:
     """--duration SECONDS: a timed simulation; it replaces --requests and has no analytic form."""
-    from model.load_test import MAX_DURATION_S
+    from model.queueing.sim.load_test import MAX_DURATION_S
 
     if args.duration is None:
         return None
@@ -256,8 +258,8 @@ def _duration(args) -> float | None:
 
 
 def cmd_recommend(args) -> int:
-    from model.recommend import recommend
-    from model.report import json_text
+    from model.planning.recommend import recommend
+    from model.planning.report import json_text
 
     scenario = _load(args)
     rec = recommend(scenario, months=_months(args.months), seed=args.seed, progress=_progress(not args.json))
@@ -266,8 +268,8 @@ def cmd_recommend(args) -> int:
 
 
 def cmd_forecast(args) -> int:
-    from model.forecast import forecast
-    from model.report import json_text
+    from model.planning.forecast import forecast
+    from model.planning.report import json_text
 
     scenario = _load(args)
     months = _months(args.months if args.months is not None else scenario.workload.horizon_months)
@@ -279,8 +281,8 @@ def cmd_forecast(args) -> int:
 
 
 def cmd_whatif(args) -> int:
-    from model import failures
-    from model.report import json_text
+    from model.planning import failures
+    from model.planning.report import json_text
 
     scenario = _load(args)
     common = {"rate_rps": None, "seed": args.seed}
@@ -304,7 +306,7 @@ def cmd_whatif(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    from model.report import json_text
+    from model.planning.report import json_text
 
     if not args.out and not args.dump and not args.json:
         raise InputError("fit needs --out SCENARIO.yaml (the fitted scenario), --json (the report and the scenario on "
@@ -316,7 +318,7 @@ def cmd_fit(args) -> int:
         config = str(Path(__file__).resolve().parent / "scenarios" / "fit-demo.yaml")
     report: dict = {}
     if args.dump:
-        from connectors.dump import dump_fit_series
+        from model.fit.fetch import dump_fit_series
 
         summary = dump_fit_series(config, args.dump, refresh=args.refresh, endpoint=args.endpoint,
                                   source=args.source)
@@ -324,7 +326,7 @@ def cmd_fit(args) -> int:
         if not args.json:
             print(f"Wrote the fetched series to {args.dump}: {summary}")
     if args.out:
-        from model.fit import fit_to_file
+        from model.fit.pipeline import fit_to_file
 
         result = fit_to_file(config, args.out, source=args.source, endpoint=args.endpoint, refresh=args.refresh)
         report["fit"] = result.to_json()
@@ -332,7 +334,7 @@ def cmd_fit(args) -> int:
             print(result.to_text())
             print(f"Wrote the fitted scenario to {args.out}")
     elif args.json and not args.dump:
-        from model.fit import fit_scenario  # --json alone: the report, with the scenario in it, nothing written
+        from model.fit.pipeline import fit_scenario  # --json alone: the report, with the scenario in it, nothing written
 
         report["fit"] = fit_scenario(config, source=args.source, endpoint=args.endpoint, refresh=args.refresh).to_json()
     if args.json:
@@ -341,7 +343,7 @@ def cmd_fit(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from model.sweep import run_sweep, sweep_text
+    from model.planning.sweep import run_sweep, sweep_text
 
     grid = _check_sweep(args)
     scenario = _load(args)
@@ -354,7 +356,7 @@ def cmd_sweep(args) -> int:
         out = Path(args.out)
         frame.to_parquet(out) if out.suffix == ".parquet" else frame.to_csv(out, index=False)
     if args.json:
-        from model.report import json_text
+        from model.planning.report import json_text
 
         print(json_text(frame.to_dict(orient="records")))
     else:
@@ -365,10 +367,10 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from model.diff import diff
-    from model.diff_report import diff_markdown, diff_text
-    from model.forecast import FORECAST_REQUESTS
-    from model.report import json_text
+    from model.planning.diff import diff
+    from model.planning.diff_report import diff_markdown, diff_text
+    from model.planning.forecast import FORECAST_REQUESTS
+    from model.planning.report import json_text
 
     if args.json and args.markdown:
         raise InputError("choose one of --json and --markdown")
@@ -397,9 +399,9 @@ COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cm
 # Exception types that mean bad input, by the module that defines them. Only modules already
 # imported are looked at: a module never imported cannot have raised its error, and importing
 # the fit just to recognise FitError would cost every command a second of start-up.
-USER_ERRORS = (("model.loading", "ScenarioError"), ("model.catalog", "UnknownInstanceError"),
-               ("model.trace", "TraceError"), ("connectors.errors", "ConnectorError"),
-               ("model.fit_file", "FitFileError"), ("model.fit_series", "FitError"), ("model.limits", "LimitError"))
+USER_ERRORS = (("model.scenario.reader", "ScenarioError"), ("model.pricing.catalog", "UnknownInstanceError"),
+               ("model.scenario.trace", "TraceError"), ("connectors.errors", "ConnectorError"),
+               ("model.fit.file", "FitFileError"), ("model.fit.series", "FitError"), ("model.scenario.limits", "LimitError"))
 
 
 def _is_user_error(exc: Exception) -> bool:
@@ -424,14 +426,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         if _is_user_error(exc):
-            from model.limits import clip
+            from model.scenario.limits import clip
 
             print(f"error: {clip(exc, 600)}", file=sys.stderr)
             return EXIT_INVALID
         # a bug, not bad input: say so plainly, keep the trace for debugging
         if os.environ.get("HEADROOM_DEBUG"):
             raise
-        from model.limits import clip
+        from model.scenario.limits import clip
 
         print(f"internal error: {exc.__class__.__name__}: {clip(exc)}\n(set HEADROOM_DEBUG=1 for the traceback, "
               "and please report it)", file=sys.stderr)

@@ -7,7 +7,7 @@ page load of the demo under 3 s, a what-if change answered under 300 ms.
     python benchmarks/app.py            # 5 repetitions each
 
 The first visit is measured three ways: on a server started a few seconds before (its start-up
-warm-up, app_support/lifecycle.py, has run), on a server whose readiness probe ran the app once,
+warm-up, streamlit_ui/lifecycle.py, has run), on a server whose readiness probe ran the app once,
 and the moment a freshly started server answers its health check (the visitor waits for the
 rest of the warm-up).
 
@@ -100,8 +100,8 @@ def script_times() -> dict:
 
 def analytic_change_ms(repeats: int) -> list[float]:
     """The What-if page's instant answer for a changed scenario, as the page computes it (cache cleared)."""
-    from model.loading import load_scenario
-    from model.run import evaluate
+    from model.scenario.reader import load_scenario
+    from model.queueing.evaluate import evaluate
 
     out = []
     for k in range(repeats):
@@ -158,7 +158,7 @@ def main(repeats: int = 5) -> None:
             _wait_done(page)  # from here on the analytic path alone
             slider = page.locator('[data-testid="stSlider"]').filter(has_text=re.compile(r"^Replicas")).first.get_by_role("slider")
             changes = []
-            for k in range(repeats):
+            for _ in range(repeats):
                 before = page.locator('[data-testid="stMetric"]').filter(has_text="Cost per month").inner_text()
                 slider.focus()
                 t = time.perf_counter()

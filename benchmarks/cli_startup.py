@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.report import table  # noqa: E402
+from model.planning.report import table  # noqa: E402
 
 # Exact M/M/8 mean for benchmarks/mm8.yaml (lambda 0.128/ms, 50 ms service): Erlang C.
 EXACT_MM8_MS = 64.30

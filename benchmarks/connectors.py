@@ -69,7 +69,7 @@ def main() -> None:
         from connectors.base import Query
         from connectors.cache import cached_fetch
         from connectors.cloudwatch import CloudWatchSource
-        from model.fit_file import CloudWatchMetric
+        from model.fit.file import CloudWatchMetric
         queries = [Query(f"s{k}", CloudWatchMetric(namespace="AWS/EC2", name="CPUUtilization", dimensions={"InstanceId": name}))
                    for k, name in enumerate(store)]
         source = CloudWatchSource()

@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import simpy  # noqa: E402
 
-from model.scenario import Scenario  # noqa: E402
-from model.simulation import simulate  # noqa: E402
+from model.scenario.schema import Scenario  # noqa: E402
+from model.queueing.sim.simulation import simulate  # noqa: E402
 
 RATE_RPS = 150.0
 # (servers, mean service ms) per station: utilizations 0.75, 0.6, 0.45
@@ -116,7 +116,7 @@ def run_ciw(requests: int, seed: int) -> float:
 def time_analytic(evaluations: int = 200) -> float | None:
     """Milliseconds per evaluation of the analytic solver on a 10-node graph."""
     try:
-        from model.analytic import solve
+        from model.queueing.analytic.solver import solve
     except ImportError:
         return None
     nodes = {}

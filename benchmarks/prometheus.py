@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from connectors.base import Query  # noqa: E402
 from connectors.cache import SeriesCache, cached_fetch  # noqa: E402
 from connectors.prometheus import PrometheusSource  # noqa: E402
-from model.fit_file import PrometheusMetric  # noqa: E402
+from model.fit.file import PrometheusMetric  # noqa: E402
 
 def _server_module():
     """The test suite's real-server helper, loaded by path (a `tests` package elsewhere on sys.path would

@@ -11,10 +11,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.loading import load_scenario, scenario_from_data  # noqa: E402
-from model.recommend import recommend  # noqa: E402
-from model.report import table  # noqa: E402
-from model.sweep import run_sweep  # noqa: E402
+from model.scenario.reader import load_scenario, scenario_from_data  # noqa: E402
+from model.planning.recommend import recommend  # noqa: E402
+from model.planning.report import table  # noqa: E402
+from model.planning.sweep import run_sweep  # noqa: E402
 
 GRID = {"nodes.web.replicas": [3, 4, 5, 6, 7, 8, 9, 10, 11, 12], "workload.rate_rps": [60, 70, 80, 90, 100],
         "nodes.cache.hit_ratio": [0.8, 0.9, 0.95, 0.99]}   # 10 x 5 x 4 = 200 points

@@ -63,7 +63,14 @@ class FetchStats:
 
 @runtime_checkable
 class Source(Protocol):
-    """A metric source. Implementations: demo, csv, cloudwatch, gcp."""
+    """A metric source: what the fit and the Observe page read observed series through.
+
+    Implementations (each a row of `connectors.registry.SOURCES`): demo, csv, cloudwatch, gcp. A source
+    lists what it has (`discover`) and fetches series for `Query`s over an aligned window as the tidy
+    frame above; it knows metric specs (`connectors.specs`), never fit files or scenarios' numbers.
+    Optional attributes the fetch reads when present: `cacheable` (pulls cost money: keep them in the
+    local cache), `stats` (FetchStats: calls and cost) and `warnings` (lines for the fetch report).
+    """
 
     name: str
 

@@ -189,7 +189,7 @@ class SeriesCache:
             elif not temp:
                 kept.append((used, size, path))
                 total += size
-        for used, size, path in sorted(kept):
+        for _used, size, path in sorted(kept):
             if total <= limit:
                 break
             removed += _unlink(path)

@@ -24,12 +24,16 @@ from connectors.cloudwatch_errors import translate
 from connectors.cloudwatch_plan import Plan, check_period, plan
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit_file import CloudWatchMetric
+from connectors.specs import CloudWatchMetric
 
 OnBatch = Callable[[pd.DataFrame, Sequence[Query]], None]
 
 
 class CloudWatchSource:
+    """Amazon CloudWatch through boto3: ListMetrics to discover, GetMetricData (batched, retried, costed) to fetch.
+
+    Credentials come from the standard AWS chain, never from a file Headroom writes."""
+
     name = "cloudwatch"
     cacheable = True  # pulls cost money and time
 
@@ -72,7 +76,7 @@ class CloudWatchSource:
 
     def identity(self) -> str:
         """Whose data a pull returns: the resolved region and the credentials, never the key itself."""
-        self.client  # resolves the region and the credentials
+        self.client  # noqa: B018 (the property resolves the region and the credentials)
         return f"cloudwatch:{self._account}:{self.region or ''}:{self.endpoint_url or ''}"
 
     def _call(self, operation: str, **kwargs: Any) -> dict:

@@ -20,7 +20,7 @@ from connectors.base import MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
 from connectors.loadtest_files import locust_unit, read_k6, read_locust
 from connectors.window import Window, align
-from model.fit_file import CsvMetric
+from connectors.specs import CsvMetric
 
 CHUNK_ROWS = 500_000
 MAX_POINTS = 20_000_000           # kept points over all series; beyond this a fit would not fit in memory
@@ -30,6 +30,10 @@ _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
 class CsvSource:
+    """Columns of CSV or Parquet files with a timestamp column: a metrics export, or data from any system.
+
+    Relative file names resolve from `base_dir` (the fit file's folder)."""
+
     name = "csv"
 
     def __init__(self, base_dir: str | Path | None = None):

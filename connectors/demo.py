@@ -18,13 +18,17 @@ from connectors import demo_data
 from connectors.base import MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit_file import DemoMetric
+from connectors.specs import DemoMetric
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "checkout.yaml"
 _SUMMED_UNITS = ("Count",)  # aggregated to a coarser period by sum; everything else by mean
 
 
 class DemoSource:
+    """Two weeks of metrics generated from a scenario's own physics (connectors.demo_data), with known truths.
+
+    The default source: it needs no account, and a fit of it can be checked against the scenario it came from."""
+
     name = "demo"
 
     def __init__(self, scenario: str | Path | None = None, seed: int = 7):
@@ -81,7 +85,7 @@ class DemoSource:
 
 @lru_cache(maxsize=4)
 def _generate(text: str, name: str, seed: int) -> tuple[pd.DataFrame, demo_data.DemoTruth]:
-    from model.loading import ScenarioError, scenario_from_text
+    from model.scenario.reader import ScenarioError, scenario_from_text
     try:
         scenario = scenario_from_text(text, name)
     except ScenarioError as exc:

@@ -23,8 +23,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
-from model.graph import arrival_rates
-from model.scenario import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
+from model.scenario.graph import arrival_rates
+from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 
 END = datetime(2025, 3, 3, tzinfo=timezone.utc)  # a Monday 00:00 UTC: the window is two whole weeks
 DAYS = 14

@@ -1,7 +1,8 @@
-"""Every series a fit file names, fetched through its source (and the cache).
+"""Series fetched through a source (and the cache), with a report of what the fetch read and cost.
 
-`fetch_fit_series` is what the fit and the app call; `dump_fit_series` backs
-`python cli.py fit --config FIT.yaml --dump FILE.csv` for users who want the data itself.
+`fetch_series` is what `model.fit.fetch` calls for the series a fit file names; `write_series_csv`
+backs `python cli.py fit --config FIT.yaml --dump FILE.csv` for users who want the data itself.
+This module knows sources and metric specs, not fit files (connectors never import the fit).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+from pydantic import BaseModel
 
 from connectors.base import Query
 from connectors.cache import SeriesCache, cached_fetch
 from connectors.errors import ConnectorError
-from connectors.registry import source_for
+from connectors.registry import SourceSettings, open_source
 from connectors.window import Window
-
-from model.fit_file import FitFile, load_fit_file_as
 
 
 @dataclass
@@ -62,21 +62,16 @@ class FetchReport:
         return text
 
 
-def fetch_fit_series(fit_file: FitFile | str | Path, refresh: bool = False, endpoint: str | None = None,
-                     end: datetime | None = None, cache: SeriesCache | None = None,
-                     source: str | None = None) -> tuple[pd.DataFrame, FetchReport]:
-    """The tidy frame of every series in the fit file (ids: traffic, latency, nodes.NAME.KEY).
-
-    `source` (the CLI's --source) overrides the file's `source:`; the file is then re-validated for it.
-    """
-    fit = load_fit_file_as(fit_file, source)
-    reader = source_for(fit, endpoint)
-    queries = [Query(series, metric) for series, metric in fit.series().items()]
-    lookback = timedelta(days=fit.lookback_days)
-    frame, cache_stats = cached_fetch(reader, queries, lookback, fit.period_s, end=end, refresh=refresh, cache=cache)
-    window = reader.window(lookback, fit.period_s, end)
+def fetch_series(source: str, series: dict[str, BaseModel], lookback: timedelta, period_s: int,
+                 settings: SourceSettings = SourceSettings(), refresh: bool = False, end: datetime | None = None,
+                 cache: SeriesCache | None = None) -> tuple[pd.DataFrame, FetchReport]:
+    """The tidy frame of every series (id -> the source's metric spec) over an aligned window, and what it cost."""
+    reader = open_source(source, settings)
+    queries = [Query(name, metric) for name, metric in series.items()]
+    frame, cache_stats = cached_fetch(reader, queries, lookback, period_s, end=end, refresh=refresh, cache=cache)
+    window = reader.window(lookback, period_s, end)
     if reader.name == "csv":  # the CSV window ends at the data, not now
-        window = Window(frame["timestamp"].min().to_pydatetime(), frame["timestamp"].max().to_pydatetime(), fit.period_s)
+        window = Window(frame["timestamp"].min().to_pydatetime(), frame["timestamp"].max().to_pydatetime(), period_s)
     stats = getattr(reader, "stats", None)
     report = FetchReport(source=reader.name, window=window, series=len(queries), points=len(frame),
                          calls=stats.calls if stats else 0, retries=stats.retries if stats else 0,
@@ -86,10 +81,8 @@ def fetch_fit_series(fit_file: FitFile | str | Path, refresh: bool = False, endp
     return frame, report
 
 
-def dump_fit_series(config_path: str | Path, out_path: str | Path, refresh: bool = False,
-                    endpoint: str | None = None, source: str | None = None) -> FetchReport:
-    """Fetch and write timestamp,series,value,unit (ISO 8601 UTC stamps) to a CSV file."""
-    frame, report = fetch_fit_series(config_path, refresh=refresh, endpoint=endpoint, source=source)
+def write_series_csv(frame: pd.DataFrame, out_path: str | Path, report: FetchReport) -> FetchReport:
+    """Write timestamp,series,value,unit (ISO 8601 UTC stamps) to a CSV file, atomically."""
     out = Path(out_path)
     written = frame.assign(timestamp=frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
     try:

@@ -22,13 +22,17 @@ from connectors import gcp_catalog as catalog
 from connectors.base import FetchStats, MetricInfo, Query, concat, require_data, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit_file import GcpMetric
+from connectors.specs import GcpMetric
 
 SRC = "gcp"
 _RETRYABLE = (gx.ServiceUnavailable, gx.ResourceExhausted, gx.TooManyRequests)
 
 
 class GcpSource:
+    """Google Cloud Monitoring through its gRPC client: ListMetricDescriptors to discover, ListTimeSeries to fetch.
+
+    Credentials are the application-default ones (gcloud), never from a file Headroom writes."""
+
     name = "gcp"
     cacheable = True
 
@@ -41,7 +45,7 @@ class GcpSource:
 
     def identity(self) -> str:
         """Whose data a pull returns: the project as resolved from the credentials when not given."""
-        self.client  # resolves the project from application default credentials
+        self.client  # noqa: B018 (the property resolves the project from application default credentials)
         return f"gcp:{self.project}:{self.endpoint or ''}"
 
     # ------------------------------------------------------------ the client

@@ -31,7 +31,7 @@ import requests
 from connectors.base import FetchStats, MetricInfo, Query, concat, empty_frame, require_data, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
-from model.fit_file import SECRET_HEADERS, PrometheusMetric
+from connectors.specs import SECRET_HEADERS, PrometheusMetric
 
 NAME = "prometheus"
 MAX_POINTS = 11_000           # Prometheus refuses a range query of more points per series

@@ -1,11 +1,11 @@
-"""Calibrate: the scenario fitted to what was observed (model/fit.py), and how well it reproduces it."""
+"""Calibrate: the scenario fitted to what was observed (model/fit/pipeline.py), and how well it reproduces it."""
 
 import streamlit as st
 
-from app_support import cached, fit_views, fitting, sources, state
-from app_support.scenarios import DEFAULT_NAME, ScenarioText, scenarios_dir, slug
-from app_support.sidebar import setup
-from app_support.views import scenario_or_stop
+from streamlit_ui import cached, fit_views, fitting, sources, state
+from streamlit_ui.scenarios import DEFAULT_NAME, ScenarioText, scenarios_dir, slug
+from streamlit_ui.sidebar import setup
+from streamlit_ui.views import scenario_or_stop
 
 setup()
 

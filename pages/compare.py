@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, diff_view, state
-from app_support.views import node_cost_label
-from app_support.sidebar import folder_names, setup
-from app_support.scenarios import read_folder_scenario
-from app_support.views import md
-from model.report import money, ms
+from streamlit_ui import cached, charts, diff_view, state
+from streamlit_ui.views import node_cost_label
+from streamlit_ui.sidebar import folder_names, setup
+from streamlit_ui.scenarios import read_folder_scenario
+from streamlit_ui.views import md
+from model.planning.report import money, ms
 
 setup()
 

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, spend
-from app_support.sidebar import setup
-from app_support.views import RESET_HINT, scenario_or_stop
-from model.report import money
+from streamlit_ui import cached, charts
+from model.planning import spend
+from streamlit_ui.sidebar import setup
+from streamlit_ui.views import RESET_HINT, scenario_or_stop
+from model.planning.report import money
 
 setup()
 
@@ -15,7 +16,7 @@ scenario = scenario_or_stop(cached.current, RESET_HINT)
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _spend(scenario_json: str, months: int) -> pd.DataFrame:
-    from model.scenario import Scenario
+    from model.scenario.schema import Scenario
 
     return spend.monthly_spend(Scenario.model_validate_json(scenario_json), months)
 

@@ -5,14 +5,16 @@ import os
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, endpoints, observe, sources, state, uploads
-from app_support.scenarios import scenarios_dir
-from app_support.sidebar import setup
-from app_support.views import connector_error, scenario_or_stop
+from streamlit_ui import cached, charts, endpoints, sources, state, uploads
+from model.fit import observed as observe
+from streamlit_ui.scenarios import scenarios_dir
+from streamlit_ui.sidebar import setup
+from streamlit_ui.views import connector_error, scenario_or_stop
+from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY
 
 setup()
 
-SOURCES = {"demo": "Demo", "cloudwatch": "AWS CloudWatch", "gcp": "GCP Cloud Monitoring", "csv": "CSV upload"}
+SOURCES = {name: REGISTRY[name].label for name in [DEFAULT_SOURCE] + [n for n in REGISTRY if n != DEFAULT_SOURCE]}
 NONE = "— not observed —"
 CHART_PX = 280  # an explicit height: with "content" Streamlit squeezes a chart with a title and a legend on top
 
@@ -57,12 +59,11 @@ elif source == "csv":
         st.info("Upload a CSV export to map its columns to nodes.", icon=":material/upload_file:")
         st.stop()
     holder = st.session_state.get("obs-folder")
-    if not isinstance(holder, uploads.UploadFolder):  # removed with the session (app_support/uploads.py)
+    if not isinstance(holder, uploads.UploadFolder):  # removed with the session (streamlit_ui/uploads.py)
         holder = st.session_state["obs-folder"] = uploads.UploadFolder()
     folder = str(holder.write(upload.name, upload.getvalue()).parent)
 if source == "demo":
-    st.caption("Two weeks at 5 minutes generated from the scenario's own physics, with an evening peak and one "
-               "incident (slow database queries).")
+    st.caption(REGISTRY[source].help)
 if source in ("cloudwatch", "gcp"):
     lookback = st.slider("Look back (days)", 1, 63, 14, key="obs-lookback")
     if not st.toggle("Connect", key="obs-connect", help="Lists metrics (ListMetrics / ListMetricDescriptors)."):
@@ -104,7 +105,7 @@ with st.spinner("Fetching series…"):
     try:
         frame, report, warnings = sources.fetch(fit_yaml, folder, endpoint)
     except Exception as exc:
-        from model.fit_file import FitFileError
+        from model.fit.file import FitFileError
         if isinstance(exc, FitFileError):
             st.error(f"The fit file is invalid: {exc}", icon=":material/error:")
         else:

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from app_support import cached, state
-from app_support.sidebar import setup
-from app_support.views import RESET_HINT, graph_dot, headline, legend, md, scenario_or_stop
-from model.report import ms
+from streamlit_ui import cached, state
+from streamlit_ui.sidebar import setup
+from streamlit_ui.views import RESET_HINT, graph_dot, headline, legend, md, scenario_or_stop
+from model.planning.report import ms
 
 setup()
 

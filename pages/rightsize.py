@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, confirm, state
-from app_support.sidebar import setup
-from app_support.scenarios import applied_text, slug, yaml_diff
-from app_support.views import RESET_HINT, md, scenario_or_stop
-from model.report import money, ms
+from streamlit_ui import cached, confirm, state
+from streamlit_ui.sidebar import setup
+from streamlit_ui.scenarios import applied_text, slug, yaml_diff
+from streamlit_ui.views import RESET_HINT, md, scenario_or_stop
+from model.planning.report import money, ms
 
 setup()
 

@@ -3,10 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, confirm, controls, state
-from app_support.sidebar import setup
-from app_support.views import RESET_HINT, md, price_caveat, scenario_or_stop, slo_delta
-from model.report import money, ms
+from streamlit_ui import cached, charts, confirm, controls, state
+from streamlit_ui.sidebar import setup
+from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop, slo_delta
+from model.planning.report import money, ms
 
 setup()
 
@@ -60,7 +60,7 @@ with out:
     autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
     if autoscaled:
         try:
-            from model.autoscale import hpa_replicas_at, simulate_day
+            from model.planning.autoscale import hpa_replicas_at, simulate_day
 
             day = simulate_day(scenario)
             notes = [f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from model.crosscheck import disagreements
-from model.results import Latency, NodeStats, Results, SloCheck
+from model.queueing.crosscheck import disagreements
+from model.queueing.results import Latency, NodeStats, Results, SloCheck
 
 ROOT = Path(__file__).resolve().parents[1]
 

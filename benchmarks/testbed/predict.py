@@ -85,7 +85,7 @@ def write_fit_inputs(out_dir: Path, rows: list[dict], period_s: int, workers: in
 def _refused(config: Path) -> str:
     """Why this version's fit-file schema refuses the file (checked in process: a CLI start costs seconds), or ''."""
     sys.path.insert(0, str(REPO))
-    from model.fit_file import FitFileError, load_fit_file
+    from model.fit.file import FitFileError, load_fit_file
     try:
         load_fit_file(config)
     except FitFileError as exc:
@@ -152,8 +152,8 @@ def predict(scenario: Path, rate_rps: float, method: str, sets: tuple[str, ...] 
 def capacity_rps(scenario: Path, sets: tuple[str, ...] = (), hi_rps: float = 5000.0) -> float | None:
     """The analytic solver's capacity: the lowest rate it declares saturated (bisection, in process)."""
     sys.path.insert(0, str(REPO))
-    from model.loading import load_scenario
-    from model.run import evaluate
+    from model.scenario.reader import load_scenario
+    from model.queueing.evaluate import evaluate
 
     sc = load_scenario(scenario, list(sets))
 

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure_phases(run: Run, args, profile: Profile) -> tuple[Knee | None, float | None]:
     if profile.fixed_rates:
-        for i, rate in enumerate(profile.fixed_rates):
+        for rate in profile.fixed_rates:
             run.phase(f"fit-{rate:g}rps", "fit", rate, profile.fit_s)
         return None, args.capacity
     knee_found = None

@@ -1,19 +1,19 @@
-"""Calibrate under AppTest: the page shows model.fit's answer, uses it, and refuses a bad fit input kindly."""
+"""Calibrate under AppTest: the page shows model.fit.pipeline's answer, uses it, and refuses a bad fit input kindly."""
 
 from __future__ import annotations
 
 import pytest
 
-from app_support import state
-from model.loading import scenario_from_text
-from model.report import money
-from model.run import evaluate
+from streamlit_ui import state
+from model.scenario.reader import scenario_from_text
+from model.planning.report import money
+from model.queueing.evaluate import evaluate
 from tests.app.apptools import ROOT, app, metric, no_errors
 
 
 @pytest.fixture(scope="module")
 def demo_fit():
-    from model.fit import fit_scenario
+    from model.fit.pipeline import fit_scenario
 
     return fit_scenario(str(ROOT / "scenarios" / "fit-demo.yaml"))
 
@@ -79,7 +79,7 @@ def test_a_bad_fit_input_gives_a_friendly_message(case, _scenarios_dir):
 
 def test_observes_fit_file_names_the_scenario_relative_to_the_folder_and_fits_from_there(_scenarios_dir, demo_fit):
     """The downloaded fit file holds no absolute path; saved in the scenarios folder, `fit` reads it as the page did."""
-    from model.fit import fit_scenario
+    from model.fit.pipeline import fit_scenario
 
     at = app("observe")
     no_errors(at)

@@ -7,13 +7,12 @@ contains it, that no traceback reached the page, and that a refusal says what wa
 from __future__ import annotations
 
 import base64
-import json
 import re
 import zlib
 
 import pytest
 
-from app_support.views import md
+from streamlit_ui.views import md
 from tests.app.apptools import app
 
 CANARY = "CANARY-7f3a9c-not-a-real-secret"
@@ -149,7 +148,7 @@ def test_to_folder_can_be_turned_off(monkeypatch, _scenarios_dir):
     monkeypatch.setenv("HEADROOM_SAVE_TO_FOLDER", "0")
     at = app("overview")
     assert at.sidebar.button(key="sb:to_folder").disabled
-    from app_support.folder_save import SaveRefused, save_new
+    from streamlit_ui.folder_save import SaveRefused, save_new
 
     with pytest.raises(SaveRefused, match="turned off"):
         save_new(_scenarios_dir, "another", DEMO_YAML)
@@ -160,11 +159,11 @@ def test_a_quote_in_a_node_name_keeps_the_graph_and_a_description_image_stays_te
     text = DEMO_YAML.replace("entry: web", 'entry: "we\\"b"').replace("\n  web:\n", '\n  "we\\"b":\n') \
         .replace(description, "description: '![pixel](http://example.invalid/p.png) Checkout'")
     at = app("overview", {"yaml": _packed(text), "name": "quoted"})
-    page = _clean(at)
+    _clean(at)
     assert not at.error, [e.value for e in at.error]
-    from app_support.views import graph_dot
-    from model.loading import scenario_from_text
-    from model.run import evaluate
+    from streamlit_ui.views import graph_dot
+    from model.scenario.reader import scenario_from_text
+    from model.queueing.evaluate import evaluate
 
     scenario = scenario_from_text(text, "quoted")
     source = graph_dot(scenario, evaluate(scenario, "analytic"), "db")
@@ -189,7 +188,7 @@ def test_the_observe_page_takes_no_endpoint_from_the_browser(monkeypatch):
 
 
 def test_a_simulation_over_the_time_limit_is_stopped_with_the_limit_shown(monkeypatch, _scenarios_dir):
-    from app_support import cached, runs
+    from streamlit_ui import cached, run_pool as runs
 
     text = DEMO_YAML.replace("{to: cache, visits: 1.0}", "{to: cache, visits: 400.0}")
     (_scenarios_dir / "checkout.yaml").write_text(text, encoding="utf-8")
@@ -209,7 +208,7 @@ def test_an_uploaded_csv_folder_goes_with_its_session_or_its_age(tmp_path):
     import os
     import time
 
-    from app_support import uploads
+    from streamlit_ui import uploads
 
     holder = uploads.UploadFolder()
     path = holder.write("metrics.csv", b"timestamp,traffic\n2025-01-01T00:00:00Z,1\n")
@@ -229,8 +228,8 @@ def test_an_uploaded_csv_folder_goes_with_its_session_or_its_age(tmp_path):
 
 
 def test_a_trace_hidden_behind_a_merge_key_is_found():
-    from app_support import guard
-    from model.loading import ScenarioError
+    from streamlit_ui import guard
+    from model.scenario.reader import ScenarioError
 
     hidden = "base: &base {arrivals: trace, trace: /proc/self/environ}\n" + \
         DEMO_YAML.replace("workload:\n", "workload:\n  <<: *base\n").replace("  arrivals: poisson\n", "") \

@@ -76,7 +76,7 @@ def _quietly(fn, *args) -> None:
 # the worker its server is gone): only the deathwatch can end it.
 SILENT_JOB = textwrap.dedent("""
     import sys, time
-    from app_support.runs import RunPool
+    from streamlit_ui.run_pool import RunPool
 
     if __name__ == "__main__":
         pool = RunPool(workers=1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.app.apptools import PAGES, ROOT, app, metric, no_errors, number
-from model.loading import load_scenario
-from model.report import money, ms
-from model.run import evaluate
+from model.scenario.reader import load_scenario
+from model.planning.report import money, ms
+from model.queueing.evaluate import evaluate
 
 DEMO = ROOT / "scenarios" / "checkout.yaml"
 
@@ -37,7 +37,7 @@ def test_overview_headline_numbers_are_the_models():
     expected = evaluate(scenario, "analytic")
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
     assert metric(at, "Cost per month") == money(expected.cost.monthly)
-    from model.forecast import forecast
+    from model.planning.forecast import forecast
 
     runway = forecast(scenario, scenario.workload.horizon_months).runway_months
     assert metric(at, "Runway") == (f"> {scenario.workload.horizon_months} months" if runway is None else f"{runway} months")
@@ -133,7 +133,7 @@ def test_a_broken_link_opens_the_demo_with_a_note():
 
 
 def test_cost_page_totals_match_the_forecast_and_export():
-    from model.forecast import forecast
+    from model.planning.forecast import forecast
 
     at = app("cost")
     no_errors(at)
@@ -147,7 +147,7 @@ def test_cost_page_totals_match_the_forecast_and_export():
 
 
 def test_rightsize_shows_the_recommenders_answer():
-    from model.recommend import recommend
+    from model.planning.recommend import recommend
 
     at = app("rightsize")
     at.button(key="rs-go").click().run()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from app_support.runs import JobCancelled, JobTimeout, RunPool, WorkerDied
+from streamlit_ui.run_pool import JobCancelled, JobTimeout, RunPool, WorkerDied
 
 SLEEP = "__import__('time').sleep({})"
 

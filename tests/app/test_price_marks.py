@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.app.apptools import ROOT, app, metric, no_errors
-from model.loading import load_scenario
-from model.report import money
-from model.run import evaluate
+from model.scenario.reader import load_scenario
+from model.planning.report import money
+from model.queueing.evaluate import evaluate
 
 ESTIMATED = ["nodes.cache.instance.type=cache.m6g.2xlarge"]   # listed: cache.m6g.large and xlarge
 UNKNOWN = ["nodes.orders.instance.type=kafka.q1.large"]       # no kafka.q1 size is listed

@@ -21,7 +21,7 @@ PROBE = textwrap.dedent("""
     main.__file__ = sys.argv[1]
     sys.modules["__main__"] = main
 
-    from app_support.runs import RunPool
+    from streamlit_ui.run_pool import RunPool
 
     pool = RunPool(workers=1)
     run = pool.submit("sorted(__import__('sys').modules)", eval)  # the job's key is eval's argument
@@ -48,13 +48,13 @@ def test_a_worker_does_not_run_the_app_or_import_streamlit():
 WARM = textwrap.dedent("""
     import sys
 
-    from app_support import lifecycle as warmup
+    from streamlit_ui import lifecycle as warmup
 
     before = set(sys.modules)
     warmup.start()
     warmup.wait()
     print("WARMED", warmup.seconds is not None, " ".join(m for m in warmup.MODULES if m not in sys.modules),
-          "model.special" in set(sys.modules) - before, "pandas" in sys.modules)
+          "model.queueing.special" in set(sys.modules) - before, "pandas" in sys.modules)
 """)
 
 

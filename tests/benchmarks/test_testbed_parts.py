@@ -14,7 +14,7 @@ from benchmarks.testbed.measure import measure, period_rows
 from benchmarks.testbed.phases import RampStep, knee
 from benchmarks.testbed.predict import write_fit_inputs
 from benchmarks.testbed.report import err_pct, predicted_stats
-from model.fit_file import load_fit_file
+from model.fit.file import load_fit_file
 
 
 def test_schedule_is_poisson_at_the_rate_and_bounded():

@@ -58,7 +58,7 @@ def test_cpu_file_is_what_the_csv_source_reads(smoke):
 
     from connectors.base import Query
     from connectors.csv_source import CsvSource
-    from model.fit_file import CsvMetric
+    from model.fit.file import CsvMetric
 
     with open(out / "cpu.csv") as f:
         rows = list(csv.DictReader(f))

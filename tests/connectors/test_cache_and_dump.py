@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectors.dump import dump_fit_series, fetch_fit_series
+from model.fit.fetch import dump_fit_series, fetch_fit_series
 from connectors.errors import ConnectorError
-from model.fit_file import FitFileError
+from model.fit.file import FitFileError
 from tests.connectors.conftest import put_series, recent_end
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pandas as pd
 from connectors.base import Query, tidy
 from connectors.cache import SeriesCache, cached_fetch
 from connectors.window import align
-from model.fit_file import CloudWatchMetric
+from model.fit.file import CloudWatchMetric
 
 PERIOD = 300
 END = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ import pytest
 from connectors.base import Query
 from connectors.cloudwatch import CloudWatchSource
 from connectors.errors import ConnectorError
-from model.fit_file import CloudWatchMetric
+from model.fit.file import CloudWatchMetric
 from tests.connectors.conftest import NAB, put_series, recent_end
 
 RDS = {"DBInstanceIdentifier": "shop-db"}

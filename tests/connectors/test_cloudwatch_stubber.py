@@ -12,7 +12,7 @@ from botocore.stub import ANY, Stubber
 from connectors.base import Query
 from connectors.cloudwatch import CloudWatchSource
 from connectors.errors import ConnectorError
-from model.fit_file import CloudWatchMetric
+from model.fit.file import CloudWatchMetric
 
 END = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
 LATENCY = CloudWatchMetric(namespace="AWS/ApplicationELB", name="TargetResponseTime", stat="p99",

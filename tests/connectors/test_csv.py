@@ -11,7 +11,7 @@ from connectors import csv_source
 from connectors.base import Query
 from connectors.csv_source import CsvSource
 from connectors.errors import ConnectorError
-from model.fit_file import CsvMetric
+from model.fit.file import CsvMetric
 from tests.connectors.conftest import NAB
 
 NAB_FILES = sorted(p.name for p in NAB.glob("*.csv"))

@@ -10,7 +10,7 @@ import pytest
 from connectors.base import Query
 from connectors.demo import DemoSource
 from connectors.errors import ConnectorError
-from model.fit_file import DemoMetric
+from model.fit.file import DemoMetric
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def test_two_weeks_at_five_minutes_deterministic(demo):
     assert len(wide) == 14 * 288 and (wide.index[1] - wide.index[0]).total_seconds() == 300
     assert str(wide.index.tz) == "UTC" and wide.index[0] == truth.start
     from connectors import demo_data
-    from model.loading import load_scenario
+    from model.scenario.reader import load_scenario
     again, _ = demo_data.generate(load_scenario(DemoSource().scenario_path), seed=7)  # not the memoised copy
     assert again.equals(wide)
     other, _ = DemoSource(seed=8).data()
@@ -112,7 +112,7 @@ def test_autoscaled_service_follows_the_usl(demo):
 
 def test_autoscaled_series_leave_the_scenarios_series_alone(demo, monkeypatch):
     from connectors import demo_data
-    from model.loading import load_scenario
+    from model.scenario.reader import load_scenario
 
     wide, truth = demo
     monkeypatch.setattr(demo_data, "_autoscaled", lambda *args: {})

@@ -10,7 +10,7 @@ import pytest
 from connectors.base import Query
 from connectors.errors import ConnectorError
 from connectors.gcp import GcpSource
-from model.fit_file import GcpMetric
+from model.fit.file import GcpMetric
 from tests.connectors.conftest import gcp_series
 
 CPU_TYPE = "compute.googleapis.com/instance/cpu/utilization"

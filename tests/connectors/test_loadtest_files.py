@@ -12,8 +12,8 @@ import pytest
 from connectors.base import Query
 from connectors.csv_source import CsvSource
 from connectors.errors import ConnectorError
-from model.fit_file import CsvMetric, FitFileError, fit_file_from_text
-from model.fit_series import latency_stat
+from model.fit.file import CsvMetric, FitFileError, fit_file_from_text
+from model.fit.series import latency_stat
 
 HERE = Path(__file__).parent / "loadtest"
 

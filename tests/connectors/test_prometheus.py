@@ -25,7 +25,7 @@ from connectors import prometheus as prom
 from connectors.base import Query
 from connectors.cache import cached_fetch
 from connectors.errors import ConnectorError
-from model.fit_file import PrometheusMetric
+from model.fit.file import PrometheusMetric
 from tests.connectors.prometheus_server import (PROMETHEUS, PROMTOOL, TEST_PASSWORD, TEST_USER, Family,
                                                 PrometheusServer, free_port)
 

@@ -53,8 +53,8 @@ def scenario(truth: Truth, rate: float, hit_ratio: float) -> dict:
 
 
 def latency_truth(truth: Truth, rate: float, hit_ratio: float) -> dict[str, float]:
-    from model.analytic import solve
-    from model.loading import scenario_from_data
+    from model.queueing.analytic.solver import solve
+    from model.scenario.reader import scenario_from_data
     res = solve(scenario_from_data(scenario(truth, rate, hit_ratio), "truth"), rate)
     lat = res.latency_ms
     return {k: getattr(lat, k) + truth.network_ms for k in ("mean", "p50", "p95", "p99")}

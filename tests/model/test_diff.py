@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from model.diff import at_most_replicas, changed_keys, diff
-from model.diff_report import MARKER, diff_markdown, diff_text, verdict
-from model.forecast import forecast
-from model.load import saturation_rps
-from model.loading import ScenarioError, load_scenario
+from model.planning.diff import at_most_replicas, changed_keys, diff
+from model.planning.diff_report import MARKER, diff_markdown, diff_text, verdict
+from model.planning.forecast import forecast
+from model.queueing.offered_load import saturation_rps
+from model.scenario.reader import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 THREE_TIER = ROOT / "scenarios" / "three-tier.yaml"

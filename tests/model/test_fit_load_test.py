@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.fit import fit_scenario
-from model.fit_phases import detect_phases
-from model.fit_series import FitError
-from model.loading import scenario_from_data
-from model.run import evaluate
+from model.fit.pipeline import fit_scenario
+from model.fit.phases import detect_phases
+from model.fit.series import FitError
+from model.scenario.reader import scenario_from_data
+from model.queueing.evaluate import evaluate
 from tests.model.loadtest_truth import Truth, write
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,6 +225,6 @@ def test_workers_metric_and_a_given_miss_cost(tmp_path):
 
 
 def test_the_app_reads_a_load_test_report(base):
-    from app_support.fitting import load_lines
+    from streamlit_ui.fitting import load_lines
     lines = load_lines(base[3].to_json())
     assert lines["peak_note"] == "the highest of 4 steady phases" and lines["growth"] == "not fitted"

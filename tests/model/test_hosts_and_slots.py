@@ -12,11 +12,11 @@ import math
 
 import pytest
 
-from model.analytic import solve
-from model.loading import ScenarioError, scenario_from_data
-from model.run import evaluate
-from model.simulation import simulate
-from model.slots import closed_throughput, solve_slots
+from model.queueing.analytic.solver import solve
+from model.scenario.reader import ScenarioError, scenario_from_data
+from model.queueing.evaluate import evaluate
+from model.queueing.sim.simulation import simulate
+from model.queueing.analytic.slots import closed_throughput, solve_slots
 
 
 def scenario(nodes: dict, rate_rps: float, hosts: dict | None = None, **workload):

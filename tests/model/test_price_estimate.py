@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from model.catalog import Catalog, load_catalog
-from model.cost import monthly_cost, validate_prices
-from model.loading import ScenarioError, load_scenario, scenario_from_text
-from model.price_estimate import estimate, parse_size
-from model.report import results_text
-from model.run import evaluate
-from model.scenario import Scenario
+from model.pricing.catalog import Catalog, load_catalog
+from model.pricing.cost import monthly_cost, validate_prices
+from model.scenario.reader import ScenarioError, load_scenario, scenario_from_text
+from model.pricing.estimate import estimate, parse_size
+from model.planning.report import results_text
+from model.queueing.evaluate import evaluate
+from model.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKOUT = ROOT / "scenarios" / "checkout.yaml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.loading import ScenarioError, scenario_from_data
-from model.run import evaluate
+from model.scenario.reader import ScenarioError, scenario_from_data
+from model.queueing.evaluate import evaluate
 
 
 def scenario(**web) -> dict:

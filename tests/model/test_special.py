@@ -1,4 +1,4 @@
-"""model/special.py against scipy (the reference the solvers used before): the CLI no longer
+"""model/queueing/special.py against scipy (the reference the solvers used before): the CLI no longer
 imports scipy to answer, so these functions must agree with it wherever the solvers call them."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import optimize, special, stats
 
-from model import special as ours
+from model.queueing import special as ours
 
 SHAPES = [0.01, 0.05, 0.3, 1.0, 2.5, 10.0, 37.5, 100.0, 1e3, 1e4, 1e5]
 

@@ -13,14 +13,14 @@ import tracemalloc
 import pandas as pd
 import pytest
 
-from model.fit_file import FitFileError, fit_file_from_text, load_fit_file
-from model.graph import routing_matrix, visit_ratios
-from model.limits import LimitError, check, clip, limit
-from model.loading import ScenarioError, load_scenario, scenario_from_data, scenario_from_text
-from model.queueing import ERLANG_RECURSION_SERVERS, erlang_b_closed, erlang_c
-from model.scenario import Scenario, find_sync_cycle
-from model.strict_yaml import StrictYamlError
-from model.trace import TraceError, load_trace, read_trace_frame
+from model.fit.file import FitFileError, fit_file_from_text, load_fit_file
+from model.scenario.graph import routing_matrix, visit_ratios
+from model.scenario.limits import LimitError, check, clip, limit
+from model.scenario.reader import ScenarioError, load_scenario, scenario_from_data, scenario_from_text
+from model.queueing.analytic.formulas import ERLANG_RECURSION_SERVERS, erlang_b_closed, erlang_c
+from model.scenario.schema import Scenario, find_sync_cycle
+from model.scenario.strict_yaml import StrictYamlError
+from model.scenario.trace import TraceError, load_trace, read_trace_frame
 
 SCENARIO = """version: 1
 name: small
@@ -239,7 +239,7 @@ def test_erlang_closed_form_agrees_with_the_recursion_and_is_constant_time():
 def test_the_analytic_solver_walks_a_500_node_chain_without_recursion():
     """Past the default bounds (raised on purpose) the solver still works: responses and delay
     spectra are built deepest first, never recursing in the chain's length."""
-    from model.run import evaluate
+    from model.queueing.evaluate import evaluate
 
     nodes = {f"n{i}": {"kind": "service", "replicas": 4, "service_ms": 0.01,
                        "calls": [{"to": f"n{i + 1}"}] if i < 499 else []} for i in range(500)}

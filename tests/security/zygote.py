@@ -23,12 +23,12 @@ import traceback
 sys.path.insert(0, os.getcwd())
 
 import cli  # noqa: E402
-import model.analytic  # noqa: E402,F401  (the heavy imports, done once)
-import model.fit  # noqa: E402,F401
-import model.forecast  # noqa: E402,F401
-import model.recommend  # noqa: E402,F401
-import model.simulation  # noqa: E402,F401
-import model.sweep  # noqa: E402,F401
+import model.queueing.analytic.solver  # noqa: E402,F401  (the heavy imports, done once)
+import model.fit.pipeline  # noqa: E402,F401
+import model.planning.forecast  # noqa: E402,F401
+import model.planning.recommend  # noqa: E402,F401
+import model.queueing.sim.simulation  # noqa: E402,F401
+import model.planning.sweep  # noqa: E402,F401
 
 
 def _vm_bytes() -> int:

@@ -1,0 +1,51 @@
+"""How far a scenario stretches: the entry rate that saturates it, latency against load, the bill by commitment.
+
+Plain functions over a Scenario, so the CLI and tests reach what the app's Overview, What-if and
+Cost pages draw (the app wraps them in its cache, keyed by the scenario's JSON).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from model.pricing.cost import monthly_cost
+from model.queueing.evaluate import evaluate
+from model.queueing.offered_load import offered_load
+from model.queueing.topology import build_stations
+from model.scenario.schema import Scenario
+
+COMMITMENTS = ("on_demand", "1yr", "3yr")
+
+
+def saturation_rps(scenario: Scenario) -> float:
+    """The entry rate at which the busiest pool reaches 100% (offered load law); inf when nothing saturates."""
+    per_rps = max((p.utilization for p in offered_load(scenario, build_stations(scenario), 1.0)), default=0.0)
+    return 1.0 / per_rps if per_rps > 0 else math.inf
+
+
+def latency_curve(scenario: Scenario, points: int = 36) -> pd.DataFrame:
+    """p50/p95/p99 against the entry rate, from light load to just below saturation (analytic).
+
+    Rows: rate_rps, percentile (p50, p95, p99), latency_ms; unbounded latencies are left out."""
+    top = saturation_rps(scenario)
+    if not math.isfinite(top):
+        top = 4 * scenario.workload.rate_rps
+    rates = [top * (0.05 + 0.94 * (k / (points - 1)) ** 0.6) for k in range(points)]
+    rows = []
+    for rate in rates:
+        r = evaluate(scenario, "analytic", rate_rps=rate)
+        for name, value in (("p50", r.latency_ms.p50), ("p95", r.latency_ms.p95), ("p99", r.latency_ms.p99)):
+            rows.append({"rate_rps": rate, "percentile": name, "latency_ms": float(value)})
+    frame = pd.DataFrame(rows)
+    return frame[frame["latency_ms"].apply(math.isfinite)]
+
+
+def monthly_by_commitment(scenario: Scenario, throughput_rps: float) -> dict[str, dict]:
+    """The monthly bill (contract `cost` object) on demand, with 1-year and 3-year commitments."""
+    out = {}
+    for commitment in COMMITMENTS:
+        pricing = scenario.pricing.model_copy(update={"commitment": commitment})
+        out[commitment] = monthly_cost(scenario.model_copy(update={"pricing": pricing}), throughput_rps).to_json()
+    return out

@@ -1,0 +1,5 @@
+"""The analytic solver: `solver.py` (a scenario to Results by queueing theory), `formulas.py` (Erlang C,
+Allen-Cunneen, M/M/1/K, Kafka consumers) and `delay_grid.py` (latency distributions on a grid).
+
+May import model.queueing's base modules, model.scenario and model.pricing.
+"""

@@ -1,0 +1,5 @@
+"""The simulator: `engine.py` (the discrete-event core on SimPy), `simulation.py` (a scenario compiled
+into pools and flows, steady state) and `timeline.py` (a span of time with a changing load and events).
+
+May import model.queueing's base modules, model.scenario and model.pricing.
+"""

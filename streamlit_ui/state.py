@@ -1,0 +1,93 @@
+"""The few session-state keys the app keeps, and the URL that mirrors them.
+
+Keys (everything else in `st.session_state` belongs to a widget and may be dropped by
+Streamlit when its page is not shown):
+
+- `scenario`:  the current `ScenarioText` (YAML text, name, origin)
+- `changes`:   the what-if changes, `{key path: value}`, applied on top of the scenario
+- `library`:   scenarios the user uploaded or saved this session, `{label: ScenarioText}`
+- `source`:    a one-line description of the data source in use (set by Observe)
+- `fit_yaml`:  the fit file last built on Observe, `{yaml, folder, endpoint}`, for Calibrate
+- `notice`:    a message to show once (a bad upload, a link that could not be opened)
+
+The URL carries the scenario and the changes (`streamlit_ui.scenarios.encode_query`), so a
+copied link reproduces the view in another browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from streamlit_ui.scenarios import (DEFAULT_NAME, ScenarioText, decode_query, encode_query,
+                                   read_folder_scenario)
+
+SCENARIO, CHANGES, LIBRARY, SOURCE, FIT_YAML, NOTICE = "scenario", "changes", "library", "source", "fit_yaml", "notice"
+DEMO_SOURCE = "Demo data: two weeks generated from scenarios/checkout.yaml (no cloud account)"
+WIDGET_PREFIX = "wi:"  # what-if widgets; cleared when the scenario changes
+
+
+def init() -> None:
+    """First run of a session: open what the URL names, else the built-in demo."""
+    if SCENARIO in st.session_state:
+        return
+    params = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    st_text, changes, problem = decode_query(params)
+    st.session_state[SCENARIO] = st_text or read_folder_scenario(DEFAULT_NAME)
+    st.session_state[CHANGES] = changes
+    st.session_state[LIBRARY] = {}
+    st.session_state[SOURCE] = DEMO_SOURCE
+    if st_text is not None and st_text.origin == "upload":
+        st.session_state[LIBRARY][st_text.name] = st_text
+    if problem:
+        st.session_state[NOTICE] = problem
+
+
+def scenario() -> ScenarioText:
+    return st.session_state[SCENARIO]
+
+
+def changes() -> dict[str, Any]:
+    return st.session_state[CHANGES]
+
+
+def set_scenario(st_text: ScenarioText, new_changes: dict[str, Any] | None = None) -> None:
+    st.session_state[SCENARIO] = st_text
+    st.session_state[CHANGES] = dict(new_changes or {})
+    clear_widgets()
+
+
+def set_change(path: str, value: Any, baseline: Any) -> None:
+    """Record one what-if change; a value equal to the file's own drops the change."""
+    current = dict(st.session_state[CHANGES])
+    if value == baseline:
+        current.pop(path, None)
+    else:
+        current[path] = value
+    st.session_state[CHANGES] = current
+
+
+def reset_changes() -> None:
+    st.session_state[CHANGES] = {}
+    clear_widgets()
+
+
+def clear_widgets() -> None:
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(WIDGET_PREFIX)]:
+        del st.session_state[key]
+
+
+def sync_url() -> None:
+    """Write the scenario and changes into the URL (only when they differ, to avoid churn)."""
+    wanted = encode_query(scenario(), changes())
+    current = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
+    normal = {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()}
+    if current != normal:
+        st.query_params.clear()
+        for key, value in wanted.items():
+            st.query_params[key] = value
+
+
+def notice() -> str | None:
+    return st.session_state.pop(NOTICE, None)
