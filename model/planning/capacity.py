@@ -12,17 +12,11 @@ import pandas as pd
 
 from model.pricing.cost import monthly_cost
 from model.queueing.evaluate import evaluate
-from model.queueing.offered_load import offered_load
-from model.queueing.topology import build_stations
+# the offered-load law's saturation rate, defined beside offered_load (no pandas: `diff` and the CLI use it)
+from model.queueing.offered_load import saturation_rps
 from model.scenario.schema import Scenario
 
 COMMITMENTS = ("on_demand", "1yr", "3yr")
-
-
-def saturation_rps(scenario: Scenario) -> float:
-    """The entry rate at which the busiest pool reaches 100% (offered load law); inf when nothing saturates."""
-    per_rps = max((p.utilization for p in offered_load(scenario, build_stations(scenario), 1.0)), default=0.0)
-    return 1.0 / per_rps if per_rps > 0 else math.inf
 
 
 def latency_curve(scenario: Scenario, points: int = 36) -> pd.DataFrame:
