@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import altair as alt
 import pandas as pd
@@ -85,7 +86,7 @@ def monthly_spend(frame: pd.DataFrame, budget: float | None) -> alt.Chart:
 
 
 def series_chart(frame: pd.DataFrame, title: str, unit: str, peak: pd.Timestamp | None,
-                 incidents: list[tuple[pd.Timestamp, pd.Timestamp]]) -> alt.Chart:
+                 incidents: list[tuple[pd.Timestamp, pd.Timestamp]], zoom=None) -> alt.Chart:
     """One or more observed series over time, with incidents shaded and the peak hour marked.
 
     `frame`: timestamp, label, value.
@@ -95,20 +96,46 @@ def series_chart(frame: pd.DataFrame, title: str, unit: str, peak: pd.Timestamp 
         y=alt.Y("value:Q", title=unit),
         color=alt.Color("label:N", title=None, legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("timestamp:T", format="%a %d %b %H:%M"), "label:N", alt.Tooltip("value:Q", format=",.1f")])
+    if zoom is not None:
+        line = line.add_params(zoom)
     layers = []
     if incidents:
         spans = pd.DataFrame({"start": [a for a, _ in incidents], "end": [b for _, b in incidents],
                               "what": ["incident"] * len(incidents)})
-        layers.append(alt.Chart(spans).mark_rect(color="#fecaca", opacity=0.6).encode(
+        layers.append(alt.Chart(spans).mark_rect(color="#fecaca", opacity=0.6, clip=True).encode(
             x="start:T", x2="end:T", tooltip=[alt.Tooltip("start:T", format="%a %d %b %H:%M"),
                                               alt.Tooltip("end:T", format="%H:%M"), "what:N"]))
     layers.append(line)
     if peak is not None:
         mark = pd.DataFrame({"timestamp": [peak], "label": [f"peak {peak:%a %H:%M}"]})
-        layers += [alt.Chart(mark).mark_rule(color="#7c3aed", strokeDash=[4, 3]).encode(x="timestamp:T"),
-                   alt.Chart(mark).mark_text(align="left", dx=4, color="#7c3aed", fontSize=11).encode(
+        layers += [alt.Chart(mark).mark_rule(color="#7c3aed", strokeDash=[4, 3], clip=True).encode(x="timestamp:T"),
+                   alt.Chart(mark).mark_text(align="left", dx=4, color="#7c3aed", fontSize=11, clip=True).encode(
                        x="timestamp:T", y=alt.value(8), text="label:N")]
     return alt.layer(*layers).properties(title=title, height=200)
+
+
+def observed_panels(panels: list[tuple[pd.DataFrame, str, str]], peak: pd.Timestamp | None,
+                    incidents: list[tuple[pd.Timestamp, pd.Timestamp]], overlay: pd.DataFrame | None = None,
+                    width: int | str = "container") -> alt.VConcatChart:
+    """Observed series stacked on one time axis that zooms and pans together (drag, wheel; double-click resets).
+
+    `panels`: (frame of timestamp, label, value; title; unit) per chart. `overlay`: a node's CPU
+    (timestamp, label, value in %) drawn over the first panel on its own right-hand axis.
+    One interval selection bound to the x scales, shared by every panel, is what dashboards do.
+    """
+    zoom = alt.selection_interval(encodings=["x"], bind="scales", name="zoom")
+    charts = []
+    for k, (frame, title, unit) in enumerate(panels):
+        chart = series_chart(frame, title, unit, peak, incidents, zoom=zoom)
+        if k == 0 and overlay is not None and len(overlay):
+            cpu = alt.Chart(overlay).mark_line(strokeWidth=1.2, color="#ea580c", strokeDash=[3, 2]).encode(
+                x="timestamp:T", y=alt.Y("value:Q", title="CPU %", axis=alt.Axis(orient="right", titleColor="#ea580c")),
+                tooltip=[alt.Tooltip("timestamp:T", format="%a %d %b %H:%M"), "label:N", alt.Tooltip("value:Q", format=",.1f")])
+            chart = alt.layer(chart, cpu).resolve_scale(y="independent").properties(title=title)
+        charts.append(chart.properties(width=width))
+    with warnings.catch_warnings():  # one parameter in several views is the point: Altair lists them in its `views`
+        warnings.filterwarnings("ignore", message="Automatically deduplicated selection parameter")
+        return alt.vconcat(*charts).resolve_scale(x="shared", color="independent")
 
 
 def compare_bars(frame: pd.DataFrame, field: str, title: str, fmt: str, target: float | None = None) -> alt.Chart:

@@ -33,8 +33,10 @@ def demo_fit_file() -> tuple[str, str]:
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def fit(fit_yaml: str, folder: str = "", endpoint: str = "", source: str = "") -> dict[str, Any]:
+def fit(fit_yaml: str, folder: str = "", endpoint: str = "", source: str = "", files: tuple = ()) -> dict[str, Any]:
     """Fit the scenario a fit file describes; raises FitFileError, FitError or ConnectorError.
+
+    `files` (the uploaded CSVs' names and digests) only keys the cache: new rows, new fit.
 
     Returns the report (`to_json`), the scenario YAML with its provenance comments, and the
     pieces to render it again under another name (document, comments, header).

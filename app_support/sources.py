@@ -10,8 +10,12 @@ from app_support import observe
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def discover(source: str, region: str = "", project: str = "", endpoint: str = "", folder: str = "", demo_path: str = ""):
-    """The metrics a source lists (MetricInfo records); raises ConnectorError with a hint."""
+def discover(source: str, region: str = "", project: str = "", endpoint: str = "", folder: str = "", demo_path: str = "",
+             files: tuple = ()):
+    """The metrics a source lists (MetricInfo records); raises ConnectorError with a hint.
+
+    `files` (name, digest) pairs of the uploaded CSVs are only a cache key: a session keeps
+    one folder, so without them a second file (or new rows) would not be discovered."""
     from connectors.csv_source import CsvSource
     from connectors.demo import DemoSource
 
@@ -27,8 +31,8 @@ def discover(source: str, region: str = "", project: str = "", endpoint: str = "
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def fetch(fit_yaml: str, folder: str = "", endpoint: str = ""):
-    """(tidy frame, one-line report, warnings) for every series a fit file names."""
+def fetch(fit_yaml: str, folder: str = "", endpoint: str = "", files: tuple = ()):
+    """(tidy frame, one-line report, warnings) for every series a fit file names (`files`: as for discover)."""
     from connectors.dump import fetch_fit_series
     from model.fit_file import fit_file_from_text
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_support import cached, fit_views, fitting, sources, state
+from app_support import cached, fit_views, fitting, observe, sources, state
 from app_support.scenarios import DEFAULT_NAME, ScenarioText, scenarios_dir, slug
 from app_support.sidebar import setup
 from app_support.views import scenario_or_stop
@@ -16,6 +16,7 @@ current = state.scenario()
 observed = st.session_state.get(state.FIT_YAML)
 if observed is not None:
     st.caption("Fitting the fit file built on Observe (download it there to repeat this with `python cli.py fit`).")
+    observed = dict(observed)
 elif current.origin == "folder" and current.name == DEFAULT_NAME:
     text, folder = fitting.demo_fit_file()
     observed = {"yaml": text, "folder": folder, "endpoint": ""}
@@ -26,9 +27,13 @@ else:
     observed = {"yaml": sources.demo_fit_yaml(scenario, demo_path), "folder": str(scenarios_dir()), "endpoint": ""}
     st.caption("Fitting demo data generated from this scenario (pick another source on Observe).")
 
+if state.changes():  # the what-if changes' replicas, cores and instances are what the fit divides CPU by
+    observed["yaml"] = observe.with_structure(observed["yaml"], scenario_or_stop(cached.current))
+    st.caption("With the what-if changes in effect: " + ", ".join(f"`{k} = {v}`" for k, v in state.changes().items()) + ".")
+
 with st.spinner("Fitting the scenario to the observed series (a second or two)…"):
     try:
-        fitted = fitting.fit(observed["yaml"], observed["folder"], observed["endpoint"])
+        fitted = fitting.fit(observed["yaml"], observed["folder"], observed["endpoint"], files=observed.get("files", ()))
     except Exception as exc:  # FitFileError, FitError, ConnectorError: a message, never a traceback
         fit_views.fit_error(exc)
         st.stop()
