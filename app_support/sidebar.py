@@ -135,7 +135,7 @@ def sidebar() -> None:
         if message:
             st.info(message, icon=":material/info:")
         st.markdown("### Data source")
-        st.caption(st.session_state[state.SOURCE])
+        st.caption(state.source_text())
 
 
 def setup() -> None:

@@ -51,6 +51,7 @@ elif source == "csv":
         st.stop()
     folder = st.session_state.setdefault("obs-folder", tempfile.mkdtemp(prefix="headroom-csv-"))
     files = csv_mapping.save_uploads(folder, [(u.name, u.getvalue()) for u in uploads])
+    st.session_state[state.SOURCE] = f"{SOURCES[source]}: {', '.join(name for name, _ in files)} (not fitted yet)"
 if source == "demo":
     st.caption("Two weeks at 5 minutes generated from the scenario's own physics, with an evening peak and one "
                "incident (slow database queries).")
@@ -118,7 +119,7 @@ with st.spinner("Fetching series…"):
         else:
             connector_error(exc)
         st.stop()
-st.session_state[state.SOURCE] = f"{SOURCES[source]}: {report}"
+st.session_state[state.SOURCE] = f"{SOURCES[source]}" + (f" ({', '.join(n for n, _ in files)})" if files else "") + f": {report}"
 st.session_state[state.FIT_YAML] = {"yaml": fit_yaml, "folder": folder, "endpoint": endpoint, "files": files}
 st.caption(report)
 for w in warnings:

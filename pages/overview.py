@@ -23,7 +23,7 @@ headline(results, scenario, "beyond" if runway is None else runway)
 
 method = "analytic solver (queueing theory), confirmed by simulation on What-if"
 st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. "
-           f"Data source: {st.session_state[state.SOURCE]}.")
+           f"Data source: {state.source_text()}.")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
