@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_support import cached, state
 from app_support.sidebar import setup
-from app_support.views import RESET_HINT, graph_dot, headline, legend, scenario_or_stop
+from app_support.views import RESET_HINT, graph_dot, headline, legend, plural, scenario_or_stop
 from model.report import ms
 
 setup()
@@ -36,7 +36,7 @@ with right:
     headroom = cached.saturation_rps(scenario.model_dump_json())
     st.markdown(
         f"**{bottleneck}** is the busiest node at **{100 * busiest.utilization:.0f}%** of its "
-        f"{busiest.servers} servers. The graph saturates at about **{headroom:,.0f} requests/s**, "
+        f"{plural(busiest.servers, 'server')}. The graph saturates at about **{headroom:,.0f} requests/s**, "
         f"{headroom / results.rate_rps:,.1f}× today's load." if results.rate_rps and headroom < float("inf")
         else f"**{bottleneck}** is the busiest node.")
     if results.saturated:
@@ -49,7 +49,13 @@ with right:
     rows = [{"node": n, "kind": scenario.nodes[n].kind, "arrivals": f"{s.arrival_rps:,.1f}/s", "servers": s.servers,
              "busy": s.utilization, "mean wait": ms(s.mean_wait_ms)} for n, s in results.nodes.items()]
     st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"busy": st.column_config.ProgressColumn("busy", format="percent", min_value=0, max_value=1)})
+                 column_config={"node": st.column_config.TextColumn(width="small"),
+                                "kind": st.column_config.TextColumn(width="small"),
+                                "arrivals": st.column_config.TextColumn(width="small"),
+                                "servers": st.column_config.NumberColumn(width="small"),
+                                "busy": st.column_config.ProgressColumn("busy", format="percent", min_value=0, max_value=1,
+                                                                        width="small"),
+                                "mean wait": st.column_config.TextColumn(width="small")})
     lat = results.latency_ms
     slo = scenario.slo
     st.markdown(f"Latency: p50 **{ms(lat.p50)}**, p95 **{ms(lat.p95)}**"

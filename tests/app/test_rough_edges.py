@@ -33,3 +33,40 @@ def test_a_misspelt_key_in_an_upload_names_the_unknown_key_first():
     message = at.sidebar.error[0].value
     assert message.index("servce_ms") < message.index("did you mean 'service_ms'") < message.index("is required")
     assert at.session_state[state.SCENARIO].name == "checkout"  # the open scenario is unchanged
+
+
+def _simulated(at, timeout_s: float = 120):
+    import time
+
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s:
+        at.run()
+        if any("simulat" in c.value.lower() and "seed" in c.value for c in at.caption):
+            return at
+    raise AssertionError("the simulation did not finish")
+
+
+def test_a_saturated_whatif_says_so_plainly():
+    at = app("whatif")
+    at.session_state[state.CHANGES] = {"workload.rate_rps": 2000.0}
+    _simulated(at)
+    assert not at.exception
+    latency = [m for m in at.metric if m.label.endswith("latency")]
+    assert [(m.value, m.delta) for m in latency] == [("saturated", "no steady state")] * 3
+    cost = next(m for m in at.metric if m.label == "Cost per month")
+    assert "$0.00" not in (cost.delta or "")
+    captions = " ".join(c.value for c in at.caption)
+    assert "Simulated 0 requests" not in captions and "served none of the requests" in captions
+    assert "no steady state" in at.error[0].value
+    assert len(at.get("vega_lite_chart")) == 1  # the latency curve, not an empty percentile chart
+    served = at.dataframe[0].value.set_index("")
+    assert "unbounded" not in served.to_string() and served.loc["served", "simulation"] == "none (saturated)"
+
+
+def test_one_server_is_singular():
+    from app_support.views import plural
+
+    assert plural(1, "server") == "1 server" and plural(4, "server") == "4 servers"
+    at = app()
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert "· 1 server\\n" in dot and " 1 servers" not in dot
