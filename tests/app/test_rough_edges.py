@@ -70,3 +70,16 @@ def test_one_server_is_singular():
     at = app()
     dot = at.get("graphviz_chart")[0].proto.spec
     assert "· 1 server\\n" in dot and " 1 servers" not in dot
+
+
+def test_a_changed_line_loses_its_provenance_comment_and_others_keep_theirs():
+    from app_support.scenarios import applied_text
+
+    fitted = ("nodes:\n  web:\n    kind: service\n    replicas: 4                    # given: fit file\n"
+              "    cpus: 2                        # given: fit file\n    service_ms: 40   # our p50 budget\n"
+              "    instance: {provider: aws, type: m6i.large}  # given: fit file\n")
+    out = applied_text(fitted, {"nodes.web.replicas": 6, "nodes.web.instance.type": "m6i.xlarge", "nodes.web.service_ms": 30})
+    lines = out.splitlines()
+    assert "    replicas: 6" in lines and "    instance: {provider: aws, type: m6i.xlarge}" in lines
+    assert "    cpus: 2                        # given: fit file" in lines  # unchanged: still true
+    assert "    service_ms: 30  # our p50 budget" in lines  # the user's own comment stays
