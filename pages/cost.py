@@ -50,7 +50,8 @@ if len(over):
     st.warning(f"Over budget from month {over.index[0]} ({money(over.iloc[0])} > {money(budget)}).",
                icon=":material/warning:")
 
-st.altair_chart(charts.monthly_spend(chosen[["month", "node", "monthly"]], budget or None), width="stretch")
+st.altair_chart(charts.monthly_spend(chosen[["month", "node", "monthly"]], budget or None,
+                                     charts.node_colours(list(scenario.nodes))), width="stretch")
 
 ahead = cached.runway(scenario.model_dump_json(), months)
 runway = ahead["runway_months"]

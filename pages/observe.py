@@ -165,8 +165,8 @@ if cpu:
     panels.append((pd.concat(cpu.values()), "CPU per node", "CPU %"))
 if len(latency):
     panels.append((latency, "Observed latency", "ms"))
-st.altair_chart(charts.observed_panels(panels, busiest, spans, cpu.get(overlay_node)), width="stretch",
-                key="obs-charts")
+st.altair_chart(charts.observed_panels(panels, busiest, spans, cpu.get(overlay_node),
+                                       colours=charts.node_colours(list(scenario.nodes))), width="stretch", key="obs-charts")
 st.caption("Drag inside a chart to pan, scroll to zoom (all charts follow), double-click to reset.")
 
 st.subheader("The series")

@@ -83,3 +83,48 @@ def test_a_changed_line_loses_its_provenance_comment_and_others_keep_theirs():
     assert "    replicas: 6" in lines and "    instance: {provider: aws, type: m6i.xlarge}" in lines
     assert "    cpus: 2                        # given: fit file" in lines  # unchanged: still true
     assert "    service_ms: 30  # our p50 budget" in lines  # the user's own comment stays
+
+
+def _node_scales(at) -> list[dict[str, str]]:
+    """node -> colour of every chart colour scale on the page that names nodes."""
+    import json
+
+    found = []
+
+    def walk(item):
+        if isinstance(item, dict):
+            scale = item.get("scale")
+            if isinstance(scale, dict) and "web" in (scale.get("domain") or []) and scale.get("range"):
+                found.append(dict(zip(scale["domain"], scale["range"])))
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+    for chart in at.get("vega_lite_chart"):
+        walk(json.loads(chart.proto.spec))
+    return found
+
+
+def test_cost_and_compare_give_each_node_one_colour():
+    at = app("cost")
+    cost = _node_scales(at)
+    at.switch_page("pages/compare.py").run()
+    at.multiselect(key="cmp-pick").select("kafka-consumers.yaml").run()  # another system's nodes join the legend
+    no_errors(at)
+    compare = _node_scales(at)
+    assert cost and compare
+    for node in ("web", "cache", "db", "orders"):
+        assert cost[0][node] == compare[0][node]
+    assert len(set(compare[0].values())) == len(compare[0])  # no two nodes share a colour
+
+
+def test_compare_defaults_to_variants_of_the_open_system():
+    at = app("compare")
+    no_errors(at)
+    assert at.multiselect(key="cmp-pick").value == ["checkout.yaml"]
+    at = app("whatif")
+    at.session_state[state.CHANGES] = {"nodes.web.replicas": 6}
+    at.switch_page("pages/compare.py").run()
+    assert at.multiselect(key="cmp-pick").value == ["checkout.yaml", "current, with what-if changes"]
+    assert "**checkout.yaml**" in at.success[0].value  # the cheaper variant, never an unrelated system
