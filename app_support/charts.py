@@ -130,12 +130,13 @@ def series_chart(frame: pd.DataFrame, title: str, unit: str, peak: pd.Timestamp 
 
 def observed_panels(panels: list[tuple[pd.DataFrame, str, str]], peak: pd.Timestamp | None,
                     incidents: list[tuple[pd.Timestamp, pd.Timestamp]], overlay: pd.DataFrame | None = None,
-                    width: int | str = "container", colours: alt.Scale | None = None) -> alt.VConcatChart:
+                    width: int = 600, colours: alt.Scale | None = None) -> alt.VConcatChart:
     """Observed series stacked on one time axis that zooms and pans together (drag, wheel; double-click resets).
 
     `panels`: (frame of timestamp, label, value; title; unit) per chart. `overlay`: a node's CPU
     (timestamp, label, value in %) drawn over the first panel on its own right-hand axis.
     One interval selection bound to the x scales, shared by every panel, is what dashboards do.
+    `width` is in pixels: Vega-Lite cannot stretch the panels of a concatenation to a container.
     """
     zoom = alt.selection_interval(encodings=["x"], bind="scales", name="zoom")
     charts = []

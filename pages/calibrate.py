@@ -73,7 +73,7 @@ def use_fitted() -> None:
 
 
 left, right = st.columns([1.6, 1])
-left.code(text, language="yaml")
+left.code(text, language="yaml", wrap_lines=True)
 with right:
     st.download_button("Download the fitted scenario", text, file_name=f"{name}.yaml", mime="application/x-yaml",
                        type="primary", icon=":material/download:", key="cal-download")

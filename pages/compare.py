@@ -110,17 +110,18 @@ st.caption("Headroom: how far the load can grow before the busiest node saturate
 
 finite = table[table["p99"] < 1e9]
 colours = charts.node_colours(list(base.nodes) if base is not None else [], list(pd.DataFrame(costs)["node"]))
+bars_px = 70 + 40 * len(table)  # an int: "content" squeezes a bar chart to a sliver
 left, right = st.columns(2)
 with left:
     st.subheader("p99 latency")
     target = table["p99 SLO"].dropna().unique()
     st.altair_chart(charts.compare_bars(finite, "p99", "p99 (ms)", ",.0f", float(target[0]) if len(target) == 1 else None),
-                    width="stretch")
+                    width="stretch", height=bars_px)
     if len(finite) < len(table):
         st.caption("Not drawn (saturated, no steady state): " + ", ".join(table[table["p99"] >= 1e9]["scenario"]))
 with right:
     st.subheader("Cost per month")
-    st.altair_chart(charts.cost_by_node(pd.DataFrame(costs), colours), width="stretch")
+    st.altair_chart(charts.cost_by_node(pd.DataFrame(costs), colours), width="stretch", height=bars_px + 40)
 
 best = table[table["SLO"] == "met"].sort_values("cost / month")
 if len(best) > 1:

@@ -166,7 +166,7 @@ if cpu:
 if len(latency):
     panels.append((latency, "Observed latency", "ms"))
 st.altair_chart(charts.observed_panels(panels, busiest, spans, cpu.get(overlay_node),
-                                       colours=charts.node_colours(list(scenario.nodes))), width="stretch", key="obs-charts")
+                                       colours=charts.node_colours(list(scenario.nodes))), width="content", key="obs-charts")
 st.caption("Drag inside a chart to pan, scroll to zoom (all charts follow), double-click to reset.")
 
 st.subheader("The series")
@@ -178,7 +178,7 @@ st.dataframe(observe.summary(frame, period), hide_index=True, width="stretch",
 
 st.subheader("The fit file")
 left, right = st.columns([1.4, 1])
-left.code(fit_yaml, language="yaml")
+left.code(fit_yaml, language="yaml", wrap_lines=True)
 with right:
     st.download_button("Download fit.yaml", fit_yaml, file_name="fit.yaml", mime="application/x-yaml",
                        type="primary", icon=":material/download:", key="obs-download")

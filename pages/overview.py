@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app_support import cached, state
+from app_support import cached, narrow, state
 from app_support.sidebar import setup
 from app_support.views import RESET_HINT, graph_dot, headline, legend, plural, scenario_or_stop
 from model.report import ms
@@ -28,7 +28,8 @@ st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. "
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Service graph")
-    st.graphviz_chart(graph_dot(scenario, results, bottleneck), width="stretch")
+    narrow.style()
+    st.container(key=narrow.GRAPH_KEY).graphviz_chart(graph_dot(scenario, results, bottleneck), width="stretch")
     st.markdown(legend() + " &nbsp; red outline: the bottleneck", unsafe_allow_html=True)
 with right:
     st.subheader("Where the time goes")

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_support import cached, charts, confirm, controls, state
+from app_support import cached, charts, confirm, controls, narrow, state
 from app_support.sidebar import setup
 from app_support.views import RESET_HINT, latency_metric, scenario_or_stop
 from model.report import money, ms
@@ -23,7 +23,9 @@ quick = cached.quick_results(scenario.model_dump_json())
 before = cached.quick_results(base.model_dump_json())
 
 lat, slo = quick.latency_ms, scenario.slo
-c = st.columns(5)
+narrow.style()
+numbers = st.container(key=narrow.NUMBERS_KEY)  # sticks to the top on a phone, so a knob's effect stays in view
+c = numbers.columns(5)
 for col, key in zip(c[:3], ("p50", "p95", "p99")):
     value = getattr(lat, key)
     target = getattr(slo, f"{key}_ms")
