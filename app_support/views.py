@@ -93,7 +93,8 @@ def latency_metric(value: float, before: float, target: float | None, changed: b
         change = value - before
         if abs(change) < 0.05:
             return ms(value), "same as the file", "off", "off"
-        return ms(value), f"{'+' if change > 0 else '−'}{ms(abs(change))} vs file", "inverse", "auto"
+        # an ASCII minus: Streamlit reads the sign to point the arrow (a "−" drew a red up arrow on a saving)
+        return ms(value), f"{'+' if change > 0 else '-'}{ms(abs(change))} vs file", "inverse", "auto"
     delta, colour = slo_delta(value, target)
     return ms(value), delta, colour, "off"
 

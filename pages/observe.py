@@ -77,11 +77,11 @@ options = [NONE] + list(specs)
 kinds: dict[tuple[str, str], str] = {}
 with st.expander(f"Map {len(discovered)} discovered metrics to the graph's nodes", expanded=source != "demo"):
     mapping = {}
-    cols = st.columns(3)
+    cols = st.columns(2)  # two wide columns: "elb_requests.csv: RequestCount" is read whole
     for k, (node, key) in enumerate(observe.slots(scenario)):
         default = observe.default_choice(node, key, discovered)
         label = f"{node}.{key}" if node else f"entry {key}"
-        col = cols[k % 3]
+        col = cols[k % 2]
         choice = col.selectbox(label, options, index=0 if default is None else default + 1,
                                format_func=lambda o: NONE if o == NONE else discovered[specs[o]].label,
                                key=f"obs-map:{source}:{node}.{key}")

@@ -34,7 +34,7 @@ for col, key in zip(c[:3], ("p50", "p95", "p99")):
                border=True, help=f"SLO {ms(target)}" if target else "No SLO target for this percentile.")
 change = quick.cost.monthly - before.cost.monthly
 c[3].metric("Cost per month", money(quick.cost.monthly),
-            (f"{'+' if change > 0 else '−'}{money(abs(change))} vs file" if round(change, 2) else "same as the file")
+            (f"{'+' if change > 0 else '-'}{money(abs(change))} vs file" if round(change, 2) else "same as the file")
             if state.changes() else None,
             delta_color="inverse" if round(change, 2) else "off", delta_arrow="auto" if round(change, 2) else "off",
             border=True)

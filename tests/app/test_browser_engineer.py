@@ -33,7 +33,7 @@ CUT = """(selectors) => {
   return out;
 }"""
 WHOLE = ['[data-testid="stMetricValue"] div', '[data-testid="stMetricDelta"] div', '[data-testid="stMetricLabel"] p',
-         'button p', '[data-testid="stSelectbox"] [data-baseweb="select"] div[value]',
+         'button p', '[data-testid="stSelectbox"] [data-baseweb="select"] *',
          '[data-testid="stMarkdownContainer"] p', '[data-testid="stCaptionContainer"]', '[data-testid="stTable"] td']
 
 
