@@ -130,7 +130,7 @@ def series_chart(frame: pd.DataFrame, title: str, unit: str, peak: pd.Timestamp 
 
 def observed_panels(panels: list[tuple[pd.DataFrame, str, str]], peak: pd.Timestamp | None,
                     incidents: list[tuple[pd.Timestamp, pd.Timestamp]], overlay: pd.DataFrame | None = None,
-                    width: int = 600, colours: alt.Scale | None = None) -> alt.VConcatChart:
+                    width: int = 720, colours: alt.Scale | None = None) -> alt.VConcatChart:
     """Observed series stacked on one time axis that zooms and pans together (drag, wheel; double-click resets).
 
     `panels`: (frame of timestamp, label, value; title; unit) per chart. `overlay`: a node's CPU

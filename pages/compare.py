@@ -18,8 +18,8 @@ def _ms(value: float) -> str:
     return ms(value) if math.isfinite(value) else "saturated"
 
 st.title("Compare")
-st.caption("Scenarios from the folder and the ones kept this session (sidebar → Open, save, download → Keep), "
-           "solved with the same analytic method at their own load.")
+st.caption("Versions of the open system (its file, its what-if changes, the versions kept this session: sidebar → "
+           "Open, save, download → Keep), solved with the same analytic method at their own load; add any other file.")
 
 library = st.session_state[state.LIBRARY]
 options = {f"{n}.yaml": ("folder", n) for n in folder_names()} | {f"{n} (this session)": ("saved", n) for n in library}

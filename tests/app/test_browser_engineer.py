@@ -95,6 +95,7 @@ def go(page, title: str) -> None:
 
 
 def shot(page, name: str) -> None:
+    page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
@@ -202,7 +203,7 @@ def test_every_page_shows_its_text_whole(server, browser, width):
         page.goto(f"{server.url}/{path}?scenario=checkout&set=nodes.web.replicas%3D5")
         settle(page)
         if path == "calibrate":
-            page.wait_for_selector("text=Use the fitted scenario", timeout=90_000)
+            page.get_by_role("button", name="Use the fitted scenario").wait_for(timeout=120_000)
             settle(page)
         problems += [f"/{path}: {p}" for p in page.evaluate(CUT, WHOLE)]
         shot(page, f"{path or 'overview'}-{width}")
