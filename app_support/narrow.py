@@ -15,8 +15,9 @@ GRAPH_KEY = "service-graph"
 
 CSS = f"""<style>
 @media (max-width: 640px) {{
-  .st-key-{NUMBERS_KEY} {{ position: sticky; top: 0; z-index: 50; background: var(--background-color, #fff);
-                          padding: 4px 0; box-shadow: 0 6px 8px -8px rgba(0,0,0,.35); }}
+  /* on the block's wrapper (a sticky element only sticks inside its parent, which the wrapper fits exactly) */
+  div:has(> .st-key-{NUMBERS_KEY}) {{ position: sticky; top: 0; z-index: 50; background: var(--background-color, #fff);
+                                     padding: 4px 0; box-shadow: 0 6px 8px -8px rgba(0,0,0,.35); }}
   .st-key-{NUMBERS_KEY} [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; gap: 4px; }}
   .st-key-{NUMBERS_KEY} [data-testid="stColumn"] {{ min-width: calc(50% - 4px) !important; flex: 1 1 calc(50% - 4px) !important; }}
   .st-key-{NUMBERS_KEY} [data-testid="stMetric"] {{ padding: 4px 8px; }}

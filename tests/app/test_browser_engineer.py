@@ -209,6 +209,17 @@ def test_every_page_shows_its_text_whole(server, browser, width):
             page.get_by_role("button", name="Use the fitted scenario").wait_for(timeout=120_000)
             settle(page)
         problems += [f"/{path}: {p}" for p in page.evaluate(CUT, WHOLE)]
+        if path == "whatif" and width < 640:  # a knob below the first screen: the headline numbers stay in view
+            page.set_viewport_size({"width": width, "height": 700})
+            numbers = page.locator(".st-key-headline-numbers")
+            top = numbers.bounding_box()["y"]
+            knob = page.locator('[data-testid="stSlider"]').filter(has_text=re.compile(r"^Replicas")).first
+            knob.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            box = numbers.bounding_box()
+            assert knob.bounding_box()["y"] < 700 and box["y"] < top - 50  # the page did scroll
+            assert -1 <= box["y"] < 60, box  # and the numbers stuck to the top
+            page.set_viewport_size({"width": width, "height": 1600})
         shot(page, f"{path or 'overview'}-{width}")
     assert not problems, problems
     context.close()
