@@ -69,8 +69,8 @@ if not discovered:
     st.warning("The source lists no metrics. Check the region or project, and that the resources ran in the last two weeks.")
     st.stop()
 
-# Options are the metrics themselves (by index into discovery, keyed by their spec), never a label
-# looked up again: two columns of one file must not collapse into its first.
+# Options are the metrics' specs (JSON, unique per metric), shown by their label; never a label looked
+# up again by index: two columns of one file, listed under one label, collapsed into its first.
 specs = {info.metric.model_dump_json(): k for k, info in enumerate(discovered)}
 options = [NONE] + list(specs)
 kinds: dict[tuple[str, str], str] = {}
