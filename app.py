@@ -37,7 +37,10 @@ def main() -> None:
     from streamlit_ui import lifecycle
 
     lifecycle.wait()  # a visitor who came during the start-up warm-up: let it finish rather than import beside it
-    st.set_page_config(page_title="Headroom", page_icon=":material/speed:", layout="wide")
+    from streamlit_ui.deep_links import ICON
+
+    # a file, not a Material icon: those are fetched from fonts.gstatic.com (the app works offline and leaks nothing)
+    st.set_page_config(page_title="Headroom", page_icon=str(ICON), layout="wide")
     page = st.navigation([st.Page(f"pages/{name}.py", title=title, icon=icon, default=name == START)
                           for name, title, icon in PAGES])
     page.run()
@@ -49,5 +52,7 @@ elif __name__ != "__mp_main__":
     import streamlit as st
 
     from streamlit_ui.lifecycle import lifespan
+    from streamlit_ui.deep_links import page_routes
 
-    app = st.App(os.path.abspath(__file__), lifespan=lifespan)  # this file, wherever the server was started from
+    # this file, wherever the server was started from; the page routes spare deep links two 404s each
+    app = st.App(os.path.abspath(__file__), lifespan=lifespan, routes=page_routes([name for name, _, _ in PAGES]))

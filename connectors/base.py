@@ -43,6 +43,8 @@ class MetricInfo:
 
     @property
     def label(self) -> str:
+        if getattr(self.metric, "column", None):  # a CSV column: "file: column", one label per column
+            return f"{self.resource}: {self.metric.column}"
         return f"{self.resource} {getattr(self.metric, 'name', '') or getattr(self.metric, 'type', '') or getattr(self.metric, 'series', '') or getattr(self.metric, 'query', '')}".strip()
 
 

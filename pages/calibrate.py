@@ -6,6 +6,7 @@ from streamlit_ui import cached, fit_views, fitting, sources, state
 from streamlit_ui.scenarios import DEFAULT_NAME, ScenarioText, scenarios_dir, slug
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import scenario_or_stop
+from model.fit import observed as observe
 
 setup()
 
@@ -16,6 +17,7 @@ current = state.scenario()
 observed = st.session_state.get(state.FIT_YAML)
 if observed is not None:
     st.caption("Fitting the fit file built on Observe (download it there to repeat this with `python cli.py fit`).")
+    observed = dict(observed)
 elif current.origin == "folder" and current.name == DEFAULT_NAME:
     text, folder = fitting.demo_fit_file()
     observed = {"yaml": text, "folder": folder, "endpoint": ""}
@@ -26,9 +28,13 @@ else:
     observed = {"yaml": sources.demo_fit_yaml(scenario, demo_path), "folder": str(scenarios_dir()), "endpoint": ""}
     st.caption("Fitting demo data generated from this scenario (pick another source on Observe).")
 
+if state.changes():  # the what-if changes' replicas, cores and instances are what the fit divides CPU by
+    observed["yaml"] = observe.with_structure(observed["yaml"], scenario_or_stop(cached.current))
+    st.caption("With the what-if changes in effect: " + ", ".join(f"`{k} = {v}`" for k, v in state.changes().items()) + ".")
+
 with st.spinner("Fitting the scenario to the observed series (a second or two)…"):
     try:
-        fitted = fitting.fit(observed["yaml"], observed["folder"], observed["endpoint"])
+        fitted = fitting.fit(observed["yaml"], observed["folder"], observed["endpoint"], files=observed.get("files", ()))
     except Exception as exc:  # FitFileError, FitError, ConnectorError: a message, never a traceback
         fit_views.fit_error(exc)
         st.stop()
@@ -68,7 +74,7 @@ def use_fitted() -> None:
 
 
 left, right = st.columns([1.6, 1])
-left.code(text, language="yaml")
+left.code(text, language="yaml", wrap_lines=True)
 with right:
     st.download_button("Download the fitted scenario", text, file_name=f"{name}.yaml", mime="application/x-yaml",
                        type="primary", icon=":material/download:", key="cal-download")

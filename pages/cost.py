@@ -28,8 +28,9 @@ st.caption(f"{scenario.name}: today's configuration over the next months as load
 
 c1, c2, c3 = st.columns([1, 1.5, 0.9])
 months = c1.slider("Horizon (months)", 1, 36, scenario.workload.horizon_months, key="cost-months")
-commitment = c2.segmented_control("Pricing", list(spend.COMMITMENTS), default=scenario.pricing.commitment,
-                                  format_func=spend.COMMITMENTS.get, key="cost-commitment") or scenario.pricing.commitment
+SHORT = {"on_demand": "on demand", "1yr": "1 year", "3yr": "3 years"}  # fits 390 px ("3-year commitment" was clipped)
+commitment = c2.segmented_control("Pricing (commitment)", list(spend.COMMITMENTS), default=scenario.pricing.commitment,
+                                  format_func=SHORT.get, key="cost-commitment") or scenario.pricing.commitment
 frame = _spend(scenario.model_dump_json(), months)
 chosen = frame[frame["commitment"] == commitment]
 first_total = chosen[chosen["month"] == 0]["monthly"].sum()
@@ -51,7 +52,8 @@ if len(over):
     st.warning(f"Over budget from month {over.index[0]} ({money(over.iloc[0])} > {money(budget)}).",
                icon=":material/warning:")
 
-st.altair_chart(charts.monthly_spend(chosen[["month", "node", "monthly"]], budget or None), width="stretch")
+st.altair_chart(charts.monthly_spend(chosen[["month", "node", "monthly"]], budget or None,
+                                     charts.node_colours(list(scenario.nodes))), width="stretch")
 marked = chosen[chosen["price"] != "listed"].drop_duplicates("node")
 if len(marked):
     st.caption("Not in the price catalog: " + ", ".join(marked["node"])

@@ -5,20 +5,21 @@ import os
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, charts, endpoints, sources, state, uploads
+from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY
 from model.fit import observed as observe
+from model.fit.series import FitError
+from streamlit_ui import cached, charts, csv_mapping, endpoints, sources, state, uploads
 from streamlit_ui.scenarios import scenarios_dir
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import connector_error, scenario_or_stop
-from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY
 
 setup()
 
 SOURCES = {name: REGISTRY[name].label for name in [DEFAULT_SOURCE] + [n for n in REGISTRY if n != DEFAULT_SOURCE]}
 NONE = "— not observed —"
-CHART_PX = 280  # an explicit height: with "content" Streamlit squeezes a chart with a title and a legend on top
 
-scenario = scenario_or_stop(cached.baseline)
+# the scenario in effect, what-if changes included: 6 replicas set on What-if are 6 in the fit file
+scenario = scenario_or_stop(cached.current)
 
 
 st.title("Observe")
@@ -27,6 +28,7 @@ st.caption("What the running system did: pick a source, check which metric obser
 
 source = st.segmented_control("Data source", list(SOURCES), format_func=SOURCES.get, default="demo", key="obs-source") or "demo"
 region = project = endpoint = folder = ""
+files: tuple = ()
 demo_path = str(state.scenario().path) if state.scenario().origin == "folder" else ""
 lookback, period = 14, 300
 if source in ("cloudwatch", "gcp"):
@@ -53,15 +55,18 @@ if source in ("cloudwatch", "gcp"):
         st.error(str(exc)[:1].upper() + str(exc)[1:], icon=":material/block:")
         st.stop()
 elif source == "csv":
-    upload = st.file_uploader("Metrics CSV (a `timestamp` column and one column per series)", type=["csv"],
-                              key="obs-csv")
-    if upload is None:
-        st.info("Upload a CSV export to map its columns to nodes.", icon=":material/upload_file:")
+    uploaded = st.file_uploader("Metrics CSV files (a `timestamp` column and one column per series; several files at once)",
+                               type=["csv"], accept_multiple_files=True, key="obs-csv")
+    if not uploaded:
+        st.info("Upload one or more CSV exports (one series per file, or many columns in one) to map their columns "
+                "to nodes.", icon=":material/upload_file:")
         st.stop()
     holder = st.session_state.get("obs-folder")
     if not isinstance(holder, uploads.UploadFolder):  # removed with the session (streamlit_ui/uploads.py)
         holder = st.session_state["obs-folder"] = uploads.UploadFolder()
-    folder = str(holder.write(upload.name, upload.getvalue()).parent)
+    folder = str(holder.path)
+    files = csv_mapping.save_uploads(folder, [(u.name, u.getvalue()) for u in uploaded])
+    st.session_state[state.SOURCE] = f"{SOURCES[source]}: {', '.join(name for name, _ in files)} (not fitted yet)"
 if source == "demo":
     st.caption(REGISTRY[source].help)
 if source in ("cloudwatch", "gcp"):
@@ -71,7 +76,7 @@ if source in ("cloudwatch", "gcp"):
 
 with st.spinner("Discovering metrics…"):
     try:
-        discovered = sources.discover(source, region, project, endpoint, folder, demo_path)
+        discovered = sources.discover(source, region, project, endpoint, folder, demo_path, files)
     except Exception as exc:
         connector_error(exc)
         st.stop()
@@ -79,17 +84,33 @@ if not discovered:
     st.warning("The source lists no metrics. Check the region or project, and that the resources ran in the last two weeks.")
     st.stop()
 
-labels = [NONE] + [info.label for info in discovered]
+# Options are the metrics' specs (JSON, unique per metric), shown by their label; never a label looked
+# up again by index: two columns of one file, listed under one label, collapsed into its first.
+specs = {info.metric.model_dump_json(): k for k, info in enumerate(discovered)}
+options = [NONE] + list(specs)
+kinds: dict[tuple[str, str], str] = {}
 with st.expander(f"Map {len(discovered)} discovered metrics to the graph's nodes", expanded=source != "demo"):
     mapping = {}
-    cols = st.columns(3)
+    cols = st.columns(2)  # two wide columns: "elb_requests.csv: RequestCount" is read whole
     for k, (node, key) in enumerate(observe.slots(scenario)):
         default = observe.default_choice(node, key, discovered)
         label = f"{node}.{key}" if node else f"entry {key}"
-        choice = cols[k % 3].selectbox(label, labels, index=0 if default is None else default + 1,
-                                       key=f"obs-map:{source}:{node}.{key}")
-        if choice != NONE:
-            mapping[(node, key)] = discovered[labels.index(choice) - 1].metric
+        col = cols[k % 2]
+        choice = col.selectbox(label, options, index=0 if default is None else default + 1,
+                               format_func=lambda o: NONE if o == NONE else discovered[specs[o]].label,
+                               key=f"obs-map:{source}:{node}.{key}")
+        if choice == NONE:
+            continue
+        metric = discovered[specs[choice]].metric
+        allowed = csv_mapping.kinds_for(key) if source == "csv" else []
+        if allowed:  # a CSV says nothing of its units: the user confirms what the column counts
+            detected = csv_mapping.detect_kind(key, metric.column, csv_mapping.column_sample(folder, metric.file, metric.column))
+            kind = col.radio(f"{label} is", allowed, index=allowed.index(detected), horizontal=True,
+                             format_func=lambda c, d=detected: csv_mapping.KINDS[c][0] + (" (detected)" if c == d else ""),
+                             key=f"obs-kind:{node}.{key}:{choice}")
+            kinds[(node, key)] = kind
+            metric = csv_mapping.with_kind(metric, kind)
+        mapping[(node, key)] = metric
 
 if ("", "traffic") not in mapping:
     st.warning("Map a metric to the entry's traffic (requests arriving) to build a fit file.", icon=":material/warning:")
@@ -98,12 +119,13 @@ if source == "demo":  # the demo scenario is named relative to the scenarios fol
     folder = str(scenarios_dir())
 fit_data = observe.fit_file(scenario, source, mapping, lookback_days=lookback, period_s=period,
                             region=region or None, project=project or None,
-                            demo_scenario=f"{state.scenario().name}.yaml" if demo_path else None)
+                            demo_scenario=f"{state.scenario().name}.yaml" if demo_path else None,
+                            traffic_kind=kinds.get(("", "traffic")))
 fit_yaml = observe.to_yaml(fit_data)
 
 with st.spinner("Fetching series…"):
     try:
-        frame, report, warnings = sources.fetch(fit_yaml, folder, endpoint)
+        frame, report, warnings = sources.fetch(fit_yaml, folder, endpoint, files)
     except Exception as exc:
         from model.fit.file import FitFileError
         if isinstance(exc, FitFileError):
@@ -111,35 +133,53 @@ with st.spinner("Fetching series…"):
         else:
             connector_error(exc)
         st.stop()
-st.session_state[state.SOURCE] = f"{SOURCES[source]}: {report}"
-st.session_state[state.FIT_YAML] = {"yaml": fit_yaml, "folder": folder, "endpoint": endpoint}
+st.session_state[state.SOURCE] = f"{SOURCES[source]}" + (f" ({', '.join(n for n, _ in files)})" if files else "") + f": {report}"
+st.session_state[state.FIT_YAML] = {"yaml": fit_yaml, "folder": folder, "endpoint": endpoint, "files": files}
 st.caption(report)
 for w in warnings:
     st.warning(w)
 
-traffic = observe.rate_frame(frame, "traffic", period)
+try:  # the mapped series as the fit reads them: counts turned into rates, CPU into %, latency into ms
+    obs = observe.preview(fit_yaml, frame, source, folder)
+except FitError as exc:
+    st.error(f"**These series cannot be fitted as mapped**: {exc}\n\nCheck the mapping and what each column "
+             "counts (above).", icon=":material/error:")
+    st.stop()
+for w in obs.warnings:
+    st.caption(f":material/info: {w}")
+
+st.subheader("Preview: the mapped series as the fit reads them")
+start, end = obs.index[0].to_pydatetime(), obs.index[-1].to_pydatetime()
+if end > start:
+    start, end = st.slider("Time range", start, end, (start, end), format="ddd D MMM HH:mm", key="obs-range",
+                           help="Narrow the charts to a range; drag or scroll inside a chart to zoom, double-click to reset.")
+in_range = lambda f: f[(f["timestamp"] >= pd.Timestamp(start)) & (f["timestamp"] <= pd.Timestamp(end))]  # noqa: E731
+traffic = in_range(observe.as_frame(obs.traffic_rps, "requests/s"))
 busiest = observe.peak(traffic)
-latency = observe.rate_frame(frame, "latency", period)
+latency = in_range(observe.as_frame(obs.latency_ms, obs.latency_stat)) if obs.latency_ms is not None else traffic.iloc[:0]
+cpu = {node: in_range(observe.as_frame(values, node, 100.0)) for node, values in obs.cpu.items()}
 spikes = observe.incidents(latency) if len(latency) else []
-cpu_series = [s for s in frame["series"].unique() if s.endswith(".cpu")]
-cpu_spikes = [span for s in cpu_series for span in observe.incidents(observe.rate_frame(frame, s, period), factor=2.0)]
+cpu_spikes = [span for part in cpu.values() for span in observe.incidents(part, factor=2.0)]
 spans = spikes or cpu_spikes
 k1, k2, k3 = st.columns(3)
-k1.metric("Peak load", f"{traffic['value'].max():,.0f} req/s" if len(traffic) else "—",
-          f"{busiest:%a %d %b %H:%M} UTC" if busiest is not None else None, delta_color="off", delta_arrow="off", border=True)
-k2.metric("Mean load", f"{traffic['value'].mean():,.0f} req/s" if len(traffic) else "—", border=True)
+k1.metric("Peak load", f"{traffic['value'].max():,.1f} req/s" if len(traffic) else "—",
+          f"{busiest:%a %d %b %H:%M} UTC" if busiest is not None else None, delta_color="off", delta_arrow="off", border=True,
+          help="The busiest period's requests per second, after the traffic's kind (count or rate) is applied.")
+k2.metric("Mean load", f"{traffic['value'].mean():,.1f} req/s" if len(traffic) else "—", border=True)
 k3.metric("Incidents detected", str(len(spans)), (f"first {spans[0][0]:%a %d %b %H:%M} UTC" if spans else "none detected"),
           delta_color="off", delta_arrow="off", border=True,
           help="Spans where latency (or a node's CPU) ran well above its one-day median.")
 
-st.altair_chart(charts.series_chart(traffic.assign(label="requests/s"), "Traffic at the entry", "requests/s", busiest, spans),
-                width="stretch", height=CHART_PX)
-if cpu_series:
-    cpu = pd.concat([observe.rate_frame(frame, s, period).assign(label=s.split(".")[1]) for s in cpu_series])
-    st.altair_chart(charts.series_chart(cpu, "CPU per node", "CPU %", busiest, spans), width="stretch", height=CHART_PX)
+overlay_node = st.selectbox("Overlay a node's CPU on the traffic", ["none", *cpu], key="obs-overlay",
+                            format_func=lambda n: "— none —" if n == "none" else f"{n} CPU %") if cpu else "none"
+panels = [(traffic, "Traffic at the entry", "requests/s")]
+if cpu:
+    panels.append((pd.concat(cpu.values()), "CPU per node", "CPU %"))
 if len(latency):
-    st.altair_chart(charts.series_chart(latency.assign(label="p99"), "Observed latency", "ms", busiest, spans),
-                    width="stretch", height=CHART_PX)
+    panels.append((latency, "Observed latency", "ms"))
+st.altair_chart(charts.observed_panels(panels, busiest, spans, cpu.get(overlay_node),
+                                       colours=charts.node_colours(list(scenario.nodes))), width="content", key="obs-charts")
+st.caption("Drag inside a chart to pan, scroll to zoom (all charts follow), double-click to reset.")
 
 st.subheader("The series")
 st.dataframe(observe.summary(frame, period), hide_index=True, width="stretch",
@@ -150,7 +190,7 @@ st.dataframe(observe.summary(frame, period), hide_index=True, width="stretch",
 
 st.subheader("The fit file")
 left, right = st.columns([1.4, 1])
-left.code(fit_yaml, language="yaml")
+left.code(fit_yaml, language="yaml", wrap_lines=True)
 with right:
     st.download_button("Download fit.yaml", fit_yaml, file_name="fit.yaml", mime="application/x-yaml",
                        type="primary", icon=":material/download:", key="obs-download")

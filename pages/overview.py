@@ -6,6 +6,8 @@ from streamlit_ui import cached, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, graph_dot, headline, legend, md, scenario_or_stop
 from model.planning.report import ms
+from streamlit_ui import narrow
+from streamlit_ui.views import plural
 
 setup()
 
@@ -23,12 +25,13 @@ headline(results, scenario, "beyond" if runway is None else runway)
 
 method = "analytic solver (queueing theory), confirmed by simulation on What-if"
 st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. "
-           f"Data source: {st.session_state[state.SOURCE]}.")
+           f"Data source: {state.source_text()}.")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Service graph")
-    st.graphviz_chart(graph_dot(scenario, results, bottleneck), width="stretch")
+    narrow.style()
+    st.container(key=narrow.GRAPH_KEY).graphviz_chart(graph_dot(scenario, results, bottleneck), width="stretch")
     st.markdown(legend() + " &nbsp; red outline: the bottleneck", unsafe_allow_html=True)
 with right:
     st.subheader("Where the time goes")
@@ -36,7 +39,7 @@ with right:
     headroom = cached.saturation_rps(scenario.model_dump_json())
     st.markdown(
         f"**{md(bottleneck)}** is the busiest node at **{100 * busiest.utilization:.0f}%** of its "
-        f"{busiest.servers} servers. The graph saturates at about **{headroom:,.0f} requests/s**, "
+        f"{plural(busiest.servers, 'server')}. The graph saturates at about **{headroom:,.0f} requests/s**, "
         f"{headroom / results.rate_rps:,.1f}× today's load." if results.rate_rps and headroom < float("inf")
         else f"**{md(bottleneck)}** is the busiest node.")
     if results.saturated:
@@ -49,7 +52,13 @@ with right:
     rows = [{"node": n, "kind": scenario.nodes[n].kind, "arrivals": f"{s.arrival_rps:,.1f}/s", "servers": s.servers,
              "busy": s.utilization, "mean wait": ms(s.mean_wait_ms)} for n, s in results.nodes.items()]
     st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"busy": st.column_config.ProgressColumn("busy", format="percent", min_value=0, max_value=1)})
+                 column_config={"node": st.column_config.TextColumn(width="small"),
+                                "kind": st.column_config.TextColumn(width="small"),
+                                "arrivals": st.column_config.TextColumn(width="small"),
+                                "servers": st.column_config.NumberColumn(width="small"),
+                                "busy": st.column_config.ProgressColumn("busy", format="percent", min_value=0, max_value=1,
+                                                                        width="small"),
+                                "mean wait": st.column_config.TextColumn(width="small")})
     lat = results.latency_ms
     slo = scenario.slo
     st.markdown(f"Latency: p50 **{ms(lat.p50)}**, p95 **{ms(lat.p95)}**"

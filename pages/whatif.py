@@ -1,12 +1,16 @@
 """What-if: move the knobs, see latency and cost at once (analytic), confirmed by simulation."""
 
+import math
+
 import pandas as pd
 import streamlit as st
 
 from streamlit_ui import cached, charts, confirm, controls, state
 from streamlit_ui.sidebar import setup
-from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop, slo_delta
+from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
+from streamlit_ui import narrow
+from streamlit_ui.views import latency_metric
 
 setup()
 
@@ -14,7 +18,6 @@ base, scenario = scenario_or_stop(lambda: (cached.baseline(), cached.current()),
 
 st.title("What-if")
 auto = st.session_state.get("wi-auto-sim", True)
-handle = confirm.start(scenario) if auto else None  # runs in a worker while the page draws the analytic answer
 st.caption("Move a knob: the numbers update at once from queueing theory, then a simulation confirms them. "
            "Changes go into the link (share it) and into the YAML you can download from the sidebar.")
 
@@ -22,27 +25,30 @@ quick = cached.quick_results(scenario.model_dump_json())
 before = cached.quick_results(base.model_dump_json())
 
 lat, slo = quick.latency_ms, scenario.slo
-c = st.columns(5)
+narrow.style()
+numbers = st.container(key=narrow.NUMBERS_KEY)  # sticks to the top on a phone, so a knob's effect stays in view
+c = numbers.columns(5)
 for col, key in zip(c[:3], ("p50", "p95", "p99")):
     value = getattr(lat, key)
     target = getattr(slo, f"{key}_ms")
-    change = value - getattr(before.latency_ms, key)
-    delta = f"{'+' if change >= 0 else '−'}{ms(abs(change))} vs file" if state.changes() else slo_delta(value, target)[0]
-    colour = "inverse" if state.changes() else slo_delta(value, target)[1]
-    col.metric(f"{key} latency", ms(value), delta, delta_color=colour, delta_arrow="auto" if state.changes() else "off",
+    text, delta, colour, arrow = latency_metric(value, getattr(before.latency_ms, key), target, bool(state.changes()))
+    col.metric(f"{key} latency", text, delta, delta_color=colour, delta_arrow=arrow,
                border=True, help=f"SLO {ms(target)}" if target else "No SLO target for this percentile.")
 change = quick.cost.monthly - before.cost.monthly
 c[3].metric("Cost per month", money(quick.cost.monthly),
-            f"{'+' if change >= 0 else '−'}{money(abs(change))} vs file" if state.changes() else None,
-            delta_color="inverse", border=True)
+            (f"{'+' if change > 0 else '-'}{money(abs(change))} vs file" if round(change, 2) else "same as the file")
+            if state.changes() else None,
+            delta_color="inverse" if round(change, 2) else "off", delta_arrow="auto" if round(change, 2) else "off",
+            border=True)
 drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
 c[4].metric("Errors", f"{quick.error_pct:.2f}%", f"drops {drops:.2f}% · " + ("SLO met" if quick.slo.met else "SLO missed"),
             delta_color="normal" if quick.slo.met else "inverse", delta_arrow="off", border=True,
             help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.")
 price_caveat(quick.cost)
 if quick.saturated:
-    st.error(f"Saturated: {', '.join(quick.saturated)} cannot keep up; latency grows without bound.",
-             icon=":material/warning:")
+    st.error(f"**Saturated: no steady state.** {', '.join(quick.saturated)} cannot keep up with "
+             f"{scenario.workload.rate_rps:,.0f} req/s: queues and latency grow without bound. Add replicas or "
+             "cores, or lower the load.", icon=":material/warning:")
 elif not quick.slo.met:
     st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
 verdict = st.container()
@@ -57,6 +63,9 @@ with knobs:
         st.button("Reset all changes", on_click=state.reset_changes, icon=":material/undo:", key="wi-reset")
 
 with out:
+    # submitted once the analytic numbers and the knobs are on screen: the first visit after a start
+    # waits ~2 s for the worker pool, which must not hold back the instant answer
+    handle = confirm.start(scenario) if auto else None
     autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
     if autoscaled:
         try:
@@ -95,7 +104,8 @@ with out:
                     rows.append({"percentile": key, "method": method, "latency_ms": float(getattr(res.latency_ms, key)),
                                  "slo_ms": target if target else float("nan")})
             st.dataframe(confirm.comparison(quick, sim, slo), hide_index=True, width="stretch")  # the whole column: no cut
-            st.altair_chart(charts.percentiles_vs_slo(pd.DataFrame(rows)), width="stretch", height=320)
+            if all(math.isfinite(r["latency_ms"]) for r in rows):  # a saturated run has no percentiles to draw
+                st.altair_chart(charts.percentiles_vs_slo(pd.DataFrame(rows)), width="stretch", height=320)
             gap = abs(sim.latency_ms.p99 - quick.latency_ms.p99) / max(sim.latency_ms.p99, 1e-9)
             with verdict:
                 if sim.slo.met:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pandas as pd
@@ -49,8 +50,10 @@ def finish(handle):
         st.warning("The simulation's answer was dropped from the shared store; press Simulate now.")
         return None
     st.session_state[SIM_KEY] = {"started": answer["started"], "finished": answer["finished"], "pid": answer["pid"]}
-    st.caption(f"Simulated {answer['results'].requests:,} requests in {answer['finished'] - answer['started']:.1f} s "
-               f"(seed {seed}, worker process {answer['pid']}).")
+    seconds, where = answer["finished"] - answer["started"], f"seed {seed}, worker process {answer['pid']}"
+    served = answer["results"].requests
+    st.caption(f"Simulated {served:,} requests in {seconds:.1f} s ({where})." if served else
+               f"Saturated, no steady state: the simulation served none of the requests it offered ({seconds:.1f} s, {where}).")
     # machine-readable timing for the concurrency test; invisible to people
     submitted = run.submitted if run is not None else answer["started"]  # from the store: no wait to show
     st.html(f'<span class="headroom-run" data-submitted="{submitted:.3f}" data-started="{answer["started"]:.3f}" '
@@ -69,15 +72,23 @@ def comparison(quick, sim, slo) -> pd.DataFrame:
     for key in ("p50", "p95", "p99", "mean"):
         target = getattr(slo, f"{key}_ms", None) if key != "mean" else None
         ci = (sim.latency_ci95_ms or {}).get(key)
-        rows.append({"": f"{key} latency", quick.method: ms(getattr(quick.latency_ms, key)),
-                     "simulation": ms(getattr(sim.latency_ms, key)),
-                     "simulation 95% CI": f"{ms(ci[0])} – {ms(ci[1])}" if ci else "",
+        rows.append({"": f"{key} latency", quick.method: _ms(getattr(quick.latency_ms, key)),
+                     "simulation": _ms(getattr(sim.latency_ms, key)),
+                     "simulation 95% CI": f"{ms(ci[0])} – {ms(ci[1])}" if ci and all(map(math.isfinite, ci)) else "",
                      "SLO": ms(target) if target else ""})
     rows.append({"": "errors", quick.method: f"{quick.error_pct:.3f}%", "simulation": f"{sim.error_pct:.3f}%",
                  "simulation 95% CI": "", "SLO": f"{slo.max_error_pct:g}%" if slo.max_error_pct is not None else ""})
-    rows.append({"": "served", quick.method: f"{quick.throughput_rps:,.1f} req/s", "simulation": f"{sim.throughput_rps:,.1f} req/s",
+    rows.append({"": "served", quick.method: _served(quick.throughput_rps), "simulation": _served(sim.throughput_rps),
                  "simulation 95% CI": "", "SLO": ""})
     return pd.DataFrame(rows)
+
+
+def _ms(value: float) -> str:
+    return ms(value) if math.isfinite(value) else "saturated"
+
+
+def _served(rps: float) -> str:
+    return f"{rps:,.1f} req/s" if rps > 0 else "none (saturated)"
 
 
 def recommend(scenario, months: int, seed: int = cached.SEED) -> dict | None:

@@ -135,10 +135,14 @@ def instance_control(name: str, node, base_node, pricing) -> None:
                  format_func=lambda t: _type_label(provider, t, resolve_region(provider, pricing.region), pricing.commitment),
                  help="From the bundled price catalog (data/prices.csv), same service and region"
                       + ("; the node's cores follow the type's vCPUs." if follows else "."))
+    spec = load_catalog().rows.get((provider, st.session_state[key], resolve_region(provider, pricing.region)))
+    if spec is not None:  # the whole line under the select, which is too narrow for it
+        st.caption(f"{spec.vcpu:g} vCPU, {spec.memory_gib:g} GiB, ${spec.hourly[pricing.commitment]:.3f} an hour "
+                   f"({pricing.commitment.replace('_', ' ')})")
 
 
 def _type_label(provider: str, type_: str, region: str, commitment: str) -> str:
     spec = load_catalog().rows.get((provider, type_, region))
     if spec is None:
-        return f"{type_}  (not in the price catalog: price estimated or unknown)"
-    return f"{type_}  ({spec.vcpu:g} vCPU, {spec.memory_gib:g} GiB, ${spec.hourly[commitment]:.3f}/h)"
+        return f"{type_} · not in the price catalog (estimated or unknown price)"
+    return f"{type_} · {spec.vcpu:g} vCPU · ${spec.hourly[commitment]:.2f}/h"  # short: the select is a third of the page

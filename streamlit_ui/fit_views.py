@@ -50,10 +50,10 @@ def load(report: dict) -> None:
     lines = fitting.load_lines(report)
     k1, k2, k3 = st.columns(3)
     k1.metric("Planning load (peak)", lines["peak"], lines["peak_note"], delta_color="off", delta_arrow="off", border=True,
-              help="The load the fitted scenario plans for (workload.rate_rps).")
-    k2.metric("Growth", lines["growth"], lines["growth_note"], delta_color="off", delta_arrow="off", border=True,
-              help="Trend of log hourly traffic with the daily and weekly cycles taken out (workload.growth_pct_per_month).")
-    k3.metric("Mean load", lines["mean"], f"highest period {lines['max']}", delta_color="off", delta_arrow="off",
+              help=lines["peak_help"])
+    k2.metric("Growth per month", lines["growth"], lines["growth_note"], delta_color="off", delta_arrow="off", border=True,
+              help=lines["growth_help"])
+    k3.metric("Mean load", lines["mean"], f"highest {lines['max']}", delta_color="off", delta_arrow="off",
               border=True)
 
 

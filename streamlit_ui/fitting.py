@@ -33,8 +33,10 @@ def demo_fit_file() -> tuple[str, str]:
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def fit(fit_yaml: str, folder: str = "", endpoint: str = "", source: str = "") -> dict[str, Any]:
+def fit(fit_yaml: str, folder: str = "", endpoint: str = "", source: str = "", files: tuple = ()) -> dict[str, Any]:
     """Fit the scenario a fit file describes; raises FitFileError, FitError or ConnectorError.
+
+    `files` (the uploaded CSVs' names and digests) only keys the cache: new rows, new fit.
 
     Returns the report (`to_json`), the scenario YAML with its provenance comments, and the
     pieces to render it again under another name (document, comments, header).
@@ -114,10 +116,14 @@ def load_lines(report: dict) -> dict[str, str]:
     growth = load.get("growth_pct_per_month")
     ci = load.get("growth_ci95")
     return {"peak": f"{load['peak_rps']:,.1f} req/s",
-            "peak_note": f"{load['peak_percentile']:g}th pct of the busiest hour, {load['busy_hours']} days",
-            "growth": "not fitted" if growth is None else f"{growth:+.1f}% / month",
-            "growth_note": (f"95% CI {ci[0]:+.1f} to {ci[1]:+.1f}, {load['growth_days']} days" if ci else
-                            "too few whole days for a trend"),
+            "peak_note": f"p{load['peak_percentile']:g} of daily peaks",  # short: a metric's line is not wrapped
+            "peak_help": (f"The {load['peak_percentile']:g}th percentile of each day's busiest hour over "
+                          f"{load['busy_hours']} days: the load the fitted scenario plans for (workload.rate_rps)."),
+            "growth": "not fitted" if growth is None else f"{growth:+.1f}%",
+            "growth_note": (f"CI {ci[0]:+.1f} to {ci[1]:+.1f}%" if ci else "too few days"),
+            "growth_help": (f"A month, with its 95% confidence interval, over {load['growth_days']} days: the trend of "
+                            "log hourly traffic with the daily and weekly cycles taken out (workload.growth_pct_per_month)."
+                            if ci else "Too few whole days of traffic for a trend."),
             "mean": f"{load['mean_rps']:,.1f} req/s", "max": f"{load['max_rps']:,.1f} req/s"}
 
 

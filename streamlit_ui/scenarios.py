@@ -173,7 +173,7 @@ def _edit_in_place(text: str, path: str, value: Any) -> str | None:
             flow = re.compile(r"([{,]\s*" + re.escape(keys[-1]) + r"\s*:\s*)([^,}]+?)(\s*[,}])")
             if len(flow.findall(lines[i])) != 1:
                 return None
-            lines[i] = flow.sub(lambda f: f.group(1) + _scalar(value) + f.group(3), lines[i])
+            lines[i] = _drop_provenance(flow.sub(lambda f: f.group(1) + _scalar(value) + f.group(3), lines[i]))
             return "".join(lines)
         if depth < len(keys) - 1:
             if rest:
@@ -181,7 +181,7 @@ def _edit_in_place(text: str, path: str, value: Any) -> str | None:
             start, indent = i + 1, len(m.group(1))
             continue
         comment = ""
-        if "#" in m.group(2):
+        if "#" in m.group(2) and not PROVENANCE.match(m.group(2).split("#", 1)[1]):
             comment = "  #" + m.group(2).split("#", 1)[1].rstrip("\n")
         if not rest or rest.startswith(("{", "[", "|", ">")):
             return None
@@ -189,6 +189,18 @@ def _edit_in_place(text: str, path: str, value: Any) -> str | None:
         lines[i] = f"{m.group(1)}{key}: {_scalar(value)}{comment}{newline}"
         return "".join(lines)
     return None
+
+
+# A fitted scenario's comments say where each value came from; on a line whose value was
+# changed they would be false ("# given: fit file" beside a replica count Right-size chose).
+PROVENANCE = re.compile(r"\s*(given|fitted|assumed)\b")
+
+
+def _drop_provenance(line: str) -> str:
+    body, sep, comment = line.rstrip("\n").partition("  #")
+    if sep and PROVENANCE.match(comment):
+        return body.rstrip() + ("\n" if line.endswith("\n") else "")
+    return line
 
 
 def yaml_diff(before: str, after: str, name: str = "scenario.yaml") -> str:

@@ -136,14 +136,14 @@ def sidebar() -> None:
         changes = state.changes()
         if changes:
             st.caption(f"{len(changes)} what-if change(s) in effect:")
-            st.code("\n".join(f"{k} = {v}"[:200] for k, v in changes.items()), language=None)
+            st.code("\n".join(f"{k} = {v}"[:200] for k, v in changes.items()), language=None, wrap_lines=True)
             st.button("Reset changes", on_click=state.reset_changes, icon=":material/undo:", key="sb:reset")
         with st.expander("Open, save, download", icon=":material/folder_open:"):
             st.file_uploader("Upload a scenario (YAML)", type=["yaml", "yml"], key=UPLOAD, on_change=_uploaded,
                              max_upload_size=max(1, guard.MAX_SCENARIO_BYTES // 1_000_000),
                              help="A scenario file as in CONTRACT.md section 1.")
             st.text_input("Save as", key=SAVE_NAME, placeholder=f"{state.scenario().name}-changed")
-            c1, c2 = st.columns(2)
+            c1 = c2 = st.container()  # one under the other: side by side, the sidebar cut "To folder" to "To fo..."
             c1.button("Keep", on_click=_save, args=(False,), help="Keep it in this browser session (for Compare).",
                       key="sb:keep", icon=":material/bookmark_add:")
             c2.button("To folder", on_click=_save, args=(True,), key="sb:to_folder", icon=":material/save:",
@@ -160,7 +160,7 @@ def sidebar() -> None:
         if message:
             st.info(md(message), icon=":material/info:")
         st.markdown("### Data source")
-        st.caption(st.session_state[state.SOURCE])
+        st.caption(state.source_text())
 
 
 def setup() -> None:

@@ -6,7 +6,7 @@ Streamlit when its page is not shown):
 - `scenario`:  the current `ScenarioText` (YAML text, name, origin)
 - `changes`:   the what-if changes, `{key path: value}`, applied on top of the scenario
 - `library`:   scenarios the user uploaded or saved this session, `{label: ScenarioText}`
-- `source`:    a one-line description of the data source in use (set by Observe)
+- `source`:    a one-line description of the data source in use (set by Observe; None: the demo, see `source_text`)
 - `fit_yaml`:  the fit file last built on Observe, `{yaml, folder, endpoint}`, for Calibrate
 - `notice`:    a message to show once (a bad upload, a link that could not be opened)
 
@@ -24,7 +24,7 @@ from streamlit_ui.scenarios import (DEFAULT_NAME, ScenarioText, decode_query, en
                                    read_folder_scenario)
 
 SCENARIO, CHANGES, LIBRARY, SOURCE, FIT_YAML, NOTICE = "scenario", "changes", "library", "source", "fit_yaml", "notice"
-DEMO_SOURCE = "Demo data: two weeks generated from scenarios/checkout.yaml (no cloud account)"
+DEMO_SOURCE = None  # until Observe reads a source, the pages use demo data generated from the open scenario
 WIDGET_PREFIX = "wi:"  # what-if widgets; cleared when the scenario changes
 
 
@@ -87,6 +87,16 @@ def sync_url() -> None:
         st.query_params.clear()
         for key, value in wanted.items():
             st.query_params[key] = value
+
+
+def source_text() -> str:
+    """The data source in one line: what Observe last read (uploads, a cloud), else the demo of the open scenario."""
+    described = st.session_state.get(SOURCE)
+    if described:
+        return described
+    current = scenario()
+    where = f"scenarios/{current.name}.yaml" if current.origin == "folder" else f"{current.name}.yaml (uploaded)"
+    return f"Demo data: two weeks generated from {where} (no cloud account)"
 
 
 def notice() -> str | None:

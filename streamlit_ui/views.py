@@ -30,6 +30,11 @@ def dot(text: object) -> str:
     return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("\r", " ")
 
 
+def plural(count: int, word: str) -> str:
+    """`1 server`, `4 servers`."""
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
 def band(utilization: float) -> tuple[str, str]:
     for top, colour, word in BANDS:
         if utilization < top:
@@ -48,7 +53,7 @@ def graph_dot(scenario, results, bottleneck: str | None) -> str:
         util = stats.utilization if stats else 0.0
         saturated = name in results.saturated
         colour, word = band(1.0 if saturated else util)
-        detail = f"{node.kind} · {stats.servers} servers" if stats else node.kind
+        detail = f"{node.kind} · {plural(stats.servers, 'server')}" if stats else node.kind
         label = f"{dot(name)}\\n{detail}\\n{100 * util:.0f}% busy"
         extra = ""
         if name == bottleneck:
@@ -100,11 +105,34 @@ def price_caveat(cost) -> None:
                    "(data/PRICES.md).")
 
 
+SATURATED = "saturated"
+NO_STEADY_STATE = "no steady state"
+
+
+def latency_metric(value: float, before: float, target: float | None, changed: bool) -> tuple[str, str | None, str, str]:
+    """(value, delta, delta colour, arrow) of a latency metric: against the file when changed, else the SLO.
+
+    A saturated system has no steady-state latency: it reads "saturated: no steady state",
+    never a truncated "unbounded" or "+unbounded vs file"."""
+    if not math.isfinite(value):
+        return SATURATED, NO_STEADY_STATE, "inverse", "off"
+    if changed:
+        if not math.isfinite(before):
+            return ms(value), "the file is saturated", "normal", "off"
+        change = value - before
+        if abs(change) < 0.05:
+            return ms(value), "same as the file", "off", "off"
+        # an ASCII minus: Streamlit reads the sign to point the arrow (a "−" drew a red up arrow on a saving)
+        return ms(value), f"{'+' if change > 0 else '-'}{ms(abs(change))} vs file", "inverse", "auto"
+    delta, colour = slo_delta(value, target)
+    return ms(value), delta, colour, "off"
+
+
 def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
     """Four big numbers: p99 against the SLO, cost per month, runway, and errors."""
     c1, c2, c3, c4 = st.columns(4)
-    delta, colour = slo_delta(results.latency_ms.p99, scenario.slo.p99_ms)
-    c1.metric("p99 latency", ms(results.latency_ms.p99), delta, delta_color=colour, delta_arrow="off", border=True,
+    text, delta, colour, _ = latency_metric(results.latency_ms.p99, results.latency_ms.p99, scenario.slo.p99_ms, False)
+    c1.metric("p99 latency", text, delta, delta_color=colour, delta_arrow="off", border=True,
               help=f"End-to-end 99th percentile at the entry node (async work excluded); SLO {ms(scenario.slo.p99_ms)}."
               if scenario.slo.p99_ms else "End-to-end 99th percentile at the entry node (async work excluded).")
     cost = results.cost

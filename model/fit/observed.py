@@ -28,7 +28,8 @@ def slots(scenario) -> list[tuple[str, str]]:
 def default_choice(node: str, key: str, discovered: list) -> int | None:
     """The index of the discovered metric that most likely fills (node, key), or None."""
     for k, info in enumerate(discovered):
-        if info.suggested_key == key and (not node or info.resource == node or node in info.resource):
+        column = str(getattr(info.metric, "column", ""))  # a CSV column names its node: web_cpu
+        if info.suggested_key == key and (not node or info.resource == node or node in info.resource or node in column):
             return k
     if not node:
         for k, info in enumerate(discovered):
@@ -39,8 +40,12 @@ def default_choice(node: str, key: str, discovered: list) -> int | None:
 
 def fit_file(scenario, source: str, mapping: dict[tuple[str, str], Any], *, lookback_days: int = 14,
              period_s: int = 300, region: str | None = None, project: str | None = None,
-             demo_scenario: str | None = None) -> dict:
-    """The contract's fit file (section 3) for this graph and mapping of (node, key) -> metric spec."""
+             demo_scenario: str | None = None, traffic_kind: str | None = None) -> dict:
+    """The contract's fit file (section 3) for this graph and mapping of (node, key) -> metric spec.
+
+    `scenario` is the one in effect, what-if changes included: the replicas, cores and
+    instances it gives are what the fit divides the observed CPU by (6 replicas set on
+    What-if are 6 in the fit file). `traffic_kind` (count or rate) is the traffic's `kind`."""
     data: dict[str, Any] = {"version": 1, "source": source}
     if source == "cloudwatch" and region:
         data["region"] = region
@@ -55,6 +60,8 @@ def fit_file(scenario, source: str, mapping: dict[tuple[str, str], Any], *, look
         data["traffic"] = {"metric": _spec(traffic)}
         if source == "demo":
             data["traffic"]["kind"] = "count"
+        elif traffic_kind in ("count", "rate"):
+            data["traffic"]["kind"] = traffic_kind
     if mapping.get(("", "latency")) is not None:
         data["latency"] = {"metric": _spec(mapping[("", "latency")])}
     data["entry"] = scenario.entry
@@ -71,6 +78,29 @@ def fit_file(scenario, source: str, mapping: dict[tuple[str, str], Any], *, look
         nodes[name] = entry
     data["nodes"] = nodes
     return data
+
+
+def with_structure(fit_yaml: str, scenario) -> str:
+    """The fit file with the scenario's structure (replicas, cores, instances...) in place of its own.
+
+    A fit file built before a what-if change (or the demo's own file) still says 4 replicas
+    when What-if says 6; the fit would then divide the observed CPU by the wrong count and
+    every fitted service time would be off by the same factor, silently. A replica count that
+    is a metric (the running count over time) is kept: it is observed, not set.
+    """
+    data = yaml.safe_load(fit_yaml)
+    dumped = scenario.model_dump(exclude_none=True)["nodes"]
+    for name, entry in (data.get("nodes") or {}).items():
+        node = scenario.nodes.get(name)
+        if node is None or node.kind != entry.get("kind"):
+            continue
+        for key in STRUCTURE:
+            if key not in dumped[name] or key not in _fit_keys(node.kind):
+                continue
+            if key == "replicas" and isinstance(entry.get(key), dict):
+                continue  # a metric: the count is observed
+            entry[key] = dumped[name][key]
+    return to_yaml(data)
 
 
 def _fit_keys(kind: str) -> set[str]:
@@ -99,6 +129,26 @@ def to_yaml(data: dict) -> str:
 
 
 # ---------------------------------------------------------------- reading the series
+
+def preview(fit_yaml: str, frame: pd.DataFrame, source: str, folder: str = ""):
+    """The mapped series as the fit will read them (model.fit.series.Observations): rates per
+    second, CPU as a fraction, latency in ms, on one grid. Raises FitError for what the fit
+    would refuse, so a wrong mapping or kind shows here, before any fitting."""
+    from pathlib import Path
+
+    from model.fit.file import fit_file_from_text
+    from model.fit.series import observations
+
+    fit = fit_file_from_text(fit_yaml, "fit.yaml")
+    fit._base_dir = Path(folder) if folder else Path.cwd()
+    return observations(fit, frame, source)
+
+
+def as_frame(series: pd.Series, label: str, scale: float = 1.0) -> pd.DataFrame:
+    """A grid series (NaN where no data) as the timestamp, value, label frame the charts draw."""
+    present = series.dropna()
+    return pd.DataFrame({"timestamp": present.index, "value": present.to_numpy() * scale, "label": label})
+
 
 def rate_frame(frame: pd.DataFrame, series: str, period_s: int) -> pd.DataFrame:
     """One series as timestamp, value; counts per period become a rate per second."""

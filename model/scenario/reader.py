@@ -6,6 +6,7 @@ it, the line, because the person fixing the file needs all three and nothing els
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -214,7 +215,42 @@ def _first_error(exc: ValidationError, data: Any) -> tuple[tuple, str]:
         return loc + ("kind",), f"unknown kind {clip(repr(ctx.get('tag')), 60)}; use one of: {', '.join(NODE_KINDS)}"
     if kind == "union_tag_not_found":
         return loc + ("kind",), f"missing; every node needs a kind ({', '.join(NODE_KINDS)})"
-    return loc, describe(err, "unknown key (check its spelling; see CONTRACT.md for the keys a scenario may have)")
+    if kind in ("extra_forbidden", "missing"):
+        found = _unknown_or_missing(exc.errors(), data)
+        if found:
+            return found
+    return loc, describe(err, "unknown key (check its spelling; see docs/contract.md for the keys a scenario may have)")
+
+
+def _unknown_or_missing(errors: list[dict], data: Any) -> tuple[tuple, str] | None:
+    """A misspelt key (`servce_ms`) is reported by pydantic as two errors, the required key missing
+    first; name the unknown key first, at its own line, with a "did you mean", then the missing one."""
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    missing = [e for e in errors if e["type"] == "missing"]
+    if not unknown:
+        return None
+    loc = _strip_tags(tuple(unknown[0]["loc"]), data)
+    parent, name = loc[:-1], str(loc[-1])
+    siblings = [str(_strip_tags(tuple(e["loc"]), data)[-1]) for e in missing
+                if _strip_tags(tuple(e["loc"]), data)[:-1] == parent]
+    close = difflib.get_close_matches(name, siblings or _known_keys(parent, data), n=1, cutoff=0.6)
+    message = f"unknown key {clip(repr(name), 60)}" + (f"; did you mean {close[0]!r}?" if close else
+                                         " (check its spelling; see the contract for the keys a scenario may have)")
+    if siblings:
+        where = ".".join(str(p) for p in (*parent, siblings[0]))
+        message += f" ({where} is required)" if close and close[0] == siblings[0] else f"; and {where} is required"
+    return loc, message
+
+
+def _known_keys(parent: tuple, data: Any) -> list[str]:
+    """The keys a scenario allows where `parent` points (a node's keys by its kind, or the top level's)."""
+    from model.scenario.schema import NODE_TYPES
+
+    if len(parent) == 2 and parent[0] == "nodes" and isinstance(data, dict):
+        node = (data.get("nodes") or {}).get(parent[1])
+        kind = node.get("kind") if isinstance(node, dict) else None
+        return list(NODE_TYPES[kind].model_fields) if kind in NODE_TYPES else []
+    return list(Scenario.model_fields) if not parent else []
 
 
 def _strip_tags(loc: tuple, data: Any) -> tuple:

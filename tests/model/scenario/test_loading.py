@@ -207,3 +207,13 @@ def test_random_text_is_accepted_or_refused_cleanly(text):
         scenario_from_text(text, "random.yaml")
     except ScenarioError as err:
         assert str(err).startswith("random.yaml")
+
+
+def test_a_misspelt_key_is_named_first_with_a_guess_then_the_missing_one():
+    text = CHECKOUT.read_text().replace("service_ms: 40", "servce_ms: 40")
+    err = refused(text)
+    assert err.path == "nodes.web.servce_ms"
+    assert err.line == next(n for n, line in enumerate(text.splitlines(), 1) if "servce_ms" in line)
+    assert err.message.startswith("unknown key 'servce_ms'; did you mean 'service_ms'?")
+    assert "nodes.web.service_ms is required" in err.message
+    assert refused(mutated("nodes.web.replicsa", 3)).message == "unknown key 'replicsa'; did you mean 'replicas'?"
