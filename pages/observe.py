@@ -31,9 +31,12 @@ region = project = endpoint = folder = ""
 files: tuple = ()
 demo_path = str(state.scenario().path) if state.scenario().origin == "folder" else ""
 lookback, period = 14, 300
-if source in ("cloudwatch", "gcp"):
+if source in endpoints.REMOTE_SOURCES:
     c1, c2 = st.columns(2)
-    if source == "cloudwatch":
+    if source == "prometheus":
+        c1.caption("PromQL through the server's Prometheus (Thanos, Mimir): its URL and any credentials "
+                   "(PROMETHEUS_BEARER_TOKEN, or PROMETHEUS_USERNAME/PASSWORD) come from the server's environment.")
+    elif source == "cloudwatch":
         region = c1.text_input("Region", os.environ.get("AWS_REGION", "us-east-1"), key="obs-region",
                                help="Credentials come from the server's standard AWS chain (aws configure / aws sso "
                                     "login / AWS_PROFILE); never typed here.")
@@ -46,7 +49,8 @@ if source in ("cloudwatch", "gcp"):
         c2.text_input("Endpoint (set by the server)", endpoint, disabled=True, key=f"obs-{source}-endpoint-fixed")
     elif endpoints.loopback_allowed():
         endpoint = c2.text_input("Loopback endpoint (demo or test server)", "", key=f"obs-{source}-endpoint",
-                                 placeholder="http://127.0.0.1:5000" if source == "cloudwatch" else "127.0.0.1:8085",
+                                 placeholder={"cloudwatch": "http://127.0.0.1:5000", "gcp": "127.0.0.1:8085",
+                                              "prometheus": "http://127.0.0.1:9090"}[source],
                                  help=f"Allowed by {endpoints.LOOPBACK_ENV} on this server: a server on this machine only.")
     try:
         region, project = endpoints.check_region(region), endpoints.check_project(project)
@@ -69,9 +73,16 @@ elif source == "csv":
     st.session_state[state.SOURCE] = f"{SOURCES[source]}: {', '.join(name for name, _ in files)} (not fitted yet)"
 if source == "demo":
     st.caption(REGISTRY[source].help)
-if source in ("cloudwatch", "gcp"):
+if source in endpoints.REMOTE_SOURCES:
+    if source == "prometheus" and not endpoint:
+        st.info("This server has no Prometheus configured: set PROMETHEUS_URL in its environment (for a server on "
+                f"this machine, {endpoints.LOOPBACK_ENV}=1 lets this page take a loopback URL).",
+                icon=":material/settings:")
+        st.stop()
     lookback = st.slider("Look back (days)", 1, 63, 14, key="obs-lookback")
-    if not st.toggle("Connect", key="obs-connect", help="Lists metrics (ListMetrics / ListMetricDescriptors)."):
+    listing = {"prometheus": "jobs, metric names and the usual Kubernetes queries"}.get(
+        source, "ListMetrics / ListMetricDescriptors")
+    if not st.toggle("Connect", key="obs-connect", help=f"Lists what is there ({listing})."):
         st.stop()
 
 with st.spinner("Discovering metrics…"):
@@ -120,7 +131,7 @@ if source == "demo":  # the demo scenario is named relative to the scenarios fol
 fit_data = observe.fit_file(scenario, source, mapping, lookback_days=lookback, period_s=period,
                             region=region or None, project=project or None,
                             demo_scenario=f"{state.scenario().name}.yaml" if demo_path else None,
-                            traffic_kind=kinds.get(("", "traffic")))
+                            traffic_kind=kinds.get(("", "traffic")), url=endpoint if source == "prometheus" else None)
 fit_yaml = observe.to_yaml(fit_data)
 
 with st.spinner("Fetching series…"):

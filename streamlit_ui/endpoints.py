@@ -3,8 +3,8 @@
 A CloudWatch or Cloud Monitoring client signs its requests with the server's credentials,
 so an endpoint typed by a visitor would send those signatures (and the AWS session token)
 to any host. The endpoint therefore comes from the server's environment
-(HEADROOM_CLOUDWATCH_ENDPOINT, HEADROOM_GCP_ENDPOINT; boto3's own AWS_ENDPOINT_URL is
-honoured by the connector too). For demos and tests against a local moto server or gRPC
+(HEADROOM_CLOUDWATCH_ENDPOINT, HEADROOM_GCP_ENDPOINT, PROMETHEUS_URL; boto3's own
+AWS_ENDPOINT_URL is honoured by the connector too). For demos and tests against a local moto server or gRPC
 fake, HEADROOM_ALLOW_LOOPBACK_ENDPOINT=1 lets the page take a typed endpoint, but only one
 on this machine's loopback interface.
 """
@@ -16,7 +16,10 @@ import os
 import re
 from urllib.parse import urlsplit
 
-ENDPOINT_ENV = {"cloudwatch": "HEADROOM_CLOUDWATCH_ENDPOINT", "gcp": "HEADROOM_GCP_ENDPOINT"}
+# Prometheus: its client sends the server's PROMETHEUS_BEARER_TOKEN (or basic auth) with every query.
+ENDPOINT_ENV = {"cloudwatch": "HEADROOM_CLOUDWATCH_ENDPOINT", "gcp": "HEADROOM_GCP_ENDPOINT",
+                "prometheus": "PROMETHEUS_URL"}
+REMOTE_SOURCES = tuple(ENDPOINT_ENV)  # sources whose client connects somewhere with the server's credentials
 LOOPBACK_ENV = "HEADROOM_ALLOW_LOOPBACK_ENDPOINT"
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 PROJECT = re.compile(r"[a-z][a-z0-9\-]{4,61}[a-z0-9]")

@@ -40,7 +40,7 @@ def default_choice(node: str, key: str, discovered: list) -> int | None:
 
 def fit_file(scenario, source: str, mapping: dict[tuple[str, str], Any], *, lookback_days: int = 14,
              period_s: int = 300, region: str | None = None, project: str | None = None,
-             demo_scenario: str | None = None, traffic_kind: str | None = None) -> dict:
+             demo_scenario: str | None = None, traffic_kind: str | None = None, url: str | None = None) -> dict:
     """The contract's fit file (section 3) for this graph and mapping of (node, key) -> metric spec.
 
     `scenario` is the one in effect, what-if changes included: the replicas, cores and
@@ -51,6 +51,8 @@ def fit_file(scenario, source: str, mapping: dict[tuple[str, str], Any], *, look
         data["region"] = region
     if source == "gcp" and project:
         data["project"] = project
+    if source == "prometheus" and url:
+        data["url"] = url  # the server's own (PROMETHEUS_URL): the file reruns against the same Prometheus
     if source == "demo":
         data["demo"] = {"scenario": demo_scenario or "checkout.yaml", "seed": 7}  # relative to the fit file
     data["lookback_days"] = lookback_days
