@@ -28,13 +28,17 @@ from typing import Any
 
 import yaml
 
-MAX_SCENARIO_BYTES = 1_000_000   # an uploaded scenario, or a yaml= link's text after decompression
+from model.scenario.limits import limit
+
+# The model's bounds (model/scenario/limits.py, raised with HEADROOM_MAX_<NAME>) are checked here first, on the
+# event stream, before the reader builds anything; the app's own are tighter where the server thread solves.
+MAX_SCENARIO_BYTES = limit("UPLOAD_BYTES")   # an uploaded scenario, or a yaml= link's text after decompression
 MAX_LINK_CHARS = 1_400_000       # a yaml= parameter (base64 of the zipped text)
 MAX_CHANGES = 200                # set= parameters in one link
 MAX_CHANGE_CHARS = 10_000        # one set= parameter
-MAX_YAML_VALUES = 20_000         # YAML values with aliases counted as expanded (a 200-node scenario has ~3,000)
-MAX_YAML_DEPTH = 64              # nesting of mappings and lists
-MAX_NODES = 200                  # nodes in one scenario the app will solve
+MAX_YAML_VALUES = limit("YAML_NODES")  # YAML values with aliases counted as expanded (a 200-node scenario has ~3,000)
+MAX_YAML_DEPTH = limit("YAML_DEPTH")   # nesting of mappings and lists
+MAX_NODES = min(200, limit("NODES"))   # nodes in one scenario the app will solve (its instant answer runs in the server thread)
 MAX_COUNT = 10_000               # replicas, cpus, concurrency, partitions, consumers... on one node
 MAX_ECHO_CHARS = 200             # characters of a visitor's input quoted back in a message
 COUNT_KEYS = ("replicas", "cpus", "concurrency", "read_replicas", "brokers", "partitions", "consumers", "nodes",
