@@ -14,6 +14,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
+class KeyPathError(ValueError):
+    """A problem tied to a key below the model that raises it (pydantic cannot say where): the fit file's
+    reader reports `path` after the model's own location (model.fit.file.FitKeyError extends it)."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path, self.message = path, message
+
+
 class Strict(BaseModel):
     """Unknown keys are refused: a misspelt key that silently falls back to a default gives a wrong fit."""
 
@@ -89,12 +98,13 @@ class CsvMetric(Strict):
     @model_validator(mode="after")
     def _format_keys(self) -> "CsvMetric":
         if self.name is not None and self.format != "locust":
-            raise ValueError("name is only for format: locust (the request name whose rows are read)")
+            raise KeyPathError(("name",), "is only for format: locust (the request name whose rows are read)")
         if self.stat is not None:
             if self.format != "k6":
-                raise ValueError("stat is only for format: k6; a CSV column is read as it is")
+                raise KeyPathError(("stat",), "is only for format: k6; a CSV column is read as it is")
             if self.stat not in ("count", "mean", "max", "min") and not _PERCENTILE.match(self.stat):
-                raise ValueError(f"unknown stat {self.stat!r}; use count, mean, max, min or a percentile such as p99")
+                raise KeyPathError(("stat",), f"unknown statistic {self.stat!r}; use count, mean, max, min or a "
+                                   "percentile such as p99")
         return self
 
 

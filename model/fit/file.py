@@ -27,17 +27,13 @@ from model.scenario.yaml_lines import line_of
 from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY, SourceInfo
 # the metric specs are the sources' own (connectors.specs); named here too for the fit's readers
 from connectors.specs import (CloudWatchMetric, CsvMetric, DemoMetric, DemoOptions, GcpMetric,  # noqa: F401
-                              PrometheusMetric, SECRET_HEADERS, Strict)
+                              KeyPathError, PrometheusMetric, SECRET_HEADERS, Strict)
 
 SOURCES = tuple(REGISTRY)  # the `source:` names, from the one registry of sources
 
 
-class FitKeyError(ValueError):
+class FitKeyError(KeyPathError):
     """A problem tied to a key path below the model that raises it (pydantic cannot say where)."""
-
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path, self.message = path, message
 
 
 M = TypeVar("M", bound=BaseModel)  # the source's metric spec (connectors.specs)
@@ -338,7 +334,7 @@ def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
     if len(loc) >= 4 and loc[0] == "nodes" and loc[2] == "replicas" and loc[3] in _UNION_TAGS:
         loc = loc[:3] + loc[4:]  # which form of `replicas` (a count or a metric) was read
     ctx = err.get("ctx") or {}
-    if isinstance(ctx.get("error"), FitKeyError):
+    if isinstance(ctx.get("error"), KeyPathError):  # FitKeyError, or a source spec's own
         key_error = ctx["error"]
         return loc + key_error.path, key_error.message
     hint = " (a metric for this source has other keys)" if "metric" in loc or _under_metric(loc) else ""
