@@ -113,7 +113,7 @@ class CsvSource:
     def _read(self, key: tuple, queries: list[Query], period_s: int, units: dict[tuple, str]) -> pd.DataFrame:
         file, ts_col, tz, fmt, name = key
         path = self._path(file)
-        if fmt != "csv":
+        if fmt not in (None, "csv"):
             return self._read_load_test(key, path, queries, period_s, units)
         columns = self._columns(path)
         wanted = list(dict.fromkeys(q.metric.column for q in queries))  # type: ignore[attr-defined]

@@ -91,7 +91,7 @@ class CsvMetric(Strict):
     timestamp_column: str = "timestamp"
     timezone: str | None = None  # for stamps without a zone; default UTC
     unit: str | None = None
-    format: Literal[CSV_FORMATS] = "csv"  # type: ignore[valid-type]
+    format: Literal[CSV_FORMATS] | None = None  # type: ignore[valid-type]  # None: a plain CSV (so a written fit file leaves it out)
     name: str | None = None   # locust: the request name whose rows are read (default the Aggregated rows)
     stat: str | None = None   # k6: how the points of one period are reduced (count, mean, p50, p95, p99, max)
 
