@@ -243,16 +243,27 @@ def binomial_sf_by_trials(k: int, n_max: int, p: float) -> np.ndarray:
 
 
 def poisson_sf_by_count(k_max: int, mean: float) -> np.ndarray:
-    """P(Poisson(mean) > k) for k = 0 .. k_max: the pmf from a running sum of logs, summed
-    down from far in the upper tail (so a small tail keeps its digits). O(k_max + mean)."""
+    """P(Poisson(mean) > k) for k = 0 .. k_max: the pmf from mean - (40 sd + 40), below which P(N > k)
+    is 1 in floating point, up to where its terms underflow (e^-750), summed down from the top so a
+    small tail keeps its digits. O(k_max + sd), however large k_max is: a Kafka
+    partition's lag asks for up to max_backlog counts at every step of a quantile search."""
+    out = np.zeros(k_max + 1)
     if mean <= 0.0:
-        return np.zeros(k_max + 1)
-    top = int(max(k_max, mean + 40.0 * math.sqrt(mean) + 40.0)) + 1
-    j = np.arange(top + 1, dtype=float)
-    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(j[1:]))])
-    pmf = np.exp(j * math.log(mean) - mean - log_factorial)
-    above = np.cumsum(pmf[::-1])[::-1]           # above[k] = P(N >= k)
-    return np.minimum(1.0, above[1:k_max + 2])
+        return out
+    spread = 40.0 * math.sqrt(mean) + 40.0
+    lo, hi = max(0, int(mean - spread)), int(mean + spread) + 1
+    log_mean = math.log(mean)
+    while hi * log_mean - mean - math.lgamma(hi + 1.0) > -750.0:  # a small mean's upper tail is long: go on
+        hi *= 2                                                      # until the terms underflow
+    j = np.arange(lo, hi + 1, dtype=float)
+    log_factorial = math.lgamma(lo + 1.0) + np.concatenate([[0.0], np.cumsum(np.log(j[1:]))])  # log j! on the window
+    pmf = np.exp(j * log_mean - mean - log_factorial)
+    above = np.cumsum(pmf[::-1])[::-1]           # above[i] = P(N >= lo + i)
+    first, last = max(lo - 1, 0), min(hi - 1, k_max)   # P(N > k) = above[k + 1 - lo] for k in [lo - 1, hi - 1]
+    out[:first] = 1.0
+    if last >= first:
+        out[first:last + 1] = above[first + 1 - lo:last + 2 - lo]
+    return np.minimum(1.0, out)
 
 
 def _beta_fraction(a: float, b: float, x: float) -> float:
