@@ -5,7 +5,7 @@ Why not scipy: `import scipy.special` costs about 0.5 s (its array-API layer clo
 numpy, f2py and numpy.testing included) and `scipy.optimize` 0.25 s more, more than the
 analytic answer itself. These are the textbook algorithms (series and Lentz continued
 fractions for the incomplete gamma and beta, Halley's method for the inverse, Brent's
-root finder), checked against scipy to 1e-10 relative in tests/model/test_special.py.
+root finder), checked against scipy to 1e-9 relative in tests/model/queueing/test_special.py.
 """
 
 from __future__ import annotations

@@ -301,7 +301,7 @@ def test_concurrency_slots_held_during_sync_calls():
                         "blocking_calls": blocking_calls}, "db": db}
 
     # 3 slots held through a database call: no closed form (the slots bound the database's queue);
-    # held to the simulator in tests/model/test_hosts_and_slots.py.
+    # held to the simulator in tests/model/queueing/test_hosts_and_slots.py.
     blocking = solve(scenario(web(3), 100.0))
     assert blocking.saturated == [] and blocking.nodes["web"].mean_wait_ms > 0
     assert any("web: 3 worker slot(s) and its cores and sync calls solved together" in note for note in blocking.notes)

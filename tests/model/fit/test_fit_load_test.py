@@ -1,6 +1,6 @@
 """The fit on a load test (issue 11): phases, units, and what it recovers of a known truth.
 
-The data are generated (tests/model/loadtest_truth.py): one-second samples of four steady
+The data are generated (tests/model/fit/loadtest_truth.py): one-second samples of four steady
 phases, one of them at another hit ratio, CPU by the utilization law with noise, latency
 statistics from the analytic solver of the true scenario plus a fixed network delay. Every
 recovery below is truth against the fitted value's own 95 % interval.
@@ -22,9 +22,9 @@ from model.fit.phases import detect_phases
 from model.fit.series import FitError
 from model.scenario.reader import scenario_from_data
 from model.queueing.evaluate import evaluate
-from tests.model.loadtest_truth import Truth, write
+from tests.model.fit.loadtest_truth import Truth, write
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def within(est: dict | object, truth: float) -> bool:

@@ -19,7 +19,7 @@ from model.planning.report import results_text
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import Scenario
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CHECKOUT = ROOT / "scenarios" / "checkout.yaml"
 
 

@@ -19,7 +19,7 @@ from model.planning.forecast import forecast
 from model.queueing.offered_load import saturation_rps
 from model.scenario.reader import ScenarioError, load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 THREE_TIER = ROOT / "scenarios" / "three-tier.yaml"
 CHECKOUT = ROOT / "scenarios" / "checkout.yaml"
 
