@@ -68,8 +68,20 @@ def host_pool(host: str) -> str:
     return f"host/{host}"
 
 
+class _OnePool:
+    """A station whose every visit runs on one pool: its own servers, or its host's cores."""
+
+    @property
+    def pool(self) -> str:
+        return host_pool(self.host) if self.host else self.name
+
+    def demands(self, rates: NodeVisits) -> list[Demand]:
+        return [Demand(self.name, self.pool, self.servers, rates.visits, self.service,
+                       rates.visits * self.service.mean_ms * PER_MS)]
+
+
 @dataclass(frozen=True)
-class ServiceStation:
+class ServiceStation(_OnePool):
     name: str
     servers: int                 # replicas * cores (on a host: the host's cores)
     service: ServiceTime         # per visit, slowed by a CPU limit and by background work
@@ -79,17 +91,9 @@ class ServiceStation:
     background: float = 0.0      # share of every core busy with work no request causes
     host: str | None = None      # the host whose cores it shares, if any
 
-    @property
-    def pool(self) -> str:
-        return host_pool(self.host) if self.host else self.name
-
-    def demands(self, rates: NodeVisits) -> list[Demand]:
-        return [Demand(self.name, self.pool, self.servers, rates.visits, self.service,
-                       rates.visits * self.service.mean_ms * PER_MS)]
-
 
 @dataclass(frozen=True)
-class CacheStation:
+class CacheStation(_OnePool):
     name: str
     servers: int
     service: ServiceTime
@@ -97,14 +101,6 @@ class CacheStation:
     miss: str | None
     background: float = 0.0
     host: str | None = None
-
-    @property
-    def pool(self) -> str:
-        return host_pool(self.host) if self.host else self.name
-
-    def demands(self, rates: NodeVisits) -> list[Demand]:
-        return [Demand(self.name, self.pool, self.servers, rates.visits, self.service,
-                       rates.visits * self.service.mean_ms * PER_MS)]
 
 
 @dataclass(frozen=True)
