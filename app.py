@@ -23,10 +23,15 @@ from __future__ import annotations
 
 import os
 
-PAGES = [("overview", "Overview", ":material/hub:"), ("observe", "Observe", ":material/monitoring:"),
-         ("calibrate", "Calibrate", ":material/tune:"), ("whatif", "What-if", ":material/science:"),
-         ("cost", "Cost", ":material/payments:"), ("rightsize", "Right-size", ":material/straighten:"),
-         ("compare", "Compare", ":material/compare_arrows:")]
+PAGES = [
+    ("overview", "Overview", ":material/hub:"),
+    ("observe", "Observe", ":material/monitoring:"),
+    ("calibrate", "Calibrate", ":material/tune:"),
+    ("whatif", "What-if", ":material/science:"),
+    ("cost", "Cost", ":material/payments:"),
+    ("rightsize", "Right-size", ":material/straighten:"),
+    ("compare", "Compare", ":material/compare_arrows:"),
+]
 # The landing page: Overview, unless a deployment for one audience picks another (HEADROOM_START_PAGE=cost).
 START = os.environ.get("HEADROOM_START_PAGE", "overview")
 
@@ -41,8 +46,12 @@ def main() -> None:
 
     # a file, not a Material icon: those are fetched from fonts.gstatic.com (the app works offline and leaks nothing)
     st.set_page_config(page_title="Headroom", page_icon=str(ICON), layout="wide")
-    page = st.navigation([st.Page(f"pages/{name}.py", title=title, icon=icon, default=name == START)
-                          for name, title, icon in PAGES])
+    page = st.navigation(
+        [
+            st.Page(f"pages/{name}.py", title=title, icon=icon, default=name == START)
+            for name, title, icon in PAGES
+        ]
+    )
     page.run()
 
 
@@ -55,4 +64,6 @@ elif __name__ != "__mp_main__":
     from streamlit_ui.deep_links import page_routes
 
     # this file, wherever the server was started from; the page routes spare deep links two 404s each
-    app = st.App(os.path.abspath(__file__), lifespan=lifespan, routes=page_routes([name for name, _, _ in PAGES]))
+    app = st.App(
+        os.path.abspath(__file__), lifespan=lifespan, routes=page_routes([name for name, _, _ in PAGES])
+    )

@@ -29,30 +29,54 @@ class InputError(Exception):
 def _common(parser: argparse.ArgumentParser, file_arg: bool = True) -> None:
     if file_arg:
         parser.add_argument("file", help="scenario YAML file")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                        help="override a key, e.g. --set nodes.web.replicas=6 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a key, e.g. --set nodes.web.replicas=6 (repeatable)",
+    )
     parser.add_argument("--rate", type=float, metavar="RPS", help="override workload.rate_rps")
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout, nothing else")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
 
 
 def _strict_prices(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--strict-prices", action="store_true",
-                        help="an instance type the price catalog does not list is invalid input (exit 2), "
-                             "instead of an estimated or unknown cost")
+    parser.add_argument(
+        "--strict-prices",
+        action="store_true",
+        help="an instance type the price catalog does not list is invalid input (exit 2), "
+        "instead of an estimated or unknown cost",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python cli.py", description="Headroom: capacity and cost planning "
-                                     "for service graphs (queueing simulation and theory).")
+    parser = argparse.ArgumentParser(
+        prog="python cli.py",
+        description="Headroom: capacity and cost planning "
+        "for service graphs (queueing simulation and theory).",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("simulate", help="run the scenario and print the results")
     _common(p)
-    p.add_argument("--method", choices=["sim", "analytic"], default="sim", help="simulation (default) or queueing formulas")
-    p.add_argument("--requests", type=int, default=None, metavar="N", help="completed requests to measure after warm-up")
-    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                   help="a timed run instead of --requests: the load offered for that long, as a load test sees it")
+    p.add_argument(
+        "--method",
+        choices=["sim", "analytic"],
+        default="sim",
+        help="simulation (default) or queueing formulas",
+    )
+    p.add_argument(
+        "--requests", type=int, default=None, metavar="N", help="completed requests to measure after warm-up"
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a timed run instead of --requests: the load offered for that long, as a load test sees it",
+    )
     p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO is not met")
     _strict_prices(p)
 
@@ -64,60 +88,112 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("forecast", help="month by month: load, cost, latency, SLO met; and the runway")
     _common(p)
-    p.add_argument("--months", type=int, default=None, metavar="N", help="months ahead (default: workload.horizon_months)")
+    p.add_argument(
+        "--months",
+        type=int,
+        default=None,
+        metavar="N",
+        help="months ahead (default: workload.horizon_months)",
+    )
     p.add_argument("--method", choices=["sim", "analytic"], default="analytic")
-    p.add_argument("--growth-sd", type=float, default=None, metavar="PCT",
-                   help="uncertainty of the monthly growth (points); adds a 90%% band of load, cost and p99")
-    p.add_argument("--check-slo", action="store_true", help="exit 3 when a month in the horizon misses the SLO")
+    p.add_argument(
+        "--growth-sd",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="uncertainty of the monthly growth (points); adds a 90%% band of load, cost and p99",
+    )
+    p.add_argument(
+        "--check-slo", action="store_true", help="exit 3 when a month in the horizon misses the SLO"
+    )
     _strict_prices(p)
 
-    p = sub.add_parser("whatif", help="a failure: lose a zone, a read replica, a cache flush, a database failover")
+    p = sub.add_parser(
+        "whatif", help="a failure: lose a zone, a read replica, a cache flush, a database failover"
+    )
     _common(p)
     p.add_argument("--failure", required=True, choices=["zone", "read-replica", "cache-flush", "failover"])
     p.add_argument("--node", help="the database or cache it happens to (default: every one / the first)")
     p.add_argument("--share", type=float, default=1 / 3, help="zone: the share of every node's units lost")
-    p.add_argument("--pause-s", type=float, default=30.0, help="failover: seconds the primary stops answering")
+    p.add_argument(
+        "--pause-s", type=float, default=30.0, help="failover: seconds the primary stops answering"
+    )
     p.add_argument("--method", choices=["sim", "analytic"], default="sim")
-    p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO does not hold through the failure")
+    p.add_argument(
+        "--check-slo", action="store_true", help="exit 3 when the SLO does not hold through the failure"
+    )
 
     from connectors.registry import source_names  # the one list of sources
 
     p = sub.add_parser("fit", help="build a scenario from observed metrics")
     p.add_argument("--config", metavar="FIT.yaml", help="the fit file (contract section 3)")
-    p.add_argument("--source", choices=source_names(), help="override the fit file's source "
-                   "(with no --config: demo uses the built-in demo fit)")
+    p.add_argument(
+        "--source",
+        choices=source_names(),
+        help="override the fit file's source (with no --config: demo uses the built-in demo fit)",
+    )
     p.add_argument("--out", metavar="SCENARIO.yaml", help="write the fitted scenario here")
-    p.add_argument("--dump", metavar="FILE.csv", help="write the fetched series (timestamp, series, value, unit)")
-    p.add_argument("--endpoint", metavar="HOST:PORT", help="gcp: another Cloud Monitoring endpoint (a local test server); prometheus: the server's URL")
+    p.add_argument(
+        "--dump", metavar="FILE.csv", help="write the fetched series (timestamp, series, value, unit)"
+    )
+    p.add_argument(
+        "--endpoint",
+        metavar="HOST:PORT",
+        help="gcp: another Cloud Monitoring endpoint (a local test server); prometheus: the server's URL",
+    )
     p.add_argument("--refresh", action="store_true", help="ignore the local cache of pulled series")
     p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
 
     p = sub.add_parser("sweep", help="run many variants, locally or on a dask cluster")
     _common(p)
-    p.add_argument("--grid", action="append", default=[], metavar="PATH=V1,V2,...", required=True,
-                   help="a key and its values; repeat for a full grid")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="PATH=V1,V2,...",
+        required=True,
+        help="a key and its values; repeat for a full grid",
+    )
     p.add_argument("--method", choices=["sim", "analytic"], default="sim")
     p.add_argument("--requests", type=int, default=None, metavar="N")
     p.add_argument("--replications", type=int, default=1, metavar="N")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="an existing dask cluster (default: a local one)")
+    p.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="an existing dask cluster (default: a local one)"
+    )
     p.add_argument("--workers", type=int, default=2, help="workers of the local cluster")
     p.add_argument("--local", action="store_true", help="run in this process, no cluster")
     p.add_argument("--out", metavar="FILE.csv|FILE.parquet", help="write every run's results")
 
-    p = sub.add_parser("diff", help="what a change does: latency, errors, runway and cost of BASE against HEAD")
+    p = sub.add_parser(
+        "diff", help="what a change does: latency, errors, runway and cost of BASE against HEAD"
+    )
     p.add_argument("base", metavar="BASE", help="scenario file, or git:REF:PATH (read with git show)")
     p.add_argument("head", metavar="HEAD", help="scenario file, or git:REF:PATH")
     _common(p, file_arg=False)
-    p.add_argument("--method", choices=["sim", "analytic"], default="analytic", help="queueing formulas "
-                   "(default, instant) or simulation (with --seed, to confirm)")
+    p.add_argument(
+        "--method",
+        choices=["sim", "analytic"],
+        default="analytic",
+        help="queueing formulas (default, instant) or simulation (with --seed, to confirm)",
+    )
     p.add_argument("--months", type=int, default=0, metavar="N", help="compare at the load N months ahead")
     p.add_argument("--requests", type=int, default=None, metavar="N", help="sim: completed requests per side")
     p.add_argument("--markdown", action="store_true", help="a pull-request comment: verdict, table, details")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when HEAD misses its SLO")
-    p.add_argument("--max-p99-increase", type=float, default=None, metavar="PCT",
-                   help="exit 3 when HEAD's p99 is more than PCT%% above BASE's")
-    p.add_argument("--max-cost-increase", type=float, default=None, metavar="USD",
-                   help="exit 3 when HEAD's monthly bill is more than USD above BASE's")
+    p.add_argument(
+        "--max-p99-increase",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="exit 3 when HEAD's p99 is more than PCT%% above BASE's",
+    )
+    p.add_argument(
+        "--max-cost-increase",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="exit 3 when HEAD's monthly bill is more than USD above BASE's",
+    )
     _strict_prices(p)
     return parser
 
@@ -129,11 +205,13 @@ def _load(args):
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
     _check_seed(args.seed)
-    return load_scenario(args.file, args.overrides, rate_rps=args.rate,
-                         strict_prices=getattr(args, "strict_prices", False))
+    return load_scenario(
+        args.file, args.overrides, rate_rps=args.rate, strict_prices=getattr(args, "strict_prices", False)
+    )
 
 
 # ---------------------------------------------------------------- bounds on options (issue 17)
+
 
 def printable(text: str) -> str:
     """Text from the command line, safe to repeat on a terminal (control characters as \\xNN)."""
@@ -154,8 +232,10 @@ def _check_sweep(args) -> dict:
     from model.scenario.reader import parse_grid
 
     if not 1 <= args.workers <= limit("WORKERS"):
-        raise InputError(f"--workers must be from 1 to {limit('WORKERS')} (got {args.workers}; "
-                         "raise the limit with the environment variable HEADROOM_MAX_WORKERS)")
+        raise InputError(
+            f"--workers must be from 1 to {limit('WORKERS')} (got {args.workers}; "
+            "raise the limit with the environment variable HEADROOM_MAX_WORKERS)"
+        )
     if args.replications < 1:
         raise InputError("--replications must be at least 1")
     check("REPLICATIONS", args.replications, "--replications")
@@ -171,7 +251,9 @@ def _check_sweep(args) -> dict:
     if args.out:
         out = Path(args.out)
         if not out.parent.is_dir():
-            raise InputError(f"--out: the folder {printable(str(out.parent))} does not exist; create it first")
+            raise InputError(
+                f"--out: the folder {printable(str(out.parent))} does not exist; create it first"
+            )
     if args.scheduler and not args.local:
         _check_scheduler(args.scheduler)
     return grid
@@ -188,8 +270,10 @@ def _check_scheduler(address: str, timeout_s: float = 3.0) -> None:
     try:
         socket.create_connection((match.group(1), int(match.group(2))), timeout=timeout_s).close()
     except OSError as exc:
-        raise InputError(f"--scheduler {printable(address[:80])} does not answer "
-                         f"({exc.strerror or exc.__class__.__name__}); is the dask scheduler running?") from None
+        raise InputError(
+            f"--scheduler {printable(address[:80])} does not answer "
+            f"({exc.strerror or exc.__class__.__name__}); is the dask scheduler running?"
+        ) from None
 
 
 MAX_MONTHS = 120  # the same bound as workload.horizon_months
@@ -233,8 +317,14 @@ def cmd_simulate(args) -> int:
     scenario = _load(args)
     requests = _requests(args.requests, SIM_REQUESTS)
     duration_s = _duration(args)
-    results = evaluate(scenario, args.method, seed=args.seed, requests=requests, progress=_progress(not args.json),
-                       duration_s=duration_s)
+    results = evaluate(
+        scenario,
+        args.method,
+        seed=args.seed,
+        requests=requests,
+        progress=_progress(not args.json),
+        duration_s=duration_s,
+    )
     if args.json:
         print(json_text(results.to_json()))
     else:
@@ -253,7 +343,9 @@ def _duration(args) -> float | None:
     if args.method != "sim":
         raise InputError("--duration runs the simulator (a timed run): drop --method analytic")
     if not (math.isfinite(args.duration) and 0 < args.duration <= MAX_DURATION_S):
-        raise InputError(f"--duration must be above 0 and at most {MAX_DURATION_S:,.0f} seconds (got {args.duration:g})")
+        raise InputError(
+            f"--duration must be above 0 and at most {MAX_DURATION_S:,.0f} seconds (got {args.duration:g})"
+        )
     return args.duration
 
 
@@ -275,7 +367,9 @@ def cmd_forecast(args) -> int:
     months = _months(args.months if args.months is not None else scenario.workload.horizon_months)
     if args.growth_sd is not None and not 0 <= args.growth_sd <= 100:
         raise InputError(f"--growth-sd must be from 0 to 100 percentage points (got {args.growth_sd:g})")
-    result = forecast(scenario, months=months, method=args.method, seed=args.seed, growth_sd_pct=args.growth_sd)
+    result = forecast(
+        scenario, months=months, method=args.method, seed=args.seed, growth_sd_pct=args.growth_sd
+    )
     print(json_text(result.to_json()) if args.json else result.to_text())
     return EXIT_SLO if args.check_slo and result.runway_months is not None else EXIT_OK
 
@@ -309,8 +403,10 @@ def cmd_fit(args) -> int:
     from model.planning.report import json_text
 
     if not args.out and not args.dump and not args.json:
-        raise InputError("fit needs --out SCENARIO.yaml (the fitted scenario), --json (the report and the scenario on "
-                         "stdout) and/or --dump FILE.csv (the series)")
+        raise InputError(
+            "fit needs --out SCENARIO.yaml (the fitted scenario), --json (the report and the scenario on "
+            "stdout) and/or --dump FILE.csv (the series)"
+        )
     config = args.config
     if config is None:
         if args.source != "demo":
@@ -320,23 +416,30 @@ def cmd_fit(args) -> int:
     if args.dump:
         from model.fit.fetch import dump_fit_series
 
-        summary = dump_fit_series(config, args.dump, refresh=args.refresh, endpoint=args.endpoint,
-                                  source=args.source)
+        summary = dump_fit_series(
+            config, args.dump, refresh=args.refresh, endpoint=args.endpoint, source=args.source
+        )
         report["dump"] = summary.to_json() if hasattr(summary, "to_json") else str(summary)
         if not args.json:
             print(f"Wrote the fetched series to {args.dump}: {summary}")
     if args.out:
         from model.fit.pipeline import fit_to_file
 
-        result = fit_to_file(config, args.out, source=args.source, endpoint=args.endpoint, refresh=args.refresh)
+        result = fit_to_file(
+            config, args.out, source=args.source, endpoint=args.endpoint, refresh=args.refresh
+        )
         report["fit"] = result.to_json()
         if not args.json:
             print(result.to_text())
             print(f"Wrote the fitted scenario to {args.out}")
     elif args.json and not args.dump:
-        from model.fit.pipeline import fit_scenario  # --json alone: the report, with the scenario in it, nothing written
+        from model.fit.pipeline import (
+            fit_scenario,
+        )  # --json alone: the report, with the scenario in it, nothing written
 
-        report["fit"] = fit_scenario(config, source=args.source, endpoint=args.endpoint, refresh=args.refresh).to_json()
+        report["fit"] = fit_scenario(
+            config, source=args.source, endpoint=args.endpoint, refresh=args.refresh
+        ).to_json()
     if args.json:
         print(json_text(report))
     return EXIT_OK
@@ -349,9 +452,18 @@ def cmd_sweep(args) -> int:
     scenario = _load(args)
     if args.requests is not None:
         _requests(args.requests, 0)
-    frame = run_sweep(scenario, grid, replications=args.replications, method=args.method, seed=args.seed,
-                      requests=args.requests, scheduler=args.scheduler, workers=args.workers, local=args.local,
-                      progress=_progress(not args.json))
+    frame = run_sweep(
+        scenario,
+        grid,
+        replications=args.replications,
+        method=args.method,
+        seed=args.seed,
+        requests=args.requests,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        local=args.local,
+        progress=_progress(not args.json),
+    )
     if args.out:
         out = Path(args.out)
         frame.to_parquet(out) if out.suffix == ".parquet" else frame.to_csv(out, index=False)
@@ -374,14 +486,26 @@ def cmd_diff(args) -> int:
 
     if args.json and args.markdown:
         raise InputError("choose one of --json and --markdown")
-    for flag, value in (("--max-p99-increase", args.max_p99_increase), ("--max-cost-increase", args.max_cost_increase)):
+    for flag, value in (
+        ("--max-p99-increase", args.max_p99_increase),
+        ("--max-cost-increase", args.max_cost_increase),
+    ):
         if value is not None and not (math.isfinite(value) and value >= 0):
             raise InputError(f"{flag} must be a number of 0 or more (got {value:g})")
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
     requests = _requests(args.requests, FORECAST_REQUESTS)
-    result = diff(args.base, args.head, months=_months(args.months), method=args.method, seed=args.seed,
-                  overrides=args.overrides, rate_rps=args.rate, requests=requests, strict_prices=args.strict_prices)
+    result = diff(
+        args.base,
+        args.head,
+        months=_months(args.months),
+        method=args.method,
+        seed=args.seed,
+        overrides=args.overrides,
+        rate_rps=args.rate,
+        requests=requests,
+        strict_prices=args.strict_prices,
+    )
     failures = result.gate_failures(args.check_slo, args.max_p99_increase, args.max_cost_increase)
     if args.json:
         print(json_text({**result.to_json(), "check": {"passed": not failures, "failures": failures}}))
@@ -392,16 +516,29 @@ def cmd_diff(args) -> int:
     return EXIT_SLO if failures else EXIT_OK
 
 
-COMMANDS = {"simulate": cmd_simulate, "recommend": cmd_recommend, "forecast": cmd_forecast,
-            "whatif": cmd_whatif, "fit": cmd_fit, "sweep": cmd_sweep, "diff": cmd_diff}
+COMMANDS = {
+    "simulate": cmd_simulate,
+    "recommend": cmd_recommend,
+    "forecast": cmd_forecast,
+    "whatif": cmd_whatif,
+    "fit": cmd_fit,
+    "sweep": cmd_sweep,
+    "diff": cmd_diff,
+}
 
 
 # Exception types that mean bad input, by the module that defines them. Only modules already
 # imported are looked at: a module never imported cannot have raised its error, and importing
 # the fit just to recognise FitError would cost every command a second of start-up.
-USER_ERRORS = (("model.scenario.reader", "ScenarioError"), ("model.pricing.catalog", "UnknownInstanceError"),
-               ("model.scenario.trace", "TraceError"), ("connectors.errors", "ConnectorError"),
-               ("model.fit.file", "FitFileError"), ("model.fit.series", "FitError"), ("model.scenario.limits", "LimitError"))
+USER_ERRORS = (
+    ("model.scenario.reader", "ScenarioError"),
+    ("model.pricing.catalog", "UnknownInstanceError"),
+    ("model.scenario.trace", "TraceError"),
+    ("connectors.errors", "ConnectorError"),
+    ("model.fit.file", "FitFileError"),
+    ("model.fit.series", "FitError"),
+    ("model.scenario.limits", "LimitError"),
+)
 
 
 def _is_user_error(exc: Exception) -> bool:
@@ -435,8 +572,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from model.scenario.limits import clip
 
-        print(f"internal error: {exc.__class__.__name__}: {clip(exc)}\n(set HEADROOM_DEBUG=1 for the traceback, "
-              "and please report it)", file=sys.stderr)
+        print(
+            f"internal error: {exc.__class__.__name__}: {clip(exc)}\n(set HEADROOM_DEBUG=1 for the traceback, "
+            "and please report it)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -42,7 +42,10 @@ def _wait_done(page, timeout_s: float = 60) -> None:
     app = page.locator('[data-testid="stApp"]')
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if app.get_attribute("data-test-script-state") == "notRunning" and page.locator('[data-testid="stMetric"]').count() >= 4:
+        if (
+            app.get_attribute("data-test-script-state") == "notRunning"
+            and page.locator('[data-testid="stMetric"]').count() >= 4
+        ):
             return
         time.sleep(0.01)
     raise TimeoutError("page did not finish")
@@ -122,8 +125,12 @@ def main(repeats: int = 5) -> None:
     rows = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=browser_tools.CHROMIUM, args=browser_tools.CHROMIUM_ARGS)
-            loads = page_loads(browser, server.url + "/", repeats)  # the first visit after the start pays the imports
+            browser = p.chromium.launch(
+                executable_path=browser_tools.CHROMIUM, args=browser_tools.CHROMIUM_ARGS
+            )
+            loads = page_loads(
+                browser, server.url + "/", repeats
+            )  # the first visit after the start pays the imports
             warmed = page_loads(browser, warm_server.url + "/", 0)[0]
             # the worst case: a visitor who comes the moment the server answers, its start-up warm-up still running
             eager_server = browser_tools.Server()
@@ -141,43 +148,94 @@ def main(repeats: int = 5) -> None:
                     bare_server.stop()
             for name, runs in (("demo page load", loads), ("bare Streamlit page (the floor)", bare)):
                 later = runs[1:]
-                rows.append((f"{name}, first visit after start", f"{runs[0]['done']:.2f} s", "< 3 s" if name[0] == "d" else ""))
-                rows.append((f"{name}, later visits (median)", f"{statistics.median(r['done'] for r in later):.2f} s",
-                             "< 3 s" if name[0] == "d" else ""))
-                rows.append(("  of which the frontend up (median)", f"{statistics.median(r['frontend'] for r in later):.2f} s", ""))
+                rows.append(
+                    (
+                        f"{name}, first visit after start",
+                        f"{runs[0]['done']:.2f} s",
+                        "< 3 s" if name[0] == "d" else "",
+                    )
+                )
+                rows.append(
+                    (
+                        f"{name}, later visits (median)",
+                        f"{statistics.median(r['done'] for r in later):.2f} s",
+                        "< 3 s" if name[0] == "d" else "",
+                    )
+                )
+                rows.append(
+                    (
+                        "  of which the frontend up (median)",
+                        f"{statistics.median(r['frontend'] for r in later):.2f} s",
+                        "",
+                    )
+                )
                 if name[0] == "d":
-                    rows.append(("demo page load, first visit the moment the server answers", f"{eager['done']:.2f} s", ""))
-                    rows.append(("demo page load, first visit after the readiness probe", f"{warmed['done']:.2f} s", "< 3 s"))
-                    rows.append(("  the probe itself (script-health-check, at start)", f"{probe_s:.2f} s", ""))
+                    rows.append(
+                        (
+                            "demo page load, first visit the moment the server answers",
+                            f"{eager['done']:.2f} s",
+                            "",
+                        )
+                    )
+                    rows.append(
+                        (
+                            "demo page load, first visit after the readiness probe",
+                            f"{warmed['done']:.2f} s",
+                            "< 3 s",
+                        )
+                    )
+                    rows.append(
+                        ("  the probe itself (script-health-check, at start)", f"{probe_s:.2f} s", "")
+                    )
 
             context = browser.new_context(viewport={"width": 1440, "height": 1000})
             page = context.new_page()
             page.goto(server.url + "/whatif")
             _wait_done(page)
-            page.locator('[data-testid="stCheckbox"]').filter(has_text="Simulate every change").locator("label").click()
+            page.locator('[data-testid="stCheckbox"]').filter(has_text="Simulate every change").locator(
+                "label"
+            ).click()
             _wait_done(page)  # from here on the analytic path alone
-            slider = page.locator('[data-testid="stSlider"]').filter(has_text=re.compile(r"^Replicas")).first.get_by_role("slider")
+            slider = (
+                page.locator('[data-testid="stSlider"]')
+                .filter(has_text=re.compile(r"^Replicas"))
+                .first.get_by_role("slider")
+            )
             changes = []
             for _ in range(repeats):
-                before = page.locator('[data-testid="stMetric"]').filter(has_text="Cost per month").inner_text()
+                before = (
+                    page.locator('[data-testid="stMetric"]').filter(has_text="Cost per month").inner_text()
+                )
                 slider.focus()
                 t = time.perf_counter()
                 slider.press("ArrowRight")
                 page.wait_for_function(
                     """(before) => [...document.querySelectorAll('[data-testid="stMetric"]')]
                          .some(m => m.innerText.includes('Cost per month') && m.innerText !== before)""",
-                    arg=before, timeout=30_000)
+                    arg=before,
+                    timeout=30_000,
+                )
                 changes.append(time.perf_counter() - t)
                 _wait_done(page)
-            rows.append(("what-if change to new numbers in the browser (median)",
-                         f"{1000 * statistics.median(changes):.0f} ms", "< 300 ms"))
+            rows.append(
+                (
+                    "what-if change to new numbers in the browser (median)",
+                    f"{1000 * statistics.median(changes):.0f} ms",
+                    "< 300 ms",
+                )
+            )
             context.close()
             browser.close()
     finally:
         server.stop()
         warm_server.stop()
-    scripts = json.loads(subprocess.run([sys.executable, __file__, "--script-times"], cwd=ROOT, capture_output=True,
-                                        text=True, check=True).stdout.strip().splitlines()[-1])
+    scripts = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--script-times"], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     for name, seconds in scripts.items():
         rows.append((f"server script, {name}", f"{seconds:.2f} s", ""))
     solve = analytic_change_ms(repeats)

@@ -33,12 +33,34 @@ def contenders(requests: int) -> dict[str, list[str]]:
     return {
         "bare import (numpy, yaml, pydantic, simpy)": [py, "-c", "import numpy, yaml, pydantic, simpy"],
         "cli.py --help": [py, "cli.py", "--help"],
-        "cli.py simulate checkout --method analytic --json": [py, "cli.py", "simulate", "scenarios/checkout.yaml",
-                                                               "--method", "analytic", "--json"],
-        f"cli.py simulate mm8 --requests {requests:,}": [py, "cli.py", "simulate", "benchmarks/mm8.yaml", "--requests",
-                                                        str(requests), "--seed", "1", "--json"],
-        f"SimPy script, same {requests:,} customers": [py, "benchmarks/simpy_mm8.py", "--requests", str(requests),
-                                                       "--seed", "1"],
+        "cli.py simulate checkout --method analytic --json": [
+            py,
+            "cli.py",
+            "simulate",
+            "scenarios/checkout.yaml",
+            "--method",
+            "analytic",
+            "--json",
+        ],
+        f"cli.py simulate mm8 --requests {requests:,}": [
+            py,
+            "cli.py",
+            "simulate",
+            "benchmarks/mm8.yaml",
+            "--requests",
+            str(requests),
+            "--seed",
+            "1",
+            "--json",
+        ],
+        f"SimPy script, same {requests:,} customers": [
+            py,
+            "benchmarks/simpy_mm8.py",
+            "--requests",
+            str(requests),
+            "--seed",
+            "1",
+        ],
     }
 
 
@@ -60,14 +82,17 @@ def main() -> None:
     times: dict[str, list[float]] = {name: [] for name in runs}
     outputs: dict[str, str] = {}
     for r in range(args.rounds):
-        order = list(runs) if r % 2 == 0 else list(reversed(runs))   # alternate, so drift hits both ends
+        order = list(runs) if r % 2 == 0 else list(reversed(runs))  # alternate, so drift hits both ends
         for name in order:
             took, outputs[name] = timed(runs[name])
             times[name].append(took)
     median = {name: statistics.median(t) for name, t in times.items()}
     names = list(runs)
     bare, helps, analytic, ours, simpy_peer = (median[n] for n in names)
-    rows = [[name, f"{median[name]:.3f} s", f"{min(times[name]):.3f} s", f"{max(times[name]):.3f} s"] for name in names]
+    rows = [
+        [name, f"{median[name]:.3f} s", f"{min(times[name]):.3f} s", f"{max(times[name]):.3f} s"]
+        for name in names
+    ]
     print(table(["whole process", "median", "fastest", "slowest"], rows))
     print()
     import json
@@ -75,14 +100,30 @@ def main() -> None:
     ours_mean = json.loads(outputs[names[3]])["latency_ms"]["mean"]
     peer_mean = float(outputs[names[4]].strip())
     checks = [
-        ["--help / bare import", f"{helps / bare:.2f}x", "at most 1.5x", "yes" if helps / bare <= 1.5 else "NO"],
-        ["analytic simulate / bare import", f"{analytic / bare:.2f}x", "at most 2x", "yes" if analytic / bare <= 2 else "NO"],
-        ["SimPy script / cli.py simulate (M/M/8)", f"{simpy_peer / ours:.2f}x", "at least 2x",
-         "yes" if simpy_peer / ours >= 2 else "NO"],
+        [
+            "--help / bare import",
+            f"{helps / bare:.2f}x",
+            "at most 1.5x",
+            "yes" if helps / bare <= 1.5 else "NO",
+        ],
+        [
+            "analytic simulate / bare import",
+            f"{analytic / bare:.2f}x",
+            "at most 2x",
+            "yes" if analytic / bare <= 2 else "NO",
+        ],
+        [
+            "SimPy script / cli.py simulate (M/M/8)",
+            f"{simpy_peer / ours:.2f}x",
+            "at least 2x",
+            "yes" if simpy_peer / ours >= 2 else "NO",
+        ],
     ]
     print(table(["ratio of medians", "measured", "target", "met"], checks))
-    print(f"\nM/M/8 mean response time, exact {EXACT_MM8_MS} ms: cli.py {ours_mean:.2f} ms, SimPy {peer_mean:.2f} ms "
-          f"({args.rounds} rounds, alternating order)")
+    print(
+        f"\nM/M/8 mean response time, exact {EXACT_MM8_MS} ms: cli.py {ours_mean:.2f} ms, SimPy {peer_mean:.2f} ms "
+        f"({args.rounds} rounds, alternating order)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,23 +26,65 @@ PEER = [sys.executable, "-c", "import numpy, yaml, pydantic, simpy"]
 
 def ten_nodes(pods: int, cache_nodes: int, write_ms: float) -> dict:
     services = ["auth", "catalog", "cart", "pricing", "search", "orders-api"]
-    nodes: dict = {"gateway": {"kind": "service", "replicas": 2, "cpus": 2, "service_ms": 2,
-                               "instance": {"provider": "aws", "type": "m6i.large"},
-                               "calls": [{"to": s, "visits": 0.5 if s != "auth" else 1.0} for s in services]}}
+    nodes: dict = {
+        "gateway": {
+            "kind": "service",
+            "replicas": 2,
+            "cpus": 2,
+            "service_ms": 2,
+            "instance": {"provider": "aws", "type": "m6i.large"},
+            "calls": [{"to": s, "visits": 0.5 if s != "auth" else 1.0} for s in services],
+        }
+    }
     for s in services:
-        nodes[s] = {"kind": "service", "replicas": pods, "cpus": 2, "concurrency": 8, "service_ms": 12,
-                    "blocking_calls": True, "instance": {"provider": "aws", "type": "m6i.large"},
-                    "calls": [{"to": "cache", "visits": 1.0}]}
-    nodes["orders-api"]["calls"] += [{"to": "db", "visits": 1.0, "op": "write"}, {"to": "events", "visits": 1.0, "mode": "async"}]
-    nodes["cache"] = {"kind": "cache", "nodes": cache_nodes, "hit_ratio": 0.85, "hit_ms": 0.5, "miss": "db",
-                      "instance": {"provider": "aws", "type": "cache.r6g.large"}}
-    nodes["db"] = {"kind": "database", "read_replicas": 1, "cpus": 4, "read_ms": 3, "write_ms": write_ms,
-                   "instance": {"provider": "aws", "type": "db.r6g.xlarge"}}
-    nodes["events"] = {"kind": "kafka", "brokers": 3, "partitions": 12, "consumers": 4, "produce_ms": 3,
-                       "consume_ms": 20, "instance": {"provider": "aws", "type": "kafka.m5.large"}}
-    return {"version": 1, "name": "Ten-node shop", "entry": "gateway",
-            "workload": {"rate_rps": 300, "growth_pct_per_month": 5, "horizon_months": 12},
-            "nodes": nodes, "slo": {"p99_ms": 400}, "pricing": {"provider": "aws", "region": "us-east-1"}}
+        nodes[s] = {
+            "kind": "service",
+            "replicas": pods,
+            "cpus": 2,
+            "concurrency": 8,
+            "service_ms": 12,
+            "blocking_calls": True,
+            "instance": {"provider": "aws", "type": "m6i.large"},
+            "calls": [{"to": "cache", "visits": 1.0}],
+        }
+    nodes["orders-api"]["calls"] += [
+        {"to": "db", "visits": 1.0, "op": "write"},
+        {"to": "events", "visits": 1.0, "mode": "async"},
+    ]
+    nodes["cache"] = {
+        "kind": "cache",
+        "nodes": cache_nodes,
+        "hit_ratio": 0.85,
+        "hit_ms": 0.5,
+        "miss": "db",
+        "instance": {"provider": "aws", "type": "cache.r6g.large"},
+    }
+    nodes["db"] = {
+        "kind": "database",
+        "read_replicas": 1,
+        "cpus": 4,
+        "read_ms": 3,
+        "write_ms": write_ms,
+        "instance": {"provider": "aws", "type": "db.r6g.xlarge"},
+    }
+    nodes["events"] = {
+        "kind": "kafka",
+        "brokers": 3,
+        "partitions": 12,
+        "consumers": 4,
+        "produce_ms": 3,
+        "consume_ms": 20,
+        "instance": {"provider": "aws", "type": "kafka.m5.large"},
+    }
+    return {
+        "version": 1,
+        "name": "Ten-node shop",
+        "entry": "gateway",
+        "workload": {"rate_rps": 300, "growth_pct_per_month": 5, "horizon_months": 12},
+        "nodes": nodes,
+        "slo": {"p99_ms": 400},
+        "pricing": {"provider": "aws", "region": "us-east-1"},
+    }
 
 
 def wall_s(cmd: list[str]) -> float:
@@ -69,10 +111,15 @@ def main() -> None:
             diffs.append(wall_s(diff_cmd))
             peers.append(wall_s(PEER))
     ratios = [d / p for d, p in zip(diffs, peers)]
-    print(f"analytic diff of two 10-node scenarios, whole process, {args.runs} runs alternating with the peer")
+    print(
+        f"analytic diff of two 10-node scenarios, whole process, {args.runs} runs alternating with the peer"
+    )
     print(f"{'':34}{'min':>8}{'median':>8}{'max':>8}")
-    for label, values in (("cli.py diff --markdown (s)", diffs), ("bare imports peer (s)", peers),
-                          ("ratio diff / peer", ratios)):
+    for label, values in (
+        ("cli.py diff --markdown (s)", diffs),
+        ("bare imports peer (s)", peers),
+        ("ratio diff / peer", ratios),
+    ):
         print(f"{label:34}{min(values):8.3f}{statistics.median(values):8.3f}{max(values):8.3f}")
 
 

@@ -28,8 +28,8 @@ STATIONS = [(4, 20.0), (2, 8.0), (2, 6.0)]
 
 
 def erlang_c(c: int, a: float) -> float:
-    term = sum(a ** k / math.factorial(k) for k in range(c))
-    top = a ** c / math.factorial(c) * c / (c - a)
+    term = sum(a**k / math.factorial(k) for k in range(c))
+    top = a**c / math.factorial(c) * c / (c - a)
     return top / (term + top)
 
 
@@ -44,17 +44,33 @@ def exact_mean_ms() -> float:
 
 def tandem_scenario() -> Scenario:
     (c1, s1), (c2, s2), (c3, s3) = STATIONS
-    return Scenario.model_validate({
-        "version": 1, "name": "tandem", "entry": "web",
-        "workload": {"rate_rps": RATE_RPS},
-        "nodes": {
-            "web": {"kind": "service", "replicas": c1, "cpus": 1, "service_ms": s1, "blocking_calls": False,
-                    "calls": [{"to": "api"}]},
-            "api": {"kind": "service", "replicas": c2, "cpus": 1, "service_ms": s2, "blocking_calls": False,
-                    "calls": [{"to": "db"}]},
-            "db": {"kind": "database", "cpus": c3, "read_ms": s3},
-        },
-    })
+    return Scenario.model_validate(
+        {
+            "version": 1,
+            "name": "tandem",
+            "entry": "web",
+            "workload": {"rate_rps": RATE_RPS},
+            "nodes": {
+                "web": {
+                    "kind": "service",
+                    "replicas": c1,
+                    "cpus": 1,
+                    "service_ms": s1,
+                    "blocking_calls": False,
+                    "calls": [{"to": "api"}],
+                },
+                "api": {
+                    "kind": "service",
+                    "replicas": c2,
+                    "cpus": 1,
+                    "service_ms": s2,
+                    "blocking_calls": False,
+                    "calls": [{"to": "db"}],
+                },
+                "db": {"kind": "database", "cpus": c3, "read_ms": s3},
+            },
+        }
+    )
 
 
 def run_engine(requests: int, seed: int) -> float:
@@ -122,12 +138,19 @@ def time_analytic(evaluations: int = 200) -> float | None:
     nodes = {}
     for k in range(8):
         calls = [{"to": f"svc{k + 1}"}] if k < 7 else [{"to": "cache"}]
-        nodes[f"svc{k}"] = {"kind": "service", "replicas": 3, "cpus": 2, "service_ms": 5 + k,
-                            "service_cv": 0.5 + 0.2 * k, "calls": calls}
+        nodes[f"svc{k}"] = {
+            "kind": "service",
+            "replicas": 3,
+            "cpus": 2,
+            "service_ms": 5 + k,
+            "service_cv": 0.5 + 0.2 * k,
+            "calls": calls,
+        }
     nodes["cache"] = {"kind": "cache", "hit_ratio": 0.8, "hit_ms": 0.5, "miss": "db"}
     nodes["db"] = {"kind": "database", "read_replicas": 2, "cpus": 4, "read_ms": 4}
-    scenario = Scenario.model_validate({"version": 1, "name": "ten", "entry": "svc0",
-                                        "workload": {"rate_rps": 100}, "nodes": nodes})
+    scenario = Scenario.model_validate(
+        {"version": 1, "name": "ten", "entry": "svc0", "workload": {"rate_rps": 100}, "nodes": nodes}
+    )
     solve(scenario)
     start = time.perf_counter()
     for _ in range(evaluations):
@@ -153,15 +176,21 @@ def main() -> None:
         total = args.requests * 1.1
         rows.append((name, total / wall, wall, mean))
     ours = rows[0][1]
-    print(f"Network: 3 M/M/c stations in tandem at {RATE_RPS:g} rps, {args.requests:,} requests measured "
-          f"(+10% warm-up); exact mean response {exact:.3f} ms")
+    print(
+        f"Network: 3 M/M/c stations in tandem at {RATE_RPS:g} rps, {args.requests:,} requests measured "
+        f"(+10% warm-up); exact mean response {exact:.3f} ms"
+    )
     print(f"{'contender':<18} {'requests/s':>12} {'wall s':>8} {'engine is':>10} {'mean ms':>9} {'error':>7}")
     for name, rps, wall, mean in rows:
-        print(f"{name:<18} {rps:>12,.0f} {wall:>8.2f} {ours / rps:>9.2f}x {mean:>9.3f} {100 * (mean - exact) / exact:>6.2f}%")
+        print(
+            f"{name:<18} {rps:>12,.0f} {wall:>8.2f} {ours / rps:>9.2f}x {mean:>9.3f} {100 * (mean - exact) / exact:>6.2f}%"
+        )
     analytic_ms = time_analytic()
     if analytic_ms is not None:
-        print(f"{'analytic solver':<18} {1000.0 / analytic_ms:>12,.0f} evaluations/s on a 10-node graph: "
-              f"{analytic_ms:.2f} ms each (exact for this network's mean)")
+        print(
+            f"{'analytic solver':<18} {1000.0 / analytic_ms:>12,.0f} evaluations/s on a 10-node graph: "
+            f"{analytic_ms:.2f} ms each (exact for this network's mean)"
+        )
 
 
 if __name__ == "__main__":

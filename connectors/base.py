@@ -36,7 +36,7 @@ class MetricInfo:
 
     source: str
     metric: BaseModel
-    resource: str            # what it observes, e.g. "AWS/RDS DBInstanceIdentifier=shop-db"
+    resource: str  # what it observes, e.g. "AWS/RDS DBInstanceIdentifier=shop-db"
     unit: str = ""
     suggested_key: str = ""  # the fit-file key it most likely fills: cpu, traffic, latency, hits, ...
     labels: dict[str, str] = field(default_factory=dict)
@@ -84,8 +84,9 @@ class Source(Protocol):
         """The metrics this source can fetch, with specs ready for a fit file."""
         ...
 
-    def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None) -> pd.DataFrame:
+    def fetch(
+        self, queries: Sequence[Query], lookback: timedelta, period_s: int, *, end: datetime | None = None
+    ) -> pd.DataFrame:
         """Series for the queries over the aligned window ending at `end` (default: now)."""
         ...
 
@@ -101,13 +102,19 @@ def empty_frame() -> pd.DataFrame:
 def tidy(timestamps: Any, series: Any, values: Any, units: Any) -> pd.DataFrame:
     """The canonical frame: typed columns, sorted by series then time, no NaN rows."""
     n = len(values)
-    stamps = pd.to_datetime(timestamps if not isinstance(timestamps, list) else pd.Series(timestamps, dtype="object"), utc=True)
-    frame = pd.DataFrame({
-        "timestamp": pd.DatetimeIndex(stamps).as_unit("ns") if n else pd.DatetimeIndex([], tz="UTC").as_unit("ns"),
-        "series": pd.array(series if not isinstance(series, str) else [series] * n, dtype="str"),
-        "value": np.asarray(values, dtype="float64"),
-        "unit": pd.array(units if not isinstance(units, str) else [units] * n, dtype="str"),
-    })
+    stamps = pd.to_datetime(
+        timestamps if not isinstance(timestamps, list) else pd.Series(timestamps, dtype="object"), utc=True
+    )
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.DatetimeIndex(stamps).as_unit("ns")
+            if n
+            else pd.DatetimeIndex([], tz="UTC").as_unit("ns"),
+            "series": pd.array(series if not isinstance(series, str) else [series] * n, dtype="str"),
+            "value": np.asarray(values, dtype="float64"),
+            "unit": pd.array(units if not isinstance(units, str) else [units] * n, dtype="str"),
+        }
+    )
     frame = frame[frame["value"].notna()]
     if not (frame["series"].is_monotonic_increasing and frame["timestamp"].is_monotonic_increasing):
         frame = frame.sort_values(["series", "timestamp"], kind="stable")
@@ -135,4 +142,5 @@ def require_data(frame: pd.DataFrame, queries: Sequence[Query], window: Window, 
             f"no data for {shown} between {window.start:%Y-%m-%d %H:%M} and {window.end:%Y-%m-%d %H:%M} UTC.",
             "Check the metric's name and dimensions (or filter) against what discovery lists, "
             "and that the resource was running in that window; or raise lookback_days.",
-            source=source)
+            source=source,
+        )

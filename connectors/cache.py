@@ -37,7 +37,9 @@ from connectors.errors import ConnectorError
 from connectors.window import Window
 
 
-_SCHEMA = pa.schema([("timestamp", pa.timestamp("ns", tz="UTC")), ("value", pa.float64()), ("unit", pa.string())])
+_SCHEMA = pa.schema(
+    [("timestamp", pa.timestamp("ns", tz="UTC")), ("value", pa.float64()), ("unit", pa.string())]
+)
 _COVERED = b"headroom_covered"  # schema metadata: JSON list of [start_s, end_s) ranges the pulls covered
 MAX_AGE_DAYS = float(os.environ.get("HEADROOM_CACHE_MAX_AGE_DAYS", "30"))
 MAX_MB = float(os.environ.get("HEADROOM_CACHE_MAX_MB", "500"))
@@ -91,8 +93,12 @@ class SeriesCache:
 
     def key(self, identity: str, query: Query, window: Window) -> str:
         """The series' key: who, which metric, which period; not which window (see the module's note)."""
-        spec = {"identity": identity, "kind": type(query.metric).__name__,
-                "metric": query.metric.model_dump(mode="json"), "period_s": window.period_s}
+        spec = {
+            "identity": identity,
+            "kind": type(query.metric).__name__,
+            "metric": query.metric.model_dump(mode="json"),
+            "period_s": window.period_s,
+        }
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:32]
 
     def _path(self, key: str) -> Path:
@@ -118,7 +124,9 @@ class SeriesCache:
         stored = _inside(found.frame, window) if window is not None else found.frame
         return tidy(stored["timestamp"], series, stored["value"].to_numpy(), stored["unit"].to_numpy())
 
-    def get_many(self, wanted: Sequence[tuple[str, str]], window: Window | None = None) -> tuple[pd.DataFrame, set[str]]:
+    def get_many(
+        self, wanted: Sequence[tuple[str, str]], window: Window | None = None
+    ) -> tuple[pd.DataFrame, set[str]]:
         """(key, series) pairs -> one tidy frame of the hits (covered windows only), and the series ids found."""
         parts, names, lengths, found = [], [], [], set()
         for key, series in sorted(wanted, key=lambda pair: pair[1]):
@@ -133,9 +141,14 @@ class SeriesCache:
         if not parts:
             return empty_frame(), found
         data = pd.concat(parts, ignore_index=True)
-        frame = pd.DataFrame({"timestamp": data["timestamp"],
-                              "series": pd.array(np.repeat(np.array(names, dtype=object), lengths), dtype="str"),
-                              "value": data["value"], "unit": data["unit"].astype("str")})
+        frame = pd.DataFrame(
+            {
+                "timestamp": data["timestamp"],
+                "series": pd.array(np.repeat(np.array(names, dtype=object), lengths), dtype="str"),
+                "value": data["value"],
+                "unit": data["unit"].astype("str"),
+            }
+        )
         return frame, found
 
     def put(self, key: str, frame: pd.DataFrame, window: Window | None = None, merge: bool = True) -> None:
@@ -161,8 +174,10 @@ class SeriesCache:
             os.replace(temp, path)
             temp = None
         except OSError as exc:
-            raise ConnectorError(f"cannot write the series cache in {self.root} ({exc.strerror}).",
-                                 "Set HEADROOM_CACHE_DIR to a writable folder.") from None
+            raise ConnectorError(
+                f"cannot write the series cache in {self.root} ({exc.strerror}).",
+                "Set HEADROOM_CACHE_DIR to a writable folder.",
+            ) from None
         finally:
             if temp is not None:
                 try:
@@ -218,9 +233,16 @@ def _inside(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
     return frame[(stamps >= window.start) & (stamps < window.end)]
 
 
-def cached_fetch(source, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-                 end: datetime | None = None, refresh: bool = False,
-                 cache: SeriesCache | None = None) -> tuple[pd.DataFrame, CacheStats]:
+def cached_fetch(
+    source,
+    queries: Sequence[Query],
+    lookback: timedelta,
+    period_s: int,
+    *,
+    end: datetime | None = None,
+    refresh: bool = False,
+    cache: SeriesCache | None = None,
+) -> tuple[pd.DataFrame, CacheStats]:
     """Fetch through the cache when the source is remote; local sources are read directly.
 
     Series whose window is covered are read; series covered from the window's start up to
@@ -235,8 +257,11 @@ def cached_fetch(source, queries: Sequence[Query], lookback: timedelta, period_s
     window = source.window(lookback, period_s, end)
     identity = source.identity()
     keys = {q.series: cache.key(identity, q, window) for q in queries}
-    hits, present = (empty_frame(), set()) if refresh else cache.get_many(
-        [(keys[q.series], q.series) for q in queries], window)
+    hits, present = (
+        (empty_frame(), set())
+        if refresh
+        else cache.get_many([(keys[q.series], q.series) for q in queries], window)
+    )
     found = [hits]
     missing = [q for q in queries if q.series not in present]
     stats.hits, stats.misses = len(present), len(missing)
@@ -256,11 +281,14 @@ def cached_fetch(source, queries: Sequence[Query], lookback: timedelta, period_s
             # stored as each batch lands, so a pull that fails half-way keeps what it paid for
             for q in batch:
                 cache.put(keys[q.series], frame[frame["series"] == q.series], pulled, merge=not refresh)
+
         return put
 
     for until, batch in sorted(tails.items()):
         tail = Window(datetime.fromtimestamp(until, timezone.utc), window.end, period_s)
-        source.fetch(batch, tail.end - tail.start, period_s, end=window.end, on_batch=store(tail), allow_empty=True)
+        source.fetch(
+            batch, tail.end - tail.start, period_s, end=window.end, on_batch=store(tail), allow_empty=True
+        )
         frame, _ = cache.get_many([(keys[q.series], q.series) for q in batch], window)
         found.append(frame)
     if whole:

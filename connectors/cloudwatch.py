@@ -37,11 +37,23 @@ class CloudWatchSource:
     name = "cloudwatch"
     cacheable = True  # pulls cost money and time
 
-    def __init__(self, region: str | None = None, *, profile: str | None = None, endpoint_url: str | None = None,
-                 retry_mode: str = "standard", max_attempts: int = 5, client: Any = None):
+    def __init__(
+        self,
+        region: str | None = None,
+        *,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        retry_mode: str = "standard",
+        max_attempts: int = 5,
+        client: Any = None,
+    ):
         """`max_attempts` counts calls (the first one included); `client` lets tests pass a stubbed client."""
         self.region, self.profile = region, profile
-        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_CLOUDWATCH") or os.environ.get("AWS_ENDPOINT_URL")
+        self.endpoint_url = (
+            endpoint_url
+            or os.environ.get("AWS_ENDPOINT_URL_CLOUDWATCH")
+            or os.environ.get("AWS_ENDPOINT_URL")
+        )
         self.retry_mode, self.max_attempts = retry_mode, max_attempts
         self._client = client
         self._account = ""  # a digest of the credentials' access key: two accounts never share a cache
@@ -57,18 +69,26 @@ class CloudWatchSource:
 
     def _make_client(self) -> Any:
         try:
-            region = self.region or os.environ.get("AWS_REGION") or None  # botocore reads only AWS_DEFAULT_REGION
+            region = (
+                self.region or os.environ.get("AWS_REGION") or None
+            )  # botocore reads only AWS_DEFAULT_REGION
             session = boto3.session.Session(profile_name=self.profile, region_name=region)
             if not session.region_name:
-                raise ConnectorError("no AWS region is set.",
-                                     "Add region: to the fit file, or set AWS_REGION (or a region in your AWS profile).",
-                                     source=self.name)
+                raise ConnectorError(
+                    "no AWS region is set.",
+                    "Add region: to the fit file, or set AWS_REGION (or a region in your AWS profile).",
+                    source=self.name,
+                )
             credentials = session.get_credentials()
             if credentials is None:
                 raise translate(__import__("botocore").exceptions.NoCredentialsError(), "GetMetricData")
             self._account = hashlib.sha256(credentials.access_key.encode()).hexdigest()[:16]
-            config = Config(retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
-                            connect_timeout=5, read_timeout=60, user_agent_extra="headroom")
+            config = Config(
+                retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
+                connect_timeout=5,
+                read_timeout=60,
+                user_agent_extra="headroom",
+            )
             self.region = session.region_name
             return session.client("cloudwatch", endpoint_url=self.endpoint_url, config=config)
         except Exception as exc:
@@ -85,7 +105,11 @@ class CloudWatchSource:
             response = method(**kwargs)
         except Exception as exc:
             self.stats.calls += 1
-            retries = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("RetryAttempts", 0) if hasattr(exc, "response") else 0
+            retries = (
+                getattr(exc, "response", {}).get("ResponseMetadata", {}).get("RetryAttempts", 0)
+                if hasattr(exc, "response")
+                else 0
+            )
             self.stats.retries += retries
             raise translate(exc, operation, self.endpoint_url or "") from None
         self.stats.calls += 1
@@ -101,7 +125,9 @@ class CloudWatchSource:
         for namespace in namespaces or catalog.NAMESPACES:
             token = None
             while True:
-                response = self._call("ListMetrics", Namespace=namespace, **({"NextToken": token} if token else {}))
+                response = self._call(
+                    "ListMetrics", Namespace=namespace, **({"NextToken": token} if token else {})
+                )
                 for item in response.get("Metrics", []):
                     dims = {d["Name"]: d["Value"] for d in item.get("Dimensions", [])}
                     key = (item["Namespace"], item["MetricName"], tuple(sorted(dims.items())))
@@ -109,12 +135,23 @@ class CloudWatchSource:
                         continue
                     seen.add(key)
                     known = catalog.known(item["Namespace"], item["MetricName"])
-                    metric = CloudWatchMetric(namespace=item["Namespace"], name=item["MetricName"],
-                                              stat=known.stat if known else "Average", dimensions=dims)
+                    metric = CloudWatchMetric(
+                        namespace=item["Namespace"],
+                        name=item["MetricName"],
+                        stat=known.stat if known else "Average",
+                        dimensions=dims,
+                    )
                     resource = " ".join(f"{k}={v}" for k, v in sorted(dims.items())) or "(no dimensions)"
-                    out.append(MetricInfo(self.name, metric, f"{item['Namespace']} {resource}",
-                                          unit=catalog.unit_of(item["Namespace"], item["MetricName"]),
-                                          suggested_key=known.key if known else "", labels=dims))
+                    out.append(
+                        MetricInfo(
+                            self.name,
+                            metric,
+                            f"{item['Namespace']} {resource}",
+                            unit=catalog.unit_of(item["Namespace"], item["MetricName"]),
+                            suggested_key=known.key if known else "",
+                            labels=dims,
+                        )
+                    )
                 token = response.get("NextToken")
                 if not token:
                     break
@@ -125,14 +162,24 @@ class CloudWatchSource:
     def window(self, lookback: timedelta, period_s: int, end: datetime | None = None) -> Window:
         return align(lookback, period_s, end)
 
-    def plan(self, queries: Sequence[Query], lookback: timedelta, period_s: int, end: datetime | None = None) -> Plan:
+    def plan(
+        self, queries: Sequence[Query], lookback: timedelta, period_s: int, end: datetime | None = None
+    ) -> Plan:
         """Calls and cost of a pull, before making it (show it to the user for a large pull)."""
         window = self.window(lookback, period_s, end)
         check_period(window)
         return plan(len(queries), window)
 
-    def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None, on_batch: OnBatch | None = None, allow_empty: bool = False) -> pd.DataFrame:
+    def fetch(
+        self,
+        queries: Sequence[Query],
+        lookback: timedelta,
+        period_s: int,
+        *,
+        end: datetime | None = None,
+        on_batch: OnBatch | None = None,
+        allow_empty: bool = False,
+    ) -> pd.DataFrame:
         """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
         window = self.window(lookback, period_s, end)
         check_period(window)
@@ -141,7 +188,7 @@ class CloudWatchSource:
         self.stats.cost_usd += the_plan.cost_usd
         frames = []
         for first in range(0, len(queries), the_plan.queries_per_call):
-            batch = list(queries[first:first + the_plan.queries_per_call])
+            batch = list(queries[first : first + the_plan.queries_per_call])
             frame = self._fetch_batch(batch, window)
             if not allow_empty:
                 require_data(frame, batch, window, self.name)
@@ -161,15 +208,20 @@ class CloudWatchSource:
                 return frame
             if attempt < tries - 1:
                 self.stats.retries += 1
-        raise ConnectorError(f"CloudWatch's GetMetricData reply left out {', '.join(absent[:5])} "
-                             f"(a truncated reply) {tries} times; no partial data was kept.",
-                             "Run again; if it repeats, shorten lookback_days.", source=self.name)
+        raise ConnectorError(
+            f"CloudWatch's GetMetricData reply left out {', '.join(absent[:5])} "
+            f"(a truncated reply) {tries} times; no partial data was kept.",
+            "Run again; if it repeats, shorten lookback_days.",
+            source=self.name,
+        )
 
     def _fetch_batch_once(self, batch: list[Query], window: Window) -> tuple[pd.DataFrame, list[str]]:
         ids = {f"q{i}": q for i, q in enumerate(batch)}
         request = {
             "MetricDataQueries": [_metric_query(qid, q.metric, window.period_s) for qid, q in ids.items()],  # type: ignore[arg-type]
-            "StartTime": window.start, "EndTime": window.end, "ScanBy": "TimestampAscending",
+            "StartTime": window.start,
+            "EndTime": window.end,
+            "ScanBy": "TimestampAscending",
         }
         stamps: dict[str, list] = {qid: [] for qid in ids}
         values: dict[str, list] = {qid: [] for qid in ids}
@@ -186,36 +238,50 @@ class CloudWatchSource:
                 status[qid] = result.get("StatusCode", "Complete")
                 if result.get("StatusCode") in ("InternalError", "Forbidden"):
                     detail = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
-                    raise ConnectorError(f"CloudWatch could not return {ids[qid].series} ({result['StatusCode']}"
-                                         f"{': ' + detail if detail else ''}); no partial data was kept for it.",
-                                         "Run again; if it says Forbidden, grant access to that metric's namespace.", source=self.name)
+                    raise ConnectorError(
+                        f"CloudWatch could not return {ids[qid].series} ({result['StatusCode']}"
+                        f"{': ' + detail if detail else ''}); no partial data was kept for it.",
+                        "Run again; if it says Forbidden, grant access to that metric's namespace.",
+                        source=self.name,
+                    )
             token = response.get("NextToken")
             if not token:
                 break
         partial = [ids[q].series for q, s in status.items() if s == "PartialData"]
         if partial:
-            raise ConnectorError(f"CloudWatch returned only part of {', '.join(partial)} and no page token to get the rest.",
-                                 "Run again with a shorter lookback_days.", source=self.name)
+            raise ConnectorError(
+                f"CloudWatch returned only part of {', '.join(partial)} and no page token to get the rest.",
+                "Run again with a shorter lookback_days.",
+                source=self.name,
+            )
         frames = []
         for qid, query in ids.items():
             metric: CloudWatchMetric = query.metric  # type: ignore[assignment]
-            ts = pd.Series(pd.DatetimeIndex(stamps[qid], tz="UTC") if stamps[qid] else pd.DatetimeIndex([], tz="UTC"))
+            ts = pd.Series(
+                pd.DatetimeIndex(stamps[qid], tz="UTC") if stamps[qid] else pd.DatetimeIndex([], tz="UTC")
+            )
             inside = ((ts >= window.start) & (ts < window.end)).to_numpy()
             kept = ts[inside]
             vals = pd.Series(values[qid], dtype="float64")[inside]
             unit = metric.unit or catalog.unit_of(metric.namespace, metric.name)
             frame = tidy(kept, query.series, vals.to_numpy(), unit)
             if frame["timestamp"].duplicated().any():
-                frame = frame.drop_duplicates(["timestamp"], keep="last")  # a repeated page overlap, not new data
+                frame = frame.drop_duplicates(
+                    ["timestamp"], keep="last"
+                )  # a repeated page overlap, not new data
             frames.append(frame)
         return concat(frames), [ids[q].series for q in ids if q not in status]
 
 
 def _metric_query(qid: str, metric: CloudWatchMetric, period_s: int) -> dict:
     stat: dict[str, Any] = {
-        "Metric": {"Namespace": metric.namespace, "MetricName": metric.name,
-                   "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(metric.dimensions.items())]},
-        "Period": period_s, "Stat": metric.stat,
+        "Metric": {
+            "Namespace": metric.namespace,
+            "MetricName": metric.name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in sorted(metric.dimensions.items())],
+        },
+        "Period": period_s,
+        "Stat": metric.stat,
     }
     if metric.unit:
         stat["Unit"] = metric.unit

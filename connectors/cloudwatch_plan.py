@@ -37,8 +37,10 @@ class Plan:
         return self.queries >= LARGE_PULL_METRICS
 
     def describe(self) -> str:
-        return (f"{self.queries} metric(s) x {self.points_per_query} point(s) in {self.calls} GetMetricData call(s), "
-                f"about ${self.cost_usd:.4f}")
+        return (
+            f"{self.queries} metric(s) x {self.points_per_query} point(s) in {self.calls} GetMetricData call(s), "
+            f"about ${self.cost_usd:.4f}"
+        )
 
 
 def check_period(window: Window, now: datetime | None = None) -> None:
@@ -52,10 +54,14 @@ def check_period(window: Window, now: datetime | None = None) -> None:
                     f"CloudWatch keeps data older than {_previous_age(max_age)} days only at {multiple}-second resolution, "
                     f"and period_s {window.period_s} is not a multiple of {multiple}.",
                     f"Use period_s: {multiple * math.ceil(window.period_s / multiple)} or a shorter lookback_days.",
-                    source="cloudwatch")
+                    source="cloudwatch",
+                )
             return
-    raise ConnectorError(f"CloudWatch keeps metrics for 455 days; the window starts {age_days:.0f} days ago.",
-                         "Use lookback_days of 455 or less.", source="cloudwatch")
+    raise ConnectorError(
+        f"CloudWatch keeps metrics for 455 days; the window starts {age_days:.0f} days ago.",
+        "Use lookback_days of 455 or less.",
+        source="cloudwatch",
+    )
 
 
 def _previous_age(max_age: int) -> int:
@@ -66,9 +72,16 @@ def _previous_age(max_age: int) -> int:
 def plan(queries: int, window: Window) -> Plan:
     points = window.buckets
     if points > MAX_POINTS_PER_CALL:
-        raise ConnectorError(f"{points} points per series exceed what one GetMetricData call returns ({MAX_POINTS_PER_CALL}).",
-                             "Use a longer period_s or a shorter lookback_days.", source="cloudwatch")
+        raise ConnectorError(
+            f"{points} points per series exceed what one GetMetricData call returns ({MAX_POINTS_PER_CALL}).",
+            "Use a longer period_s or a shorter lookback_days.",
+            source="cloudwatch",
+        )
     per_call = max(1, min(MAX_QUERIES_PER_CALL, MAX_POINTS_PER_CALL // max(points, 1)))
-    return Plan(queries=queries, points_per_query=points, queries_per_call=per_call,
-                calls=math.ceil(queries / per_call) if queries else 0,
-                cost_usd=queries * USD_PER_1000_METRICS / 1000)
+    return Plan(
+        queries=queries,
+        points_per_query=points,
+        queries_per_call=per_call,
+        calls=math.ceil(queries / per_call) if queries else 0,
+        cost_usd=queries * USD_PER_1000_METRICS / 1000,
+    )

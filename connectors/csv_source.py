@@ -23,8 +23,8 @@ from connectors.window import Window, align
 from connectors.specs import CsvMetric
 
 CHUNK_ROWS = 500_000
-MAX_POINTS = 20_000_000           # kept points over all series; beyond this a fit would not fit in memory
-MAX_JUNK_FRACTION = 0.01          # rows whose stamp cannot be read, dropped with a warning below this
+MAX_POINTS = 20_000_000  # kept points over all series; beyond this a fit would not fit in memory
+MAX_JUNK_FRACTION = 0.01  # rows whose stamp cannot be read, dropped with a warning below this
 _NA = {"", "na", "n/a", "nan", "null", "none", "-"}
 _OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
@@ -48,20 +48,29 @@ class CsvSource:
 
     def discover(self, file: str | None = None, **_: Any) -> list[MetricInfo]:
         """Every numeric-looking column of one file (or of every CSV/Parquet file in base_dir)."""
-        files = [self._path(file)] if file else sorted(
-            p for p in self.base_dir.iterdir() if p.suffix.lower() in (".csv", ".parquet", ".pq"))
+        files = (
+            [self._path(file)]
+            if file
+            else sorted(p for p in self.base_dir.iterdir() if p.suffix.lower() in (".csv", ".parquet", ".pq"))
+        )
         out = []
         for path in files:
             columns = self._columns(path)
             for column in columns:
                 if column == "timestamp":
                     continue
-                metric = CsvMetric(file=str(path.relative_to(self.base_dir) if path.is_relative_to(self.base_dir) else path), column=column)
-                out.append(MetricInfo(self.name, metric, resource=path.name, suggested_key=_guess_key(column)))
+                metric = CsvMetric(
+                    file=str(path.relative_to(self.base_dir) if path.is_relative_to(self.base_dir) else path),
+                    column=column,
+                )
+                out.append(
+                    MetricInfo(self.name, metric, resource=path.name, suggested_key=_guess_key(column))
+                )
         return out
 
-    def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None) -> pd.DataFrame:
+    def fetch(
+        self, queries: Sequence[Query], lookback: timedelta, period_s: int, *, end: datetime | None = None
+    ) -> pd.DataFrame:
         by_file: dict[tuple, list[Query]] = {}
         for query in queries:
             m: CsvMetric = query.metric  # type: ignore[assignment]
@@ -71,7 +80,11 @@ class CsvSource:
         raw = {key: self._read(key, qs, period_s, units) for key, qs in by_file.items()}
         newest = max((f["timestamp"].max() for f in raw.values() if len(f)), default=None)
         if end is None and newest is None:
-            raise ConnectorError("the files hold no readable rows.", "Check they have a header line with a timestamp column.", source=self.name)
+            raise ConnectorError(
+                "the files hold no readable rows.",
+                "Check they have a header line with a timestamp column.",
+                source=self.name,
+            )
         if end is None:
             # end just after the newest stamp, on a period boundary, so the newest point is inside
             end_s = (math.floor(newest.timestamp() / period_s) + 1) * period_s
@@ -86,7 +99,14 @@ class CsvSource:
                 column = column_of(m)
                 col = data[["timestamp", column]].dropna()
                 unit = m.unit or units.get((key, column), "")
-                frames.append(tidy(list(col["timestamp"]), [q.series] * len(col), col[column].to_numpy(), [unit] * len(col)))
+                frames.append(
+                    tidy(
+                        list(col["timestamp"]),
+                        [q.series] * len(col),
+                        col[column].to_numpy(),
+                        [unit] * len(col),
+                    )
+                )
         frame = concat(frames)
         require_data(frame, queries, window, self.name)
         return frame
@@ -99,16 +119,25 @@ class CsvSource:
 
     def _columns(self, path: Path) -> list[str]:
         if path.exists() and not path.is_file():  # /dev/zero, a FIFO: reading never ends
-            raise ConnectorError(f"{path.name}: is not a regular file.", "Name a CSV or Parquet file.", source=self.name)
+            raise ConnectorError(
+                f"{path.name}: is not a regular file.", "Name a CSV or Parquet file.", source=self.name
+            )
         try:
             if path.suffix.lower() in (".parquet", ".pq"):
                 import pyarrow.parquet as pq
+
                 return list(pq.read_schema(path).names)
             return list(pd.read_csv(path, nrows=0).columns)
         except FileNotFoundError:
-            raise ConnectorError(f"{path}: no such file.", "Paths in a fit file are relative to the fit file.", source=self.name) from None
+            raise ConnectorError(
+                f"{path}: no such file.",
+                "Paths in a fit file are relative to the fit file.",
+                source=self.name,
+            ) from None
         except Exception as exc:  # pandas and pyarrow raise many types for a bad file
-            raise ConnectorError(f"{path}: cannot be read ({exc.__class__.__name__}: {_short(exc)}).", source=self.name) from None
+            raise ConnectorError(
+                f"{path}: cannot be read ({exc.__class__.__name__}: {_short(exc)}).", source=self.name
+            ) from None
 
     def _read(self, key: tuple, queries: list[Query], period_s: int, units: dict[tuple, str]) -> pd.DataFrame:
         file, ts_col, tz, fmt, name = key
@@ -119,8 +148,11 @@ class CsvSource:
         wanted = list(dict.fromkeys(q.metric.column for q in queries))  # type: ignore[attr-defined]
         for name in [ts_col, *wanted]:
             if name not in columns:
-                raise ConnectorError(f"{path.name}: no column {name!r}{_header_hint(columns)}.",
-                                     "Name a column from the file's header line.", source=self.name)
+                raise ConnectorError(
+                    f"{path.name}: no column {name!r}{_header_hint(columns)}.",
+                    "Name a column from the file's header line.",
+                    source=self.name,
+                )
         chunks = self._chunks(path, [ts_col, *wanted])
         parts, rows, junk, first_junk = [], 0, 0, None
         kept = 0
@@ -133,33 +165,55 @@ class CsvSource:
                 first_junk = first_junk if first_junk is not None else int(chunk.index[bad.to_numpy()][0]) + 2
             chunk = chunk[~bad.to_numpy()]
             values = {c: _parse_values(chunk[c], path.name, c) for c in wanted}
-            part = pd.DataFrame({"timestamp": stamps[~bad].to_numpy(), **{c: v.to_numpy() for c, v in values.items()}})
+            part = pd.DataFrame(
+                {"timestamp": stamps[~bad].to_numpy(), **{c: v.to_numpy() for c, v in values.items()}}
+            )
             kept += len(part) * len(wanted)
             if kept > MAX_POINTS:
-                raise ConnectorError(f"{path.name}: more than {MAX_POINTS:,} points.",
-                                     "Trim the file to the weeks you want to fit, or aggregate it to a coarser period first.", source=self.name)
+                raise ConnectorError(
+                    f"{path.name}: more than {MAX_POINTS:,} points.",
+                    "Trim the file to the weeks you want to fit, or aggregate it to a coarser period first.",
+                    source=self.name,
+                )
             parts.append(part)
         if rows and junk / rows > MAX_JUNK_FRACTION:
-            raise ConnectorError(f"{path.name}: {junk} of {rows} rows have no readable {ts_col!r} (first at line {first_junk}).",
-                                 "Use ISO 8601 stamps such as 2024-05-01 12:00:00 or epoch seconds.", source=self.name)
+            raise ConnectorError(
+                f"{path.name}: {junk} of {rows} rows have no readable {ts_col!r} (first at line {first_junk}).",
+                "Use ISO 8601 stamps such as 2024-05-01 12:00:00 or epoch seconds.",
+                source=self.name,
+            )
         if junk:
-            self.warnings.append(f"{path.name}: skipped {junk} row(s) without a readable timestamp (first at line {first_junk})")
-        data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"timestamp": pd.Series([], dtype="datetime64[ns, UTC]")})
+            self.warnings.append(
+                f"{path.name}: skipped {junk} row(s) without a readable timestamp (first at line {first_junk})"
+            )
+        data = (
+            pd.concat(parts, ignore_index=True)
+            if parts
+            else pd.DataFrame({"timestamp": pd.Series([], dtype="datetime64[ns, UTC]")})
+        )
         return _dedupe(data, wanted, path.name)
 
-    def _read_load_test(self, key: tuple, path: Path, queries: list[Query], period_s: int,
-                        units: dict[tuple, str]) -> pd.DataFrame:
+    def _read_load_test(
+        self, key: tuple, path: Path, queries: list[Query], period_s: int, units: dict[tuple, str]
+    ) -> pd.DataFrame:
         """Locust's stats history or k6's points (connectors.loadtest_files), as timestamp plus columns."""
         _, _, tz, fmt, name = key
         if fmt == "locust":
             wanted = list(dict.fromkeys(q.metric.column for q in queries))  # type: ignore[attr-defined]
             raw = read_locust(path, wanted, name)
             stamps = _parse_stamps(raw["timestamp"], tz, path.name)
-            data = pd.DataFrame({"timestamp": stamps.to_numpy(), **{c: _parse_values(raw[c], path.name, c).to_numpy() for c in wanted}})
+            data = pd.DataFrame(
+                {
+                    "timestamp": stamps.to_numpy(),
+                    **{c: _parse_values(raw[c], path.name, c).to_numpy() for c in wanted},
+                }
+            )
             units.update({(key, c): locust_unit(c) for c in wanted})
             data = data[data["timestamp"].notna()]
             # Locust writes a row per request name every second or so; repeated stamps keep the last row.
-            return data.drop_duplicates("timestamp", keep="last").sort_values("timestamp").reset_index(drop=True)
+            return (
+                data.drop_duplicates("timestamp", keep="last").sort_values("timestamp").reset_index(drop=True)
+            )
         metrics = list(dict.fromkeys((q.metric.column, k6_stat(q.metric)) for q in queries))  # type: ignore[attr-defined]
         data, found = read_k6(path, metrics, period_s)
         units.update({(key, c): u for c, u in found.items()})
@@ -171,13 +225,22 @@ class CsvSource:
                 frame = pd.read_parquet(path, columns=usecols)
                 yield frame.astype({c: "object" for c in usecols if frame[c].dtype == "string"})
                 return
-            yield from pd.read_csv(path, usecols=usecols, dtype=str, keep_default_na=False,
-                                   chunksize=CHUNK_ROWS, on_bad_lines="error")
+            yield from pd.read_csv(
+                path,
+                usecols=usecols,
+                dtype=str,
+                keep_default_na=False,
+                chunksize=CHUNK_ROWS,
+                on_bad_lines="error",
+            )
         except ConnectorError:
             raise
         except Exception as exc:
-            raise ConnectorError(f"{path.name}: cannot be read ({exc.__class__.__name__}: {_short(exc)}).",
-                                 "Check the file is comma-separated with one header line.", source=self.name) from None
+            raise ConnectorError(
+                f"{path.name}: cannot be read ({exc.__class__.__name__}: {_short(exc)}).",
+                "Check the file is comma-separated with one header line.",
+                source=self.name,
+            ) from None
 
 
 def k6_stat(metric: CsvMetric) -> str:
@@ -211,7 +274,11 @@ def _parse_stamps(raw: pd.Series, tz: str | None, file: str) -> pd.Series:
         try:
             stamps = _localize(stamps, tz or "UTC")
         except Exception as exc:
-            raise ConnectorError(f"{file}: unknown time zone {tz!r} ({_short(exc)}).", "Use an IANA name such as Europe/Berlin.", source="csv") from None
+            raise ConnectorError(
+                f"{file}: unknown time zone {tz!r} ({_short(exc)}).",
+                "Use an IANA name such as Europe/Berlin.",
+                source="csv",
+            ) from None
     return stamps.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
 
 
@@ -247,8 +314,11 @@ def _parse_values(raw: pd.Series, file: str, column: str) -> pd.Series:
     bad = values.isna() & ~text.str.lower().isin(_NA)
     if bad.any():
         where = raw.index[bad.to_numpy()][0]
-        raise ConnectorError(f"{file}: column {column!r} line {int(where) + 2} holds {text[bad].iloc[0]!r}, not a number.",
-                             "Fix or delete that row; leave the cell empty for a gap.", source="csv")
+        raise ConnectorError(
+            f"{file}: column {column!r} line {int(where) + 2} holds {text[bad].iloc[0]!r}, not a number.",
+            "Fix or delete that row; leave the cell empty for a gap.",
+            source="csv",
+        )
     return values.astype("float64")
 
 
@@ -258,8 +328,11 @@ def _dedupe(data: pd.DataFrame, columns: list[str], file: str) -> pd.DataFrame:
     dup = data["timestamp"].duplicated(keep=False)
     if dup.any():
         stamp = data.loc[dup, "timestamp"].iloc[0]
-        raise ConnectorError(f"{file}: the stamp {stamp:%Y-%m-%d %H:%M:%S} UTC appears with different values.",
-                             "Keep one row per stamp (after time-zone conversion; watch daylight-saving repeats).", source="csv")
+        raise ConnectorError(
+            f"{file}: the stamp {stamp:%Y-%m-%d %H:%M:%S} UTC appears with different values.",
+            "Keep one row per stamp (after time-zone conversion; watch daylight-saving repeats).",
+            source="csv",
+        )
     return data.sort_values("timestamp", kind="stable").reset_index(drop=True)
 
 

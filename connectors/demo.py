@@ -43,8 +43,11 @@ class DemoSource:
         try:
             text = self.scenario_path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConnectorError(f"the demo scenario {self.scenario_path} cannot be read ({exc.__class__.__name__}).",
-                                 "Set demo.scenario in the fit file to an existing scenario file.", source=self.name) from None
+            raise ConnectorError(
+                f"the demo scenario {self.scenario_path} cannot be read ({exc.__class__.__name__}).",
+                "Set demo.scenario in the fit file to an existing scenario file.",
+                source=self.name,
+            ) from None
         return _generate(text, str(self.scenario_path), self.seed)
 
     def window(self, lookback: timedelta, period_s: int, end: datetime | None = None) -> Window:
@@ -55,29 +58,50 @@ class DemoSource:
         out = []
         for column in wide.columns:
             node, _, key = column.rpartition(".")
-            out.append(MetricInfo(self.name, DemoMetric(series=column), resource=node or "entry",
-                                  unit=truth.units[column], suggested_key=key if node else column.split("_")[0]))
+            out.append(
+                MetricInfo(
+                    self.name,
+                    DemoMetric(series=column),
+                    resource=node or "entry",
+                    unit=truth.units[column],
+                    suggested_key=key if node else column.split("_")[0],
+                )
+            )
         return out
 
-    def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None) -> pd.DataFrame:
+    def fetch(
+        self, queries: Sequence[Query], lookback: timedelta, period_s: int, *, end: datetime | None = None
+    ) -> pd.DataFrame:
         if period_s % demo_data.PERIOD_S:
-            raise ConnectorError(f"the demo data is at {demo_data.PERIOD_S} s; period_s {period_s} is not a multiple of it.",
-                                 "Use period_s: 300 (or 600, 900, 3600...).", source=self.name)
+            raise ConnectorError(
+                f"the demo data is at {demo_data.PERIOD_S} s; period_s {period_s} is not a multiple of it.",
+                "Use period_s: 300 (or 600, 900, 3600...).",
+                source=self.name,
+            )
         wide, truth = self.data()
         window = self.window(lookback, period_s, end)
         frames = []
         for query in queries:
             column = query.metric.series  # type: ignore[attr-defined]
             if column not in wide.columns:
-                raise ConnectorError(f"the demo data has no series {column!r}.",
-                                     f"Use one of: {', '.join(wide.columns)}.", source=self.name)
+                raise ConnectorError(
+                    f"the demo data has no series {column!r}.",
+                    f"Use one of: {', '.join(wide.columns)}.",
+                    source=self.name,
+                )
             series = wide[column]
             series = series[(series.index >= window.start) & (series.index < window.end)]
             if period_s != demo_data.PERIOD_S and len(series):
                 grouped = series.resample(f"{period_s}s", origin="epoch")
                 series = grouped.sum() if truth.units[column] in _SUMMED_UNITS else grouped.mean()
-            frames.append(tidy(list(series.index), [query.series] * len(series), series.to_numpy(), [truth.units[column]] * len(series)))
+            frames.append(
+                tidy(
+                    list(series.index),
+                    [query.series] * len(series),
+                    series.to_numpy(),
+                    [truth.units[column]] * len(series),
+                )
+            )
         frame = concat(frames)
         require_data(frame, queries, window, self.name)
         return frame
@@ -86,6 +110,7 @@ class DemoSource:
 @lru_cache(maxsize=4)
 def _generate(text: str, name: str, seed: int) -> tuple[pd.DataFrame, demo_data.DemoTruth]:
     from model.scenario.reader import ScenarioError, scenario_from_text
+
     try:
         scenario = scenario_from_text(text, name)
     except ScenarioError as exc:

@@ -37,8 +37,18 @@ P99_OVER_MEAN = 3.0  # tail factor of a sum of a few exponential stages
 
 # The autoscaled service beside the scenario: one replica (2 cores) does 1000 * cpus / demand_ms
 # = 100 req/s at 100 % busy; N replicas do that times N / (1 + sigma (N - 1) + kappa N (N - 1)).
-AUTOSCALED = {"name": "search", "peak_rps": 480.0, "cpus": 2, "demand_ms": 20.0, "background": 0.04,
-              "sigma": 0.04, "kappa": 0.0012, "target_cpu_pct": 60.0, "min": 2, "max": 20}
+AUTOSCALED = {
+    "name": "search",
+    "peak_rps": 480.0,
+    "cpus": 2,
+    "demand_ms": 20.0,
+    "background": 0.04,
+    "sigma": 0.04,
+    "kappa": 0.0012,
+    "target_cpu_pct": 60.0,
+    "min": 2,
+    "max": 20,
+}
 HPA_TOLERANCE = 0.10  # the HPA leaves the count alone within 10 % of its target
 
 
@@ -50,23 +60,27 @@ class DemoTruth:
     start: datetime
     end: datetime
     period_s: int
-    peak_rps: float                   # the noiseless peak of the entry rate, at the last weekday evening
+    peak_rps: float  # the noiseless peak of the entry rate, at the last weekday evening
     growth_pct_per_month: float
     background_cpu: dict[str, float]  # per node, fraction
-    demand_s: dict[str, float]        # per node: CPU-seconds per request arriving at the entry, per core pool
+    demand_s: dict[str, float]  # per node: CPU-seconds per request arriving at the entry, per core pool
     cores: dict[str, float]
     hit_ratio: dict[str, float]
     incident: tuple[datetime, datetime]
     incident_nodes: tuple[str, ...] = ()  # nodes whose service times grow during the incident
     units: dict[str, str] = field(default_factory=dict)
-    usl: dict[str, dict] = field(default_factory=dict)  # the autoscaled service: sigma, kappa, lambda_rps, ...
+    usl: dict[str, dict] = field(
+        default_factory=dict
+    )  # the autoscaled service: sigma, kappa, lambda_rps, ...
 
 
 def daily_shape(hour: np.ndarray) -> np.ndarray:
     """Quiet nights, a working-day plateau and an evening peak at 20:00 UTC; max 1."""
+
     def bump(center: float, width: float) -> np.ndarray:
         d = (hour - center + 12) % 24 - 12  # circular distance in hours
         return np.exp(-0.5 * (d / width) ** 2)
+
     shape = 0.25 + 0.40 * bump(13, 3.5) + 0.75 * bump(20, 1.6)
     return shape / (0.25 + 0.40 * np.exp(-0.5 * (7 / 3.5) ** 2) + 0.75)
 
@@ -137,12 +151,21 @@ def generate(scenario: Scenario, seed: int = 7) -> tuple[pd.DataFrame, DemoTruth
 
     frame = pd.DataFrame(columns, index=stamps)
     truth = DemoTruth(
-        scenario=scenario.name, start=stamps[0].to_pydatetime(), end=END, period_s=PERIOD_S,
-        peak_rps=float(clean.max()), growth_pct_per_month=scenario.workload.growth_pct_per_month,
-        background_cpu=background, demand_s=demand, cores=cores, hit_ratio=hit_ratio,
+        scenario=scenario.name,
+        start=stamps[0].to_pydatetime(),
+        end=END,
+        period_s=PERIOD_S,
+        peak_rps=float(clean.max()),
+        growth_pct_per_month=scenario.workload.growth_pct_per_month,
+        background_cpu=background,
+        demand_s=demand,
+        cores=cores,
+        hit_ratio=hit_ratio,
         incident=(INCIDENT_START, INCIDENT_START + timedelta(minutes=INCIDENT_MINUTES)),
-        incident_nodes=tuple(n for n, node in scenario.nodes.items() if isinstance(node, DatabaseNode)), units=units,
-        usl=usl)
+        incident_nodes=tuple(n for n, node in scenario.nodes.items() if isinstance(node, DatabaseNode)),
+        units=units,
+        usl=usl,
+    )
     return frame, truth
 
 
@@ -181,9 +204,17 @@ def _autoscaled(shape: np.ndarray, rng: np.random.Generator, columns: dict, unit
     columns[f"{name}.replicas"] = replicas
     units.update({f"{name}.requests": "Count", f"{name}.cpu": "Percent", f"{name}.replicas": "None"})
     lam = float(usl_capacity_rps(1.0))
-    return {name: {"sigma": spec["sigma"], "kappa": spec["kappa"], "lambda_rps": lam, "cpus": spec["cpus"],
-                   "background_cpu": spec["background"], "peak_n": float(np.sqrt((1 - spec["sigma"]) / spec["kappa"])),
-                   "autoscale": {"target_cpu_pct": spec["target_cpu_pct"], "min": spec["min"], "max": spec["max"]}}}
+    return {
+        name: {
+            "sigma": spec["sigma"],
+            "kappa": spec["kappa"],
+            "lambda_rps": lam,
+            "cpus": spec["cpus"],
+            "background_cpu": spec["background"],
+            "peak_n": float(np.sqrt((1 - spec["sigma"]) / spec["kappa"])),
+            "autoscale": {"target_cpu_pct": spec["target_cpu_pct"], "min": spec["min"], "max": spec["max"]},
+        }
+    }
 
 
 def _mean_demand_s(node, visits) -> float:
@@ -192,5 +223,8 @@ def _mean_demand_s(node, visits) -> float:
         return node.service_ms / 1000
     if isinstance(node, CacheNode):
         return node.hit_ms / 1000
-    return (visits.reads * node.read_ms + visits.writes * node.write_service_ms) / 1000 / max(visits.visits, 1e-12)
-
+    return (
+        (visits.reads * node.read_ms + visits.writes * node.write_service_ms)
+        / 1000
+        / max(visits.visits, 1e-12)
+    )

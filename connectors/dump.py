@@ -39,17 +39,30 @@ class FetchReport:
     out_path: str | None = None
 
     def to_json(self) -> dict:
-        return {"source": self.source, "start": self.window.start.isoformat(), "end": self.window.end.isoformat(),
-                "period_s": self.window.period_s, "series": self.series, "points": self.points, "calls": self.calls,
-                "retries": self.retries, "cost_usd": round(self.cost_usd, 6), "cache_hits": self.cache_hits,
-                "cache_misses": self.cache_misses, "warnings": list(self.warnings), "out_path": self.out_path}
+        return {
+            "source": self.source,
+            "start": self.window.start.isoformat(),
+            "end": self.window.end.isoformat(),
+            "period_s": self.window.period_s,
+            "series": self.series,
+            "points": self.points,
+            "calls": self.calls,
+            "retries": self.retries,
+            "cost_usd": round(self.cost_usd, 6),
+            "cache_hits": self.cache_hits,
+            "cache_misses": self.cache_misses,
+            "warnings": list(self.warnings),
+            "out_path": self.out_path,
+        }
 
     def __str__(self) -> str:
         return self.summary()
 
     def summary(self) -> str:
-        text = (f"{self.series} series, {self.points} points from {self.source}, "
-                f"{self.window.start:%Y-%m-%d %H:%M} to {self.window.end:%Y-%m-%d %H:%M} UTC at {self.window.period_s} s")
+        text = (
+            f"{self.series} series, {self.points} points from {self.source}, "
+            f"{self.window.start:%Y-%m-%d %H:%M} to {self.window.end:%Y-%m-%d %H:%M} UTC at {self.window.period_s} s"
+        )
         if self.calls or self.cache_hits:
             text += f"; {self.calls} API call(s)"
             if self.retries:
@@ -62,22 +75,40 @@ class FetchReport:
         return text
 
 
-def fetch_series(source: str, series: dict[str, BaseModel], lookback: timedelta, period_s: int,
-                 settings: SourceSettings = SourceSettings(), refresh: bool = False, end: datetime | None = None,
-                 cache: SeriesCache | None = None) -> tuple[pd.DataFrame, FetchReport]:
+def fetch_series(
+    source: str,
+    series: dict[str, BaseModel],
+    lookback: timedelta,
+    period_s: int,
+    settings: SourceSettings = SourceSettings(),
+    refresh: bool = False,
+    end: datetime | None = None,
+    cache: SeriesCache | None = None,
+) -> tuple[pd.DataFrame, FetchReport]:
     """The tidy frame of every series (id -> the source's metric spec) over an aligned window, and what it cost."""
     reader = open_source(source, settings)
     queries = [Query(name, metric) for name, metric in series.items()]
-    frame, cache_stats = cached_fetch(reader, queries, lookback, period_s, end=end, refresh=refresh, cache=cache)
+    frame, cache_stats = cached_fetch(
+        reader, queries, lookback, period_s, end=end, refresh=refresh, cache=cache
+    )
     window = reader.window(lookback, period_s, end)
     if reader.name == "csv":  # the CSV window ends at the data, not now
-        window = Window(frame["timestamp"].min().to_pydatetime(), frame["timestamp"].max().to_pydatetime(), period_s)
+        window = Window(
+            frame["timestamp"].min().to_pydatetime(), frame["timestamp"].max().to_pydatetime(), period_s
+        )
     stats = getattr(reader, "stats", None)
-    report = FetchReport(source=reader.name, window=window, series=len(queries), points=len(frame),
-                         calls=stats.calls if stats else 0, retries=stats.retries if stats else 0,
-                         cost_usd=stats.cost_usd if stats else 0.0,
-                         cache_hits=cache_stats.hits, cache_misses=cache_stats.misses,
-                         warnings=list(getattr(reader, "warnings", [])))
+    report = FetchReport(
+        source=reader.name,
+        window=window,
+        series=len(queries),
+        points=len(frame),
+        calls=stats.calls if stats else 0,
+        retries=stats.retries if stats else 0,
+        cost_usd=stats.cost_usd if stats else 0.0,
+        cache_hits=cache_stats.hits,
+        cache_misses=cache_stats.misses,
+        warnings=list(getattr(reader, "warnings", [])),
+    )
     return frame, report
 
 
@@ -91,6 +122,8 @@ def write_series_csv(frame: pd.DataFrame, out_path: str | Path, report: FetchRep
         written.to_csv(temp, index=False, float_format="%.10g")
         os.replace(temp, out)
     except OSError as exc:
-        raise ConnectorError(f"cannot write {out} ({exc.strerror}).", "Choose a writable path for --dump.") from None
+        raise ConnectorError(
+            f"cannot write {out} ({exc.strerror}).", "Choose a writable path for --dump."
+        ) from None
     report.out_path = str(out)
     return report

@@ -36,8 +36,16 @@ class GcpSource:
     name = "gcp"
     cacheable = True
 
-    def __init__(self, project: str | None = None, endpoint: str | None = None, *, client: Any = None,
-                 max_retries: int = 5, retry_initial_s: float = 1.0, timeout_s: float = 120.0):
+    def __init__(
+        self,
+        project: str | None = None,
+        endpoint: str | None = None,
+        *,
+        client: Any = None,
+        max_retries: int = 5,
+        retry_initial_s: float = 1.0,
+        timeout_s: float = 120.0,
+    ):
         self.project, self.endpoint = project, endpoint
         self.max_retries, self.retry_initial_s, self.timeout_s = max_retries, retry_initial_s, timeout_s
         self._client = client
@@ -55,25 +63,41 @@ class GcpSource:
         if self._client is None:
             self._client = self._make_client()
         if not self.project:
-            raise ConnectorError("no GCP project is set.", "Add project: to the fit file, or set one with "
-                                 "`gcloud config set project ID` before `gcloud auth application-default login`.", source=SRC)
+            raise ConnectorError(
+                "no GCP project is set.",
+                "Add project: to the fit file, or set one with "
+                "`gcloud config set project ID` before `gcloud auth application-default login`.",
+                source=SRC,
+            )
         return self._client
 
     def _make_client(self) -> Any:
         from google.cloud import monitoring_v3
+
         if self.endpoint:
             import grpc
-            from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
+            from google.cloud.monitoring_v3.services.metric_service.transports import (
+                MetricServiceGrpcTransport,
+            )
+
             target = self.endpoint.split("://", 1)[-1]
-            return monitoring_v3.MetricServiceClient(transport=MetricServiceGrpcTransport(channel=grpc.insecure_channel(target)))
+            return monitoring_v3.MetricServiceClient(
+                transport=MetricServiceGrpcTransport(channel=grpc.insecure_channel(target))
+            )
         import google.auth
         from google.auth import exceptions as auth_errors
+
         try:
-            credentials, project = google.auth.default(scopes=["https://www.googleapis.com/auth/monitoring.read"])
+            credentials, project = google.auth.default(
+                scopes=["https://www.googleapis.com/auth/monitoring.read"]
+            )
         except auth_errors.DefaultCredentialsError:
-            raise ConnectorError("no Google application-default credentials were found.",
-                                 "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
-                                 "to a service-account key file.", source=SRC) from None
+            raise ConnectorError(
+                "no Google application-default credentials were found.",
+                "Run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS "
+                "to a service-account key file.",
+                source=SRC,
+            ) from None
         self.project = self.project or project
         return monitoring_v3.MetricServiceClient(credentials=credentials)
 
@@ -87,8 +111,13 @@ class GcpSource:
                 return True
             return False
 
-        return gretry.Retry(predicate=predicate, initial=self.retry_initial_s, maximum=30.0, multiplier=2.0,
-                            timeout=self.timeout_s)
+        return gretry.Retry(
+            predicate=predicate,
+            initial=self.retry_initial_s,
+            maximum=30.0,
+            multiplier=2.0,
+            timeout=self.timeout_s,
+        )
 
     def _run(self, operation: str, work: Callable[[], Any]) -> Any:
         try:
@@ -103,6 +132,7 @@ class GcpSource:
     def discover(self, prefixes: Sequence[str] | None = None, **_: Any) -> list[MetricInfo]:
         """Known metric types that exist in the project, one entry per monitored resource."""
         from google.cloud import monitoring_v3
+
         client, name = self.client, f"projects/{self.project}"
         out: list[MetricInfo] = []
 
@@ -111,17 +141,24 @@ class GcpSource:
             for prefix in prefixes or catalog.PREFIXES:
                 self.stats.calls += 1
                 for descriptor in client.list_metric_descriptors(
-                        request={"name": name, "filter": f'metric.type = starts_with("{prefix}")'}, retry=self._retry()):
+                    request={"name": name, "filter": f'metric.type = starts_with("{prefix}")'},
+                    retry=self._retry(),
+                ):
                     if descriptor.type in catalog.CATALOG:
                         types.append((descriptor.type, descriptor.unit, int(descriptor.metric_kind)))
             now = datetime.now().astimezone()
             for metric_type, unit, kind in types:
                 known = catalog.CATALOG[metric_type]
                 self.stats.calls += 1
-                headers = client.list_time_series(request={
-                    "name": name, "filter": f'metric.type = "{metric_type}"',
-                    "interval": {"start_time": now - timedelta(days=1), "end_time": now},
-                    "view": monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.HEADERS}, retry=self._retry())
+                headers = client.list_time_series(
+                    request={
+                        "name": name,
+                        "filter": f'metric.type = "{metric_type}"',
+                        "interval": {"start_time": now - timedelta(days=1), "end_time": now},
+                        "view": monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.HEADERS,
+                    },
+                    retry=self._retry(),
+                )
                 seen = set()
                 for header in headers:
                     labels = dict(header.resource.labels)
@@ -129,11 +166,25 @@ class GcpSource:
                     if key in seen:
                         continue
                     seen.add(key)
-                    terms = " AND ".join(f'resource.labels.{k} = "{v}"' for k, v in sorted(labels.items()) if k != "project_id")
-                    metric = GcpMetric(type=metric_type, filter=terms or None, aligner=catalog.aligner_for(known, kind),
-                                       reducer=known.reducer)
-                    out.append(MetricInfo(SRC, metric, f"{header.resource.type} " + " ".join(f"{k}={v}" for k, v in key),
-                                          unit=header.unit or unit, suggested_key=known.key, labels=labels))
+                    terms = " AND ".join(
+                        f'resource.labels.{k} = "{v}"' for k, v in sorted(labels.items()) if k != "project_id"
+                    )
+                    metric = GcpMetric(
+                        type=metric_type,
+                        filter=terms or None,
+                        aligner=catalog.aligner_for(known, kind),
+                        reducer=known.reducer,
+                    )
+                    out.append(
+                        MetricInfo(
+                            SRC,
+                            metric,
+                            f"{header.resource.type} " + " ".join(f"{k}={v}" for k, v in key),
+                            unit=header.unit or unit,
+                            suggested_key=known.key,
+                            labels=labels,
+                        )
+                    )
 
         self._run("ListMetricDescriptors", work)
         return out
@@ -143,15 +194,24 @@ class GcpSource:
     def window(self, lookback: timedelta, period_s: int, end: datetime | None = None) -> Window:
         return align(lookback, period_s, end)
 
-    def fetch(self, queries: Sequence[Query], lookback: timedelta, period_s: int, *,
-              end: datetime | None = None, on_batch: Callable | None = None, allow_empty: bool = False) -> pd.DataFrame:
+    def fetch(
+        self,
+        queries: Sequence[Query],
+        lookback: timedelta,
+        period_s: int,
+        *,
+        end: datetime | None = None,
+        on_batch: Callable | None = None,
+        allow_empty: bool = False,
+    ) -> pd.DataFrame:
         """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
         window = self.window(lookback, period_s, end)
         client = self.client
         frames = []
         for query in queries:
-            frame = self._complete(query, lambda q=query: self._run("ListTimeSeries",
-                                                                    lambda: self._fetch_one(client, q, window)))
+            frame = self._complete(
+                query, lambda q=query: self._run("ListTimeSeries", lambda: self._fetch_one(client, q, window))
+            )
             if not allow_empty:
                 require_data(frame, [query], window, SRC)
             if on_batch:
@@ -172,33 +232,53 @@ class GcpSource:
                 problem = exc
                 if attempt < self.max_retries:
                     self.stats.retries += 1
-                    time.sleep(min(self.retry_initial_s * 2 ** attempt, 30.0))
-        raise ConnectorError(f"Cloud Monitoring returned incomplete results for {query.series} "
-                             f"({problem}) after {self.max_retries + 1} tries; no partial data was kept.",
-                             "Run again later, or shorten lookback_days or narrow the filter.", source=SRC)
+                    time.sleep(min(self.retry_initial_s * 2**attempt, 30.0))
+        raise ConnectorError(
+            f"Cloud Monitoring returned incomplete results for {query.series} "
+            f"({problem}) after {self.max_retries + 1} tries; no partial data was kept.",
+            "Run again later, or shorten lookback_days or narrow the filter.",
+            source=SRC,
+        )
 
     def _fetch_one(self, client: Any, query: Query, window: Window) -> pd.DataFrame:
         metric: GcpMetric = query.metric  # type: ignore[assignment]
         text = f'metric.type = "{metric.type}"' + (f" AND ({metric.filter})" if metric.filter else "")
-        aggregation: dict[str, Any] = {"alignment_period": timedelta(seconds=window.period_s),
-                                       "per_series_aligner": metric.aligner}
+        aggregation: dict[str, Any] = {
+            "alignment_period": timedelta(seconds=window.period_s),
+            "per_series_aligner": metric.aligner,
+        }
         if metric.reducer:
             aggregation["cross_series_reducer"] = metric.reducer
             aggregation["group_by_fields"] = list(metric.group_by)
-        pages = client.list_time_series(request={
-            "name": f"projects/{self.project}", "filter": text,
-            "interval": {"start_time": window.start, "end_time": window.end},
-            "aggregation": aggregation, "view": 0}, retry=self._retry(), timeout=self.timeout_s)
+        pages = client.list_time_series(
+            request={
+                "name": f"projects/{self.project}",
+                "filter": text,
+                "interval": {"start_time": window.start, "end_time": window.end},
+                "aggregation": aggregation,
+                "view": 0,
+            },
+            retry=self._retry(),
+            timeout=self.timeout_s,
+        )
         series: dict[tuple, dict[str, list]] = {}
         unit = ""
         for page in pages.pages:
             self.stats.calls += 1
             if len(page.execution_errors):
-                raise _Incomplete("; ".join(f"{e.code}: {' '.join(e.message.split())[:120]}"
-                                            for e in list(page.execution_errors)[:3]))
+                raise _Incomplete(
+                    "; ".join(
+                        f"{e.code}: {' '.join(e.message.split())[:120]}"
+                        for e in list(page.execution_errors)[:3]
+                    )
+                )
             for ts in page.time_series:
-                key = (ts.metric.type, tuple(sorted(ts.metric.labels.items())), ts.resource.type,
-                       tuple(sorted(ts.resource.labels.items())))
+                key = (
+                    ts.metric.type,
+                    tuple(sorted(ts.metric.labels.items())),
+                    ts.resource.type,
+                    tuple(sorted(ts.resource.labels.items())),
+                )
                 bucket = series.setdefault(key, {"t": [], "v": []})
                 unit = unit or ts.unit
                 for point in ts.points:
@@ -211,9 +291,11 @@ class GcpSource:
                     bucket["t"].append(stamp)
                     bucket["v"].append(value)
         if len(series) > 1:
-            raise ConnectorError(f"{query.series} matched {len(series)} time series, and a fit needs one.",
-                                 "Add reducer: REDUCE_MEAN (or REDUCE_SUM for counts), or narrow the filter to one resource.",
-                                 source=SRC)
+            raise ConnectorError(
+                f"{query.series} matched {len(series)} time series, and a fit needs one.",
+                "Add reducer: REDUCE_MEAN (or REDUCE_SUM for counts), or narrow the filter to one resource.",
+                source=SRC,
+            )
         if not series:
             return concat([])
         points = next(iter(series.values()))
@@ -242,25 +324,49 @@ def translate(exc: Exception, operation: str, project: str, max_retries: int) ->
     message = getattr(exc, "message", None) or str(exc)
     message = " ".join(str(message).split())[:300]
     if isinstance(exc, _RETRYABLE):
-        what = "throttled (RESOURCE_EXHAUSTED)" if not isinstance(exc, gx.ServiceUnavailable) else "unavailable"
-        return ConnectorError(f"Cloud Monitoring {what} {operation}, still failing after {max_retries} retries.",
-                              "Wait a minute and run again (cached series are not pulled twice), or check the project's "
-                              "Monitoring API quota.", source=SRC)
+        what = (
+            "throttled (RESOURCE_EXHAUSTED)" if not isinstance(exc, gx.ServiceUnavailable) else "unavailable"
+        )
+        return ConnectorError(
+            f"Cloud Monitoring {what} {operation}, still failing after {max_retries} retries.",
+            "Wait a minute and run again (cached series are not pulled twice), or check the project's "
+            "Monitoring API quota.",
+            source=SRC,
+        )
     if isinstance(exc, gx.Unauthenticated):
-        return ConnectorError("Google rejected the credentials (UNAUTHENTICATED): they are missing or expired.",
-                              "Refresh them with `gcloud auth application-default login` and run again.", source=SRC)
+        return ConnectorError(
+            "Google rejected the credentials (UNAUTHENTICATED): they are missing or expired.",
+            "Refresh them with `gcloud auth application-default login` and run again.",
+            source=SRC,
+        )
     if isinstance(exc, gx.PermissionDenied):
-        return ConnectorError(f"the credentials may not read monitoring data in project {project!r}.",
-                              "Grant roles/monitoring.viewer, and check the Monitoring API is enabled.", source=SRC)
+        return ConnectorError(
+            f"the credentials may not read monitoring data in project {project!r}.",
+            "Grant roles/monitoring.viewer, and check the Monitoring API is enabled.",
+            source=SRC,
+        )
     if isinstance(exc, gx.NotFound):
-        return ConnectorError(f"project {project!r} was not found: {message}", "Check project: in the fit file.", source=SRC)
+        return ConnectorError(
+            f"project {project!r} was not found: {message}", "Check project: in the fit file.", source=SRC
+        )
     if isinstance(exc, gx.InvalidArgument):
-        return ConnectorError(f"Cloud Monitoring refused {operation}: {message}",
-                              "Check the metric type, filter, aligner and reducer in the fit file.", source=SRC)
+        return ConnectorError(
+            f"Cloud Monitoring refused {operation}: {message}",
+            "Check the metric type, filter, aligner and reducer in the fit file.",
+            source=SRC,
+        )
     if isinstance(exc, gx.RetryError):
-        return ConnectorError(f"Cloud Monitoring {operation} kept failing until the retry deadline.",
-                              "Check the network and the endpoint, then run again.", source=SRC)
+        return ConnectorError(
+            f"Cloud Monitoring {operation} kept failing until the retry deadline.",
+            "Check the network and the endpoint, then run again.",
+            source=SRC,
+        )
     if isinstance(exc, gx.GoogleAPICallError):
-        return ConnectorError(f"Cloud Monitoring failed {operation}: {exc.__class__.__name__}: {message}",
-                              "Try again later.", source=SRC)
-    return ConnectorError(f"unexpected failure in {operation}: {exc.__class__.__name__}: {message}", source=SRC)
+        return ConnectorError(
+            f"Cloud Monitoring failed {operation}: {exc.__class__.__name__}: {message}",
+            "Try again later.",
+            source=SRC,
+        )
+    return ConnectorError(
+        f"unexpected failure in {operation}: {exc.__class__.__name__}: {message}", source=SRC
+    )

@@ -27,18 +27,28 @@ CATALOG: dict[str, Known] = {
     "kubernetes.io/container/cpu/limit_utilization": Known("ALIGN_MEAN", "REDUCE_MEAN", "cpu"),
     "cloudsql.googleapis.com/database/cpu/utilization": Known("ALIGN_MEAN", "REDUCE_MEAN", "cpu"),
     "loadbalancing.googleapis.com/https/request_count": Known("ALIGN_SUM", "REDUCE_SUM", "traffic"),
-    "loadbalancing.googleapis.com/https/total_latencies": Known("ALIGN_PERCENTILE_99", "REDUCE_MAX", "latency"),
+    "loadbalancing.googleapis.com/https/total_latencies": Known(
+        "ALIGN_PERCENTILE_99", "REDUCE_MAX", "latency"
+    ),
     "redis.googleapis.com/stats/cpu_utilization": Known("ALIGN_RATE", "REDUCE_SUM", "cpu"),
     "redis.googleapis.com/stats/keyspace_hits": Known("ALIGN_DELTA", "REDUCE_SUM", "hits"),
     "redis.googleapis.com/stats/keyspace_misses": Known("ALIGN_DELTA", "REDUCE_SUM", "misses"),
     "redis.googleapis.com/stats/cache_hit_ratio": Known("ALIGN_MEAN", "REDUCE_MEAN", ""),
-    "pubsub.googleapis.com/topic/send_message_operation_count": Known("ALIGN_SUM", "REDUCE_SUM", "messages_in"),
+    "pubsub.googleapis.com/topic/send_message_operation_count": Known(
+        "ALIGN_SUM", "REDUCE_SUM", "messages_in"
+    ),
     "managedkafka.googleapis.com/message_in_count": Known("ALIGN_DELTA", "REDUCE_SUM", "messages_in"),
     "managedkafka.googleapis.com/offset_lag": Known("ALIGN_MAX", "REDUCE_MAX", "lag"),
 }
-PREFIXES = ("compute.googleapis.com/", "kubernetes.io/container/", "cloudsql.googleapis.com/",
-            "loadbalancing.googleapis.com/https/", "redis.googleapis.com/", "pubsub.googleapis.com/",
-            "managedkafka.googleapis.com/")
+PREFIXES = (
+    "compute.googleapis.com/",
+    "kubernetes.io/container/",
+    "cloudsql.googleapis.com/",
+    "loadbalancing.googleapis.com/https/",
+    "redis.googleapis.com/",
+    "pubsub.googleapis.com/",
+    "managedkafka.googleapis.com/",
+)
 
 DELTA, CUMULATIVE = 2, 3  # google.api.MetricDescriptor.MetricKind values
 

@@ -43,24 +43,39 @@ def read_locust(path: Path, columns: list[str], name: str | None) -> pd.DataFram
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise ConnectorError(f"{path}: no such file.", "Paths in a fit file are relative to the fit file.", source="csv") from None
+        raise ConnectorError(
+            f"{path}: no such file.", "Paths in a fit file are relative to the fit file.", source="csv"
+        ) from None
     except Exception as exc:
-        raise ConnectorError(f"{path.name}: cannot be read as Locust's stats history ({exc.__class__.__name__}).",
-                             "Give the *_stats_history.csv file Locust writes with --csv PREFIX.", source="csv") from None
+        raise ConnectorError(
+            f"{path.name}: cannot be read as Locust's stats history ({exc.__class__.__name__}).",
+            "Give the *_stats_history.csv file Locust writes with --csv PREFIX.",
+            source="csv",
+        ) from None
     if LOCUST_TIMESTAMP not in raw.columns or "Name" not in raw.columns:
-        raise ConnectorError(f"{path.name}: not a Locust stats history (no Timestamp and Name columns; it has "
-                             f"{', '.join(list(raw.columns)[:8])}).", "Give the *_stats_history.csv file Locust writes with --csv PREFIX "
-                             "(not *_stats.csv, which holds only the totals).", source="csv")
+        raise ConnectorError(
+            f"{path.name}: not a Locust stats history (no Timestamp and Name columns; it has "
+            f"{', '.join(list(raw.columns)[:8])}).",
+            "Give the *_stats_history.csv file Locust writes with --csv PREFIX "
+            "(not *_stats.csv, which holds only the totals).",
+            source="csv",
+        )
     wanted = name or "Aggregated"
     rows = raw[raw["Name"] == wanted]
     if not len(rows):
         names = ", ".join(sorted(set(raw["Name"]))[:10])
-        raise ConnectorError(f"{path.name}: no rows named {wanted!r} (it has {names}).",
-                             "Set name: to one of them, or leave it out for the Aggregated rows.", source="csv")
+        raise ConnectorError(
+            f"{path.name}: no rows named {wanted!r} (it has {names}).",
+            "Set name: to one of them, or leave it out for the Aggregated rows.",
+            source="csv",
+        )
     for column in columns:
         if column not in rows.columns:
-            raise ConnectorError(f"{path.name}: no column {column!r} (Locust writes {', '.join(list(raw.columns)[:20])}).",
-                                 "Name a column from the file's header line, e.g. Requests/s or 99%.", source="csv")
+            raise ConnectorError(
+                f"{path.name}: no column {column!r} (Locust writes {', '.join(list(raw.columns)[:20])}).",
+                "Name a column from the file's header line, e.g. Requests/s or 99%.",
+                source="csv",
+            )
     out = rows[[LOCUST_TIMESTAMP, *columns]].rename(columns={LOCUST_TIMESTAMP: "timestamp"})
     return out.reset_index(drop=True)
 
@@ -79,8 +94,11 @@ def read_k6(path: Path, metrics: list[tuple[str, str]], period_s: int) -> tuple[
                 try:
                     item = json.loads(line)
                 except json.JSONDecodeError:
-                    raise ConnectorError(f"{path.name}: line {number} is not JSON.",
-                                         "Give the file k6 writes with --out json=FILE (one JSON object per line).", source="csv") from None
+                    raise ConnectorError(
+                        f"{path.name}: line {number} is not JSON.",
+                        "Give the file k6 writes with --out json=FILE (one JSON object per line).",
+                        source="csv",
+                    ) from None
                 if item.get("type") != "Point" or item.get("metric") not in points:
                     continue
                 data = item.get("data") or {}
@@ -89,19 +107,28 @@ def read_k6(path: Path, metrics: list[tuple[str, str]], period_s: int) -> tuple[
                 stamps.append(stamp.timestamp())
                 values.append(float(data.get("value", np.nan)))
     except FileNotFoundError:
-        raise ConnectorError(f"{path}: no such file.", "Paths in a fit file are relative to the fit file.", source="csv") from None
+        raise ConnectorError(
+            f"{path}: no such file.", "Paths in a fit file are relative to the fit file.", source="csv"
+        ) from None
     columns: dict[str, pd.Series] = {}
     units: dict[str, str] = {}
     for metric, stat in metrics:
         stamps, values = points[metric]
         if not stamps:
-            raise ConnectorError(f"{path.name}: no points of metric {metric!r}.",
-                                 "k6 names them http_reqs, http_req_duration, http_req_failed, iterations, vus ...", source="csv")
-        series = pd.Series(values, index=pd.to_datetime(np.floor(np.array(stamps) / period_s) * period_s, unit="s", utc=True))
+            raise ConnectorError(
+                f"{path.name}: no points of metric {metric!r}.",
+                "k6 names them http_reqs, http_req_duration, http_req_failed, iterations, vus ...",
+                source="csv",
+            )
+        series = pd.Series(
+            values, index=pd.to_datetime(np.floor(np.array(stamps) / period_s) * period_s, unit="s", utc=True)
+        )
         grouped = series.groupby(level=0)
         reduced = _reduce(grouped, stat)
         columns[f"{metric}:{stat}"] = reduced
-        units[f"{metric}:{stat}"] = "" if stat == "count" else ("ms" if "duration" in metric or metric.endswith("_time") else "")
+        units[f"{metric}:{stat}"] = (
+            "" if stat == "count" else ("ms" if "duration" in metric or metric.endswith("_time") else "")
+        )
     frame = pd.DataFrame(columns).rename_axis("timestamp").reset_index()
     return frame, units
 
@@ -123,9 +150,15 @@ def _refuse_summary(path: Path, first: str, handle) -> None:
         try:
             document = json.loads(first + handle.read())
         except json.JSONDecodeError:
-            raise ConnectorError(f"{path.name}: line 1 is not a k6 point.",
-                                 "Give the file k6 writes with --out json=FILE (one JSON object per line).", source="csv") from None
+            raise ConnectorError(
+                f"{path.name}: line 1 is not a k6 point.",
+                "Give the file k6 writes with --out json=FILE (one JSON object per line).",
+                source="csv",
+            ) from None
     if isinstance(document, dict) and "metrics" in document and "type" not in document:
-        raise ConnectorError(f"{path.name}: this is k6's end-of-test summary (--summary-export or handleSummary): one set of "
-                             "numbers for the whole run, with no timestamps, so it cannot show how CPU follows load.",
-                             "Run k6 with --out json=points.json and give that file (format: k6).", source="csv")
+        raise ConnectorError(
+            f"{path.name}: this is k6's end-of-test summary (--summary-export or handleSummary): one set of "
+            "numbers for the whole run, with no timestamps, so it cannot show how CPU follows load.",
+            "Run k6 with --out json=points.json and give that file (format: k6).",
+            source="csv",
+        )

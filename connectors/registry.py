@@ -29,25 +29,29 @@ class SourceSettings:
     """Where a source reads from, as a fit file or the Observe form gives it (nothing secret: credentials
     come from each cloud's own chain)."""
 
-    region: str | None = None    # cloudwatch; default: the AWS chain
-    project: str | None = None   # gcp; default: the application-default credentials' project
+    region: str | None = None  # cloudwatch; default: the AWS chain
+    project: str | None = None  # gcp; default: the application-default credentials' project
     endpoint: str | None = None  # HOST:PORT or a URL: a cloud source pointed at another server (moto, a fake)
-    folder: Path | None = None   # where relative paths (CSV files, the demo scenario) resolve from
+    folder: Path | None = None  # where relative paths (CSV files, the demo scenario) resolve from
     options: BaseModel | None = None  # the source's own fit-file block (SourceInfo.options), e.g. DemoOptions
-    url: str | None = None       # prometheus: the server (default PROMETHEUS_URL); `endpoint` overrides it
-    headers: tuple[tuple[str, str], ...] = ()  # prometheus: extra headers such as X-Scope-OrgID, never credentials
+    url: str | None = None  # prometheus: the server (default PROMETHEUS_URL); `endpoint` overrides it
+    headers: tuple[
+        tuple[str, str], ...
+    ] = ()  # prometheus: extra headers such as X-Scope-OrgID, never credentials
 
 
 @dataclass(frozen=True)
 class SourceInfo:
     """One row of the registry."""
 
-    name: str                   # the fit file's `source:` and the CLI's `--source`
-    label: str                  # what the app shows
-    help: str                   # one sentence for people choosing a source
-    spec: type[BaseModel]       # what one metric looks like in a fit file for this source
+    name: str  # the fit file's `source:` and the CLI's `--source`
+    label: str  # what the app shows
+    help: str  # one sentence for people choosing a source
+    spec: type[BaseModel]  # what one metric looks like in a fit file for this source
     open: Callable[[SourceSettings], Source]
-    options: tuple[str, type[BaseModel]] | None = None  # a source-specific fit-file block, e.g. ("demo", DemoOptions)
+    options: tuple[str, type[BaseModel]] | None = (
+        None  # a source-specific fit-file block, e.g. ("demo", DemoOptions)
+    )
 
 
 def _url(endpoint: str | None) -> str | None:
@@ -88,18 +92,48 @@ def _demo(s: SourceSettings) -> Source:
     return DemoSource(scenario, seed=demo.seed)
 
 
-SOURCES: dict[str, SourceInfo] = {row.name: row for row in (
-    SourceInfo("cloudwatch", "AWS CloudWatch", "Amazon CloudWatch metrics (GetMetricData), credentials from the AWS chain.",
-               CloudWatchMetric, _cloudwatch),
-    SourceInfo("gcp", "GCP Cloud Monitoring", "Google Cloud Monitoring time series, application-default credentials.",
-               GcpMetric, _gcp),
-    SourceInfo("csv", "CSV upload", "A CSV or Parquet export with a timestamp column and one column per series.",
-               CsvMetric, _csv),
-    SourceInfo("prometheus", "Prometheus", "PromQL through the HTTP API (Prometheus, Thanos, Mimir), credentials from "
-               "the environment.", PrometheusMetric, _prometheus),
-    SourceInfo("demo", "Demo", "Two weeks at 5 minutes generated from the scenario's own physics, with an evening "
-               "peak and one incident (slow database queries).", DemoMetric, _demo, options=("demo", DemoOptions)),
-)}
+SOURCES: dict[str, SourceInfo] = {
+    row.name: row
+    for row in (
+        SourceInfo(
+            "cloudwatch",
+            "AWS CloudWatch",
+            "Amazon CloudWatch metrics (GetMetricData), credentials from the AWS chain.",
+            CloudWatchMetric,
+            _cloudwatch,
+        ),
+        SourceInfo(
+            "gcp",
+            "GCP Cloud Monitoring",
+            "Google Cloud Monitoring time series, application-default credentials.",
+            GcpMetric,
+            _gcp,
+        ),
+        SourceInfo(
+            "csv",
+            "CSV upload",
+            "A CSV or Parquet export with a timestamp column and one column per series.",
+            CsvMetric,
+            _csv,
+        ),
+        SourceInfo(
+            "prometheus",
+            "Prometheus",
+            "PromQL through the HTTP API (Prometheus, Thanos, Mimir), credentials from the environment.",
+            PrometheusMetric,
+            _prometheus,
+        ),
+        SourceInfo(
+            "demo",
+            "Demo",
+            "Two weeks at 5 minutes generated from the scenario's own physics, with an evening "
+            "peak and one incident (slow database queries).",
+            DemoMetric,
+            _demo,
+            options=("demo", DemoOptions),
+        ),
+    )
+}
 
 
 def source_names() -> list[str]:

@@ -47,21 +47,53 @@ class CloudWatchMetric(Strict):
     def _known_stat(cls, stat: str) -> str:
         if stat in _CW_STATS or _PERCENTILE.match(stat):
             return stat
-        raise ValueError(f"unknown statistic {stat!r}; use one of {', '.join(_CW_STATS)} "
-                         "or a percentile such as p50, p95, p99, p99.9")
+        raise ValueError(
+            f"unknown statistic {stat!r}; use one of {', '.join(_CW_STATS)} "
+            "or a percentile such as p50, p95, p99, p99.9"
+        )
 
     @property
     def is_percentile(self) -> bool:
         return bool(_PERCENTILE.match(self.stat))
 
 
-GCP_ALIGNERS = ("ALIGN_NONE", "ALIGN_DELTA", "ALIGN_RATE", "ALIGN_INTERPOLATE", "ALIGN_NEXT_OLDER",
-                "ALIGN_MIN", "ALIGN_MAX", "ALIGN_MEAN", "ALIGN_COUNT", "ALIGN_SUM", "ALIGN_STDDEV",
-                "ALIGN_COUNT_TRUE", "ALIGN_COUNT_FALSE", "ALIGN_FRACTION_TRUE", "ALIGN_PERCENTILE_99",
-                "ALIGN_PERCENTILE_95", "ALIGN_PERCENTILE_50", "ALIGN_PERCENTILE_05", "ALIGN_PERCENT_CHANGE")
-GCP_REDUCERS = ("REDUCE_NONE", "REDUCE_MEAN", "REDUCE_MIN", "REDUCE_MAX", "REDUCE_SUM", "REDUCE_STDDEV",
-                "REDUCE_COUNT", "REDUCE_COUNT_TRUE", "REDUCE_COUNT_FALSE", "REDUCE_FRACTION_TRUE",
-                "REDUCE_PERCENTILE_99", "REDUCE_PERCENTILE_95", "REDUCE_PERCENTILE_50", "REDUCE_PERCENTILE_05")
+GCP_ALIGNERS = (
+    "ALIGN_NONE",
+    "ALIGN_DELTA",
+    "ALIGN_RATE",
+    "ALIGN_INTERPOLATE",
+    "ALIGN_NEXT_OLDER",
+    "ALIGN_MIN",
+    "ALIGN_MAX",
+    "ALIGN_MEAN",
+    "ALIGN_COUNT",
+    "ALIGN_SUM",
+    "ALIGN_STDDEV",
+    "ALIGN_COUNT_TRUE",
+    "ALIGN_COUNT_FALSE",
+    "ALIGN_FRACTION_TRUE",
+    "ALIGN_PERCENTILE_99",
+    "ALIGN_PERCENTILE_95",
+    "ALIGN_PERCENTILE_50",
+    "ALIGN_PERCENTILE_05",
+    "ALIGN_PERCENT_CHANGE",
+)
+GCP_REDUCERS = (
+    "REDUCE_NONE",
+    "REDUCE_MEAN",
+    "REDUCE_MIN",
+    "REDUCE_MAX",
+    "REDUCE_SUM",
+    "REDUCE_STDDEV",
+    "REDUCE_COUNT",
+    "REDUCE_COUNT_TRUE",
+    "REDUCE_COUNT_FALSE",
+    "REDUCE_FRACTION_TRUE",
+    "REDUCE_PERCENTILE_99",
+    "REDUCE_PERCENTILE_95",
+    "REDUCE_PERCENTILE_50",
+    "REDUCE_PERCENTILE_05",
+)
 
 
 class GcpMetric(Strict):
@@ -92,8 +124,8 @@ class CsvMetric(Strict):
     timezone: str | None = None  # for stamps without a zone; default UTC
     unit: str | None = None
     format: Literal[CSV_FORMATS] | None = None  # type: ignore[valid-type]  # None: a plain CSV (so a written fit file leaves it out)
-    name: str | None = None   # locust: the request name whose rows are read (default the Aggregated rows)
-    stat: str | None = None   # k6: how the points of one period are reduced (count, mean, p50, p95, p99, max)
+    name: str | None = None  # locust: the request name whose rows are read (default the Aggregated rows)
+    stat: str | None = None  # k6: how the points of one period are reduced (count, mean, p50, p95, p99, max)
 
     @model_validator(mode="after")
     def _format_keys(self) -> "CsvMetric":
@@ -103,8 +135,10 @@ class CsvMetric(Strict):
             if self.format != "k6":
                 raise KeyPathError(("stat",), "is only for format: k6; a CSV column is read as it is")
             if self.stat not in ("count", "mean", "max", "min") and not _PERCENTILE.match(self.stat):
-                raise KeyPathError(("stat",), f"unknown statistic {self.stat!r}; use count, mean, max, min or a "
-                                   "percentile such as p99")
+                raise KeyPathError(
+                    ("stat",),
+                    f"unknown statistic {self.stat!r}; use count, mean, max, min or a percentile such as p99",
+                )
         return self
 
 

@@ -39,4 +39,6 @@ def align(lookback: timedelta, period_s: int, end: datetime | None = None) -> Wi
     end_s = math.floor(end.timestamp() / period_s) * period_s
     count = max(1, math.ceil(lookback.total_seconds() / period_s))
     start_s = end_s - count * period_s
-    return Window(datetime.fromtimestamp(start_s, timezone.utc), datetime.fromtimestamp(end_s, timezone.utc), period_s)
+    return Window(
+        datetime.fromtimestamp(start_s, timezone.utc), datetime.fromtimestamp(end_s, timezone.utc), period_s
+    )

@@ -19,12 +19,17 @@ setup()
 def _ms(value: float) -> str:
     return ms(value) if math.isfinite(value) else "saturated"
 
+
 st.title("Compare")
-st.caption("Versions of the open system (its file, its what-if changes, the versions kept this session: sidebar → "
-           "Open, save, download → Keep), solved with the same analytic method at their own load; add any other file.")
+st.caption(
+    "Versions of the open system (its file, its what-if changes, the versions kept this session: sidebar → "
+    "Open, save, download → Keep), solved with the same analytic method at their own load; add any other file."
+)
 
 library = st.session_state[state.LIBRARY]
-options = {f"{n}.yaml": ("folder", n) for n in folder_names()} | {f"{n} (this session)": ("saved", n) for n in library}
+options = {f"{n}.yaml": ("folder", n) for n in folder_names()} | {
+    f"{n} (this session)": ("saved", n) for n in library
+}
 current = state.scenario()
 current_label = f"{current.name}.yaml" if current.origin == "folder" else f"{current.name} (this session)"
 if state.changes():
@@ -56,16 +61,28 @@ except Exception:
     base, graph = None, None
 # By default: variants of the open system (the file, its what-if changes, the versions kept this session);
 # unrelated systems only when picked, since "cheapest" across different systems means nothing.
-defaults = [k for k in dict.fromkeys([current_label, "current, with what-if changes", *options])
-            if k in options and (k in (current_label, "current, with what-if changes") or graph and _variant(k, graph))]
-picked = st.multiselect("Scenarios", list(options), default=defaults[:6], key="cmp-pick",
-                        help="Variants of the open scenario are picked by default; add any other file to compare systems.")
+defaults = [
+    k
+    for k in dict.fromkeys([current_label, "current, with what-if changes", *options])
+    if k in options
+    and (k in (current_label, "current, with what-if changes") or graph and _variant(k, graph))
+]
+picked = st.multiselect(
+    "Scenarios",
+    list(options),
+    default=defaults[:6],
+    key="cmp-pick",
+    help="Variants of the open scenario are picked by default; add any other file to compare systems.",
+)
 if not picked:
     st.info("Pick at least one scenario.")
     st.stop()
 if len(picked) == 1:
-    st.info("Only one version of this system so far: change a knob on What-if, or keep a variant "
-            "(sidebar → Open, save, download → Keep), and it is compared here.", icon=":material/info:")
+    st.info(
+        "Only one version of this system so far: change a knob on What-if, or keep a variant "
+        "(sidebar → Open, save, download → Keep), and it is compared here.",
+        icon=":material/info:",
+    )
 
 rows, costs, problems, scenarios, caveats = [], [], [], {}, []
 for label in picked:
@@ -79,15 +96,30 @@ for label in picked:
     zone = cached.quick_results(zone_loss_scenario(scenario).model_dump_json())
     top = cached.saturation_rps(scenario.model_dump_json())
     busiest = cached.bottleneck(r)
-    rows.append({"scenario": label, "load (req/s)": r.rate_rps, "p50": r.latency_ms.p50, "p95": r.latency_ms.p95,
-                 "p99": r.latency_ms.p99, "p99 SLO": scenario.slo.p99_ms, "errors %": r.error_pct,
-                 "SLO": "met" if r.slo.met else "missed", "cost / month": r.cost.monthly,
-                 "per million req": r.cost.per_million_requests, "bottleneck": busiest,
-                 "busiest utilization": r.nodes[busiest].utilization if busiest in r.nodes else float("nan"),
-                 "headroom": top / r.rate_rps if r.rate_rps and math.isfinite(top) else float("inf"),
-                 "zone loss": ("survives" if zone.slo.met else "misses the SLO") + f" (p99 {_ms(zone.latency_ms.p99)})",
-                 "nodes": ", ".join(scenario.nodes)})
-    costs += [{"scenario": label, "node": node_cost_label(r.cost, n), "monthly": v} for n, v in r.cost.by_node.items()]
+    rows.append(
+        {
+            "scenario": label,
+            "load (req/s)": r.rate_rps,
+            "p50": r.latency_ms.p50,
+            "p95": r.latency_ms.p95,
+            "p99": r.latency_ms.p99,
+            "p99 SLO": scenario.slo.p99_ms,
+            "errors %": r.error_pct,
+            "SLO": "met" if r.slo.met else "missed",
+            "cost / month": r.cost.monthly,
+            "per million req": r.cost.per_million_requests,
+            "bottleneck": busiest,
+            "busiest utilization": r.nodes[busiest].utilization if busiest in r.nodes else float("nan"),
+            "headroom": top / r.rate_rps if r.rate_rps and math.isfinite(top) else float("inf"),
+            "zone loss": ("survives" if zone.slo.met else "misses the SLO")
+            + f" (p99 {_ms(zone.latency_ms.p99)})",
+            "nodes": ", ".join(scenario.nodes),
+        }
+    )
+    costs += [
+        {"scenario": label, "node": node_cost_label(r.cost, n), "monthly": v}
+        for n, v in r.cost.by_node.items()
+    ]
     if r.cost.caveat():
         caveats.append(f"{label}: {r.cost.caveat()}")
 for p in problems:
@@ -96,21 +128,32 @@ if not rows:
     st.stop()
 
 table = pd.DataFrame(rows)
-shown = pd.DataFrame({
-    row["scenario"]: {
-        "load": f"{row['load (req/s)']:,.0f} req/s",
-        "p50 / p95 / p99": " / ".join(_ms(row[k]) for k in ("p50", "p95", "p99")),
-        "p99 SLO": _ms(row["p99 SLO"]) if row["p99 SLO"] else "none",
-        "errors": f"{row['errors %']:.2f}%", "SLO": row["SLO"],
-        "cost per month": money(row["cost / month"]), "per million requests": money(row["per million req"]),
-        "busiest node": f"{row['bottleneck']} at {100 * row['busiest utilization']:.0f}%",
-        "headroom": f"{row['headroom']:.1f}× today's load" if math.isfinite(row["headroom"]) else "unlimited",
-        "losing one zone": row["zone loss"], "nodes": row["nodes"]}
-    for row in rows})
+shown = pd.DataFrame(
+    {
+        row["scenario"]: {
+            "load": f"{row['load (req/s)']:,.0f} req/s",
+            "p50 / p95 / p99": " / ".join(_ms(row[k]) for k in ("p50", "p95", "p99")),
+            "p99 SLO": _ms(row["p99 SLO"]) if row["p99 SLO"] else "none",
+            "errors": f"{row['errors %']:.2f}%",
+            "SLO": row["SLO"],
+            "cost per month": money(row["cost / month"]),
+            "per million requests": money(row["per million req"]),
+            "busiest node": f"{row['bottleneck']} at {100 * row['busiest utilization']:.0f}%",
+            "headroom": f"{row['headroom']:.1f}× today's load"
+            if math.isfinite(row["headroom"])
+            else "unlimited",
+            "losing one zone": row["zone loss"],
+            "nodes": row["nodes"],
+        }
+        for row in rows
+    }
+)
 # scenarios across, measures down: a static table wraps, so no column (and no name) is cut off
 st.table(shown)
-st.caption("Headroom: how far the load can grow before the busiest node saturates. Losing one zone: a third of "
-           "every node gone (at least one left), at today's load, before any autoscaler replaces it.")
+st.caption(
+    "Headroom: how far the load can grow before the busiest node saturates. Losing one zone: a third of "
+    "every node gone (at least one left), at today's load, before any autoscaler replaces it."
+)
 
 finite = table[table["p99"] < 1e9]
 colours = charts.node_colours(list(base.nodes) if base is not None else [], list(pd.DataFrame(costs)["node"]))
@@ -119,10 +162,17 @@ left, right = st.columns(2)
 with left:
     st.subheader("p99 latency")
     target = table["p99 SLO"].dropna().unique()
-    st.altair_chart(charts.compare_bars(finite, "p99", "p99 (ms)", ",.0f", float(target[0]) if len(target) == 1 else None),
-                    width="stretch", height=bars_px)
+    st.altair_chart(
+        charts.compare_bars(
+            finite, "p99", "p99 (ms)", ",.0f", float(target[0]) if len(target) == 1 else None
+        ),
+        width="stretch",
+        height=bars_px,
+    )
     if len(finite) < len(table):
-        st.caption("Not drawn (saturated, no steady state): " + ", ".join(table[table["p99"] >= 1e9]["scenario"]))
+        st.caption(
+            "Not drawn (saturated, no steady state): " + ", ".join(table[table["p99"] >= 1e9]["scenario"])
+        )
 with right:
     st.subheader("Cost per month")
     st.altair_chart(charts.cost_by_node(pd.DataFrame(costs), colours), width="stretch", height=bars_px + 40)
@@ -132,21 +182,30 @@ with right:
 best = table[table["SLO"] == "met"].sort_values("cost / month")
 if len(best) > 1:
     b = best.iloc[0]
-    st.success(f"Cheapest that meets its SLO: **{md(b['scenario'])}** at {money(b['cost / month'])}/month, "
-               f"p99 {ms(b['p99'])}.", icon=":material/savings:")
+    st.success(
+        f"Cheapest that meets its SLO: **{md(b['scenario'])}** at {money(b['cost / month'])}/month, "
+        f"p99 {ms(b['p99'])}.",
+        icon=":material/savings:",
+    )
 
 st.divider()
 
 
 def _side(label: str):
     origin, name = options[label]
-    st_text, changes = {"folder": lambda: (read_folder_scenario(name), {}), "saved": lambda: (library[name], {}),
-                        "current": lambda: (state.scenario(), state.changes())}[origin]()
+    st_text, changes = {
+        "folder": lambda: (read_folder_scenario(name), {}),
+        "saved": lambda: (library[name], {}),
+        "current": lambda: (state.scenario(), state.changes()),
+    }[origin]()
     return diff_view.side_input(label, st_text, changes, cached.scenario_of(st_text, changes))
 
 
 labels = list(options)
 base_default = current_label if current_label in options else labels[0]
-head_default = "current, with what-if changes" if "current, with what-if changes" in options else (
-    next((k for k in picked if k != base_default), labels[min(1, len(labels) - 1)]))
+head_default = (
+    "current, with what-if changes"
+    if "current, with what-if changes" in options
+    else (next((k for k in picked if k != base_default), labels[min(1, len(labels) - 1)]))
+)
 diff_view.section(labels, _side, base_default, head_default)

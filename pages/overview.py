@@ -24,14 +24,15 @@ runway = cached.runway(scenario.model_dump_json(), scenario.workload.horizon_mon
 headline(results, scenario, "beyond" if runway is None else runway)
 
 method = "analytic solver (queueing theory), confirmed by simulation on What-if"
-st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. "
-           f"Data source: {state.source_text()}.")
+st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. Data source: {state.source_text()}.")
 
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Service graph")
     narrow.style()
-    st.container(key=narrow.GRAPH_KEY).graphviz_chart(graph_dot(scenario, results, bottleneck), width="stretch")
+    st.container(key=narrow.GRAPH_KEY).graphviz_chart(
+        graph_dot(scenario, results, bottleneck), width="stretch"
+    )
     st.markdown(legend() + " &nbsp; red outline: the bottleneck", unsafe_allow_html=True)
 with right:
     st.subheader("Where the time goes")
@@ -40,27 +41,52 @@ with right:
     st.markdown(
         f"**{md(bottleneck)}** is the busiest node at **{100 * busiest.utilization:.0f}%** of its "
         f"{plural(busiest.servers, 'server')}. The graph saturates at about **{headroom:,.0f} requests/s**, "
-        f"{headroom / results.rate_rps:,.1f}× today's load." if results.rate_rps and headroom < float("inf")
-        else f"**{md(bottleneck)}** is the busiest node.")
+        f"{headroom / results.rate_rps:,.1f}× today's load."
+        if results.rate_rps and headroom < float("inf")
+        else f"**{md(bottleneck)}** is the busiest node."
+    )
     if results.saturated:
-        st.error(f"Saturated: {md(', '.join(results.saturated))} cannot keep up with {results.rate_rps:,.0f} requests/s. "
-                 "Add capacity on What-if or see Right-size.", icon=":material/warning:")
+        st.error(
+            f"Saturated: {md(', '.join(results.saturated))} cannot keep up with {results.rate_rps:,.0f} requests/s. "
+            "Add capacity on What-if or see Right-size.",
+            icon=":material/warning:",
+        )
     elif results.slo.violations:
         st.warning("SLO missed: " + md("; ".join(results.slo.violations)), icon=":material/warning:")
     else:
         st.success("Every SLO target is met.", icon=":material/check_circle:")
-    rows = [{"node": n, "kind": scenario.nodes[n].kind, "arrivals": f"{s.arrival_rps:,.1f}/s", "servers": s.servers,
-             "busy": s.utilization, "mean wait": ms(s.mean_wait_ms)} for n, s in results.nodes.items()]
-    st.dataframe(rows, hide_index=True, width="stretch",
-                 column_config={"node": st.column_config.TextColumn(width="small"),
-                                "kind": st.column_config.TextColumn(width="small"),
-                                "arrivals": st.column_config.TextColumn(width="small"),
-                                "servers": st.column_config.NumberColumn(width="small"),
-                                "busy": st.column_config.ProgressColumn("busy", format="percent", min_value=0, max_value=1,
-                                                                        width="small"),
-                                "mean wait": st.column_config.TextColumn(width="small")})
+    rows = [
+        {
+            "node": n,
+            "kind": scenario.nodes[n].kind,
+            "arrivals": f"{s.arrival_rps:,.1f}/s",
+            "servers": s.servers,
+            "busy": s.utilization,
+            "mean wait": ms(s.mean_wait_ms),
+        }
+        for n, s in results.nodes.items()
+    ]
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "node": st.column_config.TextColumn(width="small"),
+            "kind": st.column_config.TextColumn(width="small"),
+            "arrivals": st.column_config.TextColumn(width="small"),
+            "servers": st.column_config.NumberColumn(width="small"),
+            "busy": st.column_config.ProgressColumn(
+                "busy", format="percent", min_value=0, max_value=1, width="small"
+            ),
+            "mean wait": st.column_config.TextColumn(width="small"),
+        },
+    )
     lat = results.latency_ms
     slo = scenario.slo
-    st.markdown(f"Latency: p50 **{ms(lat.p50)}**, p95 **{ms(lat.p95)}**"
-                + (f" (SLO {ms(slo.p95_ms)})" if slo.p95_ms else "")
-                + f", p99 **{ms(lat.p99)}**" + (f" (SLO {ms(slo.p99_ms)})" if slo.p99_ms else "") + ".")
+    st.markdown(
+        f"Latency: p50 **{ms(lat.p50)}**, p95 **{ms(lat.p95)}**"
+        + (f" (SLO {ms(slo.p95_ms)})" if slo.p95_ms else "")
+        + f", p99 **{ms(lat.p99)}**"
+        + (f" (SLO {ms(slo.p99_ms)})" if slo.p99_ms else "")
+        + "."
+    )

@@ -13,27 +13,37 @@ setup()
 
 scenario = scenario_or_stop(cached.current, RESET_HINT)
 
+
 def _plain(value) -> str:
     """`4.0` -> `4`: the number as a person would write it in the YAML."""
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 st.title("Right-size")
-st.caption("The cheapest configuration whose simulation meets the SLO, searched from the price catalog, "
-           "against what the scenario runs today (what-if changes included).")
+st.caption(
+    "The cheapest configuration whose simulation meets the SLO, searched from the price catalog, "
+    "against what the scenario runs today (what-if changes included)."
+)
 
 
 c1, c2 = st.columns([2, 1])
 horizon = scenario.workload.horizon_months
-months = c1.select_slider("Plan for the load in", options=list(range(0, horizon + 1)), value=0, key="rs-months",
-                          format_func=lambda m: "today" if m == 0 else f"{m} month{'s' if m > 1 else ''}")
+months = c1.select_slider(
+    "Plan for the load in",
+    options=list(range(0, horizon + 1)),
+    value=0,
+    key="rs-months",
+    format_func=lambda m: "today" if m == 0 else f"{m} month{'s' if m > 1 else ''}",
+)
 rate = scenario.workload.rate_rps * (1 + scenario.workload.growth_pct_per_month / 100) ** months
 c2.metric("Load planned for", f"{rate:,.0f} req/s", border=True)
 
 pool = cached.pool()
 key = pool.key("recommend", scenario.model_dump_json(), months, cached.SEED)
 ready = pool.answer(key) is not None
-if not ready and not st.button("Find the cheapest configuration", type="primary", icon=":material/search:", key="rs-go"):
+if not ready and not st.button(
+    "Find the cheapest configuration", type="primary", icon=":material/search:", key="rs-go"
+):
     st.caption("Takes a few seconds: the queueing formulas search, then the best candidates are simulated.")
     st.stop()
 
@@ -46,15 +56,30 @@ saving = answer["baseline_monthly"] - answer["monthly"]
 risk = answer.get("risk", {})
 k1, k2, k3, k4 = st.columns(4)
 k1.metric("Recommended, per month", money(answer["monthly"]), border=True)
-k2.metric("Today, per month", money(answer["baseline_monthly"]),
-          (None if (answer.get("baseline_slo") or {}).get("met", True) else "misses the SLO"),
-          delta_color="inverse", delta_arrow="off", border=True)
-k3.metric("Saving per month" if saving >= 0 else "Extra cost per month", money(abs(saving)),
-          f"{money(12 * abs(saving))} a year", delta_color="normal" if saving >= 0 else "inverse",
-          delta_arrow="off", border=True)
-k4.metric("p99 (simulated)", ms(answer["latency_ms"]["p99"]),
-          f"{risk.get('slo_headroom_pct', 0):.0f}% headroom to the SLO" if risk else None,
-          delta_color="normal", delta_arrow="off", border=True)
+k2.metric(
+    "Today, per month",
+    money(answer["baseline_monthly"]),
+    (None if (answer.get("baseline_slo") or {}).get("met", True) else "misses the SLO"),
+    delta_color="inverse",
+    delta_arrow="off",
+    border=True,
+)
+k3.metric(
+    "Saving per month" if saving >= 0 else "Extra cost per month",
+    money(abs(saving)),
+    f"{money(12 * abs(saving))} a year",
+    delta_color="normal" if saving >= 0 else "inverse",
+    delta_arrow="off",
+    border=True,
+)
+k4.metric(
+    "p99 (simulated)",
+    ms(answer["latency_ms"]["p99"]),
+    f"{risk.get('slo_headroom_pct', 0):.0f}% headroom to the SLO" if risk else None,
+    delta_color="normal",
+    delta_arrow="off",
+    border=True,
+)
 
 if answer["slo"]["met"]:
     zone = risk.get("survives_zone_loss")
@@ -63,13 +88,20 @@ if answer["slo"]["met"]:
         text += "It also survives losing a third of each node (one zone)."
         st.success(text, icon=":material/verified:")
     elif zone is False:
-        text += "Risk: losing one zone would miss the SLO (" + "; ".join(risk.get("zone_loss_violations", [])) + ")."
+        text += (
+            "Risk: losing one zone would miss the SLO ("
+            + "; ".join(risk.get("zone_loss_violations", []))
+            + ")."
+        )
         st.warning(text, icon=":material/warning:")
     else:
         st.success(text, icon=":material/verified:")
 else:
-    st.error("No configuration searched meets the SLO; the closest is shown: " + "; ".join(answer["slo"]["violations"]),
-             icon=":material/error:")
+    st.error(
+        "No configuration searched meets the SLO; the closest is shown: "
+        + "; ".join(answer["slo"]["violations"]),
+        icon=":material/error:",
+    )
 
 left, right = st.columns([1, 1.3], gap="large")
 with left:
@@ -86,16 +118,30 @@ with left:
             lines.append(f"- `{path}`: {md(_plain(now))} → **{md(_plain(value))}**")
         st.markdown("\n".join(lines))  # a list wraps where a table of long key paths was cut off
         merged = {**state.changes(), **changes}
-        st.button("Try it on What-if", icon=":material/science:", key="rs-apply",
-                  on_click=lambda: (state.set_scenario(state.scenario(), merged)))
+        st.button(
+            "Try it on What-if",
+            icon=":material/science:",
+            key="rs-apply",
+            on_click=lambda: state.set_scenario(state.scenario(), merged),
+        )
     if answer.get("runners_up"):
         st.subheader("Runners-up")
-        st.table(pd.DataFrame([{"per month": money(r["monthly"]),
-                                "p99": ms(r["latency_ms"]["p99"]) if r.get("latency_ms") else "—",
-                                "SLO": {True: "met", False: "missed"}.get(r.get("slo_met"), "—"),
-                                "changes": "; ".join(f"{k.removeprefix('nodes.')} = {_plain(v)}"
-                                                     for k, v in r["changes"].items()) or "(none)"}
-                               for r in answer["runners_up"]]).set_index("per month"))
+        st.table(
+            pd.DataFrame(
+                [
+                    {
+                        "per month": money(r["monthly"]),
+                        "p99": ms(r["latency_ms"]["p99"]) if r.get("latency_ms") else "—",
+                        "SLO": {True: "met", False: "missed"}.get(r.get("slo_met"), "—"),
+                        "changes": "; ".join(
+                            f"{k.removeprefix('nodes.')} = {_plain(v)}" for k, v in r["changes"].items()
+                        )
+                        or "(none)",
+                    }
+                    for r in answer["runners_up"]
+                ]
+            ).set_index("per month")
+        )
     for note in answer.get("notes", []):
         st.caption(note)
 with right:
@@ -104,6 +150,12 @@ with right:
     recommended_text = applied_text(current_text, changes)
     diff = yaml_diff(current_text, recommended_text, f"{state.scenario().name}.yaml")
     st.code(diff or "# no change", language="diff")
-    st.download_button("Download the recommended scenario", recommended_text,
-                       file_name=f"{slug(state.scenario().name)}-rightsized.yaml", mime="application/x-yaml",
-                       icon=":material/download:", key="rs-download", type="primary")
+    st.download_button(
+        "Download the recommended scenario",
+        recommended_text,
+        file_name=f"{slug(state.scenario().name)}-rightsized.yaml",
+        mime="application/x-yaml",
+        icon=":material/download:",
+        key="rs-download",
+        type="primary",
+    )

@@ -18,37 +18,64 @@ base, scenario = scenario_or_stop(lambda: (cached.baseline(), cached.current()),
 
 st.title("What-if")
 auto = st.session_state.get("wi-auto-sim", True)
-st.caption("Move a knob: the numbers update at once from queueing theory, then a simulation confirms them. "
-           "Changes go into the link (share it) and into the YAML you can download from the sidebar.")
+st.caption(
+    "Move a knob: the numbers update at once from queueing theory, then a simulation confirms them. "
+    "Changes go into the link (share it) and into the YAML you can download from the sidebar."
+)
 
 quick = cached.quick_results(scenario.model_dump_json())
 before = cached.quick_results(base.model_dump_json())
 
 lat, slo = quick.latency_ms, scenario.slo
 narrow.style()
-numbers = st.container(key=narrow.NUMBERS_KEY)  # sticks to the top on a phone, so a knob's effect stays in view
+numbers = st.container(
+    key=narrow.NUMBERS_KEY
+)  # sticks to the top on a phone, so a knob's effect stays in view
 c = numbers.columns(5)
 for col, key in zip(c[:3], ("p50", "p95", "p99")):
     value = getattr(lat, key)
     target = getattr(slo, f"{key}_ms")
-    text, delta, colour, arrow = latency_metric(value, getattr(before.latency_ms, key), target, bool(state.changes()))
-    col.metric(f"{key} latency", text, delta, delta_color=colour, delta_arrow=arrow,
-               border=True, help=f"SLO {ms(target)}" if target else "No SLO target for this percentile.")
+    text, delta, colour, arrow = latency_metric(
+        value, getattr(before.latency_ms, key), target, bool(state.changes())
+    )
+    col.metric(
+        f"{key} latency",
+        text,
+        delta,
+        delta_color=colour,
+        delta_arrow=arrow,
+        border=True,
+        help=f"SLO {ms(target)}" if target else "No SLO target for this percentile.",
+    )
 change = quick.cost.monthly - before.cost.monthly
-c[3].metric("Cost per month", money(quick.cost.monthly),
-            (f"{'+' if change > 0 else '-'}{money(abs(change))} vs file" if round(change, 2) else "same as the file")
-            if state.changes() else None,
-            delta_color="inverse" if round(change, 2) else "off", delta_arrow="auto" if round(change, 2) else "off",
-            border=True)
+c[3].metric(
+    "Cost per month",
+    money(quick.cost.monthly),
+    (f"{'+' if change > 0 else '-'}{money(abs(change))} vs file" if round(change, 2) else "same as the file")
+    if state.changes()
+    else None,
+    delta_color="inverse" if round(change, 2) else "off",
+    delta_arrow="auto" if round(change, 2) else "off",
+    border=True,
+)
 drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
-c[4].metric("Errors", f"{quick.error_pct:.2f}%", f"drops {drops:.2f}% · " + ("SLO met" if quick.slo.met else "SLO missed"),
-            delta_color="normal" if quick.slo.met else "inverse", delta_arrow="off", border=True,
-            help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.")
+c[4].metric(
+    "Errors",
+    f"{quick.error_pct:.2f}%",
+    f"drops {drops:.2f}% · " + ("SLO met" if quick.slo.met else "SLO missed"),
+    delta_color="normal" if quick.slo.met else "inverse",
+    delta_arrow="off",
+    border=True,
+    help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.",
+)
 price_caveat(quick.cost)
 if quick.saturated:
-    st.error(f"**Saturated: no steady state.** {', '.join(quick.saturated)} cannot keep up with "
-             f"{scenario.workload.rate_rps:,.0f} req/s: queues and latency grow without bound. Add replicas or "
-             "cores, or lower the load.", icon=":material/warning:")
+    st.error(
+        f"**Saturated: no steady state.** {', '.join(quick.saturated)} cannot keep up with "
+        f"{scenario.workload.rate_rps:,.0f} req/s: queues and latency grow without bound. Add replicas or "
+        "cores, or lower the load.",
+        icon=":material/warning:",
+    )
 elif not quick.slo.met:
     st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
 verdict = st.container()
@@ -72,26 +99,42 @@ with out:
             from model.planning.autoscale import hpa_replicas_at, simulate_day
 
             day = simulate_day(scenario)
-            notes = [f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
-                     f"at {scenario.workload.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
-                     f"business day" for n in autoscaled]
-            st.info("; ".join(notes) + f", which would bill about {money(day.cost.monthly)}/month. "
-                    "Latency and cost above use the replicas you set.", icon=":material/autorenew:")
+            notes = [
+                f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
+                f"at {scenario.workload.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
+                f"business day"
+                for n in autoscaled
+            ]
+            st.info(
+                "; ".join(notes) + f", which would bill about {money(day.cost.monthly)}/month. "
+                "Latency and cost above use the replicas you set.",
+                icon=":material/autorenew:",
+            )
         except ImportError:
             pass
 
     scenario_json = scenario.model_dump_json()
     st.subheader("Latency against load")
     curve = cached.latency_curve(scenario_json)
-    st.altair_chart(charts.latency_vs_load(curve, scenario.workload.rate_rps, slo.p99_ms,
-                                           cached.saturation_rps(scenario_json)), width="stretch")
-    st.caption("Queueing theory at each load: flat while servers are mostly idle, then the hockey stick "
-               "as the busiest pool nears 100%.")
+    st.altair_chart(
+        charts.latency_vs_load(
+            curve, scenario.workload.rate_rps, slo.p99_ms, cached.saturation_rps(scenario_json)
+        ),
+        width="stretch",
+    )
+    st.caption(
+        "Queueing theory at each load: flat while servers are mostly idle, then the hockey stick "
+        "as the busiest pool nears 100%."
+    )
 
     st.subheader("Confirmed by simulation")
-    st.toggle("Simulate every change", value=True, key="wi-auto-sim",
-                     help=f"{cached.SIM_REQUESTS:,} requests, seed {cached.SEED}, in a worker process "
-                          "(the page stays usable; identical runs are shared).")
+    st.toggle(
+        "Simulate every change",
+        value=True,
+        key="wi-auto-sim",
+        help=f"{cached.SIM_REQUESTS:,} requests, seed {cached.SEED}, in a worker process "
+        "(the page stays usable; identical runs are shared).",
+    )
     if handle is None and st.button("Simulate now", icon=":material/play_arrow:", key="wi-sim-now"):
         handle = confirm.start(scenario)
     if handle is not None:
@@ -101,19 +144,36 @@ with out:
             for key in ("p50", "p95", "p99"):
                 target = getattr(slo, f"{key}_ms")
                 for method, res in ((quick.method, quick), ("simulation", sim)):
-                    rows.append({"percentile": key, "method": method, "latency_ms": float(getattr(res.latency_ms, key)),
-                                 "slo_ms": target if target else float("nan")})
-            st.dataframe(confirm.comparison(quick, sim, slo), hide_index=True, width="stretch")  # the whole column: no cut
-            if all(math.isfinite(r["latency_ms"]) for r in rows):  # a saturated run has no percentiles to draw
+                    rows.append(
+                        {
+                            "percentile": key,
+                            "method": method,
+                            "latency_ms": float(getattr(res.latency_ms, key)),
+                            "slo_ms": target if target else float("nan"),
+                        }
+                    )
+            st.dataframe(
+                confirm.comparison(quick, sim, slo), hide_index=True, width="stretch"
+            )  # the whole column: no cut
+            if all(
+                math.isfinite(r["latency_ms"]) for r in rows
+            ):  # a saturated run has no percentiles to draw
                 st.altair_chart(charts.percentiles_vs_slo(pd.DataFrame(rows)), width="stretch", height=320)
             gap = abs(sim.latency_ms.p99 - quick.latency_ms.p99) / max(sim.latency_ms.p99, 1e-9)
             with verdict:
                 if sim.slo.met:
-                    st.success(f"Simulation agrees: SLO met (p99 {ms(sim.latency_ms.p99)}).", icon=":material/check_circle:")
+                    st.success(
+                        f"Simulation agrees: SLO met (p99 {ms(sim.latency_ms.p99)}).",
+                        icon=":material/check_circle:",
+                    )
                 else:
-                    st.warning("Simulation: SLO missed: " + "; ".join(sim.slo.violations), icon=":material/warning:")
+                    st.warning(
+                        "Simulation: SLO missed: " + "; ".join(sim.slo.violations), icon=":material/warning:"
+                    )
             if gap > 0.15 and not sim.saturated:
-                st.caption(f"The simulation's p99 differs from the {quick.method} estimate by {100 * gap:.0f}%: "
-                           "trust the simulation (the formulas approximate this graph).")
+                st.caption(
+                    f"The simulation's p99 differs from the {quick.method} estimate by {100 * gap:.0f}%: "
+                    "trust the simulation (the formulas approximate this graph)."
+                )
     else:
         st.caption("Simulation off: the numbers above are the analytic estimate.")

@@ -24,7 +24,12 @@ def start(scenario, requests: int = cached.SIM_REQUESTS, seed: int = cached.SEED
     if pool.answer(key) is not None:
         return key, None, requests, seed
     try:
-        return key, pool.submit(key, simulate_job, scenario_json, seed, requests, owner=cached.owner("sim")), requests, seed
+        return (
+            key,
+            pool.submit(key, simulate_job, scenario_json, seed, requests, owner=cached.owner("sim")),
+            requests,
+            seed,
+        )
     except Exception as exc:  # the pool could not start a worker: say so, keep the analytic answer
         run_error(exc)
         return None
@@ -39,8 +44,14 @@ def finish(handle):
         bar = st.progress(0.0, text=f"Simulating {requests:,} requests…")
         began = time.monotonic()
         try:
-            answer = pool.wait(run, lambda f: bar.progress(min(f, 1.0), text=f"Simulating {requests:,} requests… "
-                                                           f"{100 * f:.0f}% ({time.monotonic() - began:.1f} s)"))
+            answer = pool.wait(
+                run,
+                lambda f: bar.progress(
+                    min(f, 1.0),
+                    text=f"Simulating {requests:,} requests… "
+                    f"{100 * f:.0f}% ({time.monotonic() - began:.1f} s)",
+                ),
+            )
         except Exception as exc:  # a worker failure is shown, never raised as a traceback
             bar.empty()
             run_error(exc)
@@ -49,15 +60,24 @@ def finish(handle):
     if answer is None:  # it was in the store when started, and evicted since (64 newer runs in between)
         st.warning("The simulation's answer was dropped from the shared store; press Simulate now.")
         return None
-    st.session_state[SIM_KEY] = {"started": answer["started"], "finished": answer["finished"], "pid": answer["pid"]}
+    st.session_state[SIM_KEY] = {
+        "started": answer["started"],
+        "finished": answer["finished"],
+        "pid": answer["pid"],
+    }
     seconds, where = answer["finished"] - answer["started"], f"seed {seed}, worker process {answer['pid']}"
     served = answer["results"].requests
-    st.caption(f"Simulated {served:,} requests in {seconds:.1f} s ({where})." if served else
-               f"Saturated, no steady state: the simulation served none of the requests it offered ({seconds:.1f} s, {where}).")
+    st.caption(
+        f"Simulated {served:,} requests in {seconds:.1f} s ({where})."
+        if served
+        else f"Saturated, no steady state: the simulation served none of the requests it offered ({seconds:.1f} s, {where})."
+    )
     # machine-readable timing for the concurrency test; invisible to people
     submitted = run.submitted if run is not None else answer["started"]  # from the store: no wait to show
-    st.html(f'<span class="headroom-run" data-submitted="{submitted:.3f}" data-started="{answer["started"]:.3f}" '
-            f'data-finished="{answer["finished"]:.3f}" data-pid="{answer["pid"]}" hidden></span>')
+    st.html(
+        f'<span class="headroom-run" data-submitted="{submitted:.3f}" data-started="{answer["started"]:.3f}" '
+        f'data-finished="{answer["finished"]:.3f}" data-pid="{answer["pid"]}" hidden></span>'
+    )
     return answer["results"]
 
 
@@ -72,14 +92,35 @@ def comparison(quick, sim, slo) -> pd.DataFrame:
     for key in ("p50", "p95", "p99", "mean"):
         target = getattr(slo, f"{key}_ms", None) if key != "mean" else None
         ci = (sim.latency_ci95_ms or {}).get(key)
-        rows.append({"": f"{key} latency", quick.method: _ms(getattr(quick.latency_ms, key)),
-                     "simulation": _ms(getattr(sim.latency_ms, key)),
-                     "simulation 95% CI": f"{ms(ci[0])} – {ms(ci[1])}" if ci and all(map(math.isfinite, ci)) else "",
-                     "SLO": ms(target) if target else ""})
-    rows.append({"": "errors", quick.method: f"{quick.error_pct:.3f}%", "simulation": f"{sim.error_pct:.3f}%",
-                 "simulation 95% CI": "", "SLO": f"{slo.max_error_pct:g}%" if slo.max_error_pct is not None else ""})
-    rows.append({"": "served", quick.method: _served(quick.throughput_rps), "simulation": _served(sim.throughput_rps),
-                 "simulation 95% CI": "", "SLO": ""})
+        rows.append(
+            {
+                "": f"{key} latency",
+                quick.method: _ms(getattr(quick.latency_ms, key)),
+                "simulation": _ms(getattr(sim.latency_ms, key)),
+                "simulation 95% CI": f"{ms(ci[0])} – {ms(ci[1])}"
+                if ci and all(map(math.isfinite, ci))
+                else "",
+                "SLO": ms(target) if target else "",
+            }
+        )
+    rows.append(
+        {
+            "": "errors",
+            quick.method: f"{quick.error_pct:.3f}%",
+            "simulation": f"{sim.error_pct:.3f}%",
+            "simulation 95% CI": "",
+            "SLO": f"{slo.max_error_pct:g}%" if slo.max_error_pct is not None else "",
+        }
+    )
+    rows.append(
+        {
+            "": "served",
+            quick.method: _served(quick.throughput_rps),
+            "simulation": _served(sim.throughput_rps),
+            "simulation 95% CI": "",
+            "SLO": "",
+        }
+    )
     return pd.DataFrame(rows)
 
 
@@ -101,7 +142,9 @@ def recommend(scenario, months: int, seed: int = cached.SEED) -> dict | None:
         run = pool.submit(key, recommend_job, scenario_json, months, seed, owner=cached.owner("recommend"))
         bar = st.progress(0.0, text="Searching configurations…")
         try:
-            answer = pool.wait(run, lambda f: bar.progress(min(f, 1.0), text=f"Searching configurations… {100 * f:.0f}%"))
+            answer = pool.wait(
+                run, lambda f: bar.progress(min(f, 1.0), text=f"Searching configurations… {100 * f:.0f}%")
+            )
         except Exception as exc:
             bar.empty()
             run_error(exc)

@@ -39,10 +39,17 @@ def _widget(make: Callable, label: str, path: str, current: Any, baseline: Any, 
 def instance_types(provider: str, current_type: str, region: str) -> list[str]:
     """Priced types of the same cloud service (EC2, RDS, ElastiCache, MSK, ...) in the region."""
     catalog = load_catalog()
-    service = next((s.service for (p, t, _r), s in catalog.rows.items() if p == provider and t == current_type), None)
-    types = sorted({t for (p, t, r), s in catalog.rows.items()
-                    if p == provider and s.service == service and s.unit == "instance-hour" and r == region},
-                   key=lambda t: (catalog.rows.get((provider, t, region)).vcpu, t))
+    service = next(
+        (s.service for (p, t, _r), s in catalog.rows.items() if p == provider and t == current_type), None
+    )
+    types = sorted(
+        {
+            t
+            for (p, t, r), s in catalog.rows.items()
+            if p == provider and s.service == service and s.unit == "instance-hour" and r == region
+        },
+        key=lambda t: (catalog.rows.get((provider, t, region)).vcpu, t),
+    )
     return types if current_type in types else [current_type] + types
 
 
@@ -52,26 +59,42 @@ def load_control(current, baseline) -> None:
     key = state.WIDGET_PREFIX + "workload.rate_rps"
     if key not in st.session_state:
         st.session_state[key] = round(now, 3)
-    st.slider("Load (requests/s at the entry)", min_value=max(1.0, round(base * 0.25, 0)),
-              max_value=float(max(round(base * 4, 0), round(now, 0) + 1)), step=1.0, key=key, format="%.0f req/s",
-              on_change=lambda: state.set_change("workload.rate_rps", float(st.session_state[key]), base),
-              help="Arrivals per second at the entry node. The file says " + f"{base:,.0f}.")
+    st.slider(
+        "Load (requests/s at the entry)",
+        min_value=max(1.0, round(base * 0.25, 0)),
+        max_value=float(max(round(base * 4, 0), round(now, 0) + 1)),
+        step=1.0,
+        key=key,
+        format="%.0f req/s",
+        on_change=lambda: state.set_change("workload.rate_rps", float(st.session_state[key]), base),
+        help="Arrivals per second at the entry node. The file says " + f"{base:,.0f}.",
+    )
     growth = baseline.workload.growth_pct_per_month
     if growth > 0 and now != base:
         import math
 
         months = math.log(now / base) / math.log(1 + growth / 100)
-        st.caption(f"{100 * (now / base - 1):+.0f}% load: about {months:.1f} months of growth at {growth:g}%/month."
-                   if months > 0 else f"{100 * (now / base - 1):+.0f}% load.")
+        st.caption(
+            f"{100 * (now / base - 1):+.0f}% load: about {months:.1f} months of growth at {growth:g}%/month."
+            if months > 0
+            else f"{100 * (now / base - 1):+.0f}% load."
+        )
 
 
 def node_controls(name: str, node, base_node, pricing) -> None:
     """The knobs that matter for one node's kind."""
     prefix = f"nodes.{name}."
     if isinstance(node, ServiceNode):
-        _widget(st.slider, "Replicas", prefix + "replicas", node.replicas, base_node.replicas,
-                min_value=1, max_value=max(20, 2 * base_node.replicas, node.replicas),
-                help="Pods or instances behind the load balancer.")
+        _widget(
+            st.slider,
+            "Replicas",
+            prefix + "replicas",
+            node.replicas,
+            base_node.replicas,
+            min_value=1,
+            max_value=max(20, 2 * base_node.replicas, node.replicas),
+            help="Pods or instances behind the load balancer.",
+        )
         scaling = node.autoscale is not None
         key = state.WIDGET_PREFIX + prefix + "autoscale.on"
         if key not in st.session_state:
@@ -79,31 +102,78 @@ def node_controls(name: str, node, base_node, pricing) -> None:
 
         def toggled() -> None:
             on = st.session_state[key]
-            default = {"target_cpu_pct": 70, "min": max(1, node.replicas // 2), "max": max(2 * node.replicas, 2)}
+            default = {
+                "target_cpu_pct": 70,
+                "min": max(1, node.replicas // 2),
+                "max": max(2 * node.replicas, 2),
+            }
             value = (base_node.autoscale.model_dump() if base_node.autoscale else default) if on else None
             base_value = base_node.autoscale.model_dump() if base_node.autoscale else None
             state.set_change(prefix + "autoscale", value, base_value)
 
-        st.toggle("Autoscaling (HPA)", key=key, on_change=toggled,
-                  help="Kubernetes HPA on CPU. Latency and cost below use the replicas above; "
-                       "the HPA line shows what the autoscaler would hold at this load.")
+        st.toggle(
+            "Autoscaling (HPA)",
+            key=key,
+            on_change=toggled,
+            help="Kubernetes HPA on CPU. Latency and cost below use the replicas above; "
+            "the HPA line shows what the autoscaler would hold at this load.",
+        )
         if node.autoscale is not None:
-            _widget(st.slider, "HPA target CPU %", prefix + "autoscale.target_cpu_pct", node.autoscale.target_cpu_pct,
-                    _get(base_node, "autoscale.target_cpu_pct"), min_value=10.0, max_value=100.0, step=5.0, format="%.0f%%")
+            _widget(
+                st.slider,
+                "HPA target CPU %",
+                prefix + "autoscale.target_cpu_pct",
+                node.autoscale.target_cpu_pct,
+                _get(base_node, "autoscale.target_cpu_pct"),
+                min_value=10.0,
+                max_value=100.0,
+                step=5.0,
+                format="%.0f%%",
+            )
     elif isinstance(node, CacheNode):
-        _widget(st.slider, "Cache hit ratio", prefix + "hit_ratio", node.hit_ratio, base_node.hit_ratio,
-                min_value=0.0, max_value=1.0, step=0.01, format="%.2f",
-                help="Fraction of lookups answered by the cache; misses go to " + (node.miss or "nowhere") + ".")
-        _widget(st.slider, "Cache nodes", prefix + "nodes", node.nodes, base_node.nodes, min_value=1,
-                max_value=max(8, 2 * base_node.nodes))
+        _widget(
+            st.slider,
+            "Cache hit ratio",
+            prefix + "hit_ratio",
+            node.hit_ratio,
+            base_node.hit_ratio,
+            min_value=0.0,
+            max_value=1.0,
+            step=0.01,
+            format="%.2f",
+            help="Fraction of lookups answered by the cache; misses go to " + (node.miss or "nowhere") + ".",
+        )
+        _widget(
+            st.slider,
+            "Cache nodes",
+            prefix + "nodes",
+            node.nodes,
+            base_node.nodes,
+            min_value=1,
+            max_value=max(8, 2 * base_node.nodes),
+        )
     elif isinstance(node, DatabaseNode):
-        _widget(st.slider, "Read replicas", prefix + "read_replicas", node.read_replicas, base_node.read_replicas,
-                min_value=0, max_value=max(5, base_node.read_replicas + 3),
-                help="Reads spread over the primary and its replicas; writes all go to the primary.")
+        _widget(
+            st.slider,
+            "Read replicas",
+            prefix + "read_replicas",
+            node.read_replicas,
+            base_node.read_replicas,
+            min_value=0,
+            max_value=max(5, base_node.read_replicas + 3),
+            help="Reads spread over the primary and its replicas; writes all go to the primary.",
+        )
     elif isinstance(node, KafkaNode):
-        _widget(st.slider, "Consumers", prefix + "consumers", node.consumers, base_node.consumers,
-                min_value=1, max_value=max(node.partitions, base_node.consumers),
-                help="More consumers than partitions sit idle.")
+        _widget(
+            st.slider,
+            "Consumers",
+            prefix + "consumers",
+            node.consumers,
+            base_node.consumers,
+            min_value=1,
+            max_value=max(node.partitions, base_node.consumers),
+            help="More consumers than partitions sit idle.",
+        )
     if node.instance is not None and node.instance.type is not None:
         instance_control(name, node, base_node, pricing)
 
@@ -119,8 +189,10 @@ def instance_control(name: str, node, base_node, pricing) -> None:
     if key not in st.session_state:
         st.session_state[key] = node.instance.type
     base_type = base_node.instance.type if base_node.instance else None
-    follows = (isinstance(node, (ServiceNode, DatabaseNode))
-               and base_node.cpus in (None, instance_vcpus(base_node.instance)))
+    follows = isinstance(node, (ServiceNode, DatabaseNode)) and base_node.cpus in (
+        None,
+        instance_vcpus(base_node.instance),
+    )
 
     def changed() -> None:
         chosen = st.session_state[key]
@@ -128,17 +200,31 @@ def instance_control(name: str, node, base_node, pricing) -> None:
         if follows:
             vcpus = instance_vcpus(node.instance.model_copy(update={"type": chosen}))
             if vcpus is not None and vcpus >= 1:
-                state.set_change(f"nodes.{name}.cpus", int(vcpus), base_node.cpus if base_node.cpus is not None
-                                 else instance_vcpus(base_node.instance))
+                state.set_change(
+                    f"nodes.{name}.cpus",
+                    int(vcpus),
+                    base_node.cpus if base_node.cpus is not None else instance_vcpus(base_node.instance),
+                )
 
-    st.selectbox("Instance type", choices, key=key, on_change=changed,
-                 format_func=lambda t: _type_label(provider, t, resolve_region(provider, pricing.region), pricing.commitment),
-                 help="From the bundled price catalog (data/prices.csv), same service and region"
-                      + ("; the node's cores follow the type's vCPUs." if follows else "."))
-    spec = load_catalog().rows.get((provider, st.session_state[key], resolve_region(provider, pricing.region)))
+    st.selectbox(
+        "Instance type",
+        choices,
+        key=key,
+        on_change=changed,
+        format_func=lambda t: _type_label(
+            provider, t, resolve_region(provider, pricing.region), pricing.commitment
+        ),
+        help="From the bundled price catalog (data/prices.csv), same service and region"
+        + ("; the node's cores follow the type's vCPUs." if follows else "."),
+    )
+    spec = load_catalog().rows.get(
+        (provider, st.session_state[key], resolve_region(provider, pricing.region))
+    )
     if spec is not None:  # the whole line under the select, which is too narrow for it
-        st.caption(f"{spec.vcpu:g} vCPU, {spec.memory_gib:g} GiB, ${spec.hourly[pricing.commitment]:.3f} an hour "
-                   f"({pricing.commitment.replace('_', ' ')})")
+        st.caption(
+            f"{spec.vcpu:g} vCPU, {spec.memory_gib:g} GiB, ${spec.hourly[pricing.commitment]:.3f} an hour "
+            f"({pricing.commitment.replace('_', ' ')})"
+        )
 
 
 def _type_label(provider: str, type_: str, region: str, commitment: str) -> str:

@@ -17,9 +17,14 @@ from typing import Any
 import pandas as pd
 
 # kind -> (label shown, the `unit` written on the CsvMetric, which model.fit.series understands)
-KINDS = {"count": ("count per period", "count"), "rate": ("rate per second", "count/second"),
-         "percent": ("percent (0..100)", "percent"), "fraction": ("fraction (0..1)", "fraction"),
-         "ms": ("milliseconds", "ms"), "s": ("seconds", "s")}
+KINDS = {
+    "count": ("count per period", "count"),
+    "rate": ("rate per second", "count/second"),
+    "percent": ("percent (0..100)", "percent"),
+    "fraction": ("fraction (0..1)", "fraction"),
+    "ms": ("milliseconds", "ms"),
+    "s": ("seconds", "s"),
+}
 COUNTED = ("traffic", "requests", "hits", "misses", "reads", "writes", "messages_in")
 SAMPLE_ROWS = 5000  # enough rows to tell counts from rates and percent from fractions
 

@@ -25,8 +25,10 @@ def index_html(base_path: str = "") -> str:
 
     html = (Path(streamlit.__file__).parent / "static" / "index.html").read_text(encoding="utf-8")
     base = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
-    script = ("<script>window.__streamlit = Object.assign({}, window.__streamlit, "
-              f"{{BACKEND_BASE_URL: window.location.origin + {json.dumps(base)}}});</script>")
+    script = (
+        "<script>window.__streamlit = Object.assign({}, window.__streamlit, "
+        f"{{BACKEND_BASE_URL: window.location.origin + {json.dumps(base)}}});</script>"
+    )
     return html.replace("<head>", "<head>\n    " + script, 1)
 
 

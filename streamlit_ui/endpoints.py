@@ -17,8 +17,11 @@ import re
 from urllib.parse import urlsplit
 
 # Prometheus: its client sends the server's PROMETHEUS_BEARER_TOKEN (or basic auth) with every query.
-ENDPOINT_ENV = {"cloudwatch": "HEADROOM_CLOUDWATCH_ENDPOINT", "gcp": "HEADROOM_GCP_ENDPOINT",
-                "prometheus": "PROMETHEUS_URL"}
+ENDPOINT_ENV = {
+    "cloudwatch": "HEADROOM_CLOUDWATCH_ENDPOINT",
+    "gcp": "HEADROOM_GCP_ENDPOINT",
+    "prometheus": "PROMETHEUS_URL",
+}
 REMOTE_SOURCES = tuple(ENDPOINT_ENV)  # sources whose client connects somewhere with the server's credentials
 LOOPBACK_ENV = "HEADROOM_ALLOW_LOOPBACK_ENDPOINT"
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -51,8 +54,9 @@ def loopback(typed: str) -> str:
     except ValueError:
         is_loopback = False
     if not is_loopback:
-        raise EndpointRefused(f"only a loopback endpoint (127.0.0.1, ::1, localhost) may be typed here, "
-                              f"not {typed[:80]!r}.")
+        raise EndpointRefused(
+            f"only a loopback endpoint (127.0.0.1, ::1, localhost) may be typed here, not {typed[:80]!r}."
+        )
     return typed
 
 
@@ -66,5 +70,7 @@ def check_region(region: str) -> str:
 def check_project(project: str) -> str:
     project = project.strip()
     if project and not PROJECT.fullmatch(project):
-        raise EndpointRefused(f"{project[:40]!r} is not a GCP project id (6-63 lowercase letters, digits, dashes).")
+        raise EndpointRefused(
+            f"{project[:40]!r} is not a GCP project id (6-63 lowercase letters, digits, dashes)."
+        )
     return project

@@ -32,8 +32,10 @@ def enabled() -> bool:
 def save_new(folder: Path, name: str, text: str) -> Path:
     """Write `folder/NAME.yaml` atomically, only if no such file exists; SaveRefused otherwise."""
     if not enabled():
-        raise SaveRefused(f"Saving to the scenarios folder is turned off on this server ({SAVE_ENV}=0); "
-                          "use Download YAML instead.")
+        raise SaveRefused(
+            f"Saving to the scenarios folder is turned off on this server ({SAVE_ENV}=0); "
+            "use Download YAML instead."
+        )
     if len(name) > MAX_NAME_CHARS:
         raise SaveRefused(f"That name is {len(name)} characters long; use at most {MAX_NAME_CHARS}.")
     if not re.fullmatch(r"[a-z0-9][a-z0-9\-]*", name):
@@ -43,11 +45,15 @@ def save_new(folder: Path, name: str, text: str) -> Path:
     except OSError:
         count = 0
     if count >= MAX_FOLDER_FILES:
-        raise SaveRefused(f"The scenarios folder already holds {count} files (the limit is {MAX_FOLDER_FILES}); "
-                          "use Download YAML, or ask the operator to tidy the folder.")
+        raise SaveRefused(
+            f"The scenarios folder already holds {count} files (the limit is {MAX_FOLDER_FILES}); "
+            "use Download YAML, or ask the operator to tidy the folder."
+        )
     path = folder / f"{name}.yaml"
     if path.exists():
-        raise SaveRefused(f"scenarios/{name}.yaml already exists and is never replaced from the app; choose another name.")
+        raise SaveRefused(
+            f"scenarios/{name}.yaml already exists and is never replaced from the app; choose another name."
+        )
     temp = None
     try:
         descriptor, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
@@ -57,11 +63,14 @@ def save_new(folder: Path, name: str, text: str) -> Path:
             os.fsync(handle.fileno())
         os.link(temp, path)  # fails if the name was taken meanwhile: never replaces a file
     except FileExistsError:
-        raise SaveRefused(f"scenarios/{name}.yaml already exists and is never replaced from the app; "
-                          "choose another name.") from None
+        raise SaveRefused(
+            f"scenarios/{name}.yaml already exists and is never replaced from the app; choose another name."
+        ) from None
     except OSError as exc:
-        raise SaveRefused(f"Could not write to the scenarios folder ({exc.strerror or exc.__class__.__name__}); "
-                          "use Download YAML instead.") from None
+        raise SaveRefused(
+            f"Could not write to the scenarios folder ({exc.strerror or exc.__class__.__name__}); "
+            "use Download YAML instead."
+        ) from None
     finally:
         if temp is not None:
             try:

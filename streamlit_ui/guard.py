@@ -32,17 +32,33 @@ from model.scenario.limits import limit
 
 # The model's bounds (model/scenario/limits.py, raised with HEADROOM_MAX_<NAME>) are checked here first, on the
 # event stream, before the reader builds anything; the app's own are tighter where the server thread solves.
-MAX_SCENARIO_BYTES = limit("UPLOAD_BYTES")   # an uploaded scenario, or a yaml= link's text after decompression
-MAX_LINK_CHARS = 1_400_000       # a yaml= parameter (base64 of the zipped text)
-MAX_CHANGES = 200                # set= parameters in one link
-MAX_CHANGE_CHARS = 10_000        # one set= parameter
-MAX_YAML_VALUES = limit("YAML_NODES")  # YAML values with aliases counted as expanded (a 200-node scenario has ~3,000)
-MAX_YAML_DEPTH = limit("YAML_DEPTH")   # nesting of mappings and lists
-MAX_NODES = min(200, limit("NODES"))   # nodes in one scenario the app will solve (its instant answer runs in the server thread)
-MAX_COUNT = 10_000               # replicas, cpus, concurrency, partitions, consumers... on one node
-MAX_ECHO_CHARS = 200             # characters of a visitor's input quoted back in a message
-COUNT_KEYS = ("replicas", "cpus", "concurrency", "read_replicas", "brokers", "partitions", "consumers", "nodes",
-              "max_replicas", "min_replicas", "connections", "pool_size")
+MAX_SCENARIO_BYTES = limit("UPLOAD_BYTES")  # an uploaded scenario, or a yaml= link's text after decompression
+MAX_LINK_CHARS = 1_400_000  # a yaml= parameter (base64 of the zipped text)
+MAX_CHANGES = 200  # set= parameters in one link
+MAX_CHANGE_CHARS = 10_000  # one set= parameter
+MAX_YAML_VALUES = limit(
+    "YAML_NODES"
+)  # YAML values with aliases counted as expanded (a 200-node scenario has ~3,000)
+MAX_YAML_DEPTH = limit("YAML_DEPTH")  # nesting of mappings and lists
+MAX_NODES = min(
+    200, limit("NODES")
+)  # nodes in one scenario the app will solve (its instant answer runs in the server thread)
+MAX_COUNT = 10_000  # replicas, cpus, concurrency, partitions, consumers... on one node
+MAX_ECHO_CHARS = 200  # characters of a visitor's input quoted back in a message
+COUNT_KEYS = (
+    "replicas",
+    "cpus",
+    "concurrency",
+    "read_replicas",
+    "brokers",
+    "partitions",
+    "consumers",
+    "nodes",
+    "max_replicas",
+    "min_replicas",
+    "connections",
+    "pool_size",
+)
 
 
 def refused(source: str, path: str, message: str):
@@ -59,10 +75,15 @@ def echo(text: str) -> str:
 
 # ---------------------------------------------------------------- size
 
+
 def check_size(size_bytes: int, source: str) -> None:
     if size_bytes > MAX_SCENARIO_BYTES:
-        raise refused(source, "", f"is {size_bytes / 1e6:.1f} MB; the app opens scenarios up to "
-                                  f"{MAX_SCENARIO_BYTES / 1e6:.0f} MB (use the CLI for larger files)")
+        raise refused(
+            source,
+            "",
+            f"is {size_bytes / 1e6:.1f} MB; the app opens scenarios up to "
+            f"{MAX_SCENARIO_BYTES / 1e6:.0f} MB (use the CLI for larger files)",
+        )
 
 
 def inflate(data: bytes, source: str = "the link") -> bytes:
@@ -70,14 +91,19 @@ def inflate(data: bytes, source: str = "the link") -> bytes:
     inflater = zlib.decompressobj()
     out = inflater.decompress(data, MAX_SCENARIO_BYTES + 1)
     if len(out) > MAX_SCENARIO_BYTES or inflater.unconsumed_tail:
-        raise refused(source, "", f"holds a scenario larger than {MAX_SCENARIO_BYTES / 1e6:.0f} MB; "
-                                  "the app opens scenarios up to that size")
+        raise refused(
+            source,
+            "",
+            f"holds a scenario larger than {MAX_SCENARIO_BYTES / 1e6:.0f} MB; "
+            "the app opens scenarios up to that size",
+        )
     if not inflater.eof:
         raise zlib.error("incomplete data")
     return out
 
 
 # ---------------------------------------------------------------- YAML shape
+
 
 def check_yaml(text: str, source: str) -> None:
     """Refuse text too large, too deep, with too many values (aliases counted as the copies they
@@ -108,8 +134,12 @@ def check_yaml(text: str, source: str) -> None:
                     parent.keys += 1
                     parent.key = event.value if isinstance(event, yaml.ScalarEvent) else None
                     if parent.is_nodes and parent.keys > MAX_NODES:
-                        raise refused(source, "nodes", f"has more than {MAX_NODES} nodes; the app solves up to "
-                                                       f"{MAX_NODES} (use the CLI for larger graphs)")
+                        raise refused(
+                            source,
+                            "nodes",
+                            f"has more than {MAX_NODES} nodes; the app solves up to "
+                            f"{MAX_NODES} (use the CLI for larger graphs)",
+                        )
                 else:
                     key = parent.key
                 parent.next_is_key = not parent.next_is_key
@@ -120,13 +150,23 @@ def check_yaml(text: str, source: str) -> None:
             elif isinstance(event, yaml.AliasEvent):
                 total += sizes.get(event.anchor, 1)
             else:
-                stack.append(_Open(event.anchor, total, isinstance(event, yaml.MappingStartEvent),
-                                   is_nodes=key == "nodes" and len(stack) == 1))
+                stack.append(
+                    _Open(
+                        event.anchor,
+                        total,
+                        isinstance(event, yaml.MappingStartEvent),
+                        is_nodes=key == "nodes" and len(stack) == 1,
+                    )
+                )
                 if len(stack) > MAX_YAML_DEPTH:
                     raise refused(source, "", f"is nested more than {MAX_YAML_DEPTH} levels deep")
             if total > MAX_YAML_VALUES:
-                raise refused(source, "", f"expands to more than {MAX_YAML_VALUES:,} YAML values (aliases counted "
-                                          "as copies); the app refuses it (a scenario needs a few thousand)")
+                raise refused(
+                    source,
+                    "",
+                    f"expands to more than {MAX_YAML_VALUES:,} YAML values (aliases counted "
+                    "as copies); the app refuses it (a scenario needs a few thousand)",
+                )
     except yaml.YAMLError:
         return  # the loader reports the syntax error with its line
 
@@ -160,7 +200,9 @@ def _nesting(text: str) -> int:
 def check_change_text(raw: str, source: str = "the link") -> None:
     """One `set=PATH=VALUE` before its value is parsed as YAML."""
     if len(raw) > MAX_CHANGE_CHARS:
-        raise refused(source, "", f"has a change of {len(raw):,} characters; the app reads up to {MAX_CHANGE_CHARS:,}")
+        raise refused(
+            source, "", f"has a change of {len(raw):,} characters; the app reads up to {MAX_CHANGE_CHARS:,}"
+        )
     _, _, value = raw.partition("=")
     if value.strip():
         check_yaml(value, source)
@@ -168,8 +210,10 @@ def check_change_text(raw: str, source: str = "the link") -> None:
 
 # ---------------------------------------------------------------- no file paths
 
-TRACE_HINT = ("a link or an upload cannot name a file on the server; put the scenario and its trace in the "
-              "server's scenarios folder, or run it with the CLI")
+TRACE_HINT = (
+    "a link or an upload cannot name a file on the server; put the scenario and its trace in the "
+    "server's scenarios folder, or run it with the CLI"
+)
 
 
 def check_no_trace(text: str, source: str) -> None:
@@ -206,11 +250,16 @@ def check_changes(changes: dict[str, Any], base_uses_trace: bool = False) -> Non
 
 # ---------------------------------------------------------------- work in the server thread
 
+
 def check_scenario(scenario, source: str = "the scenario") -> None:
     """A validated Scenario small enough for the instant (analytic) answer in the server thread."""
     if len(scenario.nodes) > MAX_NODES:
-        raise refused(source, "nodes", f"has {len(scenario.nodes):,} nodes; the app solves up to {MAX_NODES} "
-                                       "(use the CLI for larger graphs)")
+        raise refused(
+            source,
+            "nodes",
+            f"has {len(scenario.nodes):,} nodes; the app solves up to {MAX_NODES} "
+            "(use the CLI for larger graphs)",
+        )
     for name, node in scenario.nodes.items():
         data = node.model_dump()
         stack = [(f"nodes.{name}", data)]
@@ -220,5 +269,8 @@ def check_scenario(scenario, source: str = "the scenario") -> None:
                 if isinstance(value, dict):
                     stack.append((f"{where}.{key}", value))
                 elif key in COUNT_KEYS and isinstance(value, (int, float)) and value > MAX_COUNT:
-                    raise refused(source, f"{where}.{key}", f"is {value:,.0f}; the app plans up to {MAX_COUNT:,} "
-                                                            "per node (use the CLI for more)")
+                    raise refused(
+                        source,
+                        f"{where}.{key}",
+                        f"is {value:,.0f}; the app plans up to {MAX_COUNT:,} per node (use the CLI for more)",
+                    )

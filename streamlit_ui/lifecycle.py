@@ -31,9 +31,19 @@ from typing import Any, AsyncIterator
 # What the landing page imports (pandas and pyarrow come with model.planning.spend and st.dataframe,
 # the solvers with model.queueing.analytic.solver; scipy no longer: model/queueing/special.py), then
 # the charts most other pages draw with altair.
-MODULES = ("model.queueing.evaluate", "model.queueing.analytic.solver", "model.planning.autoscale",
-           "model.scenario.reader", "model.planning.report", "model.planning.spend", "pyarrow", "streamlit_ui.cached",
-           "streamlit_ui.sidebar", "streamlit_ui.views", "streamlit_ui.charts")
+MODULES = (
+    "model.queueing.evaluate",
+    "model.queueing.analytic.solver",
+    "model.planning.autoscale",
+    "model.scenario.reader",
+    "model.planning.report",
+    "model.planning.spend",
+    "pyarrow",
+    "streamlit_ui.cached",
+    "streamlit_ui.sidebar",
+    "streamlit_ui.views",
+    "streamlit_ui.charts",
+)
 
 _logger = logging.getLogger(__name__)
 _done = threading.Event()

@@ -37,8 +37,12 @@ from streamlit_ui.deathwatch import SERVER_PID_ENV
 
 _CONN: Any = None  # the worker side of its job's pipe (set by _child)
 _POOLS: "weakref.WeakSet[RunPool]" = weakref.WeakSet()  # this process's pools, for shutdown_all
-JOB_LIMIT_S = float(os.environ.get("HEADROOM_JOB_LIMIT_S", "120"))  # one simulation or recommendation, wall clock
-OWNER_GRACE_S = 10.0  # a disconnected session's jobs are cancelled after this long (a reload reconnects sooner)
+JOB_LIMIT_S = float(
+    os.environ.get("HEADROOM_JOB_LIMIT_S", "120")
+)  # one simulation or recommendation, wall clock
+OWNER_GRACE_S = (
+    10.0  # a disconnected session's jobs are cancelled after this long (a reload reconnects sooner)
+)
 
 
 class WorkerDied(RuntimeError):
@@ -100,6 +104,7 @@ def _scenario(scenario_json: str):
 
 # ---------------------------------------------------------------- jobs (run in a worker)
 
+
 def simulate_job(job: str, scenario_json: str, seed: int, requests: int) -> dict:
     """One simulation, priced; returns the Results object and when it ran (for the overlap test)."""
     from model.queueing.evaluate import evaluate
@@ -126,13 +131,22 @@ def curve_job(job: str, scenario_json: str, rates: tuple[float, ...], seed: int,
     rows = []
     for k, rate in enumerate(rates):
         r = evaluate(scenario, "sim", rate_rps=rate, seed=seed, requests=requests)
-        rows.append({"rate_rps": rate, "p50": r.latency_ms.p50, "p95": r.latency_ms.p95, "p99": r.latency_ms.p99,
-                     "error_pct": r.error_pct, "saturated": bool(r.saturated)})
+        rows.append(
+            {
+                "rate_rps": rate,
+                "p50": r.latency_ms.p50,
+                "p95": r.latency_ms.p95,
+                "p99": r.latency_ms.p99,
+                "error_pct": r.error_pct,
+                "saturated": bool(r.saturated),
+            }
+        )
         report((k + 1) / len(rates))
     return {"rows": rows}
 
 
 # ---------------------------------------------------------------- the pool
+
 
 @dataclass(eq=False)
 class Run:
@@ -154,12 +168,19 @@ class Run:
 class RunPool:
     """Worker processes with progress, limits, de-duplication of identical jobs and a bounded answer store."""
 
-    def __init__(self, workers: int | None = None, keep: int = 64, limit_s: float | None = None,
-                 owner_alive: Callable[[str], bool] | None = None):
+    def __init__(
+        self,
+        workers: int | None = None,
+        keep: int = 64,
+        limit_s: float | None = None,
+        owner_alive: Callable[[str], bool] | None = None,
+    ):
         workers = workers or int(os.environ.get("HEADROOM_APP_WORKERS", "0")) or max(6, os.cpu_count() or 2)
         os.environ[SERVER_PID_ENV] = str(os.getpid())  # read by the fork server's deathwatch preload
         self._ctx = mp.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["streamlit_ui.deathwatch", "model.queueing.evaluate", "model.queueing.sim.simulation"])
+        self._ctx.set_forkserver_preload(
+            ["streamlit_ui.deathwatch", "model.queueing.evaluate", "model.queueing.sim.simulation"]
+        )
         self.workers = workers
         self.limit_s = limit_s or JOB_LIMIT_S
         self._owner_alive = owner_alive
@@ -192,7 +213,9 @@ class RunPool:
                 return self._done[key]
         return None
 
-    def submit(self, key: str, fn: Callable, *args: Any, owner: str | None = None, limit_s: float | None = None) -> Run:
+    def submit(
+        self, key: str, fn: Callable, *args: Any, owner: str | None = None, limit_s: float | None = None
+    ) -> Run:
         """Start `fn(key, *args)` in a worker, or join the identical job already queued or running.
 
         `owner` (a session and the kind of question, e.g. "SESSION:sim") supersedes: that
@@ -252,8 +275,10 @@ class RunPool:
             try:
                 self._start_queued()
                 if self._active:
-                    ready = wait_any([r.conn for r in self._active] + [r.process.sentinel for r in self._active],
-                                     timeout=0.1)
+                    ready = wait_any(
+                        [r.conn for r in self._active] + [r.process.sentinel for r in self._active],
+                        timeout=0.1,
+                    )
                     self._collect(ready)
                 else:
                     self._wake.wait(0.5)
@@ -273,8 +298,12 @@ class RunPool:
                     self._end(run, JobCancelled("superseded or its session ended"))
                     continue
                 receive, send = self._ctx.Pipe(duplex=False)
-                process = self._ctx.Process(target=_child, args=(send, run.fn, run.key, run.args),
-                                            name=f"headroom-job-{run.key[:8]}", daemon=True)
+                process = self._ctx.Process(
+                    target=_child,
+                    args=(send, run.fn, run.key, run.args),
+                    name=f"headroom-job-{run.key[:8]}",
+                    daemon=True,
+                )
                 try:
                     process.start()
                 except Exception as exc:
@@ -305,8 +334,13 @@ class RunPool:
             elif ended or not run.process.is_alive():
                 run.process.join(timeout=5)
                 self.replaced += 1
-                self._finish(run, ("error", WorkerDied("the worker stopped unexpectedly "
-                                                       f"(exit code {run.process.exitcode})")))
+                self._finish(
+                    run,
+                    (
+                        "error",
+                        WorkerDied(f"the worker stopped unexpectedly (exit code {run.process.exitcode})"),
+                    ),
+                )
 
     def _enforce(self) -> None:
         now = time.monotonic()
@@ -334,7 +368,9 @@ class RunPool:
                 del self._seen[owner]
             for owner in gone & set(self._latest):
                 self._release(self._latest.pop(owner), owner)
-            if len(self._latest) > 10_000:  # owners of finished jobs (health checks never connect): forget them
+            if (
+                len(self._latest) > 10_000
+            ):  # owners of finished jobs (health checks never connect): forget them
                 for owner in [o for o, key in self._latest.items() if key not in self._running]:
                     del self._latest[owner]
             for run in self._running.values():
@@ -376,8 +412,13 @@ class RunPool:
 
     # ------------------------------------------------------------ waiting and stopping
 
-    def wait(self, run: Run, on_progress: Callable[[float], None], poll_s: float = 0.15,
-             timeout_s: float | None = None) -> Any:
+    def wait(
+        self,
+        run: Run,
+        on_progress: Callable[[float], None],
+        poll_s: float = 0.15,
+        timeout_s: float | None = None,
+    ) -> Any:
         """Block this session's script thread (only) until the job ends, reporting progress.
 
         The pool enforces the job's own limit; `timeout_s` (default: the limit plus time to

@@ -48,7 +48,9 @@ def folder_scenarios() -> list[str]:
     folder = scenarios_dir()
     if not folder.is_dir():
         return out
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml, if built in: the first sidebar parses ~8 files
+    loader = getattr(
+        yaml, "CSafeLoader", yaml.SafeLoader
+    )  # libyaml, if built in: the first sidebar parses ~8 files
     for path in sorted(folder.glob("*.yaml")):
         try:
             data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
@@ -110,6 +112,7 @@ def slug(name: str) -> str:
 
 # ---------------------------------------------------------------- YAML with changes applied
 
+
 def applied_text(text: str, changes: dict[str, Any]) -> str:
     """The YAML a user would save: the original with each change applied (comments kept where untouched).
 
@@ -136,7 +139,11 @@ def applied_text(text: str, changes: dict[str, Any]) -> str:
 
 def _scalar(value: Any) -> str:
     """A scalar as YAML writes it on one line (`6`, `0.9`, `true`, `m6i.large`)."""
-    if isinstance(value, str) and re.fullmatch(r"[A-Za-z][\w.\-/]*", value) and yaml.safe_load(value) == value:
+    if (
+        isinstance(value, str)
+        and re.fullmatch(r"[A-Za-z][\w.\-/]*", value)
+        and yaml.safe_load(value) == value
+    ):
         return value
     return json.dumps(value)
 
@@ -173,7 +180,9 @@ def _edit_in_place(text: str, path: str, value: Any) -> str | None:
             flow = re.compile(r"([{,]\s*" + re.escape(keys[-1]) + r"\s*:\s*)([^,}]+?)(\s*[,}])")
             if len(flow.findall(lines[i])) != 1:
                 return None
-            lines[i] = _drop_provenance(flow.sub(lambda f: f.group(1) + _scalar(value) + f.group(3), lines[i]))
+            lines[i] = _drop_provenance(
+                flow.sub(lambda f: f.group(1) + _scalar(value) + f.group(3), lines[i])
+            )
             return "".join(lines)
         if depth < len(keys) - 1:
             if rest:
@@ -205,11 +214,18 @@ def _drop_provenance(line: str) -> str:
 
 def yaml_diff(before: str, after: str, name: str = "scenario.yaml") -> str:
     """A unified diff, as `git diff` would show it, of two scenario texts."""
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                        fromfile=f"a/{name}", tofile=f"b/{name}"))
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
+        )
+    )
 
 
 # ---------------------------------------------------------------- the URL
+
 
 def encode_query(st_text: ScenarioText, changes: dict[str, Any]) -> dict[str, Any]:
     """Query parameters that reproduce the view: `scenario=NAME` (or the zipped YAML) and one `set` per change."""
@@ -218,7 +234,9 @@ def encode_query(st_text: ScenarioText, changes: dict[str, Any]) -> dict[str, An
         params["scenario"] = st_text.name
     else:
         params["name"] = st_text.name
-        params["yaml"] = base64.urlsafe_b64encode(zlib.compress(st_text.text.encode("utf-8"), 9)).decode("ascii")
+        params["yaml"] = base64.urlsafe_b64encode(zlib.compress(st_text.text.encode("utf-8"), 9)).decode(
+            "ascii"
+        )
     if changes:
         params["set"] = [f"{path}={json.dumps(value)}" for path, value in sorted(changes.items())]
     return params
@@ -235,8 +253,11 @@ def decode_query(params: dict[str, list[str]]) -> tuple[ScenarioText | None, dic
         try:
             packed = params["yaml"][-1]
             if len(packed) > guard.MAX_LINK_CHARS:
-                raise guard.refused("the link", "", f"is {len(packed):,} characters long; the app opens links up to "
-                                                    f"{guard.MAX_LINK_CHARS:,}")
+                raise guard.refused(
+                    "the link",
+                    "",
+                    f"is {len(packed):,} characters long; the app opens links up to {guard.MAX_LINK_CHARS:,}",
+                )
             raw = guard.inflate(base64.urlsafe_b64decode(packed.encode("ascii")))
             name = guard.echo((params.get("name") or ["shared scenario"])[-1])[:80]
             st_text = ScenarioText(name, raw.decode("utf-8"), "upload")
@@ -249,8 +270,10 @@ def decode_query(params: dict[str, list[str]]) -> tuple[ScenarioText | None, dic
         try:
             st_text = read_folder_scenario(name)
         except OSError:
-            problem = (f"The link names scenario {guard.echo(name)!r}, which is not in the scenarios folder; "
-                       "opened the demo instead.")
+            problem = (
+                f"The link names scenario {guard.echo(name)!r}, which is not in the scenarios folder; "
+                "opened the demo instead."
+            )
     changes: dict[str, Any] = {}
     items = params.get("set", [])
     if len(items) > guard.MAX_CHANGES:
@@ -260,11 +283,16 @@ def decode_query(params: dict[str, list[str]]) -> tuple[ScenarioText | None, dic
         try:
             guard.check_change_text(item)
             path, value = parse_override(item)
-            guard.check_changes({path: value}, base_uses_trace=st_text is not None and st_text.origin == "folder"
-                                and uses_trace(st_text.text))
+            guard.check_changes(
+                {path: value},
+                base_uses_trace=st_text is not None
+                and st_text.origin == "folder"
+                and uses_trace(st_text.text),
+            )
         except ScenarioError as exc:
-            problem = (f"Ignored the link's change {guard.echo(item)!r}: "
-                       + ("expected PATH=VALUE." if exc.source == "--set" else f"it {exc.message}."))
+            problem = f"Ignored the link's change {guard.echo(item)!r}: " + (
+                "expected PATH=VALUE." if exc.source == "--set" else f"it {exc.message}."
+            )
             continue
         changes[path] = value
     return st_text, changes, problem

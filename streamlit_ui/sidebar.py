@@ -5,8 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from streamlit_ui import folder_save, guard, state
-from streamlit_ui.scenarios import (ScenarioText, applied_text, folder_scenarios, read_folder_scenario,
-                                   scenarios_dir, slug, uses_trace)
+from streamlit_ui.scenarios import (
+    ScenarioText,
+    applied_text,
+    folder_scenarios,
+    read_folder_scenario,
+    scenarios_dir,
+    slug,
+    uses_trace,
+)
 from streamlit_ui.views import md, scenario_error
 
 PICK, UPLOAD, SAVE_NAME = "sb:pick", "sb:upload", "sb:save_name"
@@ -24,7 +31,9 @@ def folder_names() -> list[str]:
     which a what-if change (target 300 ms) should not pay."""
     folder = scenarios_dir()
     try:
-        listing = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.yaml")))
+        listing = tuple(
+            (p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(folder.glob("*.yaml"))
+        )
     except OSError:
         listing = ()
     return _names(str(folder), listing)
@@ -65,7 +74,9 @@ def _uploaded() -> None:
         guard.check_size(len(upload.getvalue()), label)
         text = upload.getvalue().decode("utf-8")
     except UnicodeDecodeError:
-        st.session_state["sb:upload_error"] = ScenarioError(label, "", "is not a text file (UTF-8 YAML expected)")
+        st.session_state["sb:upload_error"] = ScenarioError(
+            label, "", "is not a text file (UTF-8 YAML expected)"
+        )
         return
     except ScenarioError as exc:
         st.session_state["sb:upload_error"] = exc
@@ -91,8 +102,9 @@ def _save(to_folder: bool) -> None:
     current = state.scenario()
     typed = st.session_state.get(SAVE_NAME) or f"{current.name}-changed"
     if len(typed) > folder_save.MAX_NAME_CHARS:
-        st.session_state[state.NOTICE] = (f"That name is {len(typed)} characters long; "
-                                          f"use at most {folder_save.MAX_NAME_CHARS}.")
+        st.session_state[state.NOTICE] = (
+            f"That name is {len(typed)} characters long; use at most {folder_save.MAX_NAME_CHARS}."
+        )
         return
     name = slug(typed)
     from model.scenario.reader import ScenarioError
@@ -131,31 +143,66 @@ def sidebar() -> None:
         if current not in options:
             options.append(current)
         st.session_state[PICK] = current
-        st.selectbox("Scenario", options, format_func=_label, key=PICK, on_change=_picked,
-                     label_visibility="collapsed", help="Files in the scenarios folder, and the ones you uploaded or saved.")
+        st.selectbox(
+            "Scenario",
+            options,
+            format_func=_label,
+            key=PICK,
+            on_change=_picked,
+            label_visibility="collapsed",
+            help="Files in the scenarios folder, and the ones you uploaded or saved.",
+        )
         changes = state.changes()
         if changes:
             st.caption(f"{len(changes)} what-if change(s) in effect:")
             st.code("\n".join(f"{k} = {v}"[:200] for k, v in changes.items()), language=None, wrap_lines=True)
             st.button("Reset changes", on_click=state.reset_changes, icon=":material/undo:", key="sb:reset")
         with st.expander("Open, save, download", icon=":material/folder_open:"):
-            st.file_uploader("Upload a scenario (YAML)", type=["yaml", "yml"], key=UPLOAD, on_change=_uploaded,
-                             max_upload_size=max(1, guard.MAX_SCENARIO_BYTES // 1_000_000),
-                             help="A scenario file as in CONTRACT.md section 1.")
+            st.file_uploader(
+                "Upload a scenario (YAML)",
+                type=["yaml", "yml"],
+                key=UPLOAD,
+                on_change=_uploaded,
+                max_upload_size=max(1, guard.MAX_SCENARIO_BYTES // 1_000_000),
+                help="A scenario file as in CONTRACT.md section 1.",
+            )
             st.text_input("Save as", key=SAVE_NAME, placeholder=f"{state.scenario().name}-changed")
-            c1 = c2 = st.container()  # one under the other: side by side, the sidebar cut "To folder" to "To fo..."
-            c1.button("Keep", on_click=_save, args=(False,), help="Keep it in this browser session (for Compare).",
-                      key="sb:keep", icon=":material/bookmark_add:")
-            c2.button("To folder", on_click=_save, args=(True,), key="sb:to_folder", icon=":material/save:",
-                      disabled=not folder_save.enabled(),
-                      help="Write it as a new file in the scenarios folder on the server (never replaces one)."
-                      if folder_save.enabled() else f"Turned off on this server ({folder_save.SAVE_ENV}=0).")
+            c1 = c2 = (
+                st.container()
+            )  # one under the other: side by side, the sidebar cut "To folder" to "To fo..."
+            c1.button(
+                "Keep",
+                on_click=_save,
+                args=(False,),
+                help="Keep it in this browser session (for Compare).",
+                key="sb:keep",
+                icon=":material/bookmark_add:",
+            )
+            c2.button(
+                "To folder",
+                on_click=_save,
+                args=(True,),
+                key="sb:to_folder",
+                icon=":material/save:",
+                disabled=not folder_save.enabled(),
+                help="Write it as a new file in the scenarios folder on the server (never replaces one)."
+                if folder_save.enabled()
+                else f"Turned off on this server ({folder_save.SAVE_ENV}=0).",
+            )
             text = applied_text(state.scenario().text, changes)
-            st.download_button("Download YAML", text, file_name=f"{slug(state.scenario().name)}.yaml",
-                               mime="application/x-yaml", icon=":material/download:", key="sb:download")
+            st.download_button(
+                "Download YAML",
+                text,
+                file_name=f"{slug(state.scenario().name)}.yaml",
+                mime="application/x-yaml",
+                icon=":material/download:",
+                key="sb:download",
+            )
         error = st.session_state.get("sb:upload_error")
         if error is not None:
-            scenario_error(error, "Fix that line and upload the file again; the scenario you had open is unchanged.")
+            scenario_error(
+                error, "Fix that line and upload the file again; the scenario you had open is unchanged."
+            )
         message = state.notice()
         if message:
             st.info(md(message), icon=":material/info:")

@@ -12,14 +12,26 @@ from model.fit import observed as observe
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
-def discover(source: str, region: str = "", project: str = "", endpoint: str = "", folder: str = "", demo_path: str = "",
-             files: tuple = ()):
+def discover(
+    source: str,
+    region: str = "",
+    project: str = "",
+    endpoint: str = "",
+    folder: str = "",
+    demo_path: str = "",
+    files: tuple = (),
+):
     """The metrics a source lists (MetricInfo records); raises ConnectorError with a hint.
 
     `files` (name, digest) pairs of the uploaded CSVs are only a cache key: a session keeps
     one folder, so without them a second file (or new rows) would not be discovered."""
-    settings = SourceSettings(region=region or None, project=project or None, endpoint=endpoint or None,
-                              folder=Path(folder) if folder else None, options=DemoOptions(scenario=demo_path or None))
+    settings = SourceSettings(
+        region=region or None,
+        project=project or None,
+        endpoint=endpoint or None,
+        folder=Path(folder) if folder else None,
+        options=DemoOptions(scenario=demo_path or None),
+    )
     return open_source(source, settings).discover()
 
 

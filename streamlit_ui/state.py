@@ -20,10 +20,22 @@ from typing import Any
 
 import streamlit as st
 
-from streamlit_ui.scenarios import (DEFAULT_NAME, ScenarioText, decode_query, encode_query,
-                                   read_folder_scenario)
+from streamlit_ui.scenarios import (
+    DEFAULT_NAME,
+    ScenarioText,
+    decode_query,
+    encode_query,
+    read_folder_scenario,
+)
 
-SCENARIO, CHANGES, LIBRARY, SOURCE, FIT_YAML, NOTICE = "scenario", "changes", "library", "source", "fit_yaml", "notice"
+SCENARIO, CHANGES, LIBRARY, SOURCE, FIT_YAML, NOTICE = (
+    "scenario",
+    "changes",
+    "library",
+    "source",
+    "fit_yaml",
+    "notice",
+)
 DEMO_SOURCE = None  # until Observe reads a source, the pages use demo data generated from the open scenario
 WIDGET_PREFIX = "wi:"  # what-if widgets; cleared when the scenario changes
 
@@ -95,7 +107,9 @@ def source_text() -> str:
     if described:
         return described
     current = scenario()
-    where = f"scenarios/{current.name}.yaml" if current.origin == "folder" else f"{current.name}.yaml (uploaded)"
+    where = (
+        f"scenarios/{current.name}.yaml" if current.origin == "folder" else f"{current.name}.yaml (uploaded)"
+    )
     return f"Demo data: two weeks generated from {where} (no cloud account)"
 
 

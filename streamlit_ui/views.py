@@ -11,7 +11,12 @@ import streamlit as st
 from model.planning.report import money, ms
 
 # utilization bands: (upper bound, fill colour, word)
-BANDS = ((0.5, "#cdebd3", "light"), (0.7, "#fff1b8", "busy"), (0.85, "#ffd5a8", "hot"), (math.inf, "#ffb3ad", "saturating"))
+BANDS = (
+    (0.5, "#cdebd3", "light"),
+    (0.7, "#fff1b8", "busy"),
+    (0.85, "#ffd5a8", "hot"),
+    (math.inf, "#ffb3ad", "saturating"),
+)
 SHAPES = {"service": "box", "cache": "box", "database": "cylinder", "kafka": "box"}
 STYLES = {"service": "rounded,filled", "cache": "filled", "database": "filled", "kafka": "filled,dashed"}
 
@@ -44,10 +49,13 @@ def band(utilization: float) -> tuple[str, str]:
 
 def graph_dot(scenario, results, bottleneck: str | None) -> str:
     """DOT source of the service graph: nodes coloured by utilization, the bottleneck outlined in red."""
-    lines = ['digraph G {', '  rankdir=TB; bgcolor="transparent"; pad=0.2; nodesep=0.6; ranksep=0.55;',
-             '  node [fontname="Helvetica", fontsize=15, penwidth=1.4, color="#6b7280", margin="0.25,0.12"];',
-             '  edge [fontname="Helvetica", fontsize=12, color="#6b7280", fontcolor="#374151"];',
-             '  client [label="clients\\n%s req/s", shape=plaintext, fontsize=13];' % f"{results.rate_rps:,.0f}"]
+    lines = [
+        "digraph G {",
+        '  rankdir=TB; bgcolor="transparent"; pad=0.2; nodesep=0.6; ranksep=0.55;',
+        '  node [fontname="Helvetica", fontsize=15, penwidth=1.4, color="#6b7280", margin="0.25,0.12"];',
+        '  edge [fontname="Helvetica", fontsize=12, color="#6b7280", fontcolor="#374151"];',
+        '  client [label="clients\\n%s req/s", shape=plaintext, fontsize=13];' % f"{results.rate_rps:,.0f}",
+    ]
     for name, node in scenario.nodes.items():
         stats = results.nodes.get(name)
         util = stats.utilization if stats else 0.0
@@ -59,24 +67,33 @@ def graph_dot(scenario, results, bottleneck: str | None) -> str:
         if name == bottleneck:
             label += "\\n▲ bottleneck" if not saturated else "\\n■ saturated"
             extra = ', color="#c62828", penwidth=3'
-        lines.append(f'  "{dot(name)}" [label="{label}", shape={SHAPES[node.kind]}, style="{STYLES[node.kind]}", '
-                     f'fillcolor="{colour}", tooltip="{dot(name)}: {word}"{extra}];')
+        lines.append(
+            f'  "{dot(name)}" [label="{label}", shape={SHAPES[node.kind]}, style="{STYLES[node.kind]}", '
+            f'fillcolor="{colour}", tooltip="{dot(name)}: {word}"{extra}];'
+        )
     lines.append(f'  client -> "{dot(scenario.entry)}";')
     for name, node in scenario.nodes.items():
         for call in getattr(node, "calls", []):
             label = f"×{call.visits:g}" + (" write" if call.op == "write" else "")
-            style = ', style=dashed, label="%s async"' % label if call.mode == "async" else f', label="{label}"'
+            style = (
+                ', style=dashed, label="%s async"' % label if call.mode == "async" else f', label="{label}"'
+            )
             lines.append(f'  "{dot(name)}" -> "{dot(call.to)}" [{style.lstrip(", ")}];')
         if getattr(node, "miss", None):
-            lines.append(f'  "{dot(name)}" -> "{dot(node.miss)}" [style=dotted, label="miss {100 * (1 - node.hit_ratio):.0f}%"];')
+            lines.append(
+                f'  "{dot(name)}" -> "{dot(node.miss)}" [style=dotted, label="miss {100 * (1 - node.hit_ratio):.0f}%"];'
+            )
     lines.append("}")
     return "\n".join(lines)
 
 
 def legend() -> str:
-    return " ".join(f"<span style='background:{c};padding:1px 6px;border-radius:3px;font-size:0.8em'>{w} &lt;{t:.0%}</span>"
-                    if math.isfinite(t) else f"<span style='background:{c};padding:1px 6px;border-radius:3px;font-size:0.8em'>{w}</span>"
-                    for t, c, w in BANDS)
+    return " ".join(
+        f"<span style='background:{c};padding:1px 6px;border-radius:3px;font-size:0.8em'>{w} &lt;{t:.0%}</span>"
+        if math.isfinite(t)
+        else f"<span style='background:{c};padding:1px 6px;border-radius:3px;font-size:0.8em'>{w}</span>"
+        for t, c, w in BANDS
+    )
 
 
 def slo_delta(value: float, target: float | None) -> tuple[str | None, str]:
@@ -101,15 +118,19 @@ def node_cost_label(cost, node: str) -> str:
 def price_caveat(cost) -> None:
     """Say under a cost which node prices are estimated or unknown (nothing when all are listed)."""
     if cost.caveat():
-        st.caption(f"Cost: {cost.caveat()}. Estimated prices are scaled from listed sizes of the same family "
-                   "(data/PRICES.md).")
+        st.caption(
+            f"Cost: {cost.caveat()}. Estimated prices are scaled from listed sizes of the same family "
+            "(data/PRICES.md)."
+        )
 
 
 SATURATED = "saturated"
 NO_STEADY_STATE = "no steady state"
 
 
-def latency_metric(value: float, before: float, target: float | None, changed: bool) -> tuple[str, str | None, str, str]:
+def latency_metric(
+    value: float, before: float, target: float | None, changed: bool
+) -> tuple[str, str | None, str, str]:
     """(value, delta, delta colour, arrow) of a latency metric: against the file when changed, else the SLO.
 
     A saturated system has no steady-state latency: it reads "saturated: no steady state",
@@ -131,26 +152,56 @@ def latency_metric(value: float, before: float, target: float | None, changed: b
 def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
     """Four big numbers: p99 against the SLO, cost per month, runway, and errors."""
     c1, c2, c3, c4 = st.columns(4)
-    text, delta, colour, _ = latency_metric(results.latency_ms.p99, results.latency_ms.p99, scenario.slo.p99_ms, False)
-    c1.metric("p99 latency", text, delta, delta_color=colour, delta_arrow="off", border=True,
-              help=f"End-to-end 99th percentile at the entry node (async work excluded); SLO {ms(scenario.slo.p99_ms)}."
-              if scenario.slo.p99_ms else "End-to-end 99th percentile at the entry node (async work excluded).")
+    text, delta, colour, _ = latency_metric(
+        results.latency_ms.p99, results.latency_ms.p99, scenario.slo.p99_ms, False
+    )
+    c1.metric(
+        "p99 latency",
+        text,
+        delta,
+        delta_color=colour,
+        delta_arrow="off",
+        border=True,
+        help=f"End-to-end 99th percentile at the entry node (async work excluded); SLO {ms(scenario.slo.p99_ms)}."
+        if scenario.slo.p99_ms
+        else "End-to-end 99th percentile at the entry node (async work excluded).",
+    )
     cost = results.cost
     per_m = f"{money(cost.per_million_requests)} per million requests" if cost.per_million_requests else None
-    c2.metric("Cost per month", money(cost.monthly, cost.currency), per_m, delta_color="off", border=True,
-              delta_arrow="off", help=f"730 hours at {scenario.pricing.commitment.replace('_', '-')} prices, "
-                                      f"{scenario.pricing.provider} {scenario.pricing.region}.")
+    c2.metric(
+        "Cost per month",
+        money(cost.monthly, cost.currency),
+        per_m,
+        delta_color="off",
+        border=True,
+        delta_arrow="off",
+        help=f"730 hours at {scenario.pricing.commitment.replace('_', '-')} prices, "
+        f"{scenario.pricing.provider} {scenario.pricing.region}.",
+    )
     if isinstance(runway, int):
         text, sub = f"{runway} months", f"at {scenario.workload.growth_pct_per_month:g}% growth a month"
     elif runway == "beyond":
         text, sub = f"> {scenario.workload.horizon_months} months", "SLO met over the whole horizon"
     else:
         text, sub = "—", runway_note or None
-    c3.metric("Runway", text, sub, delta_color="off", delta_arrow="off", border=True,
-              help="Months until today's configuration first misses the SLO as load grows.")
-    c4.metric("Errors", f"{results.error_pct:.2f}%", "SLO met" if results.slo.met else "SLO missed",
-              delta_color="normal" if results.slo.met else "inverse", delta_arrow="off", border=True,
-              help="Requests that failed or timed out; SLO status covers every target.")
+    c3.metric(
+        "Runway",
+        text,
+        sub,
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+        help="Months until today's configuration first misses the SLO as load grows.",
+    )
+    c4.metric(
+        "Errors",
+        f"{results.error_pct:.2f}%",
+        "SLO met" if results.slo.met else "SLO missed",
+        delta_color="normal" if results.slo.met else "inverse",
+        delta_arrow="off",
+        border=True,
+        help="Requests that failed or timed out; SLO status covers every target.",
+    )
     price_caveat(cost)
 
 
@@ -161,8 +212,10 @@ def scenario_error(exc: Exception, what_next: str = "") -> None:
     line = getattr(exc, "line", None)
     message = getattr(exc, "message", str(exc))
     location = f"**{md(where)}**" + (f", key {md(path)}" if path else "") + (f", line {line}" if line else "")
-    st.error(f"{location}: {md(message)}\n\n{what_next or 'Fix the file and upload it again, or pick another scenario in the sidebar.'}",
-             icon=":material/error:")
+    st.error(
+        f"{location}: {md(message)}\n\n{what_next or 'Fix the file and upload it again, or pick another scenario in the sidebar.'}",
+        icon=":material/error:",
+    )
 
 
 RESET_HINT = "Reset the what-if changes in the sidebar, or open another scenario."
@@ -184,7 +237,10 @@ def connector_error(exc: Exception) -> None:
     message = getattr(exc, "message", str(exc))
     hint = getattr(exc, "hint", "")
     source = getattr(exc, "source", "")
-    st.error(f"**{source or 'the data source'}**: {message[:1].upper() + message[1:]}\n\n{hint}", icon=":material/cloud_off:")
+    st.error(
+        f"**{source or 'the data source'}**: {message[:1].upper() + message[1:]}\n\n{hint}",
+        icon=":material/cloud_off:",
+    )
 
 
 def run_error(exc: Exception) -> None:
@@ -192,15 +248,22 @@ def run_error(exc: Exception) -> None:
     from streamlit_ui.run_pool import JobCancelled, JobTimeout, WorkerDied
 
     if isinstance(exc, WorkerDied):
-        st.error("The simulation worker stopped unexpectedly (out of memory?). Run it again; "
-                 "if it repeats, lower the load or the number of requests.", icon=":material/error:")
+        st.error(
+            "The simulation worker stopped unexpectedly (out of memory?). Run it again; "
+            "if it repeats, lower the load or the number of requests.",
+            icon=":material/error:",
+        )
     elif isinstance(exc, JobTimeout):
-        st.error(f"The run was {exc} (the server's limit per run, HEADROOM_JOB_LIMIT_S). "
-                 "Lower the number of requests or simplify the scenario, or ask the operator to raise the limit.",
-                 icon=":material/hourglass_disabled:")
+        st.error(
+            f"The run was {exc} (the server's limit per run, HEADROOM_JOB_LIMIT_S). "
+            "Lower the number of requests or simplify the scenario, or ask the operator to raise the limit.",
+            icon=":material/hourglass_disabled:",
+        )
     elif isinstance(exc, JobCancelled):
-        st.info("That run was stopped: a newer change replaced it. Run it again if you still need it.",
-                icon=":material/info:")
+        st.info(
+            "That run was stopped: a newer change replaced it. Run it again if you still need it.",
+            icon=":material/info:",
+        )
     elif isinstance(exc, TimeoutError):
         st.error(f"{exc}. The server is busy; try again in a minute.", icon=":material/hourglass_disabled:")
     else:

@@ -8,8 +8,24 @@ from concurrent import futures
 import pytest
 
 # The columns of data/prices.csv, in order: the rows tests write are lists in this order.
-PRICE_COLUMNS = ["provider", "service", "type", "region", "vcpu", "memory_gib", "arch", "family", "unit",
-                 "on_demand", "1yr", "3yr", "currency", "on_demand_basis", "commit_basis", "as_of"]
+PRICE_COLUMNS = [
+    "provider",
+    "service",
+    "type",
+    "region",
+    "vcpu",
+    "memory_gib",
+    "arch",
+    "family",
+    "unit",
+    "on_demand",
+    "1yr",
+    "3yr",
+    "currency",
+    "on_demand_basis",
+    "commit_basis",
+    "as_of",
+]
 
 
 @pytest.fixture
@@ -40,10 +56,15 @@ def grpc_server():
     servers = []
 
     def start(service: str, methods: dict) -> int:
-        handler = grpc.method_handlers_generic_handler(service, {
-            name: grpc.unary_unary_rpc_method_handler(fn, request_deserializer=request.deserialize,
-                                                      response_serializer=response.serialize)
-            for name, (fn, request, response) in methods.items()})
+        handler = grpc.method_handlers_generic_handler(
+            service,
+            {
+                name: grpc.unary_unary_rpc_method_handler(
+                    fn, request_deserializer=request.deserialize, response_serializer=response.serialize
+                )
+                for name, (fn, request, response) in methods.items()
+            },
+        )
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
         server.add_generic_rpc_handlers((handler,))
         port = server.add_insecure_port("127.0.0.1:0")

@@ -18,20 +18,22 @@ TOP_FILES = ("app.py", "cli.py")
 
 # Bottom to top: a module may import modules of its own layer or of a lower one. The most specific prefix wins.
 LAYERS: dict[str, int] = {
-    "model": 0,                    # the package itself holds a docstring only
-    "model.scenario": 0,           # schema, call graph, traces, YAML lines
-    "model.pricing": 1,            # catalog, cost (refresh/ too: it reads the catalog's path)
-    "model.scenario.reader": 2,    # YAML -> Scenario, checks prices
-    "model.queueing": 3,           # stations, offered load, results, statistics, distributions, run sizes
+    "model": 0,  # the package itself holds a docstring only
+    "model.scenario": 0,  # schema, call graph, traces, YAML lines
+    "model.pricing": 1,  # catalog, cost (refresh/ too: it reads the catalog's path)
+    "model.scenario.reader": 2,  # YAML -> Scenario, checks prices
+    "model.queueing": 3,  # stations, offered load, results, statistics, distributions, run sizes
     "model.queueing.sim": 4,
     "model.queueing.analytic": 4,
     "model.queueing.evaluate": 5,  # picks a solver, prices the result
     "model.queueing.crosscheck": 5,  # a simulated run checked against the analytic solver
-    "connectors": 6,               # metric sources: may read a scenario, nothing above
+    "connectors": 6,  # metric sources: may read a scenario, nothing above
     "model.planning": 7,
     "model.fit": 7,
     "streamlit_ui": 8,
-    "pages": 9, "app": 9, "cli": 9,
+    "pages": 9,
+    "app": 9,
+    "cli": 9,
 }
 # Same layer, different packages: neither may import the other.
 SIBLINGS = [("model.planning", "model.fit"), ("model.queueing.sim", "model.queueing.analytic")]
@@ -71,7 +73,11 @@ def imports(module: str) -> set[str]:
                 parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(parts + ([base] if base else []))
             out.add(base)
-            out.update(f"{base}.{alias.name}" for alias in node.names if resolve(f"{base}.{alias.name}") == f"{base}.{alias.name}")
+            out.update(
+                f"{base}.{alias.name}"
+                for alias in node.names
+                if resolve(f"{base}.{alias.name}") == f"{base}.{alias.name}"
+            )
     return out
 
 
@@ -89,7 +95,10 @@ def upward_imports(edges: dict[str, set[str]]) -> list[str]:
     for a, targets in edges.items():
         for b in targets:
             (pa, la), (pb, lb) = layer_of(a), layer_of(b)
-            siblings = any((a.startswith(x) and b.startswith(y)) or (a.startswith(y) and b.startswith(x)) for x, y in SIBLINGS)
+            siblings = any(
+                (a.startswith(x) and b.startswith(y)) or (a.startswith(y) and b.startswith(x))
+                for x, y in SIBLINGS
+            )
             if lb > la or siblings:
                 upward.append(f"{a} ({pa}) imports {b} ({pb})")
     return sorted(upward)
@@ -138,16 +147,27 @@ def test_layers_import_downward_only():
 
 def test_connectors_read_only_the_scenario_from_model():
     """Connectors never import the fit (nor planning, queueing, pricing): a source knows metrics, not models."""
-    bad = [f"{a} -> {b}" for a, targets in EDGES.items() if a.startswith("connectors")
-           for b in targets if b.startswith("model") and not b.startswith("model.scenario")]
+    bad = [
+        f"{a} -> {b}"
+        for a, targets in EDGES.items()
+        if a.startswith("connectors")
+        for b in targets
+        if b.startswith("model") and not b.startswith("model.scenario")
+    ]
     assert not bad, bad
 
 
 @pytest.mark.parametrize("package", ["model", "connectors"])
 def test_model_and_connectors_never_import_streamlit_or_the_app(package):
-    bad = [m for m in MODULES if m.split(".")[0] == package
-           and ({"streamlit", "altair"} & EXTERNAL[m] or any(t.split(".")[0] in ("streamlit_ui", "pages", "app", "cli")
-                                                            for t in EDGES[m]))]
+    bad = [
+        m
+        for m in MODULES
+        if m.split(".")[0] == package
+        and (
+            {"streamlit", "altair"} & EXTERNAL[m]
+            or any(t.split(".")[0] in ("streamlit_ui", "pages", "app", "cli") for t in EDGES[m])
+        )
+    ]
     assert not bad, bad
 
 
@@ -158,8 +178,12 @@ def test_no_import_circles():
 def test_the_checks_catch_what_they_are_for():
     """Yesterday's structure fails them: a connector importing the fit file, the fit importing a connector's
     dump that imports it back, planning importing the fit, and the app's folder imported by the model."""
-    old = {"connectors.dump": {"model.fit.file"}, "model.fit.file": {"connectors.dump"},
-           "model.planning.spend": {"model.fit.observed"}, "model.queueing.topology": {"streamlit_ui.cached"}}
+    old = {
+        "connectors.dump": {"model.fit.file"},
+        "model.fit.file": {"connectors.dump"},
+        "model.planning.spend": {"model.fit.observed"},
+        "model.queueing.topology": {"streamlit_ui.cached"},
+    }
     assert len(upward_imports(old)) == 3  # dump -> fit.file, planning -> fit, queueing -> streamlit_ui
     assert circles(old) == [["connectors.dump", "model.fit.file"]]
     assert "model.fit.file" in imports_of_source("def f():\n    from model.fit.file import FitFile\n")

@@ -23,16 +23,26 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 def script() -> str:
     doc = (ROOT / "docs" / "ci.md").read_text()
-    block = re.search(r"<!-- headroom-diff-script:start -->\n```bash\n(.*?)```\n<!-- headroom-diff-script:end -->",
-                      doc, re.S)
+    block = re.search(
+        r"<!-- headroom-diff-script:start -->\n```bash\n(.*?)```\n<!-- headroom-diff-script:end -->",
+        doc,
+        re.S,
+    )
     assert block, "docs/ci.md lost its script block"
     return block.group(1)
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 @pytest.fixture()
@@ -50,10 +60,17 @@ def repo(tmp_path: Path) -> Path:
 
 
 def run_script(repo: Path, base: str, head: str, extra: str = "") -> tuple[int, str]:
-    env = {**os.environ, "BASE_SHA": base, "HEAD_SHA": head, "HEADROOM": str(ROOT), "PYTHON": sys.executable,
-           "HEADROOM_DIFF_ARGS": extra}
-    done = subprocess.run(["bash", "ci/headroom-diff.sh"], cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=240)
+    env = {
+        **os.environ,
+        "BASE_SHA": base,
+        "HEAD_SHA": head,
+        "HEADROOM": str(ROOT),
+        "PYTHON": sys.executable,
+        "HEADROOM_DIFF_ARGS": extra,
+    }
+    done = subprocess.run(
+        ["bash", "ci/headroom-diff.sh"], cwd=repo, env=env, capture_output=True, text=True, timeout=240
+    )
     return done.returncode, (repo / "headroom-comment.md").read_text()
 
 

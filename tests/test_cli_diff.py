@@ -12,8 +12,13 @@ THREE_TIER = ROOT / "scenarios" / "three-tier.yaml"
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), "diff", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "diff", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_json_carries_both_sides_the_deltas_and_the_check(tmp_path):
@@ -26,10 +31,24 @@ def test_json_carries_both_sides_the_deltas_and_the_check(tmp_path):
     assert doc["method"] == "analytic" and doc["months"] == 2
     assert doc["changes"] == [{"path": "nodes.web.replicas", "before": 6, "after": 3}]
     for side in ("base", "head"):
-        assert {"file", "scenario", "rate_rps", "latency_ms", "error_pct", "busiest", "saturation_rps", "saturated",
-                "runway_months", "horizon_months", "cost", "slo"} <= set(doc[side])
+        assert {
+            "file",
+            "scenario",
+            "rate_rps",
+            "latency_ms",
+            "error_pct",
+            "busiest",
+            "saturation_rps",
+            "saturated",
+            "runway_months",
+            "horizon_months",
+            "cost",
+            "slo",
+        } <= set(doc[side])
         assert set(doc[side]["latency_ms"]) == {"p50", "p95", "p99"}
-    assert doc["delta"]["monthly"] == round(doc["head"]["cost"]["monthly"] - doc["base"]["cost"]["monthly"], 2)
+    assert doc["delta"]["monthly"] == round(
+        doc["head"]["cost"]["monthly"] - doc["base"]["cost"]["monthly"], 2
+    )
     assert doc["delta"]["monthly"] < 0 and doc["check"] == {"passed": True, "failures": []}
 
 
@@ -49,18 +68,29 @@ def test_gates_exit_3_with_the_reason_on_stderr(tmp_path):
 def test_bad_input_exits_2_with_one_line(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(THREE_TIER.read_text().replace("replicas: 6", "replicas: -1"))
-    unlisted = tmp_path / "unlisted.yaml"  # a real ElastiCache-style type the catalog lacks: estimated, or refused
-    unlisted.write_text(THREE_TIER.read_text().replace("type: m6i.large}", "type: m6i.24xlarge}").replace(
-        "    concurrency: 16", "    cpus: 2\n    concurrency: 16"))
-    for args, needle in (((str(THREE_TIER), str(broken)), "nodes.web.replicas"),
-                         ((str(THREE_TIER), str(tmp_path / "missing.yaml")), "missing.yaml"),
-                         ((str(THREE_TIER), str(THREE_TIER), "--json", "--markdown"), "one of --json and --markdown"),
-                         ((str(THREE_TIER), str(THREE_TIER), "--max-p99-increase", "-5"), "--max-p99-increase"),
-                         (("git:no-such-ref:scenarios/three-tier.yaml", str(THREE_TIER)), "git show failed"),
-                         ((str(THREE_TIER), str(unlisted), "--strict-prices"), "--strict-prices")):
+    unlisted = (
+        tmp_path / "unlisted.yaml"
+    )  # a real ElastiCache-style type the catalog lacks: estimated, or refused
+    unlisted.write_text(
+        THREE_TIER.read_text()
+        .replace("type: m6i.large}", "type: m6i.24xlarge}")
+        .replace("    concurrency: 16", "    cpus: 2\n    concurrency: 16")
+    )
+    for args, needle in (
+        ((str(THREE_TIER), str(broken)), "nodes.web.replicas"),
+        ((str(THREE_TIER), str(tmp_path / "missing.yaml")), "missing.yaml"),
+        ((str(THREE_TIER), str(THREE_TIER), "--json", "--markdown"), "one of --json and --markdown"),
+        ((str(THREE_TIER), str(THREE_TIER), "--max-p99-increase", "-5"), "--max-p99-increase"),
+        (("git:no-such-ref:scenarios/three-tier.yaml", str(THREE_TIER)), "git show failed"),
+        ((str(THREE_TIER), str(unlisted), "--strict-prices"), "--strict-prices"),
+    ):
         out = run(*args)
         assert out.returncode == 2, (args, out.stderr)
-        assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+        assert (
+            needle in out.stderr
+            and len(out.stderr.strip().splitlines()) == 1
+            and "Traceback" not in out.stderr
+        )
 
 
 def test_git_sides_read_committed_versions_without_a_checkout(tmp_path):

@@ -30,7 +30,9 @@ print(json.dumps({{"code": code, "heavy": sorted(m for m in {heavy!r} if m in sy
 
 def _imports(*argv: str) -> dict:
     script = PROBE.format(root=str(ROOT), argv=list(argv), heavy=HEAVY)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -38,16 +40,19 @@ def _imports(*argv: str) -> dict:
 CHECKOUT = "scenarios/checkout.yaml"
 
 
-@pytest.mark.parametrize("argv", [
-    ["--help"],
-    ["simulate", CHECKOUT, "--method", "analytic", "--json"],
-    ["simulate", CHECKOUT, "--json", "--requests", "2000", "--seed", "1"],
-    ["simulate", CHECKOUT, "--set", "nodes.web.replicas=lots"],          # bad input: exit 2, still light
-    ["forecast", CHECKOUT, "--months", "2", "--json"],
-    ["recommend", "scenarios/three-tier.yaml", "--json"],
-    ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
-    ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["simulate", CHECKOUT, "--method", "analytic", "--json"],
+        ["simulate", CHECKOUT, "--json", "--requests", "2000", "--seed", "1"],
+        ["simulate", CHECKOUT, "--set", "nodes.web.replicas=lots"],  # bad input: exit 2, still light
+        ["forecast", CHECKOUT, "--months", "2", "--json"],
+        ["recommend", "scenarios/three-tier.yaml", "--json"],
+        ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
+        ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
+    ],
+)
 def test_commands_that_do_not_need_a_heavy_library_do_not_import_it(argv):
     seen = _imports(*argv)
     assert seen["heavy"] == [], f"{' '.join(argv)} imported {seen['heavy']}"
@@ -58,8 +63,17 @@ def test_the_probe_sees_a_heavy_import(tmp_path):
     """The guard can fail: a scenario that replays a trace does need pandas, and the probe sees it."""
     trace = tmp_path / "trace.csv"
     trace.write_text("timestamp,rate_rps\n2024-01-01T00:00:00Z,100\n2024-01-01T00:05:00Z,120\n")
-    scenario = tmp_path / "checkout.yaml"   # a trace lives beside its scenario (docs/security.md)
+    scenario = tmp_path / "checkout.yaml"  # a trace lives beside its scenario (docs/security.md)
     scenario.write_text((ROOT / CHECKOUT).read_text())
-    seen = _imports("simulate", str(scenario), "--json", "--requests", "2000", "--set", "workload.arrivals=trace",
-                    "--set", "workload.trace=trace.csv")
+    seen = _imports(
+        "simulate",
+        str(scenario),
+        "--json",
+        "--requests",
+        "2000",
+        "--set",
+        "workload.arrivals=trace",
+        "--set",
+        "workload.trace=trace.csv",
+    )
     assert seen["code"] == 0 and "pandas" in seen["heavy"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import random
 
-HOT_KEYS = 1000          # keys warmed into Redis before a run (see services.seed_data)
-ITEMS = 20_000           # rows in items; orders has ORDERS_PER_ITEM times as many
+HOT_KEYS = 1000  # keys warmed into Redis before a run (see services.seed_data)
+ITEMS = 20_000  # rows in items; orders has ORDERS_PER_ITEM times as many
 ORDERS_PER_ITEM = 10
-MISS_SPACE = 10**9       # miss keys are drawn from here, so a miss key practically never repeats
+MISS_SPACE = 10**9  # miss keys are drawn from here, so a miss key practically never repeats
 MISS_TTL_S = 30
 
 QUERY = """
@@ -37,6 +37,7 @@ def _clients():
     if "pg" not in _conn:
         import psycopg
         import redis
+
         _conn["pg"] = psycopg.connect(os.environ["TESTBED_PG_DSN"], autocommit=True)
         _conn["redis"] = redis.Redis(host="127.0.0.1", port=int(os.environ["TESTBED_REDIS_PORT"]))
     return _conn["pg"], _conn["redis"]
@@ -76,6 +77,13 @@ def application(environ, start_response):
     if wrote:
         pg.execute(INSERT, (random.randrange(1, ITEMS), random.randint(1, 5)))
     body = value[:64]
-    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body))),
-                              ("X-Cache", status), ("X-Write", "1" if wrote else "0")])
+    start_response(
+        "200 OK",
+        [
+            ("Content-Type", "text/plain"),
+            ("Content-Length", str(len(body))),
+            ("X-Cache", status),
+            ("X-Write", "1" if wrote else "0"),
+        ],
+    )
     return [body]

@@ -76,8 +76,13 @@ def cores_busy_s(cores: list[int]) -> float:
 class CpuSampler:
     """A background thread writing `timestamp,<node>_cpu_pct,...` rows to a CSV file."""
 
-    def __init__(self, nodes: dict[str, Callable[[], list[int]]], path: Path, interval_s: float = 1.0,
-                 host_cores: list[int] | None = None):
+    def __init__(
+        self,
+        nodes: dict[str, Callable[[], list[int]]],
+        path: Path,
+        interval_s: float = 1.0,
+        host_cores: list[int] | None = None,
+    ):
         """`host_cores`: also write how busy these cores were (column `host_cpu_pct`, % of one core),
         whoever used them: on a shared machine, the servers' share of their cores is not all of it."""
         self.nodes, self.path, self.interval_s = nodes, path, interval_s
@@ -112,7 +117,10 @@ class CpuSampler:
             now = time.monotonic()
             wall = time.time()
             try:
-                values = {name: 100.0 * tree_cpu_s(roots(), seen[name]) / (now - last) for name, roots in self.nodes.items()}
+                values = {
+                    name: 100.0 * tree_cpu_s(roots(), seen[name]) / (now - last)
+                    for name, roots in self.nodes.items()
+                }
                 if self.host_cores:
                     host_now = cores_busy_s(self.host_cores)
                     values["host"] = 100.0 * (host_now - host_last) / (now - last)

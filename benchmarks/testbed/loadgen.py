@@ -15,7 +15,7 @@ import random
 import time
 from dataclasses import dataclass
 
-MAX_REQUESTS = 200_000   # per phase, whatever the rate and duration ask for
+MAX_REQUESTS = 200_000  # per phase, whatever the rate and duration ask for
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Record:
     sent_s: float
     done_s: float
     ok: bool
-    cache: str = ""       # "hit" | "miss" | "" (error)
+    cache: str = ""  # "hit" | "miss" | "" (error)
     wrote: bool = False
     error: str = ""
 
@@ -39,9 +39,9 @@ class Record:
 class PhaseRun:
     rate_rps: float
     duration_s: float
-    start_wall: float          # time.time() at the phase start, to line records up with CPU samples
+    start_wall: float  # time.time() at the phase start, to line records up with CPU samples
     records: list[Record]
-    max_send_lag_ms: float     # how late the generator itself sent (a check that it kept up)
+    max_send_lag_ms: float  # how late the generator itself sent (a check that it kept up)
 
 
 def schedule(rate_rps: float, duration_s: float, seed: int) -> list[float]:
@@ -76,7 +76,9 @@ async def _one(host: str, port: int, path: str, t0: float, sched: float, timeout
     return Record(sched, sent, done, True, headers.get("x-cache", ""), headers.get("x-write") == "1")
 
 
-async def _phase(host: str, port: int, path: str, times: list[float], timeout_s: float) -> tuple[list[Record], float]:
+async def _phase(
+    host: str, port: int, path: str, times: list[float], timeout_s: float
+) -> tuple[list[Record], float]:
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     tasks, max_lag = [], 0.0
@@ -91,8 +93,15 @@ async def _phase(host: str, port: int, path: str, times: list[float], timeout_s:
     return records, max_lag * 1000.0
 
 
-def run_phase(url: str, rate_rps: float, duration_s: float, *, seed: int = 1, timeout_s: float = 10.0,
-              path: str = "/item") -> PhaseRun:
+def run_phase(
+    url: str,
+    rate_rps: float,
+    duration_s: float,
+    *,
+    seed: int = 1,
+    timeout_s: float = 10.0,
+    path: str = "/item",
+) -> PhaseRun:
     """Offer `rate_rps` Poisson arrivals for `duration_s` seconds and wait for every answer (or its timeout)."""
     host, port = url.removeprefix("http://").split(":")
     times = schedule(rate_rps, duration_s, seed)

@@ -19,24 +19,26 @@ from benchmarks.testbed.loadgen import PhaseRun
 @dataclass
 class Measured:
     name: str
-    kind: str                 # ramp | fit | test | whatif
+    kind: str  # ramp | fit | test | whatif
     offered_rps: float
     duration_s: float
     warmup_s: float
     requests: int
     throughput_rps: float
     error_pct: float
-    latency_ms: dict[str, float]          # mean, p50, p95, p99 of the answered requests
-    cpu_pct: dict[str, float]             # node -> mean % of one core
+    latency_ms: dict[str, float]  # mean, p50, p95, p99 of the answered requests
+    cpu_pct: dict[str, float]  # node -> mean % of one core
     hit_ratio: float
     write_ratio: float
-    handler_cv: float                     # cv of the answered requests' latency (at low load: the service time's)
+    handler_cv: float  # cv of the answered requests' latency (at low load: the service time's)
     max_send_lag_ms: float
-    settings: dict = field(default_factory=dict)   # workers, hit_ratio of the service in this phase
+    settings: dict = field(default_factory=dict)  # workers, hit_ratio of the service in this phase
     start_wall: float = 0.0
 
 
-def measure(name: str, kind: str, run: PhaseRun, sampler: CpuSampler, warmup_s: float, settings: dict) -> Measured:
+def measure(
+    name: str, kind: str, run: PhaseRun, sampler: CpuSampler, warmup_s: float, settings: dict
+) -> Measured:
     window = run.duration_s - warmup_s
     kept = [r for r in run.records if r.sched_s >= warmup_s]
     ok = [r for r in kept if r.ok]
@@ -45,15 +47,28 @@ def measure(name: str, kind: str, run: PhaseRun, sampler: CpuSampler, warmup_s: 
     hits = sum(1 for r in ok if r.cache == "hit")
     cpu = sampler.mean_between(run.start_wall + warmup_s, run.start_wall + run.duration_s)
     return Measured(
-        name=name, kind=kind, offered_rps=run.rate_rps, duration_s=run.duration_s, warmup_s=warmup_s,
-        requests=len(kept), throughput_rps=done_in_window / window if window > 0 else math.nan,
+        name=name,
+        kind=kind,
+        offered_rps=run.rate_rps,
+        duration_s=run.duration_s,
+        warmup_s=warmup_s,
+        requests=len(kept),
+        throughput_rps=done_in_window / window if window > 0 else math.nan,
         error_pct=100.0 * (len(kept) - len(ok)) / len(kept) if kept else math.nan,
-        latency_ms={"mean": float(lat.mean()), "p50": float(np.percentile(lat, 50)),
-                    "p95": float(np.percentile(lat, 95)), "p99": float(np.percentile(lat, 99))},
-        cpu_pct=cpu, hit_ratio=hits / len(ok) if ok else math.nan,
+        latency_ms={
+            "mean": float(lat.mean()),
+            "p50": float(np.percentile(lat, 50)),
+            "p95": float(np.percentile(lat, 95)),
+            "p99": float(np.percentile(lat, 99)),
+        },
+        cpu_pct=cpu,
+        hit_ratio=hits / len(ok) if ok else math.nan,
         write_ratio=sum(1 for r in ok if r.wrote) / len(ok) if ok else math.nan,
         handler_cv=float(lat.std() / lat.mean()) if len(lat) > 1 else math.nan,
-        max_send_lag_ms=run.max_send_lag_ms, settings=dict(settings), start_wall=run.start_wall)
+        max_send_lag_ms=run.max_send_lag_ms,
+        settings=dict(settings),
+        start_wall=run.start_wall,
+    )
 
 
 def period_rows(run: PhaseRun, sampler: CpuSampler, warmup_s: float, period_s: float) -> list[dict]:
@@ -66,15 +81,17 @@ def period_rows(run: PhaseRun, sampler: CpuSampler, warmup_s: float, period_s: f
         cpu = sampler.mean_between(run.start_wall + t - sampler.interval_s, run.start_wall + t + period_s)
         if ok and not any(math.isnan(v) for v in cpu.values()):
             hits = sum(1 for r in ok if r.cache == "hit")
-            rows.append({
-                "wall": run.start_wall + t,
-                "traffic_rps": len(inside) / period_s,
-                "latency_mean_ms": sum(r.latency_ms for r in ok) / len(ok),
-                "cache_hits_rps": hits / period_s,
-                "cache_misses_rps": (len(ok) - hits) / period_s,
-                "db_reads_rps": (len(ok) - hits) / period_s,
-                "db_writes_rps": sum(1 for r in ok if r.wrote) / period_s,
-                **{f"{node}_cpu_pct": v for node, v in cpu.items()},
-            })
+            rows.append(
+                {
+                    "wall": run.start_wall + t,
+                    "traffic_rps": len(inside) / period_s,
+                    "latency_mean_ms": sum(r.latency_ms for r in ok) / len(ok),
+                    "cache_hits_rps": hits / period_s,
+                    "cache_misses_rps": (len(ok) - hits) / period_s,
+                    "db_reads_rps": (len(ok) - hits) / period_s,
+                    "db_writes_rps": sum(1 for r in ok if r.wrote) / period_s,
+                    **{f"{node}_cpu_pct": v for node, v in cpu.items()},
+                }
+            )
         t += period_s
     return rows

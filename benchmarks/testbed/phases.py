@@ -23,16 +23,41 @@ class Profile:
     fit_loads: tuple[float, ...] = (0.20, 0.35, 0.50)
     test_loads: tuple[float, ...] = (0.65, 0.80, 0.90, 1.00, 1.10)
     whatif_load: float = 0.5
-    fixed_rates: tuple[float, ...] = ()   # smoke: fit at these rates, no ramp, no test or what-if phases
+    fixed_rates: tuple[float, ...] = ()  # smoke: fit at these rates, no ramp, no test or what-if phases
 
 
 PROFILES = {
-    "smoke": Profile(ramp_step_s=0, fit_s=13, test_s=0, whatif_s=0, warmup_s=1, period_s=1, sample_s=1,
-                     sim_requests=2000, fixed_rates=(12.0, 24.0)),
-    "quick": Profile(ramp_step_s=10, fit_s=60, test_s=30, whatif_s=30, warmup_s=5, period_s=5, sample_s=1,
-                     sim_requests=20000),
-    "full": Profile(ramp_step_s=15, fit_s=150, test_s=75, whatif_s=75, warmup_s=10, period_s=5, sample_s=1,
-                    sim_requests=50000),
+    "smoke": Profile(
+        ramp_step_s=0,
+        fit_s=13,
+        test_s=0,
+        whatif_s=0,
+        warmup_s=1,
+        period_s=1,
+        sample_s=1,
+        sim_requests=2000,
+        fixed_rates=(12.0, 24.0),
+    ),
+    "quick": Profile(
+        ramp_step_s=10,
+        fit_s=60,
+        test_s=30,
+        whatif_s=30,
+        warmup_s=5,
+        period_s=5,
+        sample_s=1,
+        sim_requests=20000,
+    ),
+    "full": Profile(
+        ramp_step_s=15,
+        fit_s=150,
+        test_s=75,
+        whatif_s=75,
+        warmup_s=10,
+        period_s=5,
+        sample_s=1,
+        sim_requests=50000,
+    ),
 }
 
 
@@ -51,8 +76,8 @@ class RampStep:
 
 @dataclass
 class Knee:
-    capacity_rps: float      # the most the system served in any ramp step (its saturated throughput)
-    knee_rps: float          # the first offered rate it did not keep up with
+    capacity_rps: float  # the most the system served in any ramp step (its saturated throughput)
+    knee_rps: float  # the first offered rate it did not keep up with
     steps: list[RampStep]
 
 

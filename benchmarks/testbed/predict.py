@@ -30,8 +30,13 @@ NODES = ("web", "cache", "db")
 
 
 def cli(*args: str, timeout_s: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "cli.py"), *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=timeout_s)
+    return subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout_s,
+    )
 
 
 @dataclass
@@ -39,13 +44,14 @@ class Fit:
     ok: bool
     scenario: Path | None
     hosts_scenario: Path | None
-    mode: str                 # "native periods of N s" or "re-stamped at 60 s"
+    mode: str  # "native periods of N s" or "re-stamped at 60 s"
     report: dict = field(default_factory=dict)
     message: str = ""
 
 
-def write_fit_inputs(out_dir: Path, rows: list[dict], period_s: int, workers: int, service_cores: int,
-                     restamp: bool) -> Path:
+def write_fit_inputs(
+    out_dir: Path, rows: list[dict], period_s: int, workers: int, service_cores: int, restamp: bool
+) -> Path:
     """The metrics CSV and the fit file over it; `restamp` spaces the rows 60 s apart (see module doc)."""
     name = "fit-metrics-60s.csv" if restamp else "fit-metrics.csv"
     columns = [c for c in rows[0] if c != "wall"]
@@ -62,23 +68,47 @@ def write_fit_inputs(out_dir: Path, rows: list[dict], period_s: int, workers: in
         return {"file": name, "column": column, "unit": unit}
 
     fit = {
-        "version": 1, "source": "csv", "lookback_days": 1 if not restamp else max(1, math.ceil(len(rows) / 1440) + 1),
+        "version": 1,
+        "source": "csv",
+        "lookback_days": 1 if not restamp else max(1, math.ceil(len(rows) / 1440) + 1),
         "period_s": 60 if restamp else period_s,
         "traffic": {"metric": metric("traffic_rps", "Count/Second"), "kind": "rate"},
         "latency": {"metric": metric("latency_mean_ms", "Milliseconds")},
         "entry": "web",
         "nodes": {
-            "web": {"kind": "service", "replicas": 1, "cpus": service_cores, "concurrency": workers,
-                    "blocking_calls": True, "cpu": metric("web_cpu_pct", "Percent"),
-                    "calls": [{"to": "cache"}, {"to": "db", "op": "write"}]},
-            "cache": {"kind": "cache", "nodes": 1, "cpus": 1, "miss": "db", "cpu": metric("cache_cpu_pct", "Percent"),
-                      "hits": metric("cache_hits_rps", "Count/Second"), "misses": metric("cache_misses_rps", "Count/Second")},
-            "db": {"kind": "database", "read_replicas": 0, "cpus": service_cores, "cpu": metric("db_cpu_pct", "Percent"),
-                   "reads": metric("db_reads_rps", "Count/Second"), "writes": metric("db_writes_rps", "Count/Second")},
+            "web": {
+                "kind": "service",
+                "replicas": 1,
+                "cpus": service_cores,
+                "concurrency": workers,
+                "blocking_calls": True,
+                "cpu": metric("web_cpu_pct", "Percent"),
+                "calls": [{"to": "cache"}, {"to": "db", "op": "write"}],
+            },
+            "cache": {
+                "kind": "cache",
+                "nodes": 1,
+                "cpus": 1,
+                "miss": "db",
+                "cpu": metric("cache_cpu_pct", "Percent"),
+                "hits": metric("cache_hits_rps", "Count/Second"),
+                "misses": metric("cache_misses_rps", "Count/Second"),
+            },
+            "db": {
+                "kind": "database",
+                "read_replicas": 0,
+                "cpus": service_cores,
+                "cpu": metric("db_cpu_pct", "Percent"),
+                "reads": metric("db_reads_rps", "Count/Second"),
+                "writes": metric("db_writes_rps", "Count/Second"),
+            },
         },
     }
     path = out_dir / ("fit-60s.yaml" if restamp else "fit.yaml")
-    path.write_text("# Written by benchmarks/testbed from the fit phases' periods.\n" + yaml.safe_dump(fit, sort_keys=False))
+    path.write_text(
+        "# Written by benchmarks/testbed from the fit phases' periods.\n"
+        + yaml.safe_dump(fit, sort_keys=False)
+    )
     return path
 
 
@@ -86,6 +116,7 @@ def _refused(config: Path) -> str:
     """Why this version's fit-file schema refuses the file (checked in process: a CLI start costs seconds), or ''."""
     sys.path.insert(0, str(REPO))
     from model.fit.file import FitFileError, load_fit_file
+
     try:
         load_fit_file(config)
     except FitFileError as exc:
@@ -104,10 +135,18 @@ def run_fit(out_dir: Path, rows: list[dict], period_s: int, workers: int, servic
         done = cli("fit", "--config", str(config), "--out", str(out), "--json")
         if done.returncode == 0:
             report = json.loads(done.stdout or "{}")
-            mode = "re-stamped at 60 s (this fit refuses shorter periods)" if restamp else f"native periods of {period_s} s"
+            mode = (
+                "re-stamped at 60 s (this fit refuses shorter periods)"
+                if restamp
+                else f"native periods of {period_s} s"
+            )
             note = f"the {period_s} s periods were refused: {message.strip()}" if message else ""
             return Fit(True, out, hosts_variant(out), mode, report, note)
-        message = (done.stderr or done.stdout).strip().splitlines()[-1] if (done.stderr or done.stdout).strip() else f"exit {done.returncode}"
+        message = (
+            (done.stderr or done.stdout).strip().splitlines()[-1]
+            if (done.stderr or done.stdout).strip()
+            else f"exit {done.returncode}"
+        )
     return Fit(False, None, None, "failed", {}, message)
 
 
@@ -123,18 +162,37 @@ def hosts_variant(fitted: Path) -> Path | None:
             if not keep_cpus:
                 variant["nodes"][name].pop("cpus", None)
         path = fitted.with_name("fitted-hosts.yaml")
-        path.write_text("# The fitted scenario with its three nodes sharing the service cores (hosts:).\n"
-                        + yaml.safe_dump(variant, sort_keys=False))
+        path.write_text(
+            "# The fitted scenario with its three nodes sharing the service cores (hosts:).\n"
+            + yaml.safe_dump(variant, sort_keys=False)
+        )
         if cli("simulate", str(path), "--method", "analytic", "--json").returncode == 0:
             return path
     path.unlink(missing_ok=True)
     return None
 
 
-def predict(scenario: Path, rate_rps: float, method: str, sets: tuple[str, ...] = (), requests: int | None = None,
-            duration_s: float | None = None, seed: int = 11) -> dict:
+def predict(
+    scenario: Path,
+    rate_rps: float,
+    method: str,
+    sets: tuple[str, ...] = (),
+    requests: int | None = None,
+    duration_s: float | None = None,
+    seed: int = 11,
+) -> dict:
     """One `simulate --json` answer, or {"error": message}."""
-    args = ["simulate", str(scenario), "--rate", f"{rate_rps:.3f}", "--json", "--method", method, "--seed", str(seed)]
+    args = [
+        "simulate",
+        str(scenario),
+        "--rate",
+        f"{rate_rps:.3f}",
+        "--json",
+        "--method",
+        method,
+        "--seed",
+        str(seed),
+    ]
     for s in sets:
         args += ["--set", s]
     if method == "sim" and requests:
@@ -142,7 +200,7 @@ def predict(scenario: Path, rate_rps: float, method: str, sets: tuple[str, ...] 
     if method == "sim" and duration_s:
         args += ["--duration", f"{duration_s:g}"]
     done = cli(*args)
-    if done.returncode and duration_s:   # no --duration yet: a request-count run
+    if done.returncode and duration_s:  # no --duration yet: a request-count run
         return predict(scenario, rate_rps, method, sets, requests, None, seed)
     if done.returncode:
         return {"error": (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]}
@@ -173,7 +231,11 @@ def capacity_rps(scenario: Path, sets: tuple[str, ...] = (), hi_rps: float = 500
 
 def utilization_capacity(answer: dict) -> float | None:
     """Utilization law on a solver's answer: the rate at which its busiest station would reach 100 %."""
-    utils = [v.get("utilization", 0.0) for group in ("nodes", "hosts") for v in (answer.get(group) or {}).values()
-             if isinstance(v, dict)]
+    utils = [
+        v.get("utilization", 0.0)
+        for group in ("nodes", "hosts")
+        for v in (answer.get(group) or {}).values()
+        if isinstance(v, dict)
+    ]
     busiest = max(utils, default=0.0)
     return answer["rate_rps"] / busiest if busiest > 0 and "rate_rps" in answer else None

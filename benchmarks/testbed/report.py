@@ -57,16 +57,23 @@ def measured_stats(m: Measured) -> dict[str, float]:
 
 
 def phase_table(phases: list[Measured], capacity_rps: float | None) -> list[str]:
-    lines = ["| phase | load | offered req/s | served req/s | errors % | mean ms | p50 ms | p95 ms | p99 ms "
-             "| CPU web % | CPU redis % | CPU postgres % | other work on the service cores % | hit ratio | workers "
-             "| generator lag max ms |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| phase | load | offered req/s | served req/s | errors % | mean ms | p50 ms | p95 ms | p99 ms "
+        "| CPU web % | CPU redis % | CPU postgres % | other work on the service cores % | hit ratio | workers "
+        "| generator lag max ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for m in phases:
         load = f"{100 * m.offered_rps / capacity_rps:.0f}%" if capacity_rps else "–"
-        lines.append(f"| {m.name} | {load} | {_f(m.offered_rps)} | {_f(m.throughput_rps)} "
-                     f"| {_f(m.error_pct, 2)} | " + " | ".join(_f(m.latency_ms[s]) for s in STATS)
-                     + " | " + " | ".join(_f(m.cpu_pct.get(n)) for n in NODES) + f" | {_f(_other(m))}"
-                     + f" | {_f(m.hit_ratio, 3)} | {m.settings.get('workers', '')} | {_f(m.max_send_lag_ms)} |")
+        lines.append(
+            f"| {m.name} | {load} | {_f(m.offered_rps)} | {_f(m.throughput_rps)} "
+            f"| {_f(m.error_pct, 2)} | "
+            + " | ".join(_f(m.latency_ms[s]) for s in STATS)
+            + " | "
+            + " | ".join(_f(m.cpu_pct.get(n)) for n in NODES)
+            + f" | {_f(_other(m))}"
+            + f" | {_f(m.hit_ratio, 3)} | {m.settings.get('workers', '')} | {_f(m.max_send_lag_ms)} |"
+        )
     return lines
 
 
@@ -78,11 +85,20 @@ def _other(m: Measured) -> float | None:
 
 def prediction_table(phases: list[Measured], answers: dict[str, dict], label: str) -> list[str]:
     cols = (*STATS, "throughput", "errors", "cpu_web", "cpu_cache", "cpu_db")
-    lines = [f"**{label}**: predicted (error vs measured)", "",
-             "| phase | " + " | ".join(c.replace("cpu_cache", "CPU redis").replace("cpu_db", "CPU postgres")
-                                       .replace("cpu_web", "CPU web") + (" ms" if c in STATS else "") for c in cols)
-             + " | saturated |",
-             "|---" * (len(cols) + 2) + "|"]
+    lines = [
+        f"**{label}**: predicted (error vs measured)",
+        "",
+        "| phase | "
+        + " | ".join(
+            c.replace("cpu_cache", "CPU redis")
+            .replace("cpu_db", "CPU postgres")
+            .replace("cpu_web", "CPU web")
+            + (" ms" if c in STATS else "")
+            for c in cols
+        )
+        + " | saturated |",
+        "|---" * (len(cols) + 2) + "|",
+    ]
     for m in phases:
         answer = answers.get(m.name) or {}
         if "error" in answer:
@@ -94,11 +110,15 @@ def prediction_table(phases: list[Measured], answers: dict[str, dict], label: st
             digits = 2 if c == "errors" else 1
             e = None if c == "errors" else err_pct(pred.get(c), meas.get(c))
             cells.append(f"{_f(pred.get(c), digits)} ({_e(e)})" if e is not None else _f(pred.get(c), digits))
-        lines.append(f"| {m.name} | " + " | ".join(cells) + f" | {', '.join(answer.get('saturated') or []) or '–'} |")
+        lines.append(
+            f"| {m.name} | " + " | ".join(cells) + f" | {', '.join(answer.get('saturated') or []) or '–'} |"
+        )
     return lines
 
 
-def whatif_rows(base: Measured, case: Measured, base_answers: dict[str, dict], case_answers: dict[str, dict]) -> list[str]:
+def whatif_rows(
+    base: Measured, case: Measured, base_answers: dict[str, dict], case_answers: dict[str, dict]
+) -> list[str]:
     """Measured change base -> case against each solver's predicted change, for mean, p99 and CPU."""
     rows = []
     mb, mc = measured_stats(base), measured_stats(case)
@@ -114,12 +134,17 @@ def whatif_rows(base: Measured, case: Measured, base_answers: dict[str, dict], c
                 off = abs(predicted - measured) / max(abs(measured), 1e-9) * 100
                 verdict = f" {'right direction' if same else 'WRONG direction'}, magnitude off by {off:.0f}%"
             cells.append(f"{_e(predicted)}{verdict}")
-        rows.append(f"| {case.name} | {stat.replace('cpu_', 'CPU ')} | {_f(mb[stat])} → {_f(mc[stat])} ({_e(measured)}) | "
-                    + " | ".join(cells) + " |")
+        rows.append(
+            f"| {case.name} | {stat.replace('cpu_', 'CPU ')} | {_f(mb[stat])} → {_f(mc[stat])} ({_e(measured)}) | "
+            + " | ".join(cells)
+            + " |"
+        )
     return rows
 
 
-def target_summary(phases: list[Measured], answers: dict[str, dict], capacity_rps: float) -> dict[str, float | None]:
+def target_summary(
+    phases: list[Measured], answers: dict[str, dict], capacity_rps: float
+) -> dict[str, float | None]:
     """The worst |error| of mean and p99 over the phases from 20 % to 90 % of the measured capacity."""
     worst: dict[str, float | None] = {"mean": None, "p99": None}
     for m in phases:

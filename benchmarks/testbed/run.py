@@ -40,26 +40,45 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.testbed", description=__doc__.split("\n\n")[0])
     g = p.add_mutually_exclusive_group()
     for name in PROFILES:
-        g.add_argument(f"--{name}", dest="profile", action="store_const", const=name, help=f"the {name} profile")
+        g.add_argument(
+            f"--{name}", dest="profile", action="store_const", const=name, help=f"the {name} profile"
+        )
     p.set_defaults(profile="quick")
     p.add_argument("--out", type=Path, help="output directory (default testbed-results/PROFILE-STAMP)")
-    p.add_argument("--service-cores", default="0", help="taskset CPU list for PostgreSQL, Redis and gunicorn ('' = no pinning)")
+    p.add_argument(
+        "--service-cores",
+        default="0",
+        help="taskset CPU list for PostgreSQL, Redis and gunicorn ('' = no pinning)",
+    )
     p.add_argument("--loadgen-cores", default="1", help="CPU list for the load generator ('' = no pinning)")
-    p.add_argument("--nice", type=int, default=0, help="priority (nice and autogroup) of the servers and the load generator, e.g. -10 on a shared machine (root only)")
+    p.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="priority (nice and autogroup) of the servers and the load generator, e.g. -10 on a shared machine (root only)",
+    )
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     p.add_argument("--hit-ratio", type=float, default=0.75)
     p.add_argument("--write-ratio", type=float, default=0.10, help="share of requests that also INSERT")
     p.add_argument("--work-iters", type=int, default=20000, help="Python loop turns per request (~2-4 ms)")
     p.add_argument("--whatif-hit-ratio", type=float, default=0.5)
     p.add_argument("--whatif-workers", type=int, default=4)
-    p.add_argument("--capacity", type=float, help="skip the ramp and take this as the measured capacity (req/s)")
-    p.add_argument("--timeout-s", type=float, default=10.0, help="a request unanswered after this is an error")
+    p.add_argument(
+        "--capacity", type=float, help="skip the ramp and take this as the measured capacity (req/s)"
+    )
+    p.add_argument(
+        "--timeout-s", type=float, default=10.0, help="a request unanswered after this is an error"
+    )
     p.add_argument("--seed", type=int, default=1)
     for field in dataclasses.fields(Profile):
         if field.type in ("float", "int"):
-            p.add_argument(f"--{field.name.replace('_', '-')}", type=float, help=f"override the profile's {field.name}")
+            p.add_argument(
+                f"--{field.name.replace('_', '-')}", type=float, help=f"override the profile's {field.name}"
+            )
     for field in ("fit_loads", "test_loads"):
-        p.add_argument(f"--{field.replace('_', '-')}", help="comma-separated fractions of the measured capacity")
+        p.add_argument(
+            f"--{field.replace('_', '-')}", help="comma-separated fractions of the measured capacity"
+        )
     return p.parse_args(argv)
 
 
@@ -83,14 +102,23 @@ class Run:
 
     def __init__(self, args: argparse.Namespace, profile: Profile, out: Path, stack: Stack):
         self.args, self.profile, self.out, self.stack = args, profile, out, stack
-        self.sampler = CpuSampler({"web": lambda: stack.pids("web"), "cache": lambda: stack.pids("redis"),
-                                   "db": lambda: stack.pids("postgres")}, out / "cpu.csv", profile.sample_s,
-                                  host_cores=[int(c) for c in args.service_cores.split(",")] if args.service_cores else None)
+        self.sampler = CpuSampler(
+            {
+                "web": lambda: stack.pids("web"),
+                "cache": lambda: stack.pids("redis"),
+                "db": lambda: stack.pids("postgres"),
+            },
+            out / "cpu.csv",
+            profile.sample_s,
+            host_cores=[int(c) for c in args.service_cores.split(",")] if args.service_cores else None,
+        )
         self.phases: list[Measured] = []
         self.fit_rows: list[dict] = []
         self.seed = args.seed
 
-    def phase(self, name: str, kind: str, rate_rps: float, duration_s: float, *, keep: bool = True) -> Measured:
+    def phase(
+        self, name: str, kind: str, rate_rps: float, duration_s: float, *, keep: bool = True
+    ) -> Measured:
         self.seed += 1
         settings = {"workers": self.stack.workers, "hit_ratio": self.stack.hit_ratio}
         log(f"  {name}: {rate_rps:.1f} req/s for {duration_s:.0f} s")
@@ -98,8 +126,10 @@ class Run:
         time.sleep(self.profile.sample_s * 1.5)  # the sample covering the phase's end is written
         self._log_requests(name, run)
         m = measure(name, kind, run, self.sampler, min(self.profile.warmup_s, duration_s / 4), settings)
-        log(f"    served {m.throughput_rps:.1f} req/s, mean {m.latency_ms['mean']:.1f} ms, p99 {m.latency_ms['p99']:.1f} ms, "
-            f"errors {m.error_pct:.2f}%, CPU " + ", ".join(f"{k} {v:.0f}%" for k, v in m.cpu_pct.items()))
+        log(
+            f"    served {m.throughput_rps:.1f} req/s, mean {m.latency_ms['mean']:.1f} ms, p99 {m.latency_ms['p99']:.1f} ms, "
+            f"errors {m.error_pct:.2f}%, CPU " + ", ".join(f"{k} {v:.0f}%" for k, v in m.cpu_pct.items())
+        )
         if kind == "fit":
             self.fit_rows += period_rows(run, self.sampler, m.warmup_s, self.profile.period_s)
         if keep:
@@ -117,8 +147,10 @@ class Run:
             if new:
                 f.write("phase,start_epoch_s,sched_s,sent_s,latency_ms,ok,cache,wrote,error\n")
             for r in run.records:
-                f.write(f"{name},{run.start_wall:.3f},{r.sched_s:.4f},{r.sent_s:.4f},{r.latency_ms:.3f},{int(r.ok)},"
-                        f"{r.cache},{int(r.wrote)},{r.error}\n")
+                f.write(
+                    f"{name},{run.start_wall:.3f},{r.sched_s:.4f},{r.sent_s:.4f},{r.latency_ms:.3f},{int(r.ok)},"
+                    f"{r.cache},{int(r.wrote)},{r.error}\n"
+                )
 
     def find_knee(self) -> Knee:
         probe = self.phase("probe", "ramp", 20.0, max(8.0, self.profile.ramp_step_s), keep=False)
@@ -129,7 +161,9 @@ class Run:
         steps, misses = [], 0
         for rate in ramp_rates(estimate):
             m = self.phase(f"ramp {rate:.0f}", "ramp", rate, self.profile.ramp_step_s, keep=False)
-            steps.append(RampStep(rate, m.throughput_rps, m.latency_ms["mean"], m.latency_ms["p99"], m.error_pct))
+            steps.append(
+                RampStep(rate, m.throughput_rps, m.latency_ms["mean"], m.latency_ms["p99"], m.error_pct)
+            )
             misses = misses + 1 if not steps[-1].keeps_up else 0
             if misses >= 2:
                 break
@@ -151,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     all_cores = os.sched_getaffinity(0)
     wanted = {int(c) for cores in (args.service_cores, args.loadgen_cores) if cores for c in cores.split(",")}
     if not wanted <= all_cores:
-        log(f"cores {sorted(wanted - all_cores)} are not available here ({sorted(all_cores)}): running without pinning")
+        log(
+            f"cores {sorted(wanted - all_cores)} are not available here ({sorted(all_cores)}): running without pinning"
+        )
         args.service_cores = args.loadgen_cores = ""
     if args.loadgen_cores and args.service_cores:
         os.sched_setaffinity(0, {int(c) for c in args.loadgen_cores.split(",")})
@@ -159,8 +195,14 @@ def main(argv: list[str] | None = None) -> int:
         set_priority(os.getpid(), args.nice)
     started = time.time()
     log(f"testbed ({args.profile}): output in {out}")
-    stack = Stack(service_cores=args.service_cores or None, workers=args.workers, hit_ratio=args.hit_ratio,
-                  write_ratio=args.write_ratio, work_iters=args.work_iters, nice=args.nice)
+    stack = Stack(
+        service_cores=args.service_cores or None,
+        workers=args.workers,
+        hit_ratio=args.hit_ratio,
+        write_ratio=args.write_ratio,
+        work_iters=args.work_iters,
+        nice=args.nice,
+    )
     knee_found: Knee | None = None
     try:
         log("starting PostgreSQL, Redis and gunicorn")
@@ -218,8 +260,13 @@ def measure_phases(run: Run, args, profile: Profile) -> tuple[Knee | None, float
 
 
 def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_found: Knee | None) -> dict:
-    fit = model.run_fit(run.out, run.fit_rows, profile.period_s, args.workers,
-                        len(args.service_cores.split(",")) if args.service_cores else os.cpu_count() or 1)
+    fit = model.run_fit(
+        run.out,
+        run.fit_rows,
+        profile.period_s,
+        args.workers,
+        len(args.service_cores.split(",")) if args.service_cores else os.cpu_count() or 1,
+    )
     log(f"fit: {'ok' if fit.ok else 'FAILED'} ({fit.mode}) {fit.message}")
     variants = {"fitted": fit.scenario}
     if fit.hosts_scenario:
@@ -233,23 +280,48 @@ def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_
                 for method in ("sim", "analytic"):
                     label = f"{method} ({vname})"
                     for m in run.phases:
-                        jobs[(label, m.name)] = pool.submit(model.predict, path, m.offered_rps, method,
-                                                            _sets(m, args), profile.sim_requests,
-                                                            m.duration_s if m.offered_rps >= 0.99 * (capacity or 1e12) else None)
+                        jobs[(label, m.name)] = pool.submit(
+                            model.predict,
+                            path,
+                            m.offered_rps,
+                            method,
+                            _sets(m, args),
+                            profile.sim_requests,
+                            m.duration_s if m.offered_rps >= 0.99 * (capacity or 1e12) else None,
+                        )
             for (label, phase), job in jobs.items():
                 answers.setdefault(label, {})[phase] = job.result()
         for vname, path in variants.items():
             low = max(run.phases, key=lambda m: m.offered_rps if m.kind == "fit" else 0)
-            capacities[vname] = {"analytic_saturates_rps": model.capacity_rps(path),
-                                 "sim_utilization_law_rps": model.utilization_capacity(answers[f"sim ({vname})"].get(low.name, {})),
-                                 "analytic_utilization_law_rps": model.utilization_capacity(answers[f"analytic ({vname})"].get(low.name, {}))}
-    return {"profile": args.profile, "settings": {k: v for k, v in vars(args).items() if k != "out"},
-            "phase_lengths": dataclasses.asdict(profile), "machine": _machine(),
-            "capacity_rps": capacity, "knee": dataclasses.asdict(knee_found) if knee_found else None,
-            "phases": [dataclasses.asdict(m) for m in run.phases], "fit_periods": len(run.fit_rows),
-            "fit": {"ok": fit.ok, "mode": fit.mode, "message": fit.message, "scenario": str(fit.scenario or ""),
-                    "hosts_scenario": str(fit.hosts_scenario or ""), "report": fit.report},
-            "answers": answers, "predicted_capacity": capacities}
+            capacities[vname] = {
+                "analytic_saturates_rps": model.capacity_rps(path),
+                "sim_utilization_law_rps": model.utilization_capacity(
+                    answers[f"sim ({vname})"].get(low.name, {})
+                ),
+                "analytic_utilization_law_rps": model.utilization_capacity(
+                    answers[f"analytic ({vname})"].get(low.name, {})
+                ),
+            }
+    return {
+        "profile": args.profile,
+        "settings": {k: v for k, v in vars(args).items() if k != "out"},
+        "phase_lengths": dataclasses.asdict(profile),
+        "machine": _machine(),
+        "capacity_rps": capacity,
+        "knee": dataclasses.asdict(knee_found) if knee_found else None,
+        "phases": [dataclasses.asdict(m) for m in run.phases],
+        "fit_periods": len(run.fit_rows),
+        "fit": {
+            "ok": fit.ok,
+            "mode": fit.mode,
+            "message": fit.message,
+            "scenario": str(fit.scenario or ""),
+            "hosts_scenario": str(fit.hosts_scenario or ""),
+            "report": fit.report,
+        },
+        "answers": answers,
+        "predicted_capacity": capacities,
+    }
 
 
 def _sets(m: Measured, args) -> tuple[str, ...]:
@@ -263,8 +335,12 @@ def _sets(m: Measured, args) -> tuple[str, ...]:
 
 
 def _machine() -> dict:
-    return {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": sys.version.split()[0],
-            "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "python": sys.version.split()[0],
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 def _interrupt(signum, frame):

@@ -39,7 +39,9 @@ def pg_bin() -> Path | None:
 
 
 def redis_bin() -> str | None:
-    return shutil.which("redis-server") or (("/usr/bin/redis-server") if Path("/usr/bin/redis-server").exists() else None)
+    return shutil.which("redis-server") or (
+        ("/usr/bin/redis-server") if Path("/usr/bin/redis-server").exists() else None
+    )
 
 
 def missing_binaries() -> list[str]:
@@ -53,6 +55,7 @@ def missing_binaries() -> list[str]:
         missing.append("runuser (to run PostgreSQL as a non-root user)")
     if os.geteuid() == 0:
         import pwd
+
         try:
             pwd.getpwnam("postgres")
         except KeyError:
@@ -83,7 +86,7 @@ class Stack:
     hit_ratio: float = 0.75
     write_ratio: float = 0.1
     work_iters: int = 20000
-    nice: int = 0             # the servers' sessions' priority (see set_priority)
+    nice: int = 0  # the servers' sessions' priority (see set_priority)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="headroom-testbed-")))
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     redis_port: int = 0
@@ -110,7 +113,7 @@ class Stack:
         try:
             return self.start()
         except BaseException:
-            self.close()   # `with` does not call __exit__ when __enter__ fails
+            self.close()  # `with` does not call __exit__ when __enter__ fails
             raise
 
     def __exit__(self, *exc) -> None:
@@ -130,19 +133,58 @@ class Stack:
         data = self.root / "pgdata"
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
-        _run([*self._as_pg_user(), str(binary / "initdb"), "-D", str(data), "-U", DB_USER, "--auth=trust",
-              "--no-sync", "-E", "UTF8", "--locale=C"], "initdb")
+        _run(
+            [
+                *self._as_pg_user(),
+                str(binary / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                DB_USER,
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            "initdb",
+        )
         # No durability needed (a throwaway database): fsync off keeps disk noise out of the CPU numbers.
-        cmd = [*pin(self.service_cores), *self._as_pg_user(), str(binary / "postgres"), "-D", str(data),
-               "-c", "listen_addresses=", "-c", f"unix_socket_directories={self.root}",
-               "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-               "-c", "shared_buffers=64MB", "-c", "max_connections=50", "-c", "log_min_messages=warning"]
+        cmd = [
+            *pin(self.service_cores),
+            *self._as_pg_user(),
+            str(binary / "postgres"),
+            "-D",
+            str(data),
+            "-c",
+            "listen_addresses=",
+            "-c",
+            f"unix_socket_directories={self.root}",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "shared_buffers=64MB",
+            "-c",
+            "max_connections=50",
+            "-c",
+            "log_min_messages=warning",
+        ]
         self._spawn("postgres", cmd)
-        _wait(lambda: (self.root / ".s.PGSQL.5432").exists(), 30, "PostgreSQL did not open its socket", self.procs["postgres"])
+        _wait(
+            lambda: (self.root / ".s.PGSQL.5432").exists(),
+            30,
+            "PostgreSQL did not open its socket",
+            self.procs["postgres"],
+        )
 
     def _seed(self) -> None:
         import psycopg
         import redis
+
         for _ in range(50):
             try:
                 conn = psycopg.connect(self.pg_dsn, autocommit=True)
@@ -152,12 +194,20 @@ class Stack:
         else:
             raise RuntimeError("PostgreSQL does not accept connections")
         with conn:
-            conn.execute("CREATE TABLE items (id int PRIMARY KEY, category int NOT NULL, price numeric(10,2) NOT NULL)")
-            conn.execute("CREATE TABLE orders (id bigserial PRIMARY KEY, item_id int NOT NULL, qty int NOT NULL, "
-                         "created timestamptz NOT NULL DEFAULT now())")
-            conn.execute(f"INSERT INTO items SELECT g, g % 50, (g % 997) / 10.0 FROM generate_series(1, {service_app.ITEMS}) g")
-            conn.execute(f"INSERT INTO orders (item_id, qty) SELECT (g % {service_app.ITEMS}) + 1, g % 5 + 1 "
-                         f"FROM generate_series(1, {service_app.ITEMS * service_app.ORDERS_PER_ITEM}) g")
+            conn.execute(
+                "CREATE TABLE items (id int PRIMARY KEY, category int NOT NULL, price numeric(10,2) NOT NULL)"
+            )
+            conn.execute(
+                "CREATE TABLE orders (id bigserial PRIMARY KEY, item_id int NOT NULL, qty int NOT NULL, "
+                "created timestamptz NOT NULL DEFAULT now())"
+            )
+            conn.execute(
+                f"INSERT INTO items SELECT g, g % 50, (g % 997) / 10.0 FROM generate_series(1, {service_app.ITEMS}) g"
+            )
+            conn.execute(
+                f"INSERT INTO orders (item_id, qty) SELECT (g % {service_app.ITEMS}) + 1, g % 5 + 1 "
+                f"FROM generate_series(1, {service_app.ITEMS * service_app.ORDERS_PER_ITEM}) g"
+            )
             conn.execute("CREATE INDEX orders_item ON orders (item_id)")
             conn.execute("VACUUM ANALYZE")
         client = redis.Redis(host="127.0.0.1", port=self.redis_port)
@@ -187,9 +237,24 @@ class Stack:
 
     def _start_redis(self) -> None:
         self.redis_port = free_port()
-        cmd = [*pin(self.service_cores), redis_bin(), "--port", str(self.redis_port), "--bind", "127.0.0.1",
-               "--save", "", "--appendonly", "no", "--dir", str(self.root), "--protected-mode", "yes",
-               "--loglevel", "warning"]
+        cmd = [
+            *pin(self.service_cores),
+            redis_bin(),
+            "--port",
+            str(self.redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.root),
+            "--protected-mode",
+            "yes",
+            "--loglevel",
+            "warning",
+        ]
         self._spawn("redis", cmd)
         _wait(lambda: _port_open(self.redis_port), 15, "Redis did not listen", self.procs["redis"])
 
@@ -205,13 +270,36 @@ class Stack:
         if old is not None:
             _stop_group(old, signal.SIGTERM)
         self.web_port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(REPO), "TESTBED_PG_DSN": self.pg_dsn,
-               "TESTBED_REDIS_PORT": str(self.redis_port), "TESTBED_HIT_RATIO": str(self.hit_ratio),
-               "TESTBED_WRITE_RATIO": str(self.write_ratio), "TESTBED_WORK_ITERS": str(self.work_iters)}
-        cmd = [*pin(self.service_cores), sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
-               "--worker-class", "sync", "--bind", f"127.0.0.1:{self.web_port}", "--backlog", "4096",
-               "--timeout", "120", "--log-level", "warning", "--chdir", str(REPO),
-               "benchmarks.testbed.app:application"]
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "TESTBED_PG_DSN": self.pg_dsn,
+            "TESTBED_REDIS_PORT": str(self.redis_port),
+            "TESTBED_HIT_RATIO": str(self.hit_ratio),
+            "TESTBED_WRITE_RATIO": str(self.write_ratio),
+            "TESTBED_WORK_ITERS": str(self.work_iters),
+        }
+        cmd = [
+            *pin(self.service_cores),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{self.web_port}",
+            "--backlog",
+            "4096",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(REPO),
+            "benchmarks.testbed.app:application",
+        ]
         self._spawn("web", cmd, env=env)
         _wait(lambda: _healthy(self.web_port), 30, "gunicorn did not answer /health", self.procs["web"])
         for _ in range(self.workers * 4):  # every worker opens its connections before load starts
@@ -239,8 +327,14 @@ class Stack:
 
     def _spawn(self, name: str, cmd: list[str], env: dict | None = None) -> None:
         log = open(self.root / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True, env=env)
+        self.procs[name] = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
         log.close()
         if self.nice:
             set_priority(self.procs[name].pid, self.nice)

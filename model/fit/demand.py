@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-HUBER_K = 1.345          # 95 % efficiency under normal errors
-OUTLIER_U = 4.0          # a residual this many robust scales off the line is an outlier
-MIN_RUN = 3              # consecutive outlying periods that make a range worth reporting
-SATURATION_U = 0.9       # CPU above this is near saturation: the law bends there
-WHOLE_COUNT = 0.2        # a period's mean replica count this far from a whole number: it was scaling then
+HUBER_K = 1.345  # 95 % efficiency under normal errors
+OUTLIER_U = 4.0  # a residual this many robust scales off the line is an outlier
+MIN_RUN = 3  # consecutive outlying periods that make a range worth reporting
+SATURATION_U = 0.9  # CPU above this is near saturation: the law bends there
+WHOLE_COUNT = 0.2  # a period's mean replica count this far from a whole number: it was scaling then
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,10 @@ class Robust:
 
     coef: np.ndarray
     cov: np.ndarray
-    scale: float            # robust scale of the residuals (1.4826 * MAD)
+    scale: float  # robust scale of the residuals (1.4826 * MAD)
     residuals: np.ndarray
     weights: np.ndarray
-    r2: float               # ordinary R^2 over every point, outliers included
+    r2: float  # ordinary R^2 over every point, outliers included
 
     def ci95(self, k: int) -> tuple[float, float]:
         half = 1.96 * float(np.sqrt(max(self.cov[k, k], 0.0)))
@@ -72,10 +72,10 @@ def huber(x: np.ndarray, y: np.ndarray, iterations: int = 50) -> Robust:
     dpsi = (np.abs(u) <= HUBER_K).astype(float)
     m = max(float(dpsi.mean()), 1.0 / n)
     xtx_inv = np.linalg.pinv(x.T @ x)
-    cov = (scale ** 2) * (np.sum(psi ** 2) / max(n - p, 1)) / m ** 2 * xtx_inv
+    cov = (scale**2) * (np.sum(psi**2) / max(n - p, 1)) / m**2 * xtx_inv
     cov = cov * _autocorrelation_factor(psi)
     total = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(resid ** 2)) / total if total > 0 else 0.0
+    r2 = 1.0 - float(np.sum(resid**2)) / total if total > 0 else 0.0
     return Robust(coef, cov, scale, resid, weights, r2)
 
 
@@ -96,26 +96,31 @@ def _autocorrelation_factor(psi: np.ndarray) -> float:
 
 # ---------------------------------------------------------------- the utilization law
 
+
 @dataclass(frozen=True)
 class DemandFit:
     """U = background + slope * X for one node; slope = demand / cores."""
 
-    slope: float                         # busy fraction per request/s at the entry
+    slope: float  # busy fraction per request/s at the entry
     slope_ci95: tuple[float, float]
-    background: float                    # busy fraction with no requests
+    background: float  # busy fraction with no requests
     background_ci95: tuple[float, float]
-    r2: float                            # over the periods on the line (outliers are reported apart)
+    r2: float  # over the periods on the line (outliers are reported apart)
     points: int
     outlier_pct: float
-    off_line: list[str] = field(default_factory=list)   # time ranges where the law does not hold
-    nonlinear: str | None = None                        # how it bends across the load range, if it does
-    r2_all: float = 0.0                                 # over every period, outliers included
-    at_count: int | None = None                         # fitted per replica count: the slope is the one at this count
-    counts: int = 1                                     # replica counts with a slope of their own
+    off_line: list[str] = field(default_factory=list)  # time ranges where the law does not hold
+    nonlinear: str | None = None  # how it bends across the load range, if it does
+    r2_all: float = 0.0  # over every period, outliers included
+    at_count: int | None = None  # fitted per replica count: the slope is the one at this count
+    counts: int = 1  # replica counts with a slope of their own
 
     def warnings(self, series_id: str) -> list[str]:
-        out = [f"{series_id}: {r} off the utilization line" if r.startswith("and ") else
-               f"{series_id}: not on the utilization line {r}" for r in self.off_line]
+        out = [
+            f"{series_id}: {r} off the utilization line"
+            if r.startswith("and ")
+            else f"{series_id}: not on the utilization line {r}"
+            for r in self.off_line
+        ]
         if self.nonlinear:
             out.append(f"{series_id}: {self.nonlinear}")
         return out
@@ -134,8 +139,18 @@ def fit_demand(rate_rps: pd.Series, busy: pd.Series, period_s: int) -> DemandFit
     inliers = ~outliers
     spread = float(np.sum((y[inliers] - y[inliers].mean()) ** 2))
     r2 = 1.0 - float(np.sum(fit.residuals[inliers] ** 2)) / spread if spread > 0 else 0.0
-    return DemandFit(float(fit.coef[1]), fit.ci95(1), float(fit.coef[0]), fit.ci95(0), r2, len(x),
-                     100.0 * float(outliers.mean()), off_line, bend, fit.r2)
+    return DemandFit(
+        float(fit.coef[1]),
+        fit.ci95(1),
+        float(fit.coef[0]),
+        fit.ci95(0),
+        r2,
+        len(x),
+        100.0 * float(outliers.mean()),
+        off_line,
+        bend,
+        fit.r2,
+    )
 
 
 def whole_counts(count: pd.Series) -> pd.Series:
@@ -144,8 +159,14 @@ def whole_counts(count: pd.Series) -> pd.Series:
     return rounded.where(((count - rounded).abs() <= WHOLE_COUNT) & (rounded >= 1))
 
 
-def fit_demand_by_count(rate_rps: pd.Series, busy: pd.Series, count: pd.Series, reference: int, period_s: int,
-                        min_points: int = 12) -> DemandFit:
+def fit_demand_by_count(
+    rate_rps: pd.Series,
+    busy: pd.Series,
+    count: pd.Series,
+    reference: int,
+    period_s: int,
+    min_points: int = 12,
+) -> DemandFit:
     """U = U0 + X * b_N: one slope per whole replica count `count` (see whole_counts), one shared background.
 
     The slope returned is b at `reference` (the count the scenario holds), or at the nearest count
@@ -165,8 +186,20 @@ def fit_demand_by_count(rate_rps: pd.Series, busy: pd.Series, count: pd.Series, 
     inliers = ~outliers
     spread = float(np.sum((y[inliers] - y[inliers].mean()) ** 2))
     r2 = 1.0 - float(np.sum(fit.residuals[inliers] ** 2)) / spread if spread > 0 else 0.0
-    return DemandFit(float(fit.coef[column]), fit.ci95(column), float(fit.coef[0]), fit.ci95(0), r2, len(x),
-                     100.0 * float(outliers.mean()), off_line, None, fit.r2, at, len(levels))
+    return DemandFit(
+        float(fit.coef[column]),
+        fit.ci95(column),
+        float(fit.coef[0]),
+        fit.ci95(0),
+        r2,
+        len(x),
+        100.0 * float(outliers.mean()),
+        off_line,
+        None,
+        fit.r2,
+        at,
+        len(levels),
+    )
 
 
 def fit_split(rates: list[pd.Series], busy: pd.Series) -> tuple[Robust, int] | None:
@@ -191,7 +224,9 @@ def fit_split(rates: list[pd.Series], busy: pd.Series) -> tuple[Robust, int] | N
     return fit, len(both)
 
 
-def _ranges(index: pd.DatetimeIndex, flags: np.ndarray, resid: np.ndarray, period_s: int, limit: int = 5) -> list[str]:
+def _ranges(
+    index: pd.DatetimeIndex, flags: np.ndarray, resid: np.ndarray, period_s: int, limit: int = 5
+) -> list[str]:
     """Runs of at least MIN_RUN flagged periods (a gap of one period does not break a run)."""
     runs: list[tuple[int, int]] = []
     start = last = None
@@ -205,15 +240,18 @@ def _ranges(index: pd.DatetimeIndex, flags: np.ndarray, resid: np.ndarray, perio
         start = last = i
     if start is not None:
         runs.append((start, last))
-    runs = [(a, b) for a, b in runs if int(flags[a:b + 1].sum()) >= MIN_RUN]
-    runs.sort(key=lambda r: -abs(float(resid[r[0]:r[1] + 1].mean())) * (r[1] - r[0] + 1))
+    runs = [(a, b) for a, b in runs if int(flags[a : b + 1].sum()) >= MIN_RUN]
+    runs.sort(key=lambda r: -abs(float(resid[r[0] : r[1] + 1].mean())) * (r[1] - r[0] + 1))
     out = []
     for a, b in sorted(runs[:limit]):
-        mean = 100 * float(resid[a:b + 1][flags[a:b + 1]].mean())
+        mean = 100 * float(resid[a : b + 1][flags[a : b + 1]].mean())
         end = index[b] + pd.Timedelta(seconds=period_s)
-        out.append(f"{index[a]:%Y-%m-%d %H:%M} to {end:%H:%M} UTC" + ("" if end.date() == index[a].date() else f" ({end:%m-%d})")
-                   + f": CPU {abs(mean):.1f} points {'above' if mean > 0 else 'below'} it "
-                   "(an incident, background work or a different workload mix)")
+        out.append(
+            f"{index[a]:%Y-%m-%d %H:%M} to {end:%H:%M} UTC"
+            + ("" if end.date() == index[a].date() else f" ({end:%m-%d})")
+            + f": CPU {abs(mean):.1f} points {'above' if mean > 0 else 'below'} it "
+            "(an incident, background work or a different workload mix)"
+        )
     if len(runs) > limit:
         out.append(f"and {len(runs) - limit} shorter range(s)")
     return out
@@ -239,12 +277,21 @@ def _bend(x: np.ndarray, y: np.ndarray, fit: Robust, index: pd.DatetimeIndex, pe
         return None
     change = 100 * (s_high / s_low - 1) if s_low > 0 else float("inf")
     saturated = y >= SATURATION_U
-    where = _ranges(index, saturated, y - SATURATION_U, period_s, limit=3) if saturated.sum() >= MIN_RUN else []
+    where = (
+        _ranges(index, saturated, y - SATURATION_U, period_s, limit=3) if saturated.sum() >= MIN_RUN else []
+    )
     if s_high < s_low:
-        cause = ("saturation: CPU reaches " + f"{100 * y.max():.0f} %" + (" (" + "; ".join(w.split(":")[0] for w in where) + ")" if where else "")
-                 if y.max() >= SATURATION_U else "saturation elsewhere (a downstream limit, a connection pool) or "
-                 "a workload mix that gets cheaper at peak")
+        cause = (
+            "saturation: CPU reaches "
+            + f"{100 * y.max():.0f} %"
+            + (" (" + "; ".join(w.split(":")[0] for w in where) + ")" if where else "")
+            if y.max() >= SATURATION_U
+            else "saturation elsewhere (a downstream limit, a connection pool) or "
+            "a workload mix that gets cheaper at peak"
+        )
     else:
         cause = "a workload mix that gets more expensive at peak, or contention (locks, GC) growing with load"
-    return (f"not linear: above {cut:,.1f} req/s at the entry the CPU slope is {change:+.0f} % against below it; "
-            f"likely {cause}; the fitted demand is the average over the whole range")
+    return (
+        f"not linear: above {cut:,.1f} req/s at the entry the CPU slope is {change:+.0f} % against below it; "
+        f"likely {cause}; the fitted demand is the average over the whole range"
+    )

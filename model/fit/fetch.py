@@ -22,24 +22,49 @@ def settings_for(fit: FitFile, endpoint: str | None = None) -> SourceSettings:
     """Where the fit file's source reads from. `endpoint` (HOST:PORT or a URL) points a cloud source elsewhere."""
     info = SOURCES[fit.source]  # type: ignore[attr-defined]
     options = getattr(fit, info.options[0]) if info.options else None
-    return SourceSettings(region=fit.region, project=fit.project, endpoint=endpoint, folder=base_dir(fit),
-                          options=options, url=fit.url, headers=tuple(sorted(fit.headers.items())))
+    return SourceSettings(
+        region=fit.region,
+        project=fit.project,
+        endpoint=endpoint,
+        folder=base_dir(fit),
+        options=options,
+        url=fit.url,
+        headers=tuple(sorted(fit.headers.items())),
+    )
 
 
-def fetch_fit_series(fit_file: FitFile | str | Path, refresh: bool = False, endpoint: str | None = None,
-                     end: datetime | None = None, cache: SeriesCache | None = None,
-                     source: str | None = None) -> tuple[pd.DataFrame, FetchReport]:
+def fetch_fit_series(
+    fit_file: FitFile | str | Path,
+    refresh: bool = False,
+    endpoint: str | None = None,
+    end: datetime | None = None,
+    cache: SeriesCache | None = None,
+    source: str | None = None,
+) -> tuple[pd.DataFrame, FetchReport]:
     """The tidy frame of every series in the fit file (ids: traffic, latency, nodes.NAME.KEY).
 
     `source` (the CLI's --source) overrides the file's `source:`; the file is then re-validated for it.
     """
     fit = load_fit_file_as(fit_file, source)
-    return fetch_series(fit.source, fit.series(), timedelta(days=fit.lookback_days), fit.period_s,  # type: ignore[attr-defined]
-                        settings_for(fit, endpoint), refresh=refresh, end=end, cache=cache)
+    return fetch_series(
+        fit.source,
+        fit.series(),
+        timedelta(days=fit.lookback_days),
+        fit.period_s,  # type: ignore[attr-defined]
+        settings_for(fit, endpoint),
+        refresh=refresh,
+        end=end,
+        cache=cache,
+    )
 
 
-def dump_fit_series(config_path: str | Path, out_path: str | Path, refresh: bool = False,
-                    endpoint: str | None = None, source: str | None = None) -> FetchReport:
+def dump_fit_series(
+    config_path: str | Path,
+    out_path: str | Path,
+    refresh: bool = False,
+    endpoint: str | None = None,
+    source: str | None = None,
+) -> FetchReport:
     """Fetch and write timestamp,series,value,unit (ISO 8601 UTC stamps) to a CSV file."""
     frame, report = fetch_fit_series(config_path, refresh=refresh, endpoint=endpoint, source=source)
     return write_series_csv(frame, out_path, report)

@@ -15,19 +15,55 @@ from pathlib import Path
 from typing import Annotated, Generic, Literal, TypeVar, Union
 
 import yaml
-from pydantic import (BaseModel, Discriminator, Field, PrivateAttr, Tag, TypeAdapter, ValidationError,
-                      create_model, field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
-from model.scenario.schema import (Autoscale, Call, Cpus, HitRatioCurve, Instance,
-                            NODE_KINDS, NODE_TYPES, WorkerUsl)
+from model.scenario.schema import (
+    Autoscale,
+    Call,
+    Cpus,
+    HitRatioCurve,
+    Instance,
+    NODE_KINDS,
+    NODE_TYPES,
+    WorkerUsl,
+)
 from model.scenario.limits import clip
-from model.scenario.strict_yaml import StrictYamlError, describe, display_name, find_yes_no, parse, pick_error, read_text_file
+from model.scenario.strict_yaml import (
+    StrictYamlError,
+    describe,
+    display_name,
+    find_yes_no,
+    parse,
+    pick_error,
+    read_text_file,
+)
 from model.scenario.yaml_lines import line_of
 
 from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY, SourceInfo
+
 # the metric specs are the sources' own (connectors.specs); named here too for the fit's readers
-from connectors.specs import (CloudWatchMetric, CsvMetric, DemoMetric, DemoOptions, GcpMetric,  # noqa: F401
-                              KeyPathError, PrometheusMetric, SECRET_HEADERS, Strict)
+from connectors.specs import (
+    CloudWatchMetric,  # noqa: F401
+    CsvMetric,  # noqa: F401
+    DemoMetric,  # noqa: F401
+    DemoOptions,  # noqa: F401
+    GcpMetric,  # noqa: F401
+    KeyPathError,
+    PrometheusMetric,  # noqa: F401
+    SECRET_HEADERS,
+    Strict,
+)
 
 SOURCES = tuple(REGISTRY)  # the `source:` names, from the one registry of sources
 
@@ -40,6 +76,7 @@ M = TypeVar("M", bound=BaseModel)  # the source's metric spec (connectors.specs)
 
 
 # ---------------------------------------------------------------- the file
+
 
 class Traffic(Strict, Generic[M]):
     """Requests arriving at the entry node."""
@@ -61,7 +98,9 @@ class Phase(Strict):
     start: datetime
     end: datetime
     name: str | None = None
-    workers: int | None = Field(default=None, ge=1)  # the entry service's worker count in this phase (worker USL)
+    workers: int | None = Field(
+        default=None, ge=1
+    )  # the entry service's worker count in this phase (worker USL)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Phase":
@@ -112,11 +151,16 @@ class FitNode(Strict, Generic[M]):
     writes: M | None = None
     messages_in: M | None = None
     lag: M | None = None
-    workers: M | None = None   # extension: the worker (process or thread) count over time, for the worker USL
-    host: str | None = None    # extension: the host (hosts:) whose cores the node shares
+    workers: M | None = None  # extension: the worker (process or thread) count over time, for the worker USL
+    host: str | None = None  # extension: the host (hosts:) whose cores the node shares
     # scenario keys, all optional: a given value is kept, the fit estimates the rest
-    replicas: Annotated[Union[Annotated[int, Tag("count"), Field(ge=1)], Annotated[M, Tag("metric")]],
-                        Discriminator(_count_or_metric)] | None = None
+    replicas: (
+        Annotated[
+            Union[Annotated[int, Tag("count"), Field(ge=1)], Annotated[M, Tag("metric")]],
+            Discriminator(_count_or_metric),
+        ]
+        | None
+    ) = None
     cpus: Cpus = None
     concurrency: int | None = Field(default=None, ge=1)
     service_ms: float | None = Field(default=None, gt=0)
@@ -150,10 +194,17 @@ class FitNode(Strict, Generic[M]):
         metric_keys = set(METRIC_KEYS[self.kind])
         all_metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
         for key in self.model_fields_set:
-            if key == "replicas" and self.replicas is not None and not self.replicas_metric and "replicas" not in scenario_keys:
+            if (
+                key == "replicas"
+                and self.replicas is not None
+                and not self.replicas_metric
+                and "replicas" not in scenario_keys
+            ):
                 raise FitKeyError((key,), f"is not a key of a {self.kind} node")
             if key in all_metric_keys and key not in metric_keys:
-                raise FitKeyError((key,), f"is not a metric of a {self.kind} node (use {', '.join(METRIC_KEYS[self.kind])})")
+                raise FitKeyError(
+                    (key,), f"is not a metric of a {self.kind} node (use {', '.join(METRIC_KEYS[self.kind])})"
+                )
             if key not in all_metric_keys and key not in scenario_keys and key != "host":
                 raise FitKeyError((key,), f"is not a key of a {self.kind} node")
         return self
@@ -165,18 +216,23 @@ class FitNode(Strict, Generic[M]):
 
     def metrics(self) -> dict[str, M]:
         """The metric keys given, in a stable order (`replicas` only when it names a metric)."""
-        return {k: getattr(self, k) for k in METRIC_KEYS[self.kind] if getattr(self, k) is not None
-                and (k != "replicas" or self.replicas_metric)}
+        return {
+            k: getattr(self, k)
+            for k in METRIC_KEYS[self.kind]
+            if getattr(self, k) is not None and (k != "replicas" or self.replicas_metric)
+        }
 
 
 class FitFile(Strict, Generic[M]):
     """What every fit file has, whatever its source."""
 
     version: Literal[1]
-    region: str | None = None   # cloudwatch; default: the AWS chain (AWS_REGION, profile)
+    region: str | None = None  # cloudwatch; default: the AWS chain (AWS_REGION, profile)
     project: str | None = None  # gcp; default: the application-default credentials' project
     url: str | None = Field(default=None, min_length=1)  # prometheus; default: PROMETHEUS_URL
-    headers: dict[str, str] = Field(default_factory=dict, max_length=20)  # prometheus: e.g. X-Scope-OrgID (Mimir)
+    headers: dict[str, str] = Field(
+        default_factory=dict, max_length=20
+    )  # prometheus: e.g. X-Scope-OrgID (Mimir)
     lookback_days: int = Field(default=14, ge=1, le=455)
     period_s: int = Field(default=300, ge=1)
     # Extension (issue 11): `load_test` for a load test's minutes (steady phases, no days, no
@@ -195,16 +251,21 @@ class FitFile(Strict, Generic[M]):
     def _no_credentials(cls, headers: dict[str, str]) -> dict[str, str]:
         for name in headers:
             if name.lower() in SECRET_HEADERS:
-                raise ValueError(f"{name} is a credential: set PROMETHEUS_BEARER_TOKEN (or PROMETHEUS_USERNAME and "
-                                 "PROMETHEUS_PASSWORD) in the environment instead of writing it in the file")
+                raise ValueError(
+                    f"{name} is a credential: set PROMETHEUS_BEARER_TOKEN (or PROMETHEUS_USERNAME and "
+                    "PROMETHEUS_PASSWORD) in the environment instead of writing it in the file"
+                )
         return headers
 
     @model_validator(mode="after")
     def _period(self) -> "FitFile":
         # Monitoring APIs aggregate in whole minutes; a CSV (a load test's samples) may be finer.
         if self.period_s % 60 and getattr(self, "source", None) != "csv":
-            raise FitKeyError(("period_s",), f"must be a multiple of 60 seconds for this source (got {self.period_s}); "
-                                             "periods down to 1 s are for source: csv")
+            raise FitKeyError(
+                ("period_s",),
+                f"must be a multiple of 60 seconds for this source (got {self.period_s}); "
+                "periods down to 1 s are for source: csv",
+            )
         return self
 
     @model_validator(mode="after")
@@ -215,15 +276,22 @@ class FitFile(Strict, Generic[M]):
         for name, node in self.nodes.items():
             for i, call in enumerate(node.calls or []):
                 if call.to not in self.nodes:
-                    raise FitKeyError(("nodes", name, "calls", i, "to"), f"calls {call.to!r}, which is not in nodes ({names})")
+                    raise FitKeyError(
+                        ("nodes", name, "calls", i, "to"),
+                        f"calls {call.to!r}, which is not in nodes ({names})",
+                    )
             if node.miss is not None and node.miss not in self.nodes:
-                raise FitKeyError(("nodes", name, "miss"), f"miss goes to {node.miss!r}, which is not in nodes ({names})")
+                raise FitKeyError(
+                    ("nodes", name, "miss"), f"miss goes to {node.miss!r}, which is not in nodes ({names})"
+                )
             if node.host is not None and node.host not in (self.hosts or {}):
                 hosts = ", ".join(sorted(self.hosts or {})) or "none given"
                 raise FitKeyError(("nodes", name, "host"), f"host {node.host!r} is not in hosts ({hosts})")
-        for name in (self.hosts or {}):
+        for name in self.hosts or {}:
             if not any(n.host == name for n in self.nodes.values()):
-                raise FitKeyError(("hosts", name), "no node is placed on this host (add host: NAME to its nodes)")
+                raise FitKeyError(
+                    ("hosts", name), "no node is placed on this host (add host: NAME to its nodes)"
+                )
         return self
 
     def series(self) -> dict[str, M]:
@@ -255,12 +323,14 @@ def _fit_file_class(info: SourceInfo) -> type[FitFile]:
 FIT_FILES: dict[str, type[FitFile]] = {name: _fit_file_class(info) for name, info in REGISTRY.items()}
 # the built-in sources' classes by name, for isinstance checks
 CloudWatchFitFile, GcpFitFile, CsvFitFile, DemoFitFile, PrometheusFitFile = (
-    FIT_FILES[n] for n in ("cloudwatch", "gcp", "csv", "demo", "prometheus"))
+    FIT_FILES[n] for n in ("cloudwatch", "gcp", "csv", "demo", "prometheus")
+)
 AnyFitFile = Annotated[Union[tuple(FIT_FILES.values())], Field(discriminator="source")]  # noqa: UP007
 _ADAPTER: TypeAdapter = TypeAdapter(AnyFitFile)
 
 
 # ---------------------------------------------------------------- loading
+
 
 class FitFileError(StrictYamlError):
     """An invalid fit file, ready to print as one line: `fit.yaml: nodes.web.cpu.stat (line 12): ...`."""
@@ -277,16 +347,28 @@ def load_fit_file(path: str | Path) -> FitFile:
 def fit_file_from_text(text: str, name: str = "fit file") -> FitFile:
     data, tree = parse(text, name, FitFileError)
     if not isinstance(data, dict):
-        raise FitFileError(name, "", 1 if data is not None else None,
-                           "must be a mapping of keys (version, source, traffic, entry, nodes)")
+        raise FitFileError(
+            name,
+            "",
+            1 if data is not None else None,
+            "must be a mapping of keys (version, source, traffic, entry, nodes)",
+        )
     data.setdefault("source", "demo")
     if data["source"] not in SOURCES:
-        raise FitFileError(name, "source", line_of(tree, ("source",)),
-                           f"unknown source {clip(repr(data['source']), 60)}; use one of: {', '.join(SOURCES)}")
+        raise FitFileError(
+            name,
+            "source",
+            line_of(tree, ("source",)),
+            f"unknown source {clip(repr(data['source']), 60)}; use one of: {', '.join(SOURCES)}",
+        )
     yes_no = find_yes_no(data)
     if yes_no:
-        raise FitFileError(name, ".".join(map(str, yes_no)), line_of(tree, yes_no),
-                           "must be a number or text, not true or false")
+        raise FitFileError(
+            name,
+            ".".join(map(str, yes_no)),
+            line_of(tree, yes_no),
+            "must be a number or text, not true or false",
+        )
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as exc:
@@ -320,6 +402,7 @@ def load_fit_file_as(fit_file: FitFile | str | Path, source: str | None = None) 
     fit = fit_file_from_text(yaml.safe_dump(data, sort_keys=False), f"{fit_file} (with --source {source})")
     fit._base_dir = Path(fit_file).resolve().parent
     return fit
+
 
 def base_dir(fit: FitFile) -> Path:
     """Where relative paths in the file (CSV files, the demo scenario) are resolved from."""

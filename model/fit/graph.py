@@ -25,9 +25,15 @@ from model.scenario.graph import UnboundedVisitsError, visit_ratios
 from model.scenario.schema import GraphError, Scenario
 
 # Placeholders that make a scenario valid enough to compute visit ratios (they depend on calls only).
-PLACEHOLDER = {"service": {"service_ms": 1.0}, "cache": {"hit_ratio": 0.5}, "database": {"read_ms": 1.0},
-               "kafka": {"consume_ms": 1.0}}
-SCENARIO_KEYS = {kind: tuple(k for k in node.model_fields if k != "kind") for kind, node in NODE_TYPES.items()}
+PLACEHOLDER = {
+    "service": {"service_ms": 1.0},
+    "cache": {"hit_ratio": 0.5},
+    "database": {"read_ms": 1.0},
+    "kafka": {"consume_ms": 1.0},
+}
+SCENARIO_KEYS = {
+    kind: tuple(k for k in node.model_fields if k != "kind") for kind, node in NODE_TYPES.items()
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,9 @@ def ratio(num: pd.Series, den: pd.Series, basis: str) -> Ratio | None:
     n, d = both["n"].to_numpy(), both["d"].to_numpy()
     r = float(n.sum() / d.sum())
     e = n - r * d
-    se = float(np.sqrt(np.sum(e ** 2) / (len(e) * (len(e) - 1))) / d.mean()) * float(np.sqrt(_autocorrelation_factor(e)))
+    se = float(np.sqrt(np.sum(e**2) / (len(e) * (len(e) - 1))) / d.mean()) * float(
+        np.sqrt(_autocorrelation_factor(e))
+    )
     return Ratio(r, (r - 1.96 * se, r + 1.96 * se), len(both), basis)
 
 
@@ -55,10 +63,10 @@ class Edge:
     """One way requests reach a node: a call (index into the caller's calls) or a cache's misses."""
 
     src: str
-    index: int | None      # None for a miss edge
+    index: int | None  # None for a miss edge
     to: str
-    op: str                # read | write
-    free: bool             # visits not given in the fit file: the fit may set it
+    op: str  # read | write
+    free: bool  # visits not given in the fit file: the fit may set it
 
 
 def given_values(fit: FitFile, name: str) -> dict:
@@ -75,8 +83,10 @@ def given_values(fit: FitFile, name: str) -> dict:
             value = int(value)
         out[key] = value
     if node.kind == "service":
-        out["calls"] = [{"to": c.to, "visits": c.visits, **c.model_dump(include={"op", "mode"}, exclude_defaults=True)}
-                        for c in node.calls or []]
+        out["calls"] = [
+            {"to": c.to, "visits": c.visits, **c.model_dump(include={"op", "mode"}, exclude_defaults=True)}
+            for c in node.calls or []
+        ]
     return out
 
 
@@ -98,8 +108,16 @@ def provisional(fit: FitFile, data: dict[str, dict]) -> Scenario:
         nodes[name] = node
     try:
         hosts = {h: {"cpus": v.cpus} for h, v in (fit.hosts or {}).items()}
-        return Scenario.model_validate({"version": 1, "name": "fit", "workload": {"rate_rps": 1.0},
-                                        "entry": fit.entry, "nodes": nodes, "hosts": hosts})
+        return Scenario.model_validate(
+            {
+                "version": 1,
+                "name": "fit",
+                "workload": {"rate_rps": 1.0},
+                "entry": fit.entry,
+                "nodes": nodes,
+                "hosts": hosts,
+            }
+        )
     except ValidationError as exc:
         err = exc.errors()[0]
         inner = (err.get("ctx") or {}).get("error")
@@ -151,11 +169,15 @@ def hit_ratios(fit: FitFile, obs: Observations) -> dict[str, Ratio]:
         if node.kind == "cache" and hits is not None and misses is not None:
             r = ratio(hits, hits + misses, f"nodes.{name}.hits / (hits + misses)")
             if r:
-                out[name] = Ratio(min(max(r.value, 0.0), 1.0), (max(r.ci95[0], 0.0), min(r.ci95[1], 1.0)), r.points, r.basis)
+                out[name] = Ratio(
+                    min(max(r.value, 0.0), 1.0), (max(r.ci95[0], 0.0), min(r.ci95[1], 1.0)), r.points, r.basis
+                )
     return out
 
 
-def fit_visits(fit: FitFile, data: dict[str, dict], obs: Observations, warnings: list[str]) -> dict[tuple[str, int], Ratio]:
+def fit_visits(
+    fit: FitFile, data: dict[str, dict], obs: Observations, warnings: list[str]
+) -> dict[tuple[str, int], Ratio]:
     """Set each free call's visits from counts, in the order requests flow; returns what was set."""
     measured = measured_visits(fit, obs)
     all_edges = edges(fit)
@@ -180,14 +202,20 @@ def fit_visits(fit: FitFile, data: dict[str, dict], obs: Observations, warnings:
                 fitted[(edge.src, edge.index)] = Ratio(value, ci, m.points, m.basis)
             elif not free and incoming:
                 if m.value > 0 and abs(known - m.value) > 0.1 * m.value + 0.005:
-                    warnings.append(f"nodes.{target}: counts give {m.value:.3f} {what} per entry request ({m.basis}), "
-                                    f"the graph's given visits {known:.3f}; the given visits were kept")
+                    warnings.append(
+                        f"nodes.{target}: counts give {m.value:.3f} {what} per entry request ({m.basis}), "
+                        f"the graph's given visits {known:.3f}; the given visits were kept"
+                    )
             elif len(free) > 1:
-                warnings.append(f"nodes.{target}: {len(free)} calls without visits reach it; counts ({m.value:.3f} {what} "
-                                "per request) cannot say how to share them; give visits on all but one")
+                warnings.append(
+                    f"nodes.{target}: {len(free)} calls without visits reach it; counts ({m.value:.3f} {what} "
+                    "per request) cannot say how to share them; give visits on all but one"
+                )
     for e in all_edges:
         if e.free and e.index is not None and (e.src, e.index) not in fitted:
-            warnings.append(f"nodes.{e.src}.calls.{e.index}: no visits given and no counts for {e.to}; assumed 1.0")
+            warnings.append(
+                f"nodes.{e.src}.calls.{e.index}: no visits given and no counts for {e.to}; assumed 1.0"
+            )
     return fitted
 
 

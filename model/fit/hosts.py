@@ -20,7 +20,7 @@ import pandas as pd
 
 from model.fit.demand import huber
 
-TOGETHER = 0.97          # rates this correlated cannot be told apart
+TOGETHER = 0.97  # rates this correlated cannot be told apart
 MIN_POINTS = 12
 TIME_KEY = {"service": "service_ms", "cache": "hit_ms", "database": "read_ms"}
 
@@ -35,26 +35,42 @@ class HostFit:
     background: float | None = None
     r2: float | None = None
     points: int = 0
-    groups: list[list[str]] = field(default_factory=list)   # nodes whose split was assumed (equal per visit)
+    groups: list[list[str]] = field(default_factory=list)  # nodes whose split was assumed (equal per visit)
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"cpus": self.cpus, "nodes": self.nodes, "per_visit_ms": {k: round(v, 5) for k, v in self.per_visit_ms.items()},
-                "ci95": {k: [round(a, 5), round(b, 5)] for k, (a, b) in self.ci95.items()},
-                "background_cpu_pct": None if self.background is None else round(100 * self.background, 3),
-                "r2": None if self.r2 is None else round(self.r2, 4), "points": self.points,
-                "split_assumed_equal": self.groups, "notes": list(self.notes)}
+        return {
+            "cpus": self.cpus,
+            "nodes": self.nodes,
+            "per_visit_ms": {k: round(v, 5) for k, v in self.per_visit_ms.items()},
+            "ci95": {k: [round(a, 5), round(b, 5)] for k, (a, b) in self.ci95.items()},
+            "background_cpu_pct": None if self.background is None else round(100 * self.background, 3),
+            "r2": None if self.r2 is None else round(self.r2, 4),
+            "points": self.points,
+            "split_assumed_equal": self.groups,
+            "notes": list(self.notes),
+        }
 
     def basis(self, node: str) -> str:
-        text = (f"regression of hosts.{self.host}.cpu ({self.cpus:g} cores) on the rates of {', '.join(self.nodes)}, "
-                f"{self.points} periods, R^2 {self.r2:.3f}")
+        text = (
+            f"regression of hosts.{self.host}.cpu ({self.cpus:g} cores) on the rates of {', '.join(self.nodes)}, "
+            f"{self.points} periods, R^2 {self.r2:.3f}"
+        )
         group = next((g for g in self.groups if node in g), None)
         if group:
             text += f"; the split among {', '.join(group)} is assumed equal per visit (their rates moved together)"
         return text
 
 
-def visit_rate(name: str, kind: str, obs, traffic: pd.Series, visits: float, misses_into: list[pd.Series], write_visits: float) -> pd.Series:
+def visit_rate(
+    name: str,
+    kind: str,
+    obs,
+    traffic: pd.Series,
+    visits: float,
+    misses_into: list[pd.Series],
+    write_visits: float,
+) -> pd.Series:
     """A node's visits per second per period: its own counts where it has them, else traffic times its visits."""
     rates = {k.rsplit(".", 1)[1]: v for k, v in obs.rates.items() if k.startswith(f"nodes.{name}.")}
     if kind == "service" and "requests" in rates:
@@ -71,7 +87,9 @@ def visit_rate(name: str, kind: str, obs, traffic: pd.Series, visits: float, mis
     return traffic * visits
 
 
-def fit_host(host: str, cpus: float, busy: pd.Series, rates: dict[str, pd.Series], known: dict[str, pd.Series]) -> HostFit:
+def fit_host(
+    host: str, cpus: float, busy: pd.Series, rates: dict[str, pd.Series], known: dict[str, pd.Series]
+) -> HostFit:
     """Each node's CPU-ms per visit from the host's busy fraction; `known` is CPU (fraction of the host) of nodes measured apart."""
     out = HostFit(host, cpus, list(rates))
     for series in known.values():
@@ -79,7 +97,9 @@ def fit_host(host: str, cpus: float, busy: pd.Series, rates: dict[str, pd.Series
     frame = pd.concat([busy.rename("y")] + [r.rename(n) for n, r in rates.items()], axis=1).dropna()
     out.points = len(frame)
     if len(frame) < MIN_POINTS or not rates:
-        out.notes.append(f"hosts.{host}: {len(frame)} periods with the host's CPU and every node's rate; the split needs {MIN_POINTS}")
+        out.notes.append(
+            f"hosts.{host}: {len(frame)} periods with the host's CPU and every node's rate; the split needs {MIN_POINTS}"
+        )
         return out
     groups = _groups(frame[list(rates)])
     columns = [frame[g].sum(axis=1).to_numpy() for g in groups]
@@ -93,7 +113,9 @@ def fit_host(host: str, cpus: float, busy: pd.Series, rates: dict[str, pd.Series
         for node in group:
             out.per_visit_ms[node], out.ci95[node] = cost, (lo, hi)
         if cost <= 0:
-            out.notes.append(f"hosts.{host}: {', '.join(group)} show no CPU of their own on the host (95% CI {lo:.3g} to {hi:.3g} ms per visit)")
+            out.notes.append(
+                f"hosts.{host}: {', '.join(group)} show no CPU of their own on the host (95% CI {lo:.3g} to {hi:.3g} ms per visit)"
+            )
     return out
 
 

@@ -29,20 +29,20 @@ from scipy.special import stdtrit
 from model.fit.series import Observations
 from model.scenario.schema import Scenario
 
-LOW_LOAD = 0.6                        # every node below this utilization: queueing does not dominate
-CV_COARSE = np.round(np.arange(0.0, 2.51, 0.25), 3)   # then 0.05 steps around the best coarse value
+LOW_LOAD = 0.6  # every node below this utilization: queueing does not dominate
+CV_COARSE = np.round(np.arange(0.0, 2.51, 0.25), 3)  # then 0.05 steps around the best coarse value
 CV_FINE_STEP = 0.05
 RATE_POINTS = 5
 MIN_PERIODS = 12
 BLOCKS = 4
-CV_KINDS = ("service", "database")    # nodes with a service_cv key
+CV_KINDS = ("service", "database")  # nodes with a service_cv key
 
 
 @dataclass
 class LatencyFit:
     network_ms: float | None = None
     network_ci95: tuple[float, float] | None = None
-    service_cv: float | None = None                 # None: not fitted (one statistic only, or no latency)
+    service_cv: float | None = None  # None: not fitted (one statistic only, or no latency)
     cv_ci95: tuple[float, float] | None = None
     cv_nodes: list[str] = field(default_factory=list)
     stats: list[str] = field(default_factory=list)
@@ -54,16 +54,28 @@ class LatencyFit:
     def to_json(self) -> dict:
         def r(v):
             return None if v is None else round(float(v), 4)
-        return {"network_ms": r(self.network_ms), "network_ci95": [r(v) for v in self.network_ci95] if self.network_ci95 else None,
-                "service_cv": r(self.service_cv), "service_cv_ci95": [r(v) for v in self.cv_ci95] if self.cv_ci95 else None,
-                "service_cv_nodes": list(self.cv_nodes), "statistics": list(self.stats), "periods": self.periods,
-                "parts": self.parts, "rms_ms": r(self.rms_ms), "notes": list(self.notes)}
+
+        return {
+            "network_ms": r(self.network_ms),
+            "network_ci95": [r(v) for v in self.network_ci95] if self.network_ci95 else None,
+            "service_cv": r(self.service_cv),
+            "service_cv_ci95": [r(v) for v in self.cv_ci95] if self.cv_ci95 else None,
+            "service_cv_nodes": list(self.cv_nodes),
+            "statistics": list(self.stats),
+            "periods": self.periods,
+            "parts": self.parts,
+            "rms_ms": r(self.rms_ms),
+            "notes": list(self.notes),
+        }
 
     def basis(self) -> str:
         stats = ", ".join(self.stats)
-        return (f"latency {stats} over {self.periods} periods below {100 * LOW_LOAD:.0f} % utilization, against the "
-                f"analytic solver; interval from {self.parts} separate parts" if self.parts >= 2 else
-                f"latency {stats} over {self.periods} periods below {100 * LOW_LOAD:.0f} % utilization, against the analytic solver")
+        return (
+            f"latency {stats} over {self.periods} periods below {100 * LOW_LOAD:.0f} % utilization, against the "
+            f"analytic solver; interval from {self.parts} separate parts"
+            if self.parts >= 2
+            else f"latency {stats} over {self.periods} periods below {100 * LOW_LOAD:.0f} % utilization, against the analytic solver"
+        )
 
 
 def fit_latency(scenario: Scenario, obs: Observations, given_cv: set[str]) -> LatencyFit:
@@ -81,21 +93,30 @@ def fit_latency(scenario: Scenario, obs: Observations, given_cv: set[str]) -> La
     util = [max((s.utilization for s in _solve(base, r).nodes.values()), default=0.0) for r in probe]
     ceiling = max((r for r, u in zip(probe, util) if u <= LOW_LOAD), default=None)
     if ceiling is None:
-        out.notes.append(f"latency: no observed traffic leaves every node below {100 * LOW_LOAD:.0f} % busy; "
-                         "network_ms and service_cv were not fitted")
+        out.notes.append(
+            f"latency: no observed traffic leaves every node below {100 * LOW_LOAD:.0f} % busy; "
+            "network_ms and service_cv were not fitted"
+        )
         return out
     low = rate[rate <= ceiling * 1.0001]
-    frame = pd.concat([low.rename("rate")] + [s.rename(k) for k, s in obs.latency_stats.items()], axis=1,
-                      sort=True).dropna(subset=["rate"])
+    frame = pd.concat(
+        [low.rename("rate")] + [s.rename(k) for k, s in obs.latency_stats.items()], axis=1, sort=True
+    ).dropna(subset=["rate"])
     stats = [k for k in obs.latency_stats if frame[k].notna().sum() >= MIN_PERIODS]
     if not stats:
-        out.notes.append("latency: too few low-load periods with latency; network_ms and service_cv were not fitted")
+        out.notes.append(
+            "latency: too few low-load periods with latency; network_ms and service_cv were not fitted"
+        )
         return out
     out.stats, out.periods = stats, int(frame[stats].notna().any(axis=1).sum())
     grid = np.linspace(low.min(), low.max(), RATE_POINTS) if low.max() > low.min() else np.array([low.min()])
     fit_cv = len(stats) >= 2 and bool(out.cv_nodes)
+
     def predict(values: np.ndarray) -> list:
-        return [_predict(_with(scenario, None if np.isnan(cv) else (out.cv_nodes, float(cv))), grid, stats) for cv in values]
+        return [
+            _predict(_with(scenario, None if np.isnan(cv) else (out.cv_nodes, float(cv))), grid, stats)
+            for cv in values
+        ]
 
     cvs = CV_COARSE if fit_cv else np.array([np.nan])
     predicted = predict(cvs)
@@ -119,13 +140,20 @@ def fit_latency(scenario: Scenario, obs: Observations, given_cv: set[str]) -> La
         if fit_cv:
             out.cv_ci95 = _interval([e[0] for e in estimates], best_cv)
     if not fit_cv:
-        why = "one latency statistic only (add latency.stats, e.g. p50 next to p99)" if len(stats) < 2 else \
-            "every node's service_cv is given"
-        out.notes.append(f"service_cv not fitted: {why}; network_ms is the latency at low load less the modelled path "
-                         "at the scenario's service_cv")
+        why = (
+            "one latency statistic only (add latency.stats, e.g. p50 next to p99)"
+            if len(stats) < 2
+            else "every node's service_cv is given"
+        )
+        out.notes.append(
+            f"service_cv not fitted: {why}; network_ms is the latency at low load less the modelled path "
+            "at the scenario's service_cv"
+        )
     if network < 0:
-        out.notes.append(f"latency: the model alone predicts more than observed at low load (by {-network:.3g} ms); "
-                         "network_ms is 0 and the service times or cv are likely too high")
+        out.notes.append(
+            f"latency: the model alone predicts more than observed at low load (by {-network:.3g} ms); "
+            "network_ms is 0 and the service times or cv are likely too high"
+        )
     return out
 
 
@@ -134,13 +162,17 @@ def _with(scenario: Scenario, cv: tuple[list[str], float] | None) -> Scenario:
     nodes = dict(scenario.nodes)
     if cv is not None:
         names, value = cv
-        nodes = {n: (node.model_copy(update={"service_cv": value}) if n in names else node) for n, node in nodes.items()}
+        nodes = {
+            n: (node.model_copy(update={"service_cv": value}) if n in names else node)
+            for n, node in nodes.items()
+        }
     workload = scenario.workload.model_copy(update={"network_ms": 0.0})
     return scenario.model_copy(update={"nodes": nodes, "workload": workload})
 
 
 def _solve(scenario: Scenario, rate: float):
     from model.queueing.analytic.solver import solve
+
     return solve(scenario, float(rate))
 
 
@@ -149,7 +181,9 @@ def _predict(scenario: Scenario, grid: np.ndarray, stats: list[str]) -> dict[str
     return {k: np.array([getattr(run, k) for run in runs]) for k in stats}
 
 
-def _best(frame: pd.DataFrame, stats: list[str], grid: np.ndarray, predicted: list, cvs: np.ndarray) -> tuple[float, float, float]:
+def _best(
+    frame: pd.DataFrame, stats: list[str], grid: np.ndarray, predicted: list, cvs: np.ndarray
+) -> tuple[float, float, float]:
     """(cv, network_ms, rms) minimizing the squared error over the frame's periods and statistics."""
     observed = {k: frame.loc[frame[k].notna(), ["rate", k]].to_numpy() for k in stats}
     losses, networks = [], []
@@ -166,14 +200,14 @@ def _best(frame: pd.DataFrame, stats: list[str], grid: np.ndarray, predicted: li
     i = int(np.argmin(losses))
     cv = float(cvs[i])
     if len(cvs) > 2 and 0 < i < len(cvs) - 1:  # a parabola through the best grid point and its neighbours
-        x0, x1, x2 = (float(v) for v in cvs[i - 1:i + 2])
+        x0, x1, x2 = (float(v) for v in cvs[i - 1 : i + 2])
         y0, y1, y2 = losses[i - 1], losses[i], losses[i + 1]
         den = (x0 - x1) * (x0 - x2) * (x1 - x2)
         a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / den
-        b = (x2 ** 2 * (y0 - y1) + x1 ** 2 * (y2 - y0) + x0 ** 2 * (y1 - y2)) / den
+        b = (x2**2 * (y0 - y1) + x1**2 * (y2 - y0) + x0**2 * (y1 - y2)) / den
         if a > 0:
             vertex = min(max(-b / (2 * a), x0), x2)
-            return vertex, float(np.interp(vertex, [x0, x1, x2], networks[i - 1:i + 2])), float(np.sqrt(y1))
+            return vertex, float(np.interp(vertex, [x0, x1, x2], networks[i - 1 : i + 2])), float(np.sqrt(y1))
     return cv, float(networks[i]), float(np.sqrt(losses[i]))
 
 
@@ -183,7 +217,7 @@ def _parts(frame: pd.DataFrame, obs: Observations) -> list[pd.DataFrame]:
         parts = [frame[(frame.index >= p.start) & (frame.index < p.end)] for p in obs.phases]
     else:
         size = len(frame) // BLOCKS
-        parts = [frame.iloc[i * size:(i + 1) * size] for i in range(BLOCKS)] if size >= MIN_PERIODS else []
+        parts = [frame.iloc[i * size : (i + 1) * size] for i in range(BLOCKS)] if size >= MIN_PERIODS else []
     return [p for p in parts if len(p) >= MIN_PERIODS]
 
 

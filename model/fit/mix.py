@@ -15,7 +15,7 @@ import pandas as pd
 
 from model.fit.demand import Robust, huber
 
-MAX_CORRELATION = 0.97   # above this the two rates move together: their costs trade off against each other
+MAX_CORRELATION = 0.97  # above this the two rates move together: their costs trade off against each other
 MIN_POINTS = 24
 
 
@@ -30,6 +30,8 @@ def separate(first: pd.Series, second: pd.Series, busy: pd.Series) -> tuple[Robu
     share = b / np.maximum(a + b, 1e-12)
     corr = float(np.corrcoef(a, b)[0, 1])
     if not np.isfinite(corr) or abs(corr) > MAX_CORRELATION or np.std(share) < 0.01:
-        return (f"their mix stayed the same in every period (correlation {corr:.3f}; the second's share varied by "
-                f"{100 * np.std(share):.1f} points)")
+        return (
+            f"their mix stayed the same in every period (correlation {corr:.3f}; the second's share varied by "
+            f"{100 * np.std(share):.1f} points)"
+        )
     return huber(np.column_stack([np.ones(len(both)), a, b]), both["y"].to_numpy()), len(both)

@@ -13,8 +13,20 @@ import yaml
 from model.fit.file import METRIC_KEYS
 
 # scenario keys copied into the fit file: what the fit cannot estimate from metrics
-STRUCTURE = ("replicas", "cpus", "instance", "calls", "nodes", "miss", "read_replicas", "brokers", "partitions",
-             "consumers", "concurrency", "autoscale")
+STRUCTURE = (
+    "replicas",
+    "cpus",
+    "instance",
+    "calls",
+    "nodes",
+    "miss",
+    "read_replicas",
+    "brokers",
+    "partitions",
+    "consumers",
+    "concurrency",
+    "autoscale",
+)
 
 
 def slots(scenario) -> list[tuple[str, str]]:
@@ -29,7 +41,9 @@ def default_choice(node: str, key: str, discovered: list) -> int | None:
     """The index of the discovered metric that most likely fills (node, key), or None."""
     for k, info in enumerate(discovered):
         column = str(getattr(info.metric, "column", ""))  # a CSV column names its node: web_cpu
-        if info.suggested_key == key and (not node or info.resource == node or node in info.resource or node in column):
+        if info.suggested_key == key and (
+            not node or info.resource == node or node in info.resource or node in column
+        ):
             return k
     if not node:
         for k, info in enumerate(discovered):
@@ -38,9 +52,19 @@ def default_choice(node: str, key: str, discovered: list) -> int | None:
     return None
 
 
-def fit_file(scenario, source: str, mapping: dict[tuple[str, str], Any], *, lookback_days: int = 14,
-             period_s: int = 300, region: str | None = None, project: str | None = None,
-             demo_scenario: str | None = None, traffic_kind: str | None = None, url: str | None = None) -> dict:
+def fit_file(
+    scenario,
+    source: str,
+    mapping: dict[tuple[str, str], Any],
+    *,
+    lookback_days: int = 14,
+    period_s: int = 300,
+    region: str | None = None,
+    project: str | None = None,
+    demo_scenario: str | None = None,
+    traffic_kind: str | None = None,
+    url: str | None = None,
+) -> dict:
     """The contract's fit file (section 3) for this graph and mapping of (node, key) -> metric spec.
 
     `scenario` is the one in effect, what-if changes included: the replicas, cores and
@@ -108,11 +132,19 @@ def with_structure(fit_yaml: str, scenario) -> str:
 def _fit_keys(kind: str) -> set[str]:
     from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, ServiceNode
 
-    return set({"service": ServiceNode, "cache": CacheNode, "database": DatabaseNode, "kafka": KafkaNode}[kind].model_fields)
+    return set(
+        {"service": ServiceNode, "cache": CacheNode, "database": DatabaseNode, "kafka": KafkaNode}[
+            kind
+        ].model_fields
+    )
 
 
 def _spec(metric: Any) -> dict:
-    return metric.model_dump(exclude_none=True, exclude_defaults=False) if hasattr(metric, "model_dump") else dict(metric)
+    return (
+        metric.model_dump(exclude_none=True, exclude_defaults=False)
+        if hasattr(metric, "model_dump")
+        else dict(metric)
+    )
 
 
 def _tidy(value: Any) -> Any:
@@ -131,6 +163,7 @@ def to_yaml(data: dict) -> str:
 
 
 # ---------------------------------------------------------------- reading the series
+
 
 def preview(fit_yaml: str, frame: pd.DataFrame, source: str, folder: str = ""):
     """The mapped series as the fit will read them (model.fit.series.Observations): rates per
@@ -167,8 +200,12 @@ def peak(frame: pd.DataFrame) -> pd.Timestamp | None:
     return frame.loc[frame["value"].idxmax(), "timestamp"]
 
 
-def incidents(frame: pd.DataFrame, factor: float = 1.4, min_points: int = 3,
-              merge_gap: pd.Timedelta = pd.Timedelta(hours=1)) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def incidents(
+    frame: pd.DataFrame,
+    factor: float = 1.4,
+    min_points: int = 3,
+    merge_gap: pd.Timedelta = pd.Timedelta(hours=1),
+) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """Spans where a series runs well above what is usual for that time of day (latency spikes, CPU storms).
 
     The baseline is the median at the same time of day over the window, so the daily peak
@@ -210,7 +247,15 @@ def summary(frame: pd.DataFrame, period_s: int) -> pd.DataFrame:
         values = rate_frame(frame, series, period_s)["value"]
         unit = str(part["unit"].iloc[0])
         unit = "req/s" if unit.lower() == "count" else unit
-        rows.append({"series": series, "points": len(part), "mean": values.mean(), "p95": values.quantile(0.95),
-                     "peak": values.max(), "peak at": part["timestamp"].iloc[int(values.to_numpy().argmax())],
-                     "unit": unit})
+        rows.append(
+            {
+                "series": series,
+                "points": len(part),
+                "mean": values.mean(),
+                "p95": values.quantile(0.95),
+                "peak": values.max(),
+                "peak at": part["timestamp"].iloc[int(values.to_numpy().argmax())],
+                "unit": unit,
+            }
+        )
     return pd.DataFrame(rows)

@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-STEADY_TOLERANCE = 0.15   # a phase's smoothed traffic stays within this share of its median
-MIN_PHASE_S = 60          # shorter steady runs are transients, not phases
-SETTLE_S = 10             # left out at each end of a detected phase
-SMOOTH_S = 15             # the rolling median's width
-LOAD_TEST_DAYS = 1.0      # `mode: auto` reads a window shorter than this as a load test
+STEADY_TOLERANCE = 0.15  # a phase's smoothed traffic stays within this share of its median
+MIN_PHASE_S = 60  # shorter steady runs are transients, not phases
+SETTLE_S = 10  # left out at each end of a detected phase
+SMOOTH_S = 15  # the rolling median's width
+LOAD_TEST_DAYS = 1.0  # `mode: auto` reads a window shorter than this as a load test
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,22 @@ class PhaseSpan:
     detected: bool = False
 
     def to_json(self) -> dict:
-        return {"name": self.name, "start": f"{self.start:%Y-%m-%d %H:%M:%S}", "end": f"{self.end:%Y-%m-%d %H:%M:%S}",
-                "mean_rps": round(self.mean_rps, 4), "periods": self.periods, "workers": self.workers,
-                "detected": self.detected}
+        return {
+            "name": self.name,
+            "start": f"{self.start:%Y-%m-%d %H:%M:%S}",
+            "end": f"{self.end:%Y-%m-%d %H:%M:%S}",
+            "mean_rps": round(self.mean_rps, 4),
+            "periods": self.periods,
+            "workers": self.workers,
+            "detected": self.detected,
+        }
 
     def text(self) -> str:
         workers = f", {self.workers} workers" if self.workers else ""
-        return (f"{self.name}: {self.start:%H:%M:%S} to {self.end:%H:%M:%S} UTC, {self.mean_rps:,.2f} req/s "
-                f"over {self.periods} periods{workers}{' (detected)' if self.detected else ''}")
+        return (
+            f"{self.name}: {self.start:%H:%M:%S} to {self.end:%H:%M:%S} UTC, {self.mean_rps:,.2f} req/s "
+            f"over {self.periods} periods{workers}{' (detected)' if self.detected else ''}"
+        )
 
 
 def is_load_test(mode: str, has_phases: bool, period_s: int, span_s: float) -> bool:
@@ -60,8 +68,16 @@ def given_phases(phases, traffic_rps: pd.Series) -> list[PhaseSpan]:
     for i, p in enumerate(phases):
         start, end = _utc(p.start), _utc(p.end)
         inside = traffic_rps[(traffic_rps.index >= start) & (traffic_rps.index < end)].dropna()
-        out.append(PhaseSpan(p.name or f"phase {i + 1}", start, end, float(inside.mean()) if len(inside) else float("nan"),
-                             len(inside), p.workers))
+        out.append(
+            PhaseSpan(
+                p.name or f"phase {i + 1}",
+                start,
+                end,
+                float(inside.mean()) if len(inside) else float("nan"),
+                len(inside),
+                p.workers,
+            )
+        )
     return out
 
 
@@ -79,7 +95,7 @@ def detect_phases(traffic_rps: pd.Series, period_s: int) -> list[PhaseSpan]:
         if i < len(smooth):
             level = float(np.median(smooth[start:i]))
             gap = (stamps[i] - stamps[i - 1]).total_seconds() > 3 * period_s
-            ahead = smooth[i:i + width]  # a change of load holds; a blip of noise does not
+            ahead = smooth[i : i + width]  # a change of load holds; a blip of noise does not
             if not gap and np.min(np.abs(ahead - level)) <= STEADY_TOLERANCE * max(level, 1e-9):
                 continue
         runs.append((start, i))
@@ -93,8 +109,17 @@ def detect_phases(traffic_rps: pd.Series, period_s: int) -> list[PhaseSpan]:
         values = present.iloc[a2:b2]
         if float(values.mean()) <= 0:
             continue
-        out.append(PhaseSpan(f"phase {len(out) + 1}", stamps[a2], stamps[b2 - 1] + pd.Timedelta(seconds=period_s),
-                             float(values.mean()), len(values), None, True))
+        out.append(
+            PhaseSpan(
+                f"phase {len(out) + 1}",
+                stamps[a2],
+                stamps[b2 - 1] + pd.Timedelta(seconds=period_s),
+                float(values.mean()),
+                len(values),
+                None,
+                True,
+            )
+        )
     return out
 
 

@@ -40,7 +40,12 @@ def _mapping(data: dict, path: tuple, depth: int, comments: dict[tuple, str], li
     pad = "  " * depth
     for key, value in data.items():
         here = path + (key,)
-        if isinstance(value, dict) and value and key not in FLOW_KEYS and not (depth >= 2 and path[0] == "nodes"):
+        if (
+            isinstance(value, dict)
+            and value
+            and key not in FLOW_KEYS
+            and not (depth >= 2 and path[0] == "nodes")
+        ):
             lines.append(_with_comment(f"{pad}{key}:", comments.get(here)))
             _mapping(value, here, depth + 1, comments, lines)
         elif isinstance(value, list) and value:
@@ -64,7 +69,9 @@ def _plain(value: Any) -> Any:
 
 def _flow(value: Any) -> str:
     value = _plain(value)
-    text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False, allow_unicode=True).strip()
+    text = yaml.safe_dump(
+        value, default_flow_style=True, width=10**6, sort_keys=False, allow_unicode=True
+    ).strip()
     return text[:-3].strip() if text.endswith("\n...") or text.endswith("...") else text
 
 

@@ -20,8 +20,8 @@ import pandas as pd
 from model.fit.file import FitFile
 from model.fit.phases import detect_phases, given_phases, in_phases, is_load_test
 
-MIN_POINTS = 12              # periods a regression needs: an hour at 300 s
-CPU_PERCENT_SLACK = 0.5      # CloudWatch rounds; 100.4 % is 100 %, 130 % is a wrong metric
+MIN_POINTS = 12  # periods a regression needs: an hour at 300 s
+CPU_PERCENT_SLACK = 0.5  # CloudWatch rounds; 100.4 % is 100 %, 130 % is a wrong metric
 _RATE_UNITS = ("/second", "/s", "per_second", "1/s", "rps")
 _RATE_NAME = re.compile(r"(rps|/s\b|per_?s(ec(ond)?)?\b|_rate\b|^rate$|throughput)")
 CPU_UNITS = "Percent (0-100), fraction (0-1) or cores (busy cores, e.g. 1.5 of 2)"
@@ -44,19 +44,19 @@ class Observations:
 
     period_s: int
     traffic_rps: pd.Series
-    cpu: dict[str, pd.Series] = field(default_factory=dict)          # node -> fraction busy
-    rates: dict[str, pd.Series] = field(default_factory=dict)        # "nodes.db.reads" -> per second
+    cpu: dict[str, pd.Series] = field(default_factory=dict)  # node -> fraction busy
+    rates: dict[str, pd.Series] = field(default_factory=dict)  # "nodes.db.reads" -> per second
     latency_ms: pd.Series | None = None
     latency_stat: str = "p99"
     warnings: list[str] = field(default_factory=list)
-    replicas: dict[str, pd.Series] = field(default_factory=dict)     # node -> running replicas
+    replicas: dict[str, pd.Series] = field(default_factory=dict)  # node -> running replicas
     # Load tests (issue 11): steady phases instead of days; more latency statistics; worker
     # counts per period; a shared host's CPU (fraction of its cores).
     load_test: bool = False
-    phases: list = field(default_factory=list)                        # model.fit.phases.PhaseSpan, time order
-    latency_stats: dict[str, pd.Series] = field(default_factory=dict) # "p50" -> ms, every statistic observed
-    workers: dict[str, pd.Series] = field(default_factory=dict)      # node -> worker count
-    host_cpu: dict[str, pd.Series] = field(default_factory=dict)     # host -> fraction busy
+    phases: list = field(default_factory=list)  # model.fit.phases.PhaseSpan, time order
+    latency_stats: dict[str, pd.Series] = field(default_factory=dict)  # "p50" -> ms, every statistic observed
+    workers: dict[str, pd.Series] = field(default_factory=dict)  # node -> worker count
+    host_cpu: dict[str, pd.Series] = field(default_factory=dict)  # host -> fraction busy
 
     @property
     def index(self) -> pd.DatetimeIndex:
@@ -70,8 +70,11 @@ class Observations:
     def end(self) -> datetime:
         return (self.index[-1] + pd.Timedelta(seconds=self.period_s)).to_pydatetime()
 
-    def between(self, start: datetime | pd.Timestamp | None, end: datetime | pd.Timestamp | None) -> "Observations":
+    def between(
+        self, start: datetime | pd.Timestamp | None, end: datetime | pd.Timestamp | None
+    ) -> "Observations":
         """The same series cut to [start, end): the backtest fits on one part and checks on the other."""
+
         def cut(series: pd.Series) -> pd.Series:
             keep = np.ones(len(series), dtype=bool)
             if start is not None:
@@ -79,32 +82,58 @@ class Observations:
             if end is not None:
                 keep &= series.index < end
             return series[keep]
-        phases = [p for p in self.phases if (start is None or p.start >= start) and (end is None or p.end <= end)]
-        return Observations(self.period_s, cut(self.traffic_rps), {k: cut(v) for k, v in self.cpu.items()},
-                            {k: cut(v) for k, v in self.rates.items()},
-                            cut(self.latency_ms) if self.latency_ms is not None else None, self.latency_stat, [],
-                            {k: cut(v) for k, v in self.replicas.items()}, self.load_test, phases,
-                            {k: cut(v) for k, v in self.latency_stats.items()}, {k: cut(v) for k, v in self.workers.items()},
-                            {k: cut(v) for k, v in self.host_cpu.items()})
+
+        phases = [
+            p for p in self.phases if (start is None or p.start >= start) and (end is None or p.end <= end)
+        ]
+        return Observations(
+            self.period_s,
+            cut(self.traffic_rps),
+            {k: cut(v) for k, v in self.cpu.items()},
+            {k: cut(v) for k, v in self.rates.items()},
+            cut(self.latency_ms) if self.latency_ms is not None else None,
+            self.latency_stat,
+            [],
+            {k: cut(v) for k, v in self.replicas.items()},
+            self.load_test,
+            phases,
+            {k: cut(v) for k, v in self.latency_stats.items()},
+            {k: cut(v) for k, v in self.workers.items()},
+            {k: cut(v) for k, v in self.host_cpu.items()},
+        )
 
     def only(self, keep: np.ndarray) -> "Observations":
         """The same observations with the periods outside `keep` (a mask on the index) left out."""
+
         def cut(series: pd.Series) -> pd.Series:
             return series.reindex(self.index)[keep]
-        return Observations(self.period_s, self.traffic_rps[keep], {k: cut(v) for k, v in self.cpu.items()},
-                            {k: cut(v) for k, v in self.rates.items()},
-                            cut(self.latency_ms) if self.latency_ms is not None else None, self.latency_stat, self.warnings,
-                            {k: cut(v) for k, v in self.replicas.items()}, self.load_test, self.phases,
-                            {k: cut(v) for k, v in self.latency_stats.items()}, {k: cut(v) for k, v in self.workers.items()},
-                            {k: cut(v) for k, v in self.host_cpu.items()})
+
+        return Observations(
+            self.period_s,
+            self.traffic_rps[keep],
+            {k: cut(v) for k, v in self.cpu.items()},
+            {k: cut(v) for k, v in self.rates.items()},
+            cut(self.latency_ms) if self.latency_ms is not None else None,
+            self.latency_stat,
+            self.warnings,
+            {k: cut(v) for k, v in self.replicas.items()},
+            self.load_test,
+            self.phases,
+            {k: cut(v) for k, v in self.latency_stats.items()},
+            {k: cut(v) for k, v in self.workers.items()},
+            {k: cut(v) for k, v in self.host_cpu.items()},
+        )
 
     def paired(self, *series: pd.Series) -> pd.DataFrame:
         """Traffic and the given series over the periods where all of them have data."""
-        frame = pd.concat([self.traffic_rps.rename("traffic"), *[s.rename(f"s{i}") for i, s in enumerate(series)]], axis=1)
+        frame = pd.concat(
+            [self.traffic_rps.rename("traffic"), *[s.rename(f"s{i}") for i, s in enumerate(series)]], axis=1
+        )
         return frame.dropna()
 
 
 # ---------------------------------------------------------------- building
+
 
 def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations:
     """Check and convert the fetched frame (see the module docstring); raise FitError when unusable."""
@@ -117,7 +146,9 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
     for series_id in wanted:
         rows = frame[frame["series"] == series_id]
         if not len(rows):
-            raise FitError(f"{series_id}: no data in the window; check its metric against what discovery lists")
+            raise FitError(
+                f"{series_id}: no data in the window; check its metric against what discovery lists"
+            )
         grids[series_id] = _on_grid(series_id, rows, period_s, _is_count(series_id), warnings)
 
     start = min(s.index.min() for s in grids.values())
@@ -131,7 +162,9 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
         if series_id.startswith("hosts."):
             _, host, _ = series_id.split(".", 2)
             cores = fit.hosts[host].cpus  # type: ignore[index]
-            obs.host_cpu[host] = _cpu_fraction(series_id, values, _unit(frame, series_id), source, warnings, cores)
+            obs.host_cpu[host] = _cpu_fraction(
+                series_id, values, _unit(frame, series_id), source, warnings, cores
+            )
             _require_overlap(traffic, obs.host_cpu[host], series_id, period_s)
             continue
         if not series_id.startswith("nodes."):
@@ -139,8 +172,14 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
         _, node, key = series_id.split(".", 2)
         unit = _unit(frame, series_id)
         if key == "cpu":
-            obs.cpu[node] = _cpu_fraction(series_id, values, unit, source, warnings,
-                                          _node_cores(fit, node, grids.get(f"nodes.{node}.replicas")))
+            obs.cpu[node] = _cpu_fraction(
+                series_id,
+                values,
+                unit,
+                source,
+                warnings,
+                _node_cores(fit, node, grids.get(f"nodes.{node}.replicas")),
+            )
             _require_overlap(traffic, obs.cpu[node], series_id, period_s)
         elif key == "replicas":
             obs.replicas[node] = _replica_count(series_id, values)
@@ -159,8 +198,9 @@ def observations(fit: FitFile, frame: pd.DataFrame, source: str) -> Observations
         for series_id in grids:
             if series_id.startswith("latency."):
                 stat = series_id.split(".", 1)[1]
-                obs.latency_stats[stat] = grids[series_id] * _ms_factor(_unit(frame, series_id), series_id, warnings,
-                                                                         grids[series_id], source)
+                obs.latency_stats[stat] = grids[series_id] * _ms_factor(
+                    _unit(frame, series_id), series_id, warnings, grids[series_id], source
+                )
     return _load_test_view(fit, obs)
 
 
@@ -170,20 +210,30 @@ def _load_test_view(fit: FitFile, obs: Observations) -> Observations:
     if not is_load_test(fit.mode, bool(fit.phases), obs.period_s, span_s):
         return obs
     obs.load_test = True
-    phases = given_phases(fit.phases, obs.traffic_rps) if fit.phases else detect_phases(obs.traffic_rps, obs.period_s)
+    phases = (
+        given_phases(fit.phases, obs.traffic_rps)
+        if fit.phases
+        else detect_phases(obs.traffic_rps, obs.period_s)
+    )
     usable = [p for p in phases if p.periods > 0]
     for p in phases:
         if p.periods == 0:
-            obs.warnings.append(f"phases: {p.name} ({p.start:%Y-%m-%d %H:%M:%S} to {p.end:%H:%M:%S} UTC) holds no traffic "
-                                "data; left out (check its times against the data, in UTC)")
+            obs.warnings.append(
+                f"phases: {p.name} ({p.start:%Y-%m-%d %H:%M:%S} to {p.end:%H:%M:%S} UTC) holds no traffic "
+                "data; left out (check its times against the data, in UTC)"
+            )
     if not usable:
-        obs.warnings.append("load test: no steady phase found; every period is used (list them under phases: to choose)")
+        obs.warnings.append(
+            "load test: no steady phase found; every period is used (list them under phases: to choose)"
+        )
         return obs
     obs.phases = usable
     keep = in_phases(obs.index, usable)
     if int(keep.sum()) < MIN_POINTS:
-        raise FitError(f"the phases hold {int(keep.sum())} period(s) of {obs.period_s} s with traffic; the fit needs at least "
-                       f"{MIN_POINTS} (lower period_s, e.g. period_s: 5, or lengthen the phases)")
+        raise FitError(
+            f"the phases hold {int(keep.sum())} period(s) of {obs.period_s} s with traffic; the fit needs at least "
+            f"{MIN_POINTS} (lower period_s, e.g. period_s: 5, or lengthen the phases)"
+        )
     view = obs.only(keep)
     if any(p.workers for p in usable):
         workers = pd.Series(np.nan, index=view.index)
@@ -219,7 +269,9 @@ def _node_cores(fit: FitFile, node: str, replicas: pd.Series | None = None) -> p
     return cpus * count
 
 
-def _on_grid(series_id: str, rows: pd.DataFrame, period_s: int, is_count: bool, warnings: list[str]) -> pd.Series:
+def _on_grid(
+    series_id: str, rows: pd.DataFrame, period_s: int, is_count: bool, warnings: list[str]
+) -> pd.Series:
     """Each point in the period it falls in; several points in one period summed (counts) or averaged."""
     stamps = pd.to_datetime(rows["timestamp"], utc=True)
     values = rows["value"].astype(float).to_numpy()
@@ -229,8 +281,10 @@ def _on_grid(series_id: str, rows: pd.DataFrame, period_s: int, is_count: bool, 
     off = int((buckets != stamps).sum())
     if off:
         offset = (stamps - buckets).dt.total_seconds()
-        warnings.append(f"{series_id}: {off} of {len(stamps)} stamps are not on the {period_s} s grid "
-                        f"(typically {offset.median():.0f} s past it); each was counted in the period it falls in")
+        warnings.append(
+            f"{series_id}: {off} of {len(stamps)} stamps are not on the {period_s} s grid "
+            f"(typically {offset.median():.0f} s past it); each was counted in the period it falls in"
+        )
     series = pd.Series(values, index=pd.DatetimeIndex(buckets))
     grouped = series.groupby(level=0)
     return grouped.sum() if is_count else grouped.mean()
@@ -260,43 +314,61 @@ def _spacing_s(values: pd.Series, period_s: int) -> int:
 
 def _per_second(series_id: str, values: pd.Series, unit: str, period_s: int) -> pd.Series:
     if (values < 0).any():
-        raise FitError(f"{series_id}: holds negative counts (first at {values[values < 0].index[0]:%Y-%m-%d %H:%M} UTC)")
+        raise FitError(
+            f"{series_id}: holds negative counts (first at {values[values < 0].index[0]:%Y-%m-%d %H:%M} UTC)"
+        )
     if _is_rate_unit(unit):
         return values
     return values / _spacing_s(values, period_s)
 
 
-def _traffic_rps(fit: FitFile, values: pd.Series, frame: pd.DataFrame, period_s: int, warnings: list[str],
-                 source: str = "") -> pd.Series:
+def _traffic_rps(
+    fit: FitFile, values: pd.Series, frame: pd.DataFrame, period_s: int, warnings: list[str], source: str = ""
+) -> pd.Series:
     present = values.dropna()
     if len(present) < MIN_POINTS:
-        raise FitError(f"traffic has {len(present)} point(s); the fit needs at least {MIN_POINTS} periods "
-                       f"of {period_s} s (raise lookback_days or lower period_s)")
+        raise FitError(
+            f"traffic has {len(present)} point(s); the fit needs at least {MIN_POINTS} periods "
+            f"of {period_s} s (raise lookback_days or lower period_s)"
+        )
     if (present < 0).any():
-        raise FitError(f"traffic holds negative values (first at {present[present < 0].index[0]:%Y-%m-%d %H:%M} UTC)")
+        raise FitError(
+            f"traffic holds negative values (first at {present[present < 0].index[0]:%Y-%m-%d %H:%M} UTC)"
+        )
     if not (present > 0).any():
-        raise FitError(f"traffic is zero in all {len(present)} periods; with no requests there is nothing to relate "
-                       "CPU to (check the metric's name, dimensions and stat, e.g. RequestCount with stat Sum)")
+        raise FitError(
+            f"traffic is zero in all {len(present)} periods; with no requests there is nothing to relate "
+            "CPU to (check the metric's name, dimensions and stat, e.g. RequestCount with stat Sum)"
+        )
     kind = fit.traffic.kind
     unit = _unit(frame, "traffic")
     stat = getattr(fit.traffic.metric, "stat", None)
     if kind is None:
         column = str(getattr(fit.traffic.metric, "column", "")).lower()
         named_rate = bool(_RATE_NAME.search(column))
-        kind = "rate" if _is_rate_unit(unit) or stat in ("Average", "Maximum", "Minimum") or named_rate else "count"
+        kind = (
+            "rate"
+            if _is_rate_unit(unit) or stat in ("Average", "Maximum", "Minimum") or named_rate
+            else "count"
+        )
         if source == "csv" and kind == "count" and period_s != 1:
-            warnings.append(f"traffic: read as a count of requests per period (kind: count, {period_s} s); if the column "
-                            "holds requests per second (rps, like Locust's Requests/s), set traffic.kind: rate")
+            warnings.append(
+                f"traffic: read as a count of requests per period (kind: count, {period_s} s); if the column "
+                "holds requests per second (rps, like Locust's Requests/s), set traffic.kind: rate"
+            )
     if kind == "rate":
         return values
     spacing = _spacing_s(values, period_s)
     if spacing != period_s:
-        warnings.append(f"traffic: points are {spacing} s apart, not {period_s} s; counts were divided by {spacing} s")
+        warnings.append(
+            f"traffic: points are {spacing} s apart, not {period_s} s; counts were divided by {spacing} s"
+        )
     return values / spacing
 
 
-def _cpu_fraction(series_id: str, values: pd.Series, unit: str, source: str, warnings: list[str],
-                  cores: float | None = None) -> pd.Series:
+def _cpu_fraction(
+    series_id: str, values: pd.Series, unit: str, source: str, warnings: list[str], cores: float | None = None
+) -> pd.Series:
     """CloudWatch (and the demo) report percent, GCP a fraction; a CSV says so with `unit`, or its values do.
 
     A CSV column without a unit is percent when some value is above 1 (a fraction never is); when
@@ -310,35 +382,47 @@ def _cpu_fraction(series_id: str, values: pd.Series, unit: str, source: str, war
         percent, divide = False, 1.0
     elif lowered in ("cores", "core", "cpus", "vcpu", "vcpus"):
         if cores is None:
-            raise FitError(f"{series_id}: unit cores needs the node's (or host's) cpus to turn busy cores into a share; "
-                           "set cpus on it, or give the CPU as unit: Percent")
+            raise FitError(
+                f"{series_id}: unit cores needs the node's (or host's) cpus to turn busy cores into a share; "
+                "set cpus on it, or give the CPU as unit: Percent"
+            )
         percent, divide = False, cores
         values = values / divide
         present = values.dropna()
         divide = 1.0
     elif lowered:
-        raise FitError(f"{series_id}: unknown CPU unit {unit!r}; use {CPU_UNITS}, e.g. cpu: {{file: m.csv, column: cpu, unit: Percent}}")
+        raise FitError(
+            f"{series_id}: unknown CPU unit {unit!r}; use {CPU_UNITS}, e.g. cpu: {{file: m.csv, column: cpu, unit: Percent}}"
+        )
     elif source == "csv":
         if len(present) and present.max() <= 1.0:
-            raise FitError(f"{series_id}: no unit, and every value is at most 1, so it could be a fraction (0.35 = 35 % busy) "
-                           f"or percent (0.35 %); say which on the metric with unit: {CPU_UNITS}, "
-                           "e.g. cpu: {file: m.csv, column: cpu, unit: fraction}")
+            raise FitError(
+                f"{series_id}: no unit, and every value is at most 1, so it could be a fraction (0.35 = 35 % busy) "
+                f"or percent (0.35 %); say which on the metric with unit: {CPU_UNITS}, "
+                "e.g. cpu: {file: m.csv, column: cpu, unit: fraction}"
+            )
         percent, divide = True, 100.0
     else:
         percent = source != "gcp"
         divide = 100.0 if percent else 1.0
         if percent and len(present) and present.max() <= 1.0:
-            warnings.append(f"{series_id}: no unit and every value is at most 1; read as percent "
-                            "(set unit: '1' on the metric if they are fractions)")
+            warnings.append(
+                f"{series_id}: no unit and every value is at most 1; read as percent "
+                "(set unit: '1' on the metric if they are fractions)"
+            )
     if (present < 0).any():
-        raise FitError(f"{series_id}: CPU below 0 ({present.min():g} at {present.idxmin():%Y-%m-%d %H:%M} UTC)")
+        raise FitError(
+            f"{series_id}: CPU below 0 ({present.min():g} at {present.idxmin():%Y-%m-%d %H:%M} UTC)"
+        )
     top = 100.0 + CPU_PERCENT_SLACK if percent else 1.0 + CPU_PERCENT_SLACK / 100
     if (present > top).any():
         first = present[present > top]
         shown = f"{first.iloc[0]:g}{' %' if percent else ''}"
-        raise FitError(f"{series_id}: CPU of {shown} at {first.index[0]:%Y-%m-%d %H:%M} UTC is above 100 % "
-                       f"({len(first)} period(s)); use a per-instance average (stat Average), not a sum over "
-                       "instances or cores" + ("" if percent else ", or a utilization fraction 0..1 (or unit: cores)"))
+        raise FitError(
+            f"{series_id}: CPU of {shown} at {first.index[0]:%Y-%m-%d %H:%M} UTC is above 100 % "
+            f"({len(first)} period(s)); use a per-instance average (stat Average), not a sum over "
+            "instances or cores" + ("" if percent else ", or a utilization fraction 0..1 (or unit: cores)")
+        )
     return (values / divide).clip(upper=1.0)
 
 
@@ -346,11 +430,15 @@ def _replica_count(series_id: str, values: pd.Series) -> pd.Series:
     """A running count: never negative, at least one replica at some point (a period's mean may be fractional)."""
     present = values.dropna()
     if (present < 0).any():
-        raise FitError(f"{series_id}: a negative replica count ({present.min():g} at {present.idxmin():%Y-%m-%d %H:%M} UTC); "
-                       "use the running task or pod count (stat Average)")
+        raise FitError(
+            f"{series_id}: a negative replica count ({present.min():g} at {present.idxmin():%Y-%m-%d %H:%M} UTC); "
+            "use the running task or pod count (stat Average)"
+        )
     if len(present) and present.max() < 0.5:
-        raise FitError(f"{series_id}: the replica count is 0 in every period; check the metric (e.g. ECS RunningTaskCount "
-                       "with stat Average, or kube_deployment_status_replicas_available)")
+        raise FitError(
+            f"{series_id}: the replica count is 0 in every period; check the metric (e.g. ECS RunningTaskCount "
+            "with stat Average, or kube_deployment_status_replicas_available)"
+        )
     return values
 
 
@@ -358,15 +446,23 @@ def _require_overlap(traffic: pd.Series, cpu: pd.Series, series_id: str, period_
     both = pd.concat([traffic, cpu], axis=1).dropna()
     if len(both) >= MIN_POINTS:
         return
+
     def span(s: pd.Series) -> str:
         s = s.dropna()
-        return f"{s.index.min():%Y-%m-%d %H:%M} to {s.index.max():%Y-%m-%d %H:%M} UTC" if len(s) else "nothing"
-    raise FitError(f"{series_id} and traffic share {len(both)} period(s) of {period_s} s (traffic covers {span(traffic)}, "
-                   f"{series_id} covers {span(cpu)}); the fit needs at least {MIN_POINTS}: are the timestamps "
-                   "misaligned (time zone, clock offset) or the two series from different windows?")
+        return (
+            f"{s.index.min():%Y-%m-%d %H:%M} to {s.index.max():%Y-%m-%d %H:%M} UTC" if len(s) else "nothing"
+        )
+
+    raise FitError(
+        f"{series_id} and traffic share {len(both)} period(s) of {period_s} s (traffic covers {span(traffic)}, "
+        f"{series_id} covers {span(cpu)}); the fit needs at least {MIN_POINTS}: are the timestamps "
+        "misaligned (time zone, clock offset) or the two series from different windows?"
+    )
 
 
-def _ms_factor(unit: str, series_id: str, warnings: list[str], values: pd.Series | None = None, source: str = "") -> float:
+def _ms_factor(
+    unit: str, series_id: str, warnings: list[str], values: pd.Series | None = None, source: str = ""
+) -> float:
     """Milliseconds per unit. Without a unit a CSV's values decide when they can: an end-to-end
     median under 0.05 is seconds (50 us end to end is not a real service), over 20 it is ms."""
     lowered = unit.lower()
@@ -377,25 +473,33 @@ def _ms_factor(unit: str, series_id: str, warnings: list[str], values: pd.Series
     if lowered in ("milliseconds", "ms", "millisecond", "msec"):
         return 1.0
     if lowered:
-        raise FitError(f"{series_id}: unknown latency unit {unit!r}; use {LATENCY_UNITS}, e.g. "
-                       "latency: {metric: {file: m.csv, column: p99, unit: ms}}")
+        raise FitError(
+            f"{series_id}: unknown latency unit {unit!r}; use {LATENCY_UNITS}, e.g. "
+            "latency: {metric: {file: m.csv, column: p99, unit: ms}}"
+        )
     present = values.dropna() if values is not None else pd.Series(dtype=float)
     median = float(present.median()) if len(present) else float("nan")
     if source == "csv" and len(present):
         if median < 0.05:
-            warnings.append(f"{series_id}: no unit; median {median:g} read as seconds (set unit: ms if it is not)")
+            warnings.append(
+                f"{series_id}: no unit; median {median:g} read as seconds (set unit: ms if it is not)"
+            )
             return 1000.0
         if median > 20:
             return 1.0
-        raise FitError(f"{series_id}: no unit, and values around {median:g} could be seconds or milliseconds; say which "
-                       f"on the metric with unit: {LATENCY_UNITS}, e.g. latency: {{metric: {{file: m.csv, column: p99, unit: ms}}}}")
+        raise FitError(
+            f"{series_id}: no unit, and values around {median:g} could be seconds or milliseconds; say which "
+            f"on the metric with unit: {LATENCY_UNITS}, e.g. latency: {{metric: {{file: m.csv, column: p99, unit: ms}}}}"
+        )
     warnings.append(f"{series_id}: unit {unit or 'not given'}; read as milliseconds")
     return 1.0
 
 
 def latency_stat(metric) -> str:
     """Which statistic a latency metric reports: p50, p95, p99 (compared with the model's) or mean."""
-    text = " ".join(str(getattr(metric, k, "") or "") for k in ("stat", "series", "column", "aligner", "name")).lower()
+    text = " ".join(
+        str(getattr(metric, k, "") or "") for k in ("stat", "series", "column", "aligner", "name")
+    ).lower()
     for stat in ("p50", "p95", "p99"):
         if stat in text or f"percentile_{stat[1:]}" in text:
             return stat

@@ -18,38 +18,53 @@ from scipy.special import stdtrit
 
 DAYS_PER_MONTH = 30.44
 MIN_GROWTH_DAYS = 7
-MIN_DAY_HOURS = 6        # a day counts towards growth when this many of its hours have traffic
+MIN_DAY_HOURS = 6  # a day counts towards growth when this many of its hours have traffic
 HOUR_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
 class LoadFit:
-    peak_rps: float                           # the planning rate
+    peak_rps: float  # the planning rate
     peak_percentile: float
-    busy_hours: int                           # days whose busiest hour entered the percentile
+    busy_hours: int  # days whose busiest hour entered the percentile
     mean_rps: float
-    max_rps: float                            # the highest single period
-    daily_shape: list[float]                  # 24 values, mean rate by UTC hour / overall mean
-    weekly_shape: list[float] | None          # Monday..Sunday / overall mean, with 7+ days
+    max_rps: float  # the highest single period
+    daily_shape: list[float]  # 24 values, mean rate by UTC hour / overall mean
+    weekly_shape: list[float] | None  # Monday..Sunday / overall mean, with 7+ days
     growth_pct_per_month: float | None
     growth_ci95: tuple[float, float] | None
     growth_days: int
     notes: list[str] = field(default_factory=list)
-    mode: str = "history"                     # or "load_test": phases, not days (model.fit.phases)
+    mode: str = "history"  # or "load_test": phases, not days (model.fit.phases)
     phases: list = field(default_factory=list)
 
     def to_json(self) -> dict:
         if self.mode == "load_test":
-            return {"mode": self.mode, "peak_rps": round(self.peak_rps, 4), "mean_rps": round(self.mean_rps, 4),
-                    "max_rps": round(self.max_rps, 4), "phases": [p.to_json() for p in self.phases],
-                    "growth_pct_per_month": None, "notes": list(self.notes)}
-        return {"mode": self.mode, "peak_rps": round(self.peak_rps, 4), "peak_percentile": self.peak_percentile,
-                "busy_hours": self.busy_hours, "mean_rps": round(self.mean_rps, 4), "max_rps": round(self.max_rps, 4),
-                "daily_shape": [round(v, 4) for v in self.daily_shape],
-                "weekly_shape": [round(v, 4) for v in self.weekly_shape] if self.weekly_shape else None,
-                "growth_pct_per_month": None if self.growth_pct_per_month is None else round(self.growth_pct_per_month, 3),
-                "growth_ci95": None if self.growth_ci95 is None else [round(v, 3) for v in self.growth_ci95],
-                "growth_days": self.growth_days, "notes": list(self.notes)}
+            return {
+                "mode": self.mode,
+                "peak_rps": round(self.peak_rps, 4),
+                "mean_rps": round(self.mean_rps, 4),
+                "max_rps": round(self.max_rps, 4),
+                "phases": [p.to_json() for p in self.phases],
+                "growth_pct_per_month": None,
+                "notes": list(self.notes),
+            }
+        return {
+            "mode": self.mode,
+            "peak_rps": round(self.peak_rps, 4),
+            "peak_percentile": self.peak_percentile,
+            "busy_hours": self.busy_hours,
+            "mean_rps": round(self.mean_rps, 4),
+            "max_rps": round(self.max_rps, 4),
+            "daily_shape": [round(v, 4) for v in self.daily_shape],
+            "weekly_shape": [round(v, 4) for v in self.weekly_shape] if self.weekly_shape else None,
+            "growth_pct_per_month": None
+            if self.growth_pct_per_month is None
+            else round(self.growth_pct_per_month, 3),
+            "growth_ci95": None if self.growth_ci95 is None else [round(v, 3) for v in self.growth_ci95],
+            "growth_days": self.growth_days,
+            "notes": list(self.notes),
+        }
 
 
 def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) -> LoadFit:
@@ -74,7 +89,19 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
         by_day = present.groupby(present.index.day_of_week).mean()
         weekly = [float(by_day[d] / mean) if mean > 0 else 1.0 for d in range(7)]
     growth, ci, used = _growth(present, period_s, notes)
-    return LoadFit(peak, peak_percentile, len(busiest), mean, float(present.max()), daily, weekly, growth, ci, used, notes)
+    return LoadFit(
+        peak,
+        peak_percentile,
+        len(busiest),
+        mean,
+        float(present.max()),
+        daily,
+        weekly,
+        growth,
+        ci,
+        used,
+        notes,
+    )
 
 
 def fit_load_test(rate_rps: pd.Series, phases: list) -> LoadFit:
@@ -84,27 +111,46 @@ def fit_load_test(rate_rps: pd.Series, phases: list) -> LoadFit:
     held longest at its top, and growth is 0 (said so), since minutes say nothing about months.
     """
     present = rate_rps.dropna()
-    notes = ["load test: the planning rate is the highest phase's mean rate; minutes of data say nothing about "
-             "growth, so 0 % per month is written (set it from your history)"]
+    notes = [
+        "load test: the planning rate is the highest phase's mean rate; minutes of data say nothing about "
+        "growth, so 0 % per month is written (set it from your history)"
+    ]
     if phases:
         top = max(phases, key=lambda p: p.mean_rps)
         peak = float(top.mean_rps)
     else:
         peak = float(present.max())
         notes.append("load test: no steady phase; the planning rate is the highest period")
-    return LoadFit(peak, 100.0, 0, float(present.mean()), float(present.max()), [], None, None, None, 0, notes,
-                   "load_test", list(phases))
+    return LoadFit(
+        peak,
+        100.0,
+        0,
+        float(present.mean()),
+        float(present.max()),
+        [],
+        None,
+        None,
+        None,
+        0,
+        notes,
+        "load_test",
+        list(phases),
+    )
 
 
-def _growth(rate: pd.Series, period_s: int, notes: list[str]) -> tuple[float | None, tuple[float, float] | None, int]:
+def _growth(
+    rate: pd.Series, period_s: int, notes: list[str]
+) -> tuple[float | None, tuple[float, float] | None, int]:
     hourly = rate.resample("1h").mean().dropna() if period_s < 3600 else rate
     hourly = hourly[hourly > 0]
     day_of = hourly.index.floor("D")
     hours_per_day = hourly.groupby(day_of).size()
     used_days = hours_per_day[hours_per_day >= MIN_DAY_HOURS * min(1.0, 3600 / period_s)].index
     if len(used_days) < MIN_GROWTH_DAYS:
-        notes.append(f"growth not fitted: {len(used_days)} day(s) with traffic in at least {MIN_DAY_HOURS} of their "
-                     f"hours; it needs {MIN_GROWTH_DAYS}")
+        notes.append(
+            f"growth not fitted: {len(used_days)} day(s) with traffic in at least {MIN_DAY_HOURS} of their "
+            f"hours; it needs {MIN_GROWTH_DAYS}"
+        )
         return None, None, len(used_days)
     hourly = hourly[day_of.isin(used_days)]
     day_of = hourly.index.floor("D")
@@ -137,8 +183,11 @@ def _growth(rate: pd.Series, period_s: int, notes: list[str]) -> tuple[float | N
     # overstate the evidence: the variance is widened by the design effect, measured as how much
     # more the daily residual means vary than independent hours would make them.
     by_day = pd.Series(resid).groupby(day_of.to_numpy())
-    design_effect = max(1.0, float((by_day.size() * by_day.mean() ** 2).sum() / by_day.size().sum() / sigma2)) \
-        if sigma2 > 0 else 1.0
+    design_effect = (
+        max(1.0, float((by_day.size() * by_day.mean() ** 2).sum() / by_day.size().sum() / sigma2))
+        if sigma2 > 0
+        else 1.0
+    )
     se = float(np.sqrt(sigma2 * design_effect * np.linalg.pinv(x.T @ x)[1, 1]))
     tq = float(stdtrit(dof_days, 0.975))
 

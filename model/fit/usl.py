@@ -26,9 +26,9 @@ class UslError(ValueError):
 
 @dataclass(frozen=True)
 class UslFit:
-    sigma: float                   # contention, 0..1
-    kappa: float                   # coherency, >= 0
-    lambda_: float                 # throughput of one unit of concurrency, ideal
+    sigma: float  # contention, 0..1
+    kappa: float  # coherency, >= 0
+    lambda_: float  # throughput of one unit of concurrency, ideal
     sigma_ci95: tuple[float, float]
     kappa_ci95: tuple[float, float]
     r2: float
@@ -45,20 +45,36 @@ class UslFit:
 
     @property
     def peak_throughput(self) -> float:
-        return float(self.throughput(self.peak_n)) if math.isfinite(self.peak_n) else self.lambda_ / max(self.sigma, 1e-300)
+        return (
+            float(self.throughput(self.peak_n))
+            if math.isfinite(self.peak_n)
+            else self.lambda_ / max(self.sigma, 1e-300)
+        )
 
     def to_json(self) -> dict:
-        return {"sigma": self.sigma, "kappa": self.kappa, "lambda": self.lambda_,
-                "sigma_ci95": list(self.sigma_ci95), "kappa_ci95": list(self.kappa_ci95),
-                "peak_n": None if not math.isfinite(self.peak_n) else self.peak_n,
-                "peak_throughput": self.peak_throughput, "r2": self.r2, "points": self.points}
+        return {
+            "sigma": self.sigma,
+            "kappa": self.kappa,
+            "lambda": self.lambda_,
+            "sigma_ci95": list(self.sigma_ci95),
+            "kappa_ci95": list(self.kappa_ci95),
+            "peak_n": None if not math.isfinite(self.peak_n) else self.peak_n,
+            "peak_throughput": self.peak_throughput,
+            "r2": self.r2,
+            "points": self.points,
+        }
 
     def to_text(self) -> str:
-        peak = "never (no coherency cost: Amdahl's law)" if not math.isfinite(self.peak_n) else \
-            f"at N = {self.peak_n:.1f}, throughput {self.peak_throughput:,.1f}"
-        return (f"USL: contention sigma {self.sigma:.4g} (95% CI {self.sigma_ci95[0]:.3g} to {self.sigma_ci95[1]:.3g}), "
-                f"coherency kappa {self.kappa:.4g} (95% CI {self.kappa_ci95[0]:.3g} to {self.kappa_ci95[1]:.3g}), "
-                f"lambda {self.lambda_:,.4g} per unit; peak {peak}; R^2 {self.r2:.3f}")
+        peak = (
+            "never (no coherency cost: Amdahl's law)"
+            if not math.isfinite(self.peak_n)
+            else f"at N = {self.peak_n:.1f}, throughput {self.peak_throughput:,.1f}"
+        )
+        return (
+            f"USL: contention sigma {self.sigma:.4g} (95% CI {self.sigma_ci95[0]:.3g} to {self.sigma_ci95[1]:.3g}), "
+            f"coherency kappa {self.kappa:.4g} (95% CI {self.kappa_ci95[0]:.3g} to {self.kappa_ci95[1]:.3g}), "
+            f"lambda {self.lambda_:,.4g} per unit; peak {peak}; R^2 {self.r2:.3f}"
+        )
 
 
 def fit_usl(concurrency: np.ndarray | list[float], throughput: np.ndarray | list[float]) -> UslFit:
@@ -72,7 +88,9 @@ def fit_usl(concurrency: np.ndarray | list[float], throughput: np.ndarray | list
     if (n < 1).any() or (x <= 0).any():
         raise UslError("concurrency must be at least 1 and throughput positive")
     if len(np.unique(n)) < 3:
-        raise UslError(f"the USL has three parameters; it needs measurements at 3 or more concurrency levels (got {len(np.unique(n))})")
+        raise UslError(
+            f"the USL has three parameters; it needs measurements at 3 or more concurrency levels (got {len(np.unique(n))})"
+        )
     start_lambda = float(np.max(x / n))
 
     def residuals(p: np.ndarray) -> np.ndarray:
@@ -80,8 +98,16 @@ def fit_usl(concurrency: np.ndarray | list[float], throughput: np.ndarray | list
         return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) - x
 
     scale_kappa = 1.0 / max(float(n.max()) ** 2, 1.0)
-    result = least_squares(residuals, [start_lambda, 0.01, scale_kappa], bounds=([0, 0, 0], [np.inf, 1, np.inf]),
-                           x_scale=[start_lambda, 0.01, scale_kappa], xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=20000)
+    result = least_squares(
+        residuals,
+        [start_lambda, 0.01, scale_kappa],
+        bounds=([0, 0, 0], [np.inf, 1, np.inf]),
+        x_scale=[start_lambda, 0.01, scale_kappa],
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=1e-15,
+        max_nfev=20000,
+    )
     lam, sigma, kappa = (float(v) for v in result.x)
     kappa = 0.0 if kappa < 1e-12 else kappa  # the bound, reached: no coherency cost (Amdahl)
     resid = result.fun
@@ -93,6 +119,12 @@ def fit_usl(concurrency: np.ndarray | list[float], throughput: np.ndarray | list
     se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     total = float(np.sum((x - x.mean()) ** 2))
     r2 = 1 - float(resid @ resid) / total if total > 0 else 0.0
-    return UslFit(sigma, kappa, lam, (float(sigma - t * se[1]), float(sigma + t * se[1])),
-                  (float(kappa - t * se[2]), float(kappa + t * se[2])),
-                  r2, len(x))
+    return UslFit(
+        sigma,
+        kappa,
+        lam,
+        (float(sigma - t * se[1]), float(sigma + t * se[1])),
+        (float(kappa - t * se[2]), float(kappa + t * se[2])),
+        r2,
+        len(x),
+    )

@@ -29,7 +29,7 @@ from model.fit.series import MIN_POINTS, Observations
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import Scenario
 
-GRID_POINTS = 16          # rates the solver is run at; periods in between are interpolated
+GRID_POINTS = 16  # rates the solver is run at; periods in between are interpolated
 MIN_OBSERVED_UTIL = 0.02  # below 2 % CPU a percentage error says more about noise than the model
 GOOD_MAPE, FAIR_MAPE = 10.0, 25.0
 BACKTEST_DAYS = 7
@@ -38,30 +38,42 @@ MIN_TRAIN_DAYS = 3
 
 @dataclass(frozen=True)
 class Row:
-    what: str                  # "web utilization", "latency p99"
-    unit: str                  # "%" or "ms"
+    what: str  # "web utilization", "latency p99"
+    unit: str  # "%" or "ms"
     observed_mean: float
     predicted_mean: float
     mape_pct: float | None
     observed_busy_hour: float
     predicted_busy_hour: float
     points: int
-    verdict: str               # good | fair | poor | n/a
+    verdict: str  # good | fair | poor | n/a
     cause: str | None = None
-    peak: str = "busy hour"    # what the busy-hour columns cover: the busiest hour, or a load test's top phase
+    peak: str = "busy hour"  # what the busy-hour columns cover: the busiest hour, or a load test's top phase
 
     def to_json(self) -> dict:
         def r(v: float | None) -> float | None:
             return None if v is None or not math.isfinite(v) else round(v, 3)
-        return {"what": self.what, "unit": self.unit, "observed_mean": r(self.observed_mean),
-                "predicted_mean": r(self.predicted_mean), "mape_pct": r(self.mape_pct),
-                "observed_busy_hour": r(self.observed_busy_hour), "predicted_busy_hour": r(self.predicted_busy_hour),
-                "points": self.points, "verdict": self.verdict, "cause": self.cause, "peak": self.peak}
+
+        return {
+            "what": self.what,
+            "unit": self.unit,
+            "observed_mean": r(self.observed_mean),
+            "predicted_mean": r(self.predicted_mean),
+            "mape_pct": r(self.mape_pct),
+            "observed_busy_hour": r(self.observed_busy_hour),
+            "predicted_busy_hour": r(self.predicted_busy_hour),
+            "points": self.points,
+            "verdict": self.verdict,
+            "cause": self.cause,
+            "peak": self.peak,
+        }
 
     def to_text(self) -> str:
         mape = "n/a" if self.mape_pct is None else f"{self.mape_pct:.1f} %"
-        line = (f"  {self.what:<24} observed {self.observed_mean:9.2f} {self.unit:<2} predicted {self.predicted_mean:9.2f} {self.unit:<2}"
-                f" {self.peak} {self.observed_busy_hour:9.2f} vs {self.predicted_busy_hour:9.2f}  MAPE {mape:>8}  {self.verdict}")
+        line = (
+            f"  {self.what:<24} observed {self.observed_mean:9.2f} {self.unit:<2} predicted {self.predicted_mean:9.2f} {self.unit:<2}"
+            f" {self.peak} {self.observed_busy_hour:9.2f} vs {self.predicted_busy_hour:9.2f}  MAPE {mape:>8}  {self.verdict}"
+        )
         return line + (f"\n      likely cause: {self.cause}" if self.cause else "")
 
 
@@ -74,25 +86,40 @@ class Validation:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"method": self.method, "start": self.start, "end": self.end,
-                "rows": [r.to_json() for r in self.rows], "notes": list(self.notes)}
+        return {
+            "method": self.method,
+            "start": self.start,
+            "end": self.end,
+            "rows": [r.to_json() for r in self.rows],
+            "notes": list(self.notes),
+        }
 
 
 @dataclass
 class Backtest:
-    train: str                        # the fitted range
-    test: str                         # the predicted week
+    train: str  # the fitted range
+    test: str  # the predicted week
     validation: Validation | None
     skipped: str | None = None
 
     def to_json(self) -> dict:
-        return {"train": self.train, "test": self.test, "skipped": self.skipped,
-                "rows": [r.to_json() for r in self.validation.rows] if self.validation else [],
-                "notes": list(self.validation.notes) if self.validation else []}
+        return {
+            "train": self.train,
+            "test": self.test,
+            "skipped": self.skipped,
+            "rows": [r.to_json() for r in self.validation.rows] if self.validation else [],
+            "notes": list(self.validation.notes) if self.validation else [],
+        }
 
 
-def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, float], obs: Observations,
-             method: str = "analytic", hints: dict[str, str] | None = None) -> Validation:
+def validate(
+    scenario: Scenario,
+    backgrounds: dict[str, float],
+    r2: dict[str, float],
+    obs: Observations,
+    method: str = "analytic",
+    hints: dict[str, str] | None = None,
+) -> Validation:
     """Predicted against observed over the periods of `obs`, node by node, then latency."""
     rate = obs.traffic_rps.dropna()
     rate = rate[rate > 0]
@@ -104,13 +131,18 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
     # The fixed delay outside the stations (workload.network_ms) is added here to a run without it,
     # so it is counted once whether or not the solver adds it itself.
     network_ms = float(getattr(scenario.workload, "network_ms", 0.0) or 0.0)
-    solved = scenario.model_copy(update={"workload": scenario.workload.model_copy(update={"network_ms": 0.0})}) \
-        if network_ms else scenario
+    solved = (
+        scenario.model_copy(update={"workload": scenario.workload.model_copy(update={"network_ms": 0.0})})
+        if network_ms
+        else scenario
+    )
     runs = [evaluate(solved, method, rate_rps=float(r)) for r in grid]
     saturated_at = next((float(r) for r, res in zip(grid, runs) if res.saturated), None)
     if saturated_at is not None:
-        validation.notes.append(f"the fitted scenario saturates at {saturated_at:,.1f} req/s, a rate that was observed: "
-                                "a service time or a server count is too high, or the system really was saturated")
+        validation.notes.append(
+            f"the fitted scenario saturates at {saturated_at:,.1f} req/s, a rate that was observed: "
+            "a service time or a server count is too high, or the system really was saturated"
+        )
     busy_hour, peak = _busy_hour(rate), "busy hour"
     if obs.load_test and obs.phases:
         top = max(obs.phases, key=lambda p: p.mean_rps)
@@ -121,19 +153,31 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
         model = np.array([res.nodes[name].utilization for res in runs])
         predicted = pd.Series(np.interp(rate.to_numpy(), grid, model), index=rate.index)
         if name in obs.replicas and scenario.nodes[name].kind == "service":
-            busy = _on_scenario_replicas(name, busy, obs.replicas[name], scenario.nodes[name].replicas,
-                                         backgrounds.get(name, 0.0), validation.notes)
+            busy = _on_scenario_replicas(
+                name,
+                busy,
+                obs.replicas[name],
+                scenario.nodes[name].replicas,
+                backgrounds.get(name, 0.0),
+                validation.notes,
+            )
         predicted = predicted.clip(upper=1.0)
-        row = _row(f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100)
+        row = _row(
+            f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100
+        )
         if row is None:
             validation.notes.append(f"{name}: no observed CPU in this range; nothing to compare")
             continue
-        validation.rows.append(_explain_util(dataclasses.replace(row, peak=peak), r2.get(name), (hints or {}).get(name)))
+        validation.rows.append(
+            _explain_util(dataclasses.replace(row, peak=peak), r2.get(name), (hints or {}).get(name))
+        )
     if backgrounds:
         shown = ", ".join(f"{n} {100 * b:.1f} %" for n, b in backgrounds.items() if abs(b) >= 0.005)
         if shown:
-            validation.notes.append(f"predicted utilization includes the fitted background CPU ({shown}), "
-                                    "held in the scenario as background_cpu_pct")
+            validation.notes.append(
+                f"predicted utilization includes the fitted background CPU ({shown}), "
+                "held in the scenario as background_cpu_pct"
+            )
     if obs.latency_ms is not None:
         stat = obs.latency_stat
         model = np.array([getattr(res.latency_ms, stat) for res in runs]) + network_ms
@@ -147,12 +191,17 @@ def validate(scenario: Scenario, backgrounds: dict[str, float], r2: dict[str, fl
             else:
                 validation.rows.append(_explain_latency(dataclasses.replace(row, peak=peak)))
         else:
-            validation.notes.append("latency: the fitted scenario saturates at every observed rate; no latency to compare")
+            validation.notes.append(
+                "latency: the fitted scenario saturates at every observed rate; no latency to compare"
+            )
     return validation
 
 
-def backtest(obs: Observations, build: Callable[[Observations], tuple[Scenario, dict[str, float], dict[str, float], dict[str, str]]],
-             method: str = "analytic") -> Backtest:
+def backtest(
+    obs: Observations,
+    build: Callable[[Observations], tuple[Scenario, dict[str, float], dict[str, float], dict[str, str]]],
+    method: str = "analytic",
+) -> Backtest:
     """Fit on all but the last week (with `build`), predict the last week from its traffic.
 
     A load test holds out its last phase instead (usually its highest load): fitted on the phases
@@ -165,34 +214,57 @@ def backtest(obs: Observations, build: Callable[[Observations], tuple[Scenario, 
     needed = MIN_TRAIN_DAYS + BACKTEST_DAYS
     if span_days < needed or not len(present):
         window = f"{obs.start:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC"
-        return Backtest(window, "none", None, f"skipped: the window is {_span(obs.end - obs.start)}; the backtest holds out "
-                        f"the last {BACKTEST_DAYS} days and needs {needed} days of traffic")
+        return Backtest(
+            window,
+            "none",
+            None,
+            f"skipped: the window is {_span(obs.end - obs.start)}; the backtest holds out "
+            f"the last {BACKTEST_DAYS} days and needs {needed} days of traffic",
+        )
     split = obs.end - timedelta(days=BACKTEST_DAYS)
     train_span = (split - present.index[0].to_pydatetime()).total_seconds() / 86400
     train_text = f"{obs.start:%Y-%m-%d %H:%M} to {split:%Y-%m-%d %H:%M} UTC"
     test_text = f"{split:%Y-%m-%d %H:%M} to {obs.end:%Y-%m-%d %H:%M} UTC"
     if train_span < MIN_TRAIN_DAYS:
-        return Backtest(train_text, test_text, None, f"skipped: traffic starts {train_span:.1f} day(s) before the last week; "
-                        f"the backtest needs {needed} days of traffic")
+        return Backtest(
+            train_text,
+            test_text,
+            None,
+            f"skipped: traffic starts {train_span:.1f} day(s) before the last week; "
+            f"the backtest needs {needed} days of traffic",
+        )
     try:
         scenario, backgrounds, r2, hints = build(obs.between(None, split))
     except ValueError as exc:  # FitError and friends: the shorter window may lack what the full one has
-        return Backtest(train_text, test_text, None, f"skipped: the first part alone cannot be fitted ({exc})")
-    return Backtest(train_text, test_text, validate(scenario, backgrounds, r2, obs.between(split, None), method, hints))
+        return Backtest(
+            train_text, test_text, None, f"skipped: the first part alone cannot be fitted ({exc})"
+        )
+    return Backtest(
+        train_text, test_text, validate(scenario, backgrounds, r2, obs.between(split, None), method, hints)
+    )
 
 
 def _phase_backtest(obs: Observations, build, method: str) -> Backtest:
     phases = obs.phases
     if len(phases) < 2:
-        return Backtest("all phases", "none", None, f"skipped: {len(phases)} steady phase(s); holding one out needs at least 2")
+        return Backtest(
+            "all phases",
+            "none",
+            None,
+            f"skipped: {len(phases)} steady phase(s); holding one out needs at least 2",
+        )
     last = phases[-1]
     train = f"{phases[0].start:%H:%M:%S} to {phases[-2].end:%H:%M:%S} UTC ({len(phases) - 1} phase(s))"
     test = f"{last.name}, {last.start:%H:%M:%S} to {last.end:%H:%M:%S} UTC"
     try:
         scenario, backgrounds, r2, hints = build(obs.between(None, last.start))
     except ValueError as exc:
-        return Backtest(train, test, None, f"skipped: the phases before {last.name} alone cannot be fitted ({exc})")
-    return Backtest(train, test, validate(scenario, backgrounds, r2, obs.between(last.start, None), method, hints))
+        return Backtest(
+            train, test, None, f"skipped: the phases before {last.name} alone cannot be fitted ({exc})"
+        )
+    return Backtest(
+        train, test, validate(scenario, backgrounds, r2, obs.between(last.start, None), method, hints)
+    )
 
 
 def _span(delta: timedelta) -> str:
@@ -204,12 +276,15 @@ def _span(delta: timedelta) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def _on_scenario_replicas(name: str, busy: pd.Series, count: pd.Series, replicas: int, background: float,
-                          notes: list[str]) -> pd.Series:
+def _on_scenario_replicas(
+    name: str, busy: pd.Series, count: pd.Series, replicas: int, background: float, notes: list[str]
+) -> pd.Series:
     present = count.dropna()
     if len(present) and (present.min() != replicas or present.max() != replicas):
-        notes.append(f"{name}: ran {present.min():g} to {present.max():g} replicas; its observed CPU is compared on the "
-                     f"scenario's {replicas} (CPU from requests x replicas running / {replicas}, plus the background)")
+        notes.append(
+            f"{name}: ran {present.min():g} to {present.max():g} replicas; its observed CPU is compared on the "
+            f"scenario's {replicas} (CPU from requests x replicas running / {replicas}, plus the background)"
+        )
     return background + (busy - background) * count / replicas
 
 
@@ -219,18 +294,33 @@ def _busy_hour(rate: pd.Series) -> pd.DatetimeIndex:
     return rate.index[(rate.index >= top) & (rate.index < top + pd.Timedelta(hours=1))]
 
 
-def _row(what: str, unit: str, observed: pd.Series, predicted: pd.Series, busy_hour: pd.DatetimeIndex,
-         floor: float) -> Row | None:
+def _row(
+    what: str, unit: str, observed: pd.Series, predicted: pd.Series, busy_hour: pd.DatetimeIndex, floor: float
+) -> Row | None:
     both = pd.concat([observed.rename("o"), predicted.rename("p")], axis=1).dropna()
     if not len(both):
         return None
     scored = both[both["o"] > floor]
-    mape = float((np.abs(scored["p"] - scored["o"]) / scored["o"]).mean() * 100) if len(scored) >= MIN_POINTS else None
+    mape = (
+        float((np.abs(scored["p"] - scored["o"]) / scored["o"]).mean() * 100)
+        if len(scored) >= MIN_POINTS
+        else None
+    )
     hour = both[both.index.isin(busy_hour)]
-    verdict = "n/a" if mape is None else "good" if mape <= GOOD_MAPE else "fair" if mape <= FAIR_MAPE else "poor"
-    return Row(what, unit, float(both["o"].mean()) if len(both) else math.nan, float(both["p"].mean()) if len(both) else math.nan,
-               mape, float(hour["o"].mean()) if len(hour) else math.nan, float(hour["p"].mean()) if len(hour) else math.nan,
-               len(scored), verdict)
+    verdict = (
+        "n/a" if mape is None else "good" if mape <= GOOD_MAPE else "fair" if mape <= FAIR_MAPE else "poor"
+    )
+    return Row(
+        what,
+        unit,
+        float(both["o"].mean()) if len(both) else math.nan,
+        float(both["p"].mean()) if len(both) else math.nan,
+        mape,
+        float(hour["o"].mean()) if len(hour) else math.nan,
+        float(hour["p"].mean()) if len(hour) else math.nan,
+        len(scored),
+        verdict,
+    )
 
 
 def _explain_util(row: Row, r2: float | None, hint: str | None = None) -> Row:
@@ -250,13 +340,20 @@ def _explain_util(row: Row, r2: float | None, hint: str | None = None) -> Row:
 def _explain_latency(row: Row) -> Row:
     if row.verdict not in ("fair", "poor"):
         return row
-    if row.predicted_busy_hour < 0.8 * row.observed_busy_hour and row.predicted_mean >= 0.8 * row.observed_mean:
-        cause = ("latency grows with load faster than the model says: fewer effective servers (queues per core or per "
-                 "replica rather than one shared pool), service times that vary more (service_cv above 1), or "
-                 "a limit the model lacks (a connection pool, a lock)")
+    if (
+        row.predicted_busy_hour < 0.8 * row.observed_busy_hour
+        and row.predicted_mean >= 0.8 * row.observed_mean
+    ):
+        cause = (
+            "latency grows with load faster than the model says: fewer effective servers (queues per core or per "
+            "replica rather than one shared pool), service times that vary more (service_cv above 1), or "
+            "a limit the model lacks (a connection pool, a lock)"
+        )
     elif row.predicted_mean < row.observed_mean:
-        cause = ("the observed latency has time the model does not see (network, unobserved dependencies, GC or lock "
-                 "waits), or service times vary more than service_cv says")
+        cause = (
+            "the observed latency has time the model does not see (network, unobserved dependencies, GC or lock "
+            "waits), or service times vary more than service_cv says"
+        )
     else:
         cause = "less queueing than the model assumes: service_cv below 1, or more servers than configured"
     return dataclasses.replace(row, cause=cause)

@@ -25,13 +25,13 @@ import pandas as pd
 from model.fit.demand import huber
 
 MIN_PERIODS = 12
-DRAWS = 2000          # Monte Carlo draws of the per-count CPU for the coefficients' intervals
+DRAWS = 2000  # Monte Carlo draws of the per-count CPU for the coefficients' intervals
 
 
 @dataclass
 class WorkerFit:
     node: str
-    counts: dict[int, float] = field(default_factory=dict)        # workers -> CPU-ms per visit
+    counts: dict[int, float] = field(default_factory=dict)  # workers -> CPU-ms per visit
     counts_ci95: dict[int, tuple[float, float]] = field(default_factory=dict)
     sigma: float | None = None
     kappa: float | None = None
@@ -41,11 +41,16 @@ class WorkerFit:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"cpu_ms_per_visit_by_workers": {str(k): round(v, 5) for k, v in self.counts.items()},
-                "ci95_by_workers": {str(k): [round(a, 5), round(b, 5)] for k, (a, b) in self.counts_ci95.items()},
-                "sigma": self.sigma, "kappa": self.kappa, "sigma_ci95": list(self.sigma_ci95) if self.sigma_ci95 else None,
-                "kappa_ci95": list(self.kappa_ci95) if self.kappa_ci95 else None, "workers": self.reference,
-                "notes": list(self.notes)}
+        return {
+            "cpu_ms_per_visit_by_workers": {str(k): round(v, 5) for k, v in self.counts.items()},
+            "ci95_by_workers": {str(k): [round(a, 5), round(b, 5)] for k, (a, b) in self.counts_ci95.items()},
+            "sigma": self.sigma,
+            "kappa": self.kappa,
+            "sigma_ci95": list(self.sigma_ci95) if self.sigma_ci95 else None,
+            "kappa_ci95": list(self.kappa_ci95) if self.kappa_ci95 else None,
+            "workers": self.reference,
+            "notes": list(self.notes),
+        }
 
     def summary(self) -> str:
         shown = ", ".join(f"{k} workers {v:.4g} ms" for k, v in sorted(self.counts.items()))
@@ -53,12 +58,21 @@ class WorkerFit:
             return f"CPU per visit by worker count: {shown}"
         ci = f" (95% CI {self.sigma_ci95[0]:.3g} to {self.sigma_ci95[1]:.3g})" if self.sigma_ci95 else ""
         kci = f" (95% CI {self.kappa_ci95[0]:.3g} to {self.kappa_ci95[1]:.3g})" if self.kappa_ci95 else ""
-        return (f"fitted: USL over worker counts from CPU per visit ({shown}): sigma {self.sigma:.4g}{ci}, kappa "
-                f"{self.kappa:.3g}{kci}; service_ms is at {self.reference} workers")
+        return (
+            f"fitted: USL over worker counts from CPU per visit ({shown}): sigma {self.sigma:.4g}{ci}, kappa "
+            f"{self.kappa:.3g}{kci}; service_ms is at {self.reference} workers"
+        )
 
 
-def fit_workers(name: str, rate_rps: pd.Series, busy: pd.Series, workers: pd.Series, cores: float, visits: float,
-                reference: int | None) -> WorkerFit:
+def fit_workers(
+    name: str,
+    rate_rps: pd.Series,
+    busy: pd.Series,
+    workers: pd.Series,
+    cores: float,
+    visits: float,
+    reference: int | None,
+) -> WorkerFit:
     """CPU per visit at each worker count and the USL over them (see the module docstring)."""
     out = WorkerFit(name)
     both = pd.concat([rate_rps.rename("x"), busy.rename("y"), workers.rename("n")], axis=1).dropna()
@@ -66,8 +80,10 @@ def fit_workers(name: str, rate_rps: pd.Series, busy: pd.Series, workers: pd.Ser
     sizes = both["n"].astype(int).value_counts()
     levels = sorted(int(k) for k in sizes.index if sizes[k] >= MIN_PERIODS)
     if len(levels) < 2:
-        out.notes.append(f"worker USL not fitted: {len(levels)} worker count(s) with {MIN_PERIODS} periods or more; it needs "
-                         "phases at two or more counts (phases: [{..., workers: N}] or a workers metric)")
+        out.notes.append(
+            f"worker USL not fitted: {len(levels)} worker count(s) with {MIN_PERIODS} periods or more; it needs "
+            "phases at two or more counts (phases: [{..., workers: N}] or a workers metric)"
+        )
         return out
     both = both[both["n"].astype(int).isin(levels)]
     n = both["n"].astype(int).to_numpy()
@@ -93,7 +109,9 @@ def fit_workers(name: str, rate_rps: pd.Series, busy: pd.Series, workers: pd.Ser
         out.sigma_ci95 = (float(np.percentile(sampled[:, 0], 2.5)), float(np.percentile(sampled[:, 0], 97.5)))
         out.kappa_ci95 = (float(np.percentile(sampled[:, 1], 2.5)), float(np.percentile(sampled[:, 1], 97.5)))
     if len(levels) == 2:
-        out.notes.append("worker USL from two worker counts: sigma only (kappa 0); a third count would show coherency costs")
+        out.notes.append(
+            "worker USL from two worker counts: sigma only (kappa 0); a third count would show coherency costs"
+        )
     return out
 
 

@@ -34,8 +34,32 @@ TOLERANCE = 0.10
 
 # A typical business-day shape: the fraction of the peak rate at each hour (0..23, local time).
 # `workload.rate_rps` is the peak; a real shape can be passed in (or fitted from a trace).
-DEFAULT_DAY = (0.35, 0.30, 0.28, 0.27, 0.30, 0.38, 0.50, 0.65, 0.80, 0.90, 0.95, 0.98,
-               1.00, 0.98, 0.95, 0.93, 0.92, 0.90, 0.88, 0.85, 0.78, 0.65, 0.52, 0.42)
+DEFAULT_DAY = (
+    0.35,
+    0.30,
+    0.28,
+    0.27,
+    0.30,
+    0.38,
+    0.50,
+    0.65,
+    0.80,
+    0.90,
+    0.95,
+    0.98,
+    1.00,
+    0.98,
+    0.95,
+    0.93,
+    0.92,
+    0.90,
+    0.88,
+    0.85,
+    0.78,
+    0.65,
+    0.52,
+    0.42,
+)
 
 
 @dataclass
@@ -48,7 +72,7 @@ class Hpa:
     tolerance: float = TOLERANCE
     ready_at_s: list[float] = field(default_factory=list)
     history: deque[tuple[float, int]] = field(default_factory=deque)  # (time, raw recommendation)
-    _raws: deque[int] = field(default_factory=deque, repr=False)        # the same recommendations, for max()
+    _raws: deque[int] = field(default_factory=deque, repr=False)  # the same recommendations, for max()
 
     def __post_init__(self) -> None:
         self.replicas = min(max(self.replicas, self.config.min), self.config.max)
@@ -64,7 +88,7 @@ class Hpa:
         """One sync: `utilization_ready` is the mean CPU utilization (0..1) of the ready pods."""
         cfg, target = self.config, self.config.target_cpu_pct / 100.0
         ready = self.ready(now_s)
-        usage = utilization_ready * ready               # pods' worth of CPU in use
+        usage = utilization_ready * ready  # pods' worth of CPU in use
         ratio = utilization_ready / target if ready else 0.0
         raw = self.replicas
         if ready and abs(ratio - 1.0) > self.tolerance:
@@ -94,7 +118,7 @@ class Hpa:
         if desired > self.replicas:  # time only moves on, so appending keeps the list sorted
             self.ready_at_s += [now_s + self.config.startup_s] * (desired - self.replicas)
         elif desired < self.replicas:
-            self.ready_at_s = self.ready_at_s[:desired]   # the newest (unready) pods go first
+            self.ready_at_s = self.ready_at_s[:desired]  # the newest (unready) pods go first
         self.replicas = desired
 
 
@@ -105,7 +129,11 @@ def autoscaled_nodes(scenario: Scenario) -> list[str]:
 def busy_cores_per_rps(scenario: Scenario) -> dict[str, float]:
     """Offered work (busy cores) at each service node per request/s at the entry."""
     loads = offered_load(scenario, build_stations(scenario), 1.0)
-    return {p.node: p.offered for p in loads if p.pool == p.node and isinstance(scenario.nodes[p.node], ServiceNode)}
+    return {
+        p.node: p.offered
+        for p in loads
+        if p.pool == p.node and isinstance(scenario.nodes[p.node], ServiceNode)
+    }
 
 
 def hpa_replicas_at(scenario: Scenario, node: str, rate_rps: float, worst: bool = True) -> int:
@@ -138,9 +166,9 @@ class Day:
 
     times_s: np.ndarray
     rate_rps: np.ndarray
-    replicas: dict[str, np.ndarray]      # spec replicas (billed) at each sync
-    ready: dict[str, np.ndarray]         # replicas serving at each sync
-    utilization: dict[str, np.ndarray]   # of the ready replicas, 0..1
+    replicas: dict[str, np.ndarray]  # spec replicas (billed) at each sync
+    ready: dict[str, np.ndarray]  # replicas serving at each sync
+    utilization: dict[str, np.ndarray]  # of the ready replicas, 0..1
     cost: CostBreakdown
 
     @property
@@ -156,8 +184,12 @@ def day_rate(profile: tuple[float, ...] | list[float], peak_rps: float, times_s:
     return peak_rps * np.interp((times_s / 3600.0) % 24.0, hours, values)
 
 
-def simulate_day(scenario: Scenario, profile: tuple[float, ...] | list[float] = DEFAULT_DAY,
-                 peak_rps: float | None = None, sync_s: float = SYNC_S) -> Day:
+def simulate_day(
+    scenario: Scenario,
+    profile: tuple[float, ...] | list[float] = DEFAULT_DAY,
+    peak_rps: float | None = None,
+    sync_s: float = SYNC_S,
+) -> Day:
     """Run every autoscaled node's HPA over a day (after a day to settle) and price the mean.
 
     The profile is fractions of the peak (`workload.rate_rps` unless given). Nodes without
@@ -191,17 +223,35 @@ class StepLoad:
 
     windows: list[Window]
     rate_rps: list[float]
-    replicas: dict[str, list[int]]       # spec replicas at each window's end
-    ready: dict[str, list[int]]          # serving replicas at each window's end
+    replicas: dict[str, list[int]]  # spec replicas at each window's end
+    ready: dict[str, list[int]]  # serving replicas at each window's end
 
     def to_json(self) -> dict:
-        return {"windows": [{"start_s": w.start_s, "rate_rps": r, "p50_ms": w.p50_ms, "p99_ms": w.p99_ms,
-                             "error_pct": w.error_pct, **{f"{n}_replicas": self.ready[n][k] for n in self.ready}}
-                            for k, (w, r) in enumerate(zip(self.windows, self.rate_rps))]}
+        return {
+            "windows": [
+                {
+                    "start_s": w.start_s,
+                    "rate_rps": r,
+                    "p50_ms": w.p50_ms,
+                    "p99_ms": w.p99_ms,
+                    "error_pct": w.error_pct,
+                    **{f"{n}_replicas": self.ready[n][k] for n in self.ready},
+                }
+                for k, (w, r) in enumerate(zip(self.windows, self.rate_rps))
+            ]
+        }
 
 
-def step_load(scenario: Scenario, before_rps: float, after_rps: float, step_at_s: float, duration_s: float,
-              window_s: float = 10.0, seed: int | None = None, step_down_at_s: float | None = None) -> StepLoad:
+def step_load(
+    scenario: Scenario,
+    before_rps: float,
+    after_rps: float,
+    step_at_s: float,
+    duration_s: float,
+    window_s: float = 10.0,
+    seed: int | None = None,
+    step_down_at_s: float | None = None,
+) -> StepLoad:
     """Simulate a step from `before_rps` to `after_rps` (and optionally back) with the HPA acting.
 
     Each autoscaled node starts at the replicas the HPA would hold at `before_rps`; every sync

@@ -12,6 +12,7 @@ import pandas as pd
 
 from model.pricing.cost import monthly_cost
 from model.queueing.evaluate import evaluate
+
 # the offered-load law's saturation rate, defined beside offered_load (no pandas: `diff` and the CLI use it)
 from model.queueing.offered_load import saturation_rps
 from model.scenario.schema import Scenario
@@ -41,5 +42,7 @@ def monthly_by_commitment(scenario: Scenario, throughput_rps: float) -> dict[str
     out = {}
     for commitment in COMMITMENTS:
         pricing = scenario.pricing.model_copy(update={"commitment": commitment})
-        out[commitment] = monthly_cost(scenario.model_copy(update={"pricing": pricing}), throughput_rps).to_json()
+        out[commitment] = monthly_cost(
+            scenario.model_copy(update={"pricing": pricing}), throughput_rps
+        ).to_json()
     return out

@@ -37,8 +37,8 @@ class Change:
     """One key that differs between the two files, as written (dotted path, list items by index)."""
 
     path: str
-    before: Any = None   # None with `added` when BASE lacks the key
-    after: Any = None    # None with `removed` when HEAD lacks the key
+    before: Any = None  # None with `added` when BASE lacks the key
+    after: Any = None  # None with `removed` when HEAD lacks the key
     added: bool = False
     removed: bool = False
 
@@ -55,37 +55,48 @@ class Change:
 class Side:
     """One version of the scenario at the planning load."""
 
-    label: str                      # the file or git:REF:PATH as given
-    scenario: str                   # the scenario's name
-    rate_rps: float                 # the planning load: rate_rps grown for `months`
-    latency_ms: dict[str, float]    # p50, p95, p99 (inf when a queue grows without bound)
+    label: str  # the file or git:REF:PATH as given
+    scenario: str  # the scenario's name
+    rate_rps: float  # the planning load: rate_rps grown for `months`
+    latency_ms: dict[str, float]  # p50, p95, p99 (inf when a queue grows without bound)
     error_pct: float
-    busiest: str                    # the node whose servers are busiest
-    busiest_utilization: float      # 0..1
-    saturation_rps: float           # entry rate at which the busiest pool reaches 100%, autoscaled nodes at
-                                    # their HPA maximum (inf: never)
+    busiest: str  # the node whose servers are busiest
+    busiest_utilization: float  # 0..1
+    saturation_rps: float  # entry rate at which the busiest pool reaches 100%, autoscaled nodes at
+    # their HPA maximum (inf: never)
     saturated: list[str]
-    runway_months: int | None       # first month (from today) whose SLO fails; None within the horizon
+    runway_months: int | None  # first month (from today) whose SLO fails; None within the horizon
     horizon_months: int
-    monthly: float                  # the bill of a month at this load
+    monthly: float  # the bill of a month at this load
     per_million_requests: float | None
     currency: str
     slo_met: bool
     violations: list[str]
     slo_p99_ms: float | None
-    cost_caveat: str = ""           # what the bill rests on besides list prices (estimates, unknowns)
+    cost_caveat: str = ""  # what the bill rests on besides list prices (estimates, unknowns)
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.label, "scenario": self.scenario, "rate_rps": round(self.rate_rps, 3),
-                "latency_ms": {k: _round(v, 3) for k, v in self.latency_ms.items()},
-                "error_pct": round(self.error_pct, 4),
-                "busiest": {"node": self.busiest, "utilization": round(self.busiest_utilization, 4)},
-                "saturation_rps": _round(self.saturation_rps, 3), "saturated": list(self.saturated),
-                "runway_months": self.runway_months, "horizon_months": self.horizon_months,
-                "cost": {"currency": self.currency, "monthly": round(self.monthly, 2),
-                         "per_million_requests": None if self.per_million_requests is None
-                         else round(self.per_million_requests, 2), "caveat": self.cost_caveat or None},
-                "slo": {"met": self.slo_met, "violations": list(self.violations)}}
+        return {
+            "file": self.label,
+            "scenario": self.scenario,
+            "rate_rps": round(self.rate_rps, 3),
+            "latency_ms": {k: _round(v, 3) for k, v in self.latency_ms.items()},
+            "error_pct": round(self.error_pct, 4),
+            "busiest": {"node": self.busiest, "utilization": round(self.busiest_utilization, 4)},
+            "saturation_rps": _round(self.saturation_rps, 3),
+            "saturated": list(self.saturated),
+            "runway_months": self.runway_months,
+            "horizon_months": self.horizon_months,
+            "cost": {
+                "currency": self.currency,
+                "monthly": round(self.monthly, 2),
+                "per_million_requests": None
+                if self.per_million_requests is None
+                else round(self.per_million_requests, 2),
+                "caveat": self.cost_caveat or None,
+            },
+            "slo": {"met": self.slo_met, "violations": list(self.violations)},
+        }
 
 
 @dataclass(frozen=True)
@@ -97,25 +108,35 @@ class Diff:
     months: int
     seed: int | None = None
     notes: list[str] = field(default_factory=list)
-    autoscaled: bool = False        # either side has an HPA: saturation is at its maximum replicas
+    autoscaled: bool = False  # either side has an HPA: saturation is at its maximum replicas
 
     def deltas(self) -> dict[str, Any]:
         """HEAD minus BASE for each number (None where either side is unbounded or missing)."""
         b, h = self.base, self.head
-        out: dict[str, Any] = {"latency_ms": {k: _sub(h.latency_ms[k], b.latency_ms[k]) for k in b.latency_ms}}
+        out: dict[str, Any] = {
+            "latency_ms": {k: _sub(h.latency_ms[k], b.latency_ms[k]) for k in b.latency_ms}
+        }
         out["p99_pct"] = _pct(h.latency_ms["p99"], b.latency_ms["p99"])
         out["error_pct"] = round(h.error_pct - b.error_pct, 4)
         out["busiest_utilization"] = round(h.busiest_utilization - b.busiest_utilization, 4)
         out["saturation_rps"] = _sub(h.saturation_rps, b.saturation_rps)
-        out["runway_months"] = (None if h.runway_months is None or b.runway_months is None
-                                else h.runway_months - b.runway_months)
+        out["runway_months"] = (
+            None if h.runway_months is None or b.runway_months is None else h.runway_months - b.runway_months
+        )
         out["monthly"] = round(h.monthly - b.monthly, 2)
-        out["per_million_requests"] = (None if h.per_million_requests is None or b.per_million_requests is None
-                                       else round(h.per_million_requests - b.per_million_requests, 2))
+        out["per_million_requests"] = (
+            None
+            if h.per_million_requests is None or b.per_million_requests is None
+            else round(h.per_million_requests - b.per_million_requests, 2)
+        )
         return out
 
-    def gate_failures(self, check_slo: bool = False, max_p99_increase_pct: float | None = None,
-                      max_cost_increase: float | None = None) -> list[str]:
+    def gate_failures(
+        self,
+        check_slo: bool = False,
+        max_p99_increase_pct: float | None = None,
+        max_cost_increase: float | None = None,
+    ) -> list[str]:
         """Why a pull-request check should fail (exit 3), one sentence each; empty when it passes."""
         out = []
         if check_slo and not self.head.slo_met:
@@ -124,20 +145,33 @@ class Diff:
             b, h = self.base.latency_ms["p99"], self.head.latency_ms["p99"]
             rise = _pct(h, b)
             if not math.isfinite(h) and math.isfinite(b):
-                out.append(f"p99 grows without bound at {self.head.rate_rps:,.1f} req/s (limit +{max_p99_increase_pct:g}%)")
+                out.append(
+                    f"p99 grows without bound at {self.head.rate_rps:,.1f} req/s (limit +{max_p99_increase_pct:g}%)"
+                )
             elif rise is not None and rise > max_p99_increase_pct:
-                out.append(f"p99 rises {rise:+.1f}% ({b:,.1f} -> {h:,.1f} ms), over the +{max_p99_increase_pct:g}% allowed")
+                out.append(
+                    f"p99 rises {rise:+.1f}% ({b:,.1f} -> {h:,.1f} ms), over the +{max_p99_increase_pct:g}% allowed"
+                )
         if max_cost_increase is not None:
             rise = self.head.monthly - self.base.monthly
             if rise > max_cost_increase:
-                out.append(f"the monthly bill rises {rise:+,.2f} {self.head.currency}, over the "
-                           f"{max_cost_increase:,.2f} allowed")
+                out.append(
+                    f"the monthly bill rises {rise:+,.2f} {self.head.currency}, over the "
+                    f"{max_cost_increase:,.2f} allowed"
+                )
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "months": self.months, "seed": self.seed,
-                "changes": [c.to_json() for c in self.changes], "base": self.base.to_json(),
-                "head": self.head.to_json(), "delta": self.deltas(), "notes": list(self.notes)}
+        return {
+            "method": self.method,
+            "months": self.months,
+            "seed": self.seed,
+            "changes": [c.to_json() for c in self.changes],
+            "base": self.base.to_json(),
+            "head": self.head.to_json(),
+            "delta": self.deltas(),
+            "notes": list(self.notes),
+        }
 
 
 def _round(value: float, digits: int) -> float:
@@ -156,6 +190,7 @@ def _pct(after: float, before: float) -> float | None:
 
 # ---------------------------------------------------------------- reading the two sides
 
+
 def read_text(spec: str) -> str:
     """A side's YAML text: a file, or `git:REF:PATH` through `git show REF:./PATH`."""
     if not spec.startswith(GIT_PREFIX):
@@ -163,29 +198,38 @@ def read_text(spec: str) -> str:
             return Path(spec).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ScenarioError(spec, "", f"cannot be read ({exc.__class__.__name__})") from None
-    ref, sep, path = spec[len(GIT_PREFIX):].partition(":")
+    ref, sep, path = spec[len(GIT_PREFIX) :].partition(":")
     if not sep or not ref or not path:
-        raise ScenarioError(spec, "", "expected git:REF:PATH, for example git:origin/main:scenarios/checkout.yaml")
+        raise ScenarioError(
+            spec, "", "expected git:REF:PATH, for example git:origin/main:scenarios/checkout.yaml"
+        )
     if Path(path).is_absolute():
         raise ScenarioError(spec, "", "give the path relative to the current folder, as git show reads it")
     try:
-        done = subprocess.run(["git", "show", f"{ref}:./{path}"], capture_output=True, timeout=GIT_TIMEOUT_S,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["git", "show", f"{ref}:./{path}"],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+        )
     except FileNotFoundError:
         raise ScenarioError(spec, "", "git is not installed, so a git: side cannot be read") from None
     except subprocess.TimeoutExpired:
         raise ScenarioError(spec, "", f"git show did not answer within {GIT_TIMEOUT_S} s") from None
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ScenarioError(spec, "", "git show failed: " + (reason[0][:200] if reason else f"exit {done.returncode}"))
+        raise ScenarioError(
+            spec, "", "git show failed: " + (reason[0][:200] if reason else f"exit {done.returncode}")
+        )
     try:
         return done.stdout.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(spec, "", "is not UTF-8 text") from None
 
 
-def load_side(spec: str, overrides: Iterable[str] = (), rate_rps: float | None = None,
-              strict_prices: bool = False) -> tuple[str, Scenario]:
+def load_side(
+    spec: str, overrides: Iterable[str] = (), rate_rps: float | None = None, strict_prices: bool = False
+) -> tuple[str, Scenario]:
     """One side's text as written, and its validated scenario with --set and --rate applied
     (`strict_prices`: an instance type the catalog does not list is invalid input)."""
     text = read_text(spec)
@@ -207,8 +251,15 @@ def changed_keys(base_text: str, head_text: str) -> list[Change]:
         b, a = before.get(path, ABSENT), after.get(path, ABSENT)
         if b == a and type(b) is type(a):
             continue
-        out.append(Change(path, None if b is ABSENT else b, None if a is ABSENT else a,
-                          added=b is ABSENT, removed=a is ABSENT))
+        out.append(
+            Change(
+                path,
+                None if b is ABSENT else b,
+                None if a is ABSENT else a,
+                added=b is ABSENT,
+                removed=a is ABSENT,
+            )
+        )
     return out
 
 
@@ -236,8 +287,15 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 # ---------------------------------------------------------------- evaluating
 
-def evaluate_side(label: str, scenario: Scenario, months: int, method: str, seed: int | None,
-                  requests: int = FORECAST_REQUESTS) -> Side:
+
+def evaluate_side(
+    label: str,
+    scenario: Scenario,
+    months: int,
+    method: str,
+    seed: int | None,
+    requests: int = FORECAST_REQUESTS,
+) -> Side:
     workload = scenario.workload
     rate = month_rate(workload.rate_rps, workload.growth_pct_per_month, months)
     r = month_results(scenario, rate, method, seed, requests)
@@ -245,11 +303,26 @@ def evaluate_side(label: str, scenario: Scenario, months: int, method: str, seed
     runway_months, _ = runway(scenario, workload.horizon_months)
     cost = r.cost
     lat = r.latency_ms
-    return Side(label, scenario.name, rate, {"p50": float(lat.p50), "p95": float(lat.p95), "p99": float(lat.p99)},
-                float(r.error_pct), busiest, float(r.nodes[busiest].utilization), saturation_rps(at_most_replicas(scenario)),
-                list(r.saturated), runway_months, workload.horizon_months, float(cost.monthly),
-                cost.per_million_requests, cost.currency, r.slo.met, list(r.slo.violations), scenario.slo.p99_ms,
-                cost.caveat())
+    return Side(
+        label,
+        scenario.name,
+        rate,
+        {"p50": float(lat.p50), "p95": float(lat.p95), "p99": float(lat.p99)},
+        float(r.error_pct),
+        busiest,
+        float(r.nodes[busiest].utilization),
+        saturation_rps(at_most_replicas(scenario)),
+        list(r.saturated),
+        runway_months,
+        workload.horizon_months,
+        float(cost.monthly),
+        cost.per_million_requests,
+        cost.currency,
+        r.slo.met,
+        list(r.slo.violations),
+        scenario.slo.p99_ms,
+        cost.caveat(),
+    )
 
 
 def at_most_replicas(scenario: Scenario) -> Scenario:
@@ -260,15 +333,29 @@ def at_most_replicas(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"nodes": nodes})
 
 
-def diff(base: str, head: str, months: int = 0, method: str = "analytic", seed: int | None = None,
-         overrides: Iterable[str] = (), rate_rps: float | None = None,
-         requests: int = FORECAST_REQUESTS, strict_prices: bool = False) -> Diff:
+def diff(
+    base: str,
+    head: str,
+    months: int = 0,
+    method: str = "analytic",
+    seed: int | None = None,
+    overrides: Iterable[str] = (),
+    rate_rps: float | None = None,
+    requests: int = FORECAST_REQUESTS,
+    strict_prices: bool = False,
+) -> Diff:
     """BASE and HEAD (files or git:REF:PATH) evaluated the same way, and what changed between them."""
     overrides = list(overrides)
     base_text, base_scenario = load_side(base, overrides, rate_rps, strict_prices)
     head_text, head_scenario = load_side(head, overrides, rate_rps, strict_prices)
-    return diff_scenarios(SideInput(base, base_text, base_scenario), SideInput(head, head_text, head_scenario),
-                          months, method, seed, requests)
+    return diff_scenarios(
+        SideInput(base, base_text, base_scenario),
+        SideInput(head, head_text, head_scenario),
+        months,
+        method,
+        seed,
+        requests,
+    )
 
 
 @dataclass(frozen=True)
@@ -280,16 +367,28 @@ class SideInput:
     scenario: Scenario
 
 
-def diff_scenarios(base: SideInput, head: SideInput, months: int = 0, method: str = "analytic",
-                   seed: int | None = None, requests: int = FORECAST_REQUESTS) -> Diff:
+def diff_scenarios(
+    base: SideInput,
+    head: SideInput,
+    months: int = 0,
+    method: str = "analytic",
+    seed: int | None = None,
+    requests: int = FORECAST_REQUESTS,
+) -> Diff:
     """The diff of two sides held in memory (the app's scenarios, or what `diff` read from files and git)."""
     notes = []
     bp, hp = base.scenario.pricing, head.scenario.pricing
     if (bp.provider, bp.region) != (hp.provider, hp.region):
-        notes.append(f"the sides are priced in different places ({bp.provider} {bp.region} -> {hp.provider} {hp.region})")
+        notes.append(
+            f"the sides are priced in different places ({bp.provider} {bp.region} -> {hp.provider} {hp.region})"
+        )
     if method == "sim":
-        notes.append("simulated: small differences can be noise; compare with the p99 confidence interval of a "
-                     "`simulate` run, or use the same --seed on both sides (done here)")
+        notes.append(
+            "simulated: small differences can be noise; compare with the p99 confidence interval of a "
+            "`simulate` run, or use the same --seed on both sides (done here)"
+        )
     sides = [evaluate_side(s.label, s.scenario, months, method, seed, requests) for s in (base, head)]
     autoscaled = bool(autoscaled_nodes(base.scenario) or autoscaled_nodes(head.scenario))
-    return Diff(sides[0], sides[1], changed_keys(base.text, head.text), method, months, seed, notes, autoscaled)
+    return Diff(
+        sides[0], sides[1], changed_keys(base.text, head.text), method, months, seed, notes, autoscaled
+    )

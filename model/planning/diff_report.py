@@ -29,7 +29,7 @@ def _signed_money(value: float, currency: str) -> str:
 def _signed(value: float | None, unit: str, digits: int = 1) -> str:
     if value is None:
         return "n/a"
-    if abs(value) < 0.5 * 10 ** -digits:
+    if abs(value) < 0.5 * 10**-digits:
         return "0"
     return f"{value:+,.{digits}f}{unit}"
 
@@ -65,19 +65,49 @@ def verdict(d: Diff, arrow: str = "->") -> str:
 def comparison_rows(d: Diff) -> list[list[str]]:
     b, h, delta = d.base, d.head, d.deltas()
     cur = h.currency
-    rows = [[f"{k} latency", ms(b.latency_ms[k]), ms(h.latency_ms[k]), _signed(delta["latency_ms"][k], " ms")]
-            for k in ("p50", "p95", "p99")]
-    rows.append(["errors", f"{b.error_pct:.3f}%", f"{h.error_pct:.3f}%", _signed(delta["error_pct"], " pts", 3)])
-    rows.append(["busiest pool", f"{b.busiest} {100 * b.busiest_utilization:.0f}%",
-                 f"{h.busiest} {100 * h.busiest_utilization:.0f}%",
-                 _signed(100 * delta["busiest_utilization"], " pts", 0)])
-    rows.append(["saturates at (HPA at max)" if d.autoscaled else "saturates at", _saturates(b), _saturates(h), _signed(delta["saturation_rps"], " req/s")])
-    rows.append(["runway", f"{_runway(b)} months", f"{_runway(h)} months", _signed(delta["runway_months"], "", 0)])
-    rows.append(["monthly cost", money(b.monthly, b.currency) + _mark(b), money(h.monthly, cur) + _mark(h),
-                 _signed_money(delta["monthly"], cur)])
+    rows = [
+        [f"{k} latency", ms(b.latency_ms[k]), ms(h.latency_ms[k]), _signed(delta["latency_ms"][k], " ms")]
+        for k in ("p50", "p95", "p99")
+    ]
+    rows.append(
+        ["errors", f"{b.error_pct:.3f}%", f"{h.error_pct:.3f}%", _signed(delta["error_pct"], " pts", 3)]
+    )
+    rows.append(
+        [
+            "busiest pool",
+            f"{b.busiest} {100 * b.busiest_utilization:.0f}%",
+            f"{h.busiest} {100 * h.busiest_utilization:.0f}%",
+            _signed(100 * delta["busiest_utilization"], " pts", 0),
+        ]
+    )
+    rows.append(
+        [
+            "saturates at (HPA at max)" if d.autoscaled else "saturates at",
+            _saturates(b),
+            _saturates(h),
+            _signed(delta["saturation_rps"], " req/s"),
+        ]
+    )
+    rows.append(
+        ["runway", f"{_runway(b)} months", f"{_runway(h)} months", _signed(delta["runway_months"], "", 0)]
+    )
+    rows.append(
+        [
+            "monthly cost",
+            money(b.monthly, b.currency) + _mark(b),
+            money(h.monthly, cur) + _mark(h),
+            _signed_money(delta["monthly"], cur),
+        ]
+    )
     per_m = delta["per_million_requests"]
-    rows.append(["cost per million requests", money(b.per_million_requests, b.currency),
-                 money(h.per_million_requests, cur), "n/a" if per_m is None else _signed_money(per_m, cur)])
+    rows.append(
+        [
+            "cost per million requests",
+            money(b.per_million_requests, b.currency),
+            money(h.per_million_requests, cur),
+            "n/a" if per_m is None else _signed_money(per_m, cur),
+        ]
+    )
     rows.append(["SLO", "met" if b.slo_met else "MISSED", "met" if h.slo_met else "MISSED", ""])
     return rows
 
@@ -88,7 +118,11 @@ def _mark(side: Side) -> str:
 
 
 def _caveats(d: Diff) -> list[str]:
-    return [f"{name} cost: {side.cost_caveat}" for side, name in ((d.base, "BASE"), (d.head, "HEAD")) if side.cost_caveat]
+    return [
+        f"{name} cost: {side.cost_caveat}"
+        for side, name in ((d.base, "BASE"), (d.head, "HEAD"))
+        if side.cost_caveat
+    ]
 
 
 def _value(value: Any) -> str:
@@ -98,8 +132,11 @@ def _value(value: Any) -> str:
 def _load(d: Diff) -> str:
     when = "today" if d.months == 0 else f"{d.months} months ahead"
     how = "queueing formulas (analytic)" if d.method == "analytic" else f"simulation (seed {d.seed})"
-    rates = (f"{d.base.rate_rps:,.1f} req/s" if abs(d.base.rate_rps - d.head.rate_rps) < 1e-9
-             else f"{d.base.rate_rps:,.1f} -> {d.head.rate_rps:,.1f} req/s")
+    rates = (
+        f"{d.base.rate_rps:,.1f} req/s"
+        if abs(d.base.rate_rps - d.head.rate_rps) < 1e-9
+        else f"{d.base.rate_rps:,.1f} -> {d.head.rate_rps:,.1f} req/s"
+    )
     return f"at the planning load {when} ({rates}), by {how}"
 
 
@@ -108,8 +145,12 @@ def diff_text(d: Diff) -> str:
     out.append(table(["", "BASE", "HEAD", "change"], comparison_rows(d)))
     out.append("")
     if d.changes:
-        out.append(table(["changed key", "before", "after"],
-                         [[c.path, _value(c.before), _value(c.after)] for c in d.changes]))
+        out.append(
+            table(
+                ["changed key", "before", "after"],
+                [[c.path, _value(c.before), _value(c.after)] for c in d.changes],
+            )
+        )
     else:
         out.append("No key differs between the two files.")
     for side, name in ((d.base, "BASE"), (d.head, "HEAD")):
@@ -132,7 +173,9 @@ def diff_markdown(d: Diff) -> str:
     lines += ["", "<details><summary>Details</summary>", "", f"Compared {_md(_load(d))}.", ""]
     if d.changes:
         lines += ["| changed key | before | after |", "|---|---|---|"]
-        lines += [f"| `{_md(c.path)}` | {_md(_value(c.before))} | {_md(_value(c.after))} |" for c in d.changes]
+        lines += [
+            f"| `{_md(c.path)}` | {_md(_value(c.before))} | {_md(_value(c.after))} |" for c in d.changes
+        ]
     else:
         lines.append("No key differs between the two files.")
     for side, name in ((d.base, "Base"), (d.head, "Head")):

@@ -33,14 +33,14 @@ from model.queueing.run_size import PLANNING_REQUESTS
 CONFIRM_REQUESTS = PLANNING_REQUESTS
 RUNNERS_UP = 3
 MAX_STEPS = 400
-SATURATED = 1e9      # slo_excess of a configuration that cannot keep up
+SATURATED = 1e9  # slo_excess of a configuration that cannot keep up
 
 
 @dataclass(frozen=True)
 class Candidate:
     options: tuple[Option, ...]
     monthly: float
-    results: Results | None = None     # the simulation, once run
+    results: Results | None = None  # the simulation, once run
     changes_override: dict[str, Any] | None = None
 
     @property
@@ -58,10 +58,10 @@ class Recommendation:
     changes: dict[str, Any]
     monthly: float
     baseline_monthly: float
-    results: Results                   # the winner's simulation
+    results: Results  # the winner's simulation
     slo: SloCheck
-    headroom_pct: float                # how far inside the tightest SLO target the winner runs
-    zone_loss: SloCheck | None         # the winner with a third of each node lost
+    headroom_pct: float  # how far inside the tightest SLO target the winner runs
+    zone_loss: SloCheck | None  # the winner with a third of each node lost
     runners_up: list[Candidate] = field(default_factory=list)
     baseline_slo: SloCheck | None = None
     notes: list[str] = field(default_factory=list)
@@ -69,42 +69,83 @@ class Recommendation:
 
     def to_json(self) -> dict[str, Any]:
         lat = self.results.latency_ms
-        return {"changes": self.changes, "monthly": round(self.monthly, 2), "baseline_monthly": round(self.baseline_monthly, 2),
-                "latency_ms": {"p95": _r(lat.p95), "p99": _r(lat.p99)}, "slo": self.slo.to_json(),
-                "savings_monthly": round(self.baseline_monthly - self.monthly, 2),
-                "rate_rps": round(self.rate_rps, 3), "months": self.months, "currency": self.currency,
-                "risk": {"slo_headroom_pct": round(self.headroom_pct, 1),
-                         "survives_zone_loss": None if self.zone_loss is None else self.zone_loss.met,
-                         "zone_loss_violations": [] if self.zone_loss is None else list(self.zone_loss.violations)},
-                "baseline_slo": None if self.baseline_slo is None else self.baseline_slo.to_json(),
-                "runners_up": [{"changes": c.changes, "monthly": round(c.monthly, 2),
-                                "latency_ms": {"p99": _r(c.results.latency_ms.p99)} if c.results else None,
-                                "slo_met": c.results.slo.met if c.results else None} for c in self.runners_up],
-                "notes": list(self.notes)}
+        return {
+            "changes": self.changes,
+            "monthly": round(self.monthly, 2),
+            "baseline_monthly": round(self.baseline_monthly, 2),
+            "latency_ms": {"p95": _r(lat.p95), "p99": _r(lat.p99)},
+            "slo": self.slo.to_json(),
+            "savings_monthly": round(self.baseline_monthly - self.monthly, 2),
+            "rate_rps": round(self.rate_rps, 3),
+            "months": self.months,
+            "currency": self.currency,
+            "risk": {
+                "slo_headroom_pct": round(self.headroom_pct, 1),
+                "survives_zone_loss": None if self.zone_loss is None else self.zone_loss.met,
+                "zone_loss_violations": [] if self.zone_loss is None else list(self.zone_loss.violations),
+            },
+            "baseline_slo": None if self.baseline_slo is None else self.baseline_slo.to_json(),
+            "runners_up": [
+                {
+                    "changes": c.changes,
+                    "monthly": round(c.monthly, 2),
+                    "latency_ms": {"p99": _r(c.results.latency_ms.p99)} if c.results else None,
+                    "slo_met": c.results.slo.met if c.results else None,
+                }
+                for c in self.runners_up
+            ],
+            "notes": list(self.notes),
+        }
 
     def to_text(self) -> str:
         when = "today's load" if self.months == 0 else f"the load in {self.months} months"
         out = [f"{self.scenario}: cheapest configuration for {when} ({self.rate_rps:,.1f} requests/s)", ""]
         if not self.slo.met:
-            out.append("No configuration searched meets the SLO; the closest one is shown. " + "; ".join(self.slo.violations))
+            out.append(
+                "No configuration searched meets the SLO; the closest one is shown. "
+                + "; ".join(self.slo.violations)
+            )
         rows = [[k, str(v)] for k, v in self.changes.items()] or [["(no change)", ""]]
         out += [table(["change", "to"], rows), ""]
         saving = self.baseline_monthly - self.monthly
         verb = "saves" if saving >= 0 else "costs"
-        out.append(f"Monthly   {money(self.monthly, self.currency)} (now {money(self.baseline_monthly, self.currency)}; "
-                   f"{verb} {money(abs(saving), self.currency)} a month)")
+        out.append(
+            f"Monthly   {money(self.monthly, self.currency)} (now {money(self.baseline_monthly, self.currency)}; "
+            f"{verb} {money(abs(saving), self.currency)} a month)"
+        )
         lat = self.results.latency_ms
-        out.append(f"Latency   p95 {ms(lat.p95)}   p99 {ms(lat.p99)}   errors {self.results.error_pct:.3f}% (simulated)")
+        out.append(
+            f"Latency   p95 {ms(lat.p95)}   p99 {ms(lat.p99)}   errors {self.results.error_pct:.3f}% (simulated)"
+        )
         out.append("SLO       " + ("met" if self.slo.met else "NOT met: " + "; ".join(self.slo.violations)))
-        zone = "not checked" if self.zone_loss is None else ("survives" if self.zone_loss.met else
-                                                           "does NOT survive (" + "; ".join(self.zone_loss.violations) + ")")
-        out.append(f"Risk      {self.headroom_pct:.0f}% headroom to the tightest SLO target; losing one zone: {zone}")
+        zone = (
+            "not checked"
+            if self.zone_loss is None
+            else (
+                "survives"
+                if self.zone_loss.met
+                else "does NOT survive (" + "; ".join(self.zone_loss.violations) + ")"
+            )
+        )
+        out.append(
+            f"Risk      {self.headroom_pct:.0f}% headroom to the tightest SLO target; losing one zone: {zone}"
+        )
         if self.runners_up:
             out += ["", "Runners-up:"]
-            out.append(table(["monthly", "p99", "SLO", "changes"],
-                             [[money(c.monthly, self.currency), ms(c.results.latency_ms.p99) if c.results else "-",
-                               ("met" if c.results.slo.met else "missed") if c.results else "-",
-                               ", ".join(f"{k}={v}" for k, v in c.changes.items()) or "(none)"] for c in self.runners_up]))
+            out.append(
+                table(
+                    ["monthly", "p99", "SLO", "changes"],
+                    [
+                        [
+                            money(c.monthly, self.currency),
+                            ms(c.results.latency_ms.p99) if c.results else "-",
+                            ("met" if c.results.slo.met else "missed") if c.results else "-",
+                            ", ".join(f"{k}={v}" for k, v in c.changes.items()) or "(none)",
+                        ]
+                        for c in self.runners_up
+                    ],
+                )
+            )
         out += [f"Note      {n}" for n in self.notes]
         return "\n".join(out)
 
@@ -148,7 +189,9 @@ class Search:
         if not r.saturated:
             return slo_excess(self.scenario, r)
         built = self.build(pick)
-        worst = max((p.utilization for p in offered_load(built, build_stations(built), self.rate_rps)), default=1.0)
+        worst = max(
+            (p.utilization for p in offered_load(built, build_stations(built), self.rate_rps)), default=1.0
+        )
         return SATURATED * max(worst, 1.0)
 
     def upgrades(self, pick: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -162,7 +205,7 @@ class Search:
                 more.append(lambda o: o.hit_ratio is not None and o.hit_ratio > cur.hit_ratio)  # noqa: B023
             for better in more:
                 nxt = next((k for k, o in enumerate(opts) if better(o) and o.monthly >= cur.monthly), None)
-                cand = None if nxt is None else pick[:i] + (nxt,) + pick[i + 1:]
+                cand = None if nxt is None else pick[:i] + (nxt,) + pick[i + 1 :]
                 if cand is not None and cand not in out:
                     out.append(cand)
         return out
@@ -206,15 +249,20 @@ def _greedy(search: Search) -> tuple[int, ...]:
             for k in range(len(search.options[name])):
                 if search.options[name][k].monthly >= search.options[name][pick[i]].monthly:
                     break
-                cand = pick[:i] + (k,) + pick[i + 1:]
+                cand = pick[:i] + (k,) + pick[i + 1 :]
                 if search.analytic(cand).slo.met:
                     pick, changed = cand, True
                     break
     return pick
 
 
-def recommend(scenario: Scenario, months: int = 0, seed: int | None = None,
-              progress: Callable[[float], None] | None = None, requests: int = CONFIRM_REQUESTS) -> Recommendation:
+def recommend(
+    scenario: Scenario,
+    months: int = 0,
+    seed: int | None = None,
+    progress: Callable[[float], None] | None = None,
+    requests: int = CONFIRM_REQUESTS,
+) -> Recommendation:
     """The cheapest simulated-SLO-meeting configuration at month `months`' load; see the module docstring."""
     rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, months)
     search = Search(scenario, rate)
@@ -224,9 +272,11 @@ def recommend(scenario: Scenario, months: int = 0, seed: int | None = None,
     pick = _greedy(search)
     if progress:
         progress(0.3)
-    for neighbour in search.upgrades(pick):   # runners-up: one step more capacity on each node
+    for neighbour in search.upgrades(pick):  # runners-up: one step more capacity on each node
         search.analytic(neighbour)
-    ranked = sorted(search.feasible.items(), key=lambda kv: kv[1])[: RUNNERS_UP + 1] or [(pick, search.cost(pick))]
+    ranked = sorted(search.feasible.items(), key=lambda kv: kv[1])[: RUNNERS_UP + 1] or [
+        (pick, search.cost(pick))
+    ]
     tried: list[tuple[tuple[int, ...], Results]] = []
     winner = None
     for cand, _cost in ranked:
@@ -299,18 +349,36 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
     baseline_slo = evaluate(at_peak(scenario, rate), "analytic", rate_rps=rate).slo
     headroom = 100.0 * (1.0 - slo_excess(scenario, results)) if results.slo.met else 0.0
     zone = lose_zone(search.build(pick), rate_rps=rate, method="analytic").slo
-    runners = [Candidate(_with_changes(scenario, search, p).options, search.cost(p), r)
-               for p, r in tried if p != pick][:RUNNERS_UP]
+    runners = [
+        Candidate(_with_changes(scenario, search, p).options, search.cost(p), r)
+        for p, r in tried
+        if p != pick
+    ][:RUNNERS_UP]
     runners = [dataclasses.replace(c, changes_override=_differences(scenario, c.changes)) for c in runners]
     notes = curve_notes(scenario)
     caveat = monthly_cost(scenario, scenario.workload.rate_rps).caveat()
     if caveat:
         notes.append(f"prices: {caveat}")
     if autoscaled_nodes(scenario):
-        notes.append("autoscaled nodes: the SLO is checked at the fewest replicas the HPA may settle on at peak "
-                     "(10% tolerance); cost is the mean over a typical day")
-    return Recommendation(scenario.name, rate, months, changes, monthly, baseline, results, results.slo,
-                          headroom, zone, runners, baseline_slo, notes)
+        notes.append(
+            "autoscaled nodes: the SLO is checked at the fewest replicas the HPA may settle on at peak "
+            "(10% tolerance); cost is the mean over a typical day"
+        )
+    return Recommendation(
+        scenario.name,
+        rate,
+        months,
+        changes,
+        monthly,
+        baseline,
+        results,
+        results.slo,
+        headroom,
+        zone,
+        runners,
+        baseline_slo,
+        notes,
+    )
 
 
 def _differences(scenario: Scenario, changes: dict[str, Any]) -> dict[str, Any]:
@@ -330,6 +398,9 @@ def _differences(scenario: Scenario, changes: dict[str, Any]) -> dict[str, Any]:
 
 def _nothing_fits(scenario, rate, months, seed, requests, empty) -> Recommendation:
     r = evaluate(scenario, "sim", rate_rps=rate, seed=seed, requests=requests)
-    slo = SloCheck(False, [f"no stable size found for {', '.join(empty)} at {rate:,.1f} requests/s"] + list(r.slo.violations))
-    monthly = _monthly(scenario, rate)   # priced as every other answer is: autoscaled nodes over the day
+    slo = SloCheck(
+        False,
+        [f"no stable size found for {', '.join(empty)} at {rate:,.1f} requests/s"] + list(r.slo.violations),
+    )
+    monthly = _monthly(scenario, rate)  # priced as every other answer is: autoscaled nodes over the day
     return Recommendation(scenario.name, rate, months, {}, monthly, monthly, r, slo, 0.0, None, [], r.slo)

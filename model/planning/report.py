@@ -39,39 +39,66 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> str:
-    how = (f"simulated {r.requests:,} requests" + (f" (seed {seed})" if seed is not None else "")
-           if r.method == "sim" else "analytic solution (queueing formulas)")
+    how = (
+        f"simulated {r.requests:,} requests" + (f" (seed {seed})" if seed is not None else "")
+        if r.method == "sim"
+        else "analytic solution (queueing formulas)"
+    )
     if r.load_test is not None:
-        how = f"simulated {r.load_test.duration_s:g} s of load" + (f" (seed {seed})" if seed is not None else "")
+        how = f"simulated {r.load_test.duration_s:g} s of load" + (
+            f" (seed {seed})" if seed is not None else ""
+        )
     lat = r.latency_ms
     out = [f"{r.scenario}: {how} at {r.rate_rps:,.1f} requests/s", ""]
     ci = ""
     if r.latency_ci95_ms and "p99" in r.latency_ci95_ms:
         lo, hi = r.latency_ci95_ms["p99"]
         ci = f"  (p99 95% CI {ms(lo)} to {ms(hi)})"
-    out.append(f"Latency   mean {ms(lat.mean)}   p50 {ms(lat.p50)}   p95 {ms(lat.p95)}   p99 {ms(lat.p99)}{ci}")
+    out.append(
+        f"Latency   mean {ms(lat.mean)}   p50 {ms(lat.p50)}   p95 {ms(lat.p95)}   p99 {ms(lat.p99)}{ci}"
+    )
     out.append(f"Served    {r.throughput_rps:,.1f} requests/s   errors {r.error_pct:.3f}%")
     if r.load_test is not None:
         t = r.load_test
-        out.append(f"Load test {t.offered:,} requests offered, {t.completed:,} answered, {t.errors:,} errors, "
-                   f"{t.in_flight_end:,} still in the system at the end"
-                   + (f" (growing by {t.backlog_growth_rps:,.1f}/s)" if t.backlog_grows else ""))
+        out.append(
+            f"Load test {t.offered:,} requests offered, {t.completed:,} answered, {t.errors:,} errors, "
+            f"{t.in_flight_end:,} still in the system at the end"
+            + (f" (growing by {t.backlog_growth_rps:,.1f}/s)" if t.backlog_grows else "")
+        )
     out.append("")
-    rows = [[name, kinds.get(name, ""), f"{s.arrival_rps:,.1f}/s", str(s.servers), pct(s.utilization), ms(s.mean_wait_ms)]
-            for name, s in r.nodes.items()]
+    rows = [
+        [
+            name,
+            kinds.get(name, ""),
+            f"{s.arrival_rps:,.1f}/s",
+            str(s.servers),
+            pct(s.utilization),
+            ms(s.mean_wait_ms),
+        ]
+        for name, s in r.nodes.items()
+    ]
     out.append(table(["node", "kind", "arrivals", "servers", "utilization", "mean wait"], rows))
     if r.kafka:
         out.append("")
-        rows = [[name, ms(k.lag_p50_ms), ms(k.lag_p99_ms), f"{k.drop_pct:.3f}%"] for name, k in r.kafka.items()]
+        rows = [
+            [name, ms(k.lag_p50_ms), ms(k.lag_p99_ms), f"{k.drop_pct:.3f}%"] for name, k in r.kafka.items()
+        ]
         out.append(table(["topic", "lag p50", "lag p99", "dropped"], rows))
     if r.cost is not None:
         c = r.cost
         out.append("")
-        per_m = f"  ({money(c.per_million_requests, c.currency)} per million requests)" if c.per_million_requests else ""
+        per_m = (
+            f"  ({money(c.per_million_requests, c.currency)} per million requests)"
+            if c.per_million_requests
+            else ""
+        )
         estimated = c.estimated
-        parts = ", ".join(f"{n} unknown" if v is None else
-                          f"{n} {money(v, c.currency)}" + (" (estimated)" if n in estimated else "")
-                          for n, v in c.by_node.items())
+        parts = ", ".join(
+            f"{n} unknown"
+            if v is None
+            else f"{n} {money(v, c.currency)}" + (" (estimated)" if n in estimated else "")
+            for n, v in c.by_node.items()
+        )
         out.append(f"Cost      {money(c.monthly, c.currency)} a month{per_m}")
         out.append(f"          {parts}")
         if c.caveat():

@@ -15,14 +15,20 @@ from typing import Any
 
 from model.planning.autoscale import DEFAULT_DAY, TOLERANCE
 from model.queueing.topology import cores_per_replica
-from model.pricing.catalog import UnknownInstanceError, UnlistedTypeError, load_catalog, price_spec, resolve_region
+from model.pricing.catalog import (
+    UnknownInstanceError,
+    UnlistedTypeError,
+    load_catalog,
+    price_spec,
+    resolve_region,
+)
 from model.pricing.cost import HOURS_PER_MONTH
 from model.pricing.estimate import unit_price
 from model.queueing.offered_load import offered_load
 from model.scenario.schema import CacheNode, DatabaseNode, Instance, KafkaNode, Scenario, ServiceNode
 from model.queueing.topology import build_stations
 
-MAX_UTILIZATION = 0.95       # options busier than this at the planned rate are never stable enough
+MAX_UTILIZATION = 0.95  # options busier than this at the planned rate are never stable enough
 MAX_OPTIONS_PER_TYPE = 40
 TARGETS_PCT = tuple(range(30, 95, 5))
 KAFKA_CONSUMER_UTILIZATION = 0.8
@@ -33,12 +39,12 @@ class Option:
     """One way to size one node: what to change, what to evaluate at peak, what it costs."""
 
     node: str
-    changes: dict[str, Any]          # key path suffix (e.g. "replicas") -> recommended value
-    peak: dict[str, Any]             # node fields to evaluate the peak with (e.g. HPA replicas)
-    monthly: float                   # this node's monthly bill
-    capacity: float                  # servers (cores) at peak, for ordering upgrades
+    changes: dict[str, Any]  # key path suffix (e.g. "replicas") -> recommended value
+    peak: dict[str, Any]  # node fields to evaluate the peak with (e.g. HPA replicas)
+    monthly: float  # this node's monthly bill
+    capacity: float  # servers (cores) at peak, for ordering upgrades
     label: str = field(default="", compare=False)
-    hit_ratio: float | None = None   # a cache sized by its hit-ratio curve: the ratio its memory gives
+    hit_ratio: float | None = None  # a cache sized by its hit-ratio curve: the ratio its memory gives
 
 
 def family_types(instance: Instance | None, scenario: Scenario) -> list[str]:
@@ -50,9 +56,18 @@ def family_types(instance: Instance | None, scenario: Scenario) -> list[str]:
     except UnlistedTypeError:  # an unlisted type keeps its type (priced as an estimate)
         return []
     region = resolve_region(spec.provider, scenario.pricing.region)
-    return sorted({s.type for (p, _t, r), s in load_catalog().rows.items()
-                   if p == spec.provider and r == region and s.service == spec.service and s.family == spec.family
-                   and s.arch == spec.arch and s.unit == "instance-hour"})
+    return sorted(
+        {
+            s.type
+            for (p, _t, r), s in load_catalog().rows.items()
+            if p == spec.provider
+            and r == region
+            and s.service == spec.service
+            and s.family == spec.family
+            and s.arch == spec.arch
+            and s.unit == "instance-hour"
+        }
+    )
 
 
 def _type_vcpus(scenario: Scenario, instance: Instance, type_: str) -> float:
@@ -87,8 +102,10 @@ def _price(scenario: Scenario, instance: Instance | None) -> float:
         return 0.0
     hourly = unit_price(instance, scenario.pricing).hourly
     if hourly is None:
-        raise UnknownInstanceError(f"recommend compares prices, and {instance.type!r} has none: neither it nor any "
-                                   "size of its family is in the price catalog (data/prices.csv); give a listed type")
+        raise UnknownInstanceError(
+            f"recommend compares prices, and {instance.type!r} has none: neither it nor any "
+            "size of its family is in the price catalog (data/prices.csv); give a listed type"
+        )
     return hourly * HOURS_PER_MONTH
 
 
@@ -124,8 +141,9 @@ def cache_memory_gib(scenario: Scenario, node: CacheNode) -> float | None:
         return None
 
 
-def _cache_options(scenario: Scenario, name: str, node: CacheNode, busy_cores: float, price: float,
-                   changes: dict) -> list[Option]:
+def _cache_options(
+    scenario: Scenario, name: str, node: CacheNode, busy_cores: float, price: float, changes: dict
+) -> list[Option]:
     """Node counts for the lookups' CPU; with a hit-ratio curve, each count and type also sets the
     memory (nodes are shards, so memory adds up) and so the hit ratio the database behind sees."""
     per = node.cpus if node.cpus is not None and node.cpus >= 1 else 1
@@ -139,7 +157,7 @@ def _cache_options(scenario: Scenario, name: str, node: CacheNode, busy_cores: f
         if memory is not None:
             hit = node.hit_ratio_at(n * memory)
             if hit is None:
-                continue   # smaller than any size the curve states: its hit ratio is unknown
+                continue  # smaller than any size the curve states: its hit ratio is unknown
             hit = round(hit, 4)
             peak["hit_ratio"] = rec["hit_ratio"] = hit
         label = f"{n} x {node.instance.type if node.instance and node.instance.type else 'node'}"
@@ -158,12 +176,16 @@ def curve_notes(scenario: Scenario) -> list[str]:
             continue
         memory = cache_memory_gib(scenario, node)
         if memory is None:
-            notes.append(f"{name}: hit_ratio_by_memory_gib needs an instance with known memory; cache memory was not searched")
+            notes.append(
+                f"{name}: hit_ratio_by_memory_gib needs an instance with known memory; cache memory was not searched"
+            )
             continue
         today = node.hit_ratio_at(node.nodes * memory)
         if today is not None and abs(today - node.hit_ratio) > 0.005:
-            notes.append(f"{name}: its hit_ratio_by_memory_gib gives {today:.1%} at today's {node.nodes * memory:,.1f} GiB, "
-                         f"the scenario says {node.hit_ratio:.1%}; the search followed the curve")
+            notes.append(
+                f"{name}: its hit_ratio_by_memory_gib gives {today:.1%} at today's {node.nodes * memory:,.1f} GiB, "
+                f"the scenario says {node.hit_ratio:.1%}; the search followed the curve"
+            )
     return notes
 
 
@@ -177,17 +199,26 @@ def optimistic(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"nodes": nodes})
 
 
-def _service_options(name: str, node: ServiceNode, busy_cores: float, price: float, changes: dict,
-                     profile) -> list[Option]:
+def _service_options(
+    name: str, node: ServiceNode, busy_cores: float, price: float, changes: dict, profile
+) -> list[Option]:
     per = cores_per_replica(node)
     speed = node.cpus if node.cpus is not None and node.cpus < 1 else 1.0
-    busy = busy_cores / per   # busy replicas' worth (the pool's offered load already holds the speed)
+    busy = busy_cores / per  # busy replicas' worth (the pool's offered load already holds the speed)
     low = max(1, math.floor(busy / MAX_UTILIZATION) + 1)
     inst = {"instance": node.instance, "cpus": node.cpus}
     if not node.autoscale:
-        return [Option(name, {**changes, "replicas": n}, {"replicas": n, **inst}, price * n, n * per * speed,
-                       f"{n} x {node.instance.type if node.instance and node.instance.type else 'pod'}")
-                for n in range(low, low + MAX_OPTIONS_PER_TYPE)]
+        return [
+            Option(
+                name,
+                {**changes, "replicas": n},
+                {"replicas": n, **inst},
+                price * n,
+                n * per * speed,
+                f"{n} x {node.instance.type if node.instance and node.instance.type else 'pod'}",
+            )
+            for n in range(low, low + MAX_OPTIONS_PER_TYPE)
+        ]
     # With an HPA the knob is its target: the controller settles anywhere within the tolerance,
     # so the peak is checked at the fewest replicas it may settle on, and max must allow the most.
     cfg = node.autoscale
@@ -203,13 +234,22 @@ def _service_options(name: str, node: ServiceNode, busy_cores: float, price: flo
         rec = {**changes, "autoscale.target_cpu_pct": target}
         if most > cfg.max:
             rec["autoscale.max"] = most
-        out.append(Option(name, rec, {"replicas": fewest, **inst}, price * mean, fewest * per * speed,
-                          f"HPA target {target}% (peak {fewest} to {most})"))
+        out.append(
+            Option(
+                name,
+                rec,
+                {"replicas": fewest, **inst},
+                price * mean,
+                fewest * per * speed,
+                f"HPA target {target}% (peak {fewest} to {most})",
+            )
+        )
     return out
 
 
-def _database_options(scenario: Scenario, name: str, node: DatabaseNode, rate_rps: float, price: float,
-                      changes: dict) -> list[Option]:
+def _database_options(
+    scenario: Scenario, name: str, node: DatabaseNode, rate_rps: float, price: float, changes: dict
+) -> list[Option]:
     out = []
     servers = cores_per_replica(node) if node.cpus is None or node.cpus >= 1 else 1
     speed = node.cpus if node.cpus is not None and node.cpus < 1 else 1.0
@@ -221,9 +261,16 @@ def _database_options(scenario: Scenario, name: str, node: DatabaseNode, rate_rp
         if max(p.utilization for p in pools) >= MAX_UTILIZATION:
             continue
         k = replicas + 1
-        out.append(Option(name, {**changes, "read_replicas": replicas},
-                          {"read_replicas": replicas, "instance": node.instance, "cpus": node.cpus},
-                          price * k, k * servers * speed, f"{k} x {label}"))
+        out.append(
+            Option(
+                name,
+                {**changes, "read_replicas": replicas},
+                {"read_replicas": replicas, "instance": node.instance, "cpus": node.cpus},
+                price * k,
+                k * servers * speed,
+                f"{k} x {label}",
+            )
+        )
     return out
 
 
@@ -235,11 +282,17 @@ def _kafka_option(name: str, node: KafkaNode, loads, price: float) -> Option:
     if per_consumer > KAFKA_CONSUMER_UTILIZATION:
         consumers = max(consumers, math.ceil(total / KAFKA_CONSUMER_UTILIZATION))
     partitions = max(node.partitions, consumers)
-    partitions = math.ceil(partitions / consumers) * consumers   # an even share per consumer
+    partitions = math.ceil(partitions / consumers) * consumers  # an even share per consumer
     changes = {}
     if consumers != node.consumers:
         changes["consumers"] = consumers
     if partitions != node.partitions:
         changes["partitions"] = partitions
-    return Option(name, changes, {"consumers": consumers, "partitions": partitions}, price * node.brokers,
-                  float(consumers), f"{consumers} consumers, {partitions} partitions")
+    return Option(
+        name,
+        changes,
+        {"consumers": consumers, "partitions": partitions},
+        price * node.brokers,
+        float(consumers),
+        f"{consumers} consumers, {partitions} partitions",
+    )

@@ -21,7 +21,9 @@ COMMITMENTS = {"on_demand": "on demand", "1yr": "1-year commitment", "3yr": "3-y
 
 
 def with_commitment(scenario: Scenario, commitment: str) -> Scenario:
-    return scenario.model_copy(update={"pricing": scenario.pricing.model_copy(update={"commitment": commitment})})
+    return scenario.model_copy(
+        update={"pricing": scenario.pricing.model_copy(update={"commitment": commitment})}
+    )
 
 
 def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
@@ -36,16 +38,30 @@ def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
             requests_m = rate * 3600 * 730 / 1e6
             for node, monthly in cost.by_node.items():
                 price = "unknown" if monthly is None else "estimated" if node in cost.estimated else "listed"
-                label = node if price == "listed" else f"{node} ({'price unknown' if monthly is None else 'estimated'})"
-                rows.append({"month": m, "rate_rps": rate, "commitment": commitment, "node": label, "price": price,
-                             "monthly": monthly, "per_million": monthly / requests_m if requests_m and monthly is not None
-                             else None})
+                label = (
+                    node
+                    if price == "listed"
+                    else f"{node} ({'price unknown' if monthly is None else 'estimated'})"
+                )
+                rows.append(
+                    {
+                        "month": m,
+                        "rate_rps": rate,
+                        "commitment": commitment,
+                        "node": label,
+                        "price": price,
+                        "monthly": monthly,
+                        "per_million": monthly / requests_m if requests_m and monthly is not None else None,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def totals(spend: pd.DataFrame) -> pd.DataFrame:
     """One row per month: load, and the total bill under each commitment (columns on_demand, 1yr, 3yr)."""
-    wide = spend.pivot_table(index=["month", "rate_rps"], columns="commitment", values="monthly", aggfunc="sum")
+    wide = spend.pivot_table(
+        index=["month", "rate_rps"], columns="commitment", values="monthly", aggfunc="sum"
+    )
     wide = wide[[c for c in COMMITMENTS if c in wide.columns]].reset_index()
     wide.columns.name = None
     return wide

@@ -49,10 +49,21 @@ def with_changes(data: dict, changes: dict[str, Any], source: str = "--grid") ->
     try:
         return scenario_from_data(variant, source, changed=set(changes))
     except ScenarioError as exc:
-        culprit = next((p for p in changes if exc.path == p or exc.path.startswith(p + ".")
-                        or p.startswith(exc.path + ".") or exc.path == ""), None)
+        culprit = next(
+            (
+                p
+                for p in changes
+                if exc.path == p
+                or exc.path.startswith(p + ".")
+                or p.startswith(exc.path + ".")
+                or exc.path == ""
+            ),
+            None,
+        )
         culprit = culprit or next(iter(changes), exc.path)
-        raise ScenarioError(source, culprit, f"{exc.message} (at {exc.path})" if exc.path != culprit else exc.message) from None
+        raise ScenarioError(
+            source, culprit, f"{exc.message} (at {exc.path})" if exc.path != culprit else exc.message
+        ) from None
 
 
 def validate_grid(scenario: Scenario, grid: dict[str, list]) -> list[dict[str, Any]]:
@@ -87,16 +98,31 @@ def run_point(data: dict, changes: dict[str, Any], method: str, seed: int, reque
     scenario = with_changes(data, changes)
     r = evaluate(scenario, method, seed=seed, requests=requests)
     lat = r.latency_ms
-    return {"p50_ms": lat.p50, "p95_ms": lat.p95, "p99_ms": lat.p99, "mean_ms": lat.mean,
-            "error_pct": r.error_pct, "throughput_rps": r.throughput_rps,
-            "monthly": r.cost.monthly if r.cost is not None else float("nan"),
-            "slo_met": bool(r.slo.met), "saturated": ",".join(r.saturated)}
+    return {
+        "p50_ms": lat.p50,
+        "p95_ms": lat.p95,
+        "p99_ms": lat.p99,
+        "mean_ms": lat.mean,
+        "error_pct": r.error_pct,
+        "throughput_rps": r.throughput_rps,
+        "monthly": r.cost.monthly if r.cost is not None else float("nan"),
+        "slo_met": bool(r.slo.met),
+        "saturated": ",".join(r.saturated),
+    }
 
 
-def run_sweep(scenario: Scenario, grid: dict[str, list], replications: int = 1, method: str = "sim",
-              seed: int | None = None, requests: int | None = None, scheduler: str | None = None,
-              workers: int = 2, local: bool = False,
-              progress: Callable[[float], None] | None = None) -> pd.DataFrame:
+def run_sweep(
+    scenario: Scenario,
+    grid: dict[str, list],
+    replications: int = 1,
+    method: str = "sim",
+    seed: int | None = None,
+    requests: int | None = None,
+    scheduler: str | None = None,
+    workers: int = 2,
+    local: bool = False,
+    progress: Callable[[float], None] | None = None,
+) -> pd.DataFrame:
     """One row per grid point x replication: the grid values, replication, seed and the results.
 
     `local=True` runs in this process; `scheduler="tcp://HOST:PORT"` uses an existing dask
@@ -128,19 +154,29 @@ def run_sweep(scenario: Scenario, grid: dict[str, list], replications: int = 1, 
     return pd.DataFrame(rows)
 
 
-def _run_on_dask(data: dict, tasks: list, method: str, requests: int, scheduler: str | None, workers: int,
-                 progress: Callable[[float], None] | None) -> list[dict]:
+def _run_on_dask(
+    data: dict,
+    tasks: list,
+    method: str,
+    requests: int,
+    scheduler: str | None,
+    workers: int,
+    progress: Callable[[float], None] | None,
+) -> list[dict]:
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
     try:
         with Client(cluster if cluster is not None else scheduler, timeout="10s") as client:
             [shared] = client.scatter([data], broadcast=True)
-            futures = [client.submit(run_point, shared, point, method, s, requests, pure=False)
-                       for (_i, _r, point, s) in tasks]
+            futures = [
+                client.submit(run_point, shared, point, method, s, requests, pure=False)
+                for (_i, _r, point, s) in tasks
+            ]
             index = {f.key: k for k, f in enumerate(futures)}
             outputs: list[dict | None] = [None] * len(futures)
             for done, future in enumerate(as_completed(futures), start=1):
@@ -155,23 +191,58 @@ def _run_on_dask(data: dict, tasks: list, method: str, requests: int, scheduler:
 
 def sweep_text(frame: pd.DataFrame) -> str:
     """A table per run, and with replications a summary per grid point (mean and range of p99)."""
-    reserved = {"point", "replication", "seed", "p50_ms", "p95_ms", "p99_ms", "mean_ms", "error_pct",
-                "throughput_rps", "monthly", "slo_met", "saturated"}
+    reserved = {
+        "point",
+        "replication",
+        "seed",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "mean_ms",
+        "error_pct",
+        "throughput_rps",
+        "monthly",
+        "slo_met",
+        "saturated",
+    }
     keys = [c for c in frame.columns if c not in reserved]
     fmt_ms = lambda v: "unbounded" if not np.isfinite(v) else f"{v:,.1f} ms"  # noqa: E731
-    rows = [[str(row[k]) for k in keys] + [str(row["replication"]), fmt_ms(row["p50_ms"]), fmt_ms(row["p99_ms"]),
-             f"{row['error_pct']:.3f}%", f"{row['throughput_rps']:,.1f}/s", money(row["monthly"]),
-             "met" if row["slo_met"] else "NOT met", row["saturated"] or "-"]
-            for _, row in frame.iterrows()]
-    out = [f"Sweep: {frame['point'].nunique()} grid points x {frame['replication'].nunique()} replications "
-           f"= {len(frame)} runs", "",
-           table(keys + ["rep", "p50", "p99", "errors", "served", "monthly", "SLO", "saturated"], rows)]
+    rows = [
+        [str(row[k]) for k in keys]
+        + [
+            str(row["replication"]),
+            fmt_ms(row["p50_ms"]),
+            fmt_ms(row["p99_ms"]),
+            f"{row['error_pct']:.3f}%",
+            f"{row['throughput_rps']:,.1f}/s",
+            money(row["monthly"]),
+            "met" if row["slo_met"] else "NOT met",
+            row["saturated"] or "-",
+        ]
+        for _, row in frame.iterrows()
+    ]
+    out = [
+        f"Sweep: {frame['point'].nunique()} grid points x {frame['replication'].nunique()} replications "
+        f"= {len(frame)} runs",
+        "",
+        table(keys + ["rep", "p50", "p99", "errors", "served", "monthly", "SLO", "saturated"], rows),
+    ]
     if frame["replication"].nunique() > 1:
-        summary = frame.groupby("point").agg(p99_mean=("p99_ms", "mean"), p99_min=("p99_ms", "min"),
-                                              p99_max=("p99_ms", "max"), met=("slo_met", "mean"))
+        summary = frame.groupby("point").agg(
+            p99_mean=("p99_ms", "mean"),
+            p99_min=("p99_ms", "min"),
+            p99_max=("p99_ms", "max"),
+            met=("slo_met", "mean"),
+        )
         first = frame.groupby("point").first()
-        rows = [[str(first.loc[p, k]) for k in keys] + [fmt_ms(s.p99_mean), f"{fmt_ms(s.p99_min)} to {fmt_ms(s.p99_max)}",
-                                                       f"{100 * s.met:.0f}%"] for p, s in summary.iterrows()]
-        out += ["", "Per grid point over replications:",
-                table(keys + ["mean p99", "p99 range", "SLO met in"], rows)]
+        rows = [
+            [str(first.loc[p, k]) for k in keys]
+            + [fmt_ms(s.p99_mean), f"{fmt_ms(s.p99_min)} to {fmt_ms(s.p99_max)}", f"{100 * s.met:.0f}%"]
+            for p, s in summary.iterrows()
+        ]
+        out += [
+            "",
+            "Per grid point over replications:",
+            table(keys + ["mean p99", "p99 range", "SLO met in"], rows),
+        ]
     return "\n".join(out)

@@ -31,11 +31,18 @@ POD_RATE_TYPES = {
 # The catalog region used when a node's provider differs from `pricing.provider`, so an
 # `aws` region means nothing to it: the same geography in the other provider.
 _GEOGRAPHY = {
-    "us-east-1": "us", "us-central1": "us",
-    "eu-west-1": "eu", "europe-west1": "eu", "europe-west4": "eu",
+    "us-east-1": "us",
+    "us-central1": "us",
+    "eu-west-1": "eu",
+    "europe-west1": "eu",
+    "europe-west4": "eu",
 }
-_HOME_REGION = {("aws", "us"): "us-east-1", ("aws", "eu"): "eu-west-1",
-                ("gcp", "us"): "us-central1", ("gcp", "eu"): "europe-west1"}
+_HOME_REGION = {
+    ("aws", "us"): "us-east-1",
+    ("aws", "eu"): "eu-west-1",
+    ("gcp", "us"): "us-central1",
+    ("gcp", "eu"): "europe-west1",
+}
 
 
 class UnknownInstanceError(ValueError):
@@ -62,9 +69,9 @@ class InstanceSpec:
     family: str
     hourly: dict[str, float] = field(hash=False)  # commitment -> price per unit-hour
     currency: str = "USD"
-    unit: str = "instance-hour"          # or vcpu-hour / gib-hour for pod rates
-    on_demand_basis: str = "list"        # list | regional_estimate (see data/PRICES.md)
-    commit_basis: str = "published"      # published | discount_rate | family_ratio | not_offered
+    unit: str = "instance-hour"  # or vcpu-hour / gib-hour for pod rates
+    on_demand_basis: str = "list"  # list | regional_estimate (see data/PRICES.md)
+    commit_basis: str = "published"  # published | discount_rate | family_ratio | not_offered
     as_of: str = ""
 
 
@@ -91,11 +98,20 @@ def read_catalog(path: Path) -> Catalog:
     with open(path, newline="") as fh:
         for rec in csv.DictReader(fh):
             spec = InstanceSpec(
-                provider=rec["provider"], service=rec["service"], type=rec["type"], region=rec["region"],
-                vcpu=float(rec["vcpu"]), memory_gib=float(rec["memory_gib"]), arch=rec["arch"],
-                family=rec["family"], hourly={c: float(rec[c]) for c in COMMITMENTS},
-                currency=rec["currency"], unit=rec["unit"], on_demand_basis=rec["on_demand_basis"],
-                commit_basis=rec["commit_basis"], as_of=rec["as_of"],
+                provider=rec["provider"],
+                service=rec["service"],
+                type=rec["type"],
+                region=rec["region"],
+                vcpu=float(rec["vcpu"]),
+                memory_gib=float(rec["memory_gib"]),
+                arch=rec["arch"],
+                family=rec["family"],
+                hourly={c: float(rec[c]) for c in COMMITMENTS},
+                currency=rec["currency"],
+                unit=rec["unit"],
+                on_demand_basis=rec["on_demand_basis"],
+                commit_basis=rec["commit_basis"],
+                as_of=rec["as_of"],
             )
             key = (spec.provider, spec.type, spec.region)
             if key in rows:
@@ -127,13 +143,18 @@ def lookup(provider: str, type_: str, region: str, catalog: Catalog | None = Non
     if type_ in instance_types:
         raise UnknownInstanceError(
             f"{provider} {type_!r} has no price in region {region!r}; "
-            f"it is priced in: {', '.join(catalog.regions(provider, type_))}")
+            f"it is priced in: {', '.join(catalog.regions(provider, type_))}"
+        )
     message = f"unknown {provider} instance type {type_!r}"
     if type_ in catalog.types(provider, "vcpu-hour") + catalog.types(provider, "gib-hour"):
-        raise UnknownInstanceError(f"{message}: it is a per-unit pod rate; give instance: {{vcpu: ..., memory_gib: ...}}")
+        raise UnknownInstanceError(
+            f"{message}: it is a per-unit pod rate; give instance: {{vcpu: ..., memory_gib: ...}}"
+        )
     elsewhere = [p for p in catalog.provider_of(type_) if p != provider]
     if elsewhere:
-        raise UnknownInstanceError(f"{message}: it is a {elsewhere[0]} type; set instance.provider: {elsewhere[0]}")
+        raise UnknownInstanceError(
+            f"{message}: it is a {elsewhere[0]} type; set instance.provider: {elsewhere[0]}"
+        )
     close = _closest(type_, instance_types)
     if close:
         raise UnlistedTypeError(f"{message}; closest known: {', '.join(close)}")
@@ -157,7 +178,8 @@ def resolve_region(provider: str, region: str, catalog: Catalog | None = None) -
     home = _HOME_REGION.get((provider, _GEOGRAPHY.get(region, "")))
     if home is None:
         raise UnknownInstanceError(
-            f"no {provider} prices for region {region!r}; known regions: {', '.join(catalog.regions(provider))}")
+            f"no {provider} prices for region {region!r}; known regions: {', '.join(catalog.regions(provider))}"
+        )
     return home
 
 
@@ -182,8 +204,9 @@ def instance_vcpus(instance: Instance | None) -> float | None:
     return None
 
 
-def pod_rates(provider: str, region: str, arch: str = "x86_64",
-              catalog: Catalog | None = None) -> tuple[InstanceSpec, InstanceSpec]:
+def pod_rates(
+    provider: str, region: str, arch: str = "x86_64", catalog: Catalog | None = None
+) -> tuple[InstanceSpec, InstanceSpec]:
     """The per-vCPU-hour and per-GiB-hour rows (Fargate on AWS, GKE Autopilot on GCP)."""
     catalog = catalog or load_catalog()
     names = POD_RATE_TYPES.get((provider, arch))
@@ -194,7 +217,8 @@ def pod_rates(provider: str, region: str, arch: str = "x86_64",
         return catalog.rows[(provider, names[0], region)], catalog.rows[(provider, names[1], region)]
     except KeyError:
         raise UnknownInstanceError(
-            f"no {provider} pod pricing in {region!r}; known: {', '.join(catalog.regions(provider, names[0]))}") from None
+            f"no {provider} pod pricing in {region!r}; known: {', '.join(catalog.regions(provider, names[0]))}"
+        ) from None
 
 
 def price_spec(instance: Instance, pricing: Pricing) -> InstanceSpec:
@@ -209,4 +233,7 @@ def hourly_price(instance: Instance, pricing: Pricing) -> float:
         return price_spec(instance, pricing).hourly[pricing.commitment]
     provider = instance.provider or pricing.provider
     per_vcpu, per_gib = pod_rates(provider, pricing.region)
-    return instance.vcpu * per_vcpu.hourly[pricing.commitment] + instance.memory_gib * per_gib.hourly[pricing.commitment]
+    return (
+        instance.vcpu * per_vcpu.hourly[pricing.commitment]
+        + instance.memory_gib * per_gib.hourly[pricing.commitment]
+    )

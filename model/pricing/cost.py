@@ -15,13 +15,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from model.pricing.catalog import (UnknownInstanceError, UnlistedTypeError, hourly_price, load_catalog, pod_rates, price_spec,
-                           resolve_region)
+from model.pricing.catalog import (
+    UnknownInstanceError,
+    UnlistedTypeError,
+    hourly_price,
+    load_catalog,
+    pod_rates,
+    price_spec,
+    resolve_region,
+)
 from model.pricing.estimate import PriceEstimate, unit_price
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 
 HOURS_PER_MONTH = 730.0
-
 
 
 def units(node: ServiceNode | CacheNode | DatabaseNode | KafkaNode) -> int:
@@ -36,6 +42,7 @@ def units(node: ServiceNode | CacheNode | DatabaseNode | KafkaNode) -> int:
     if isinstance(node, KafkaNode):
         return node.brokers
     raise TypeError(f"no unit count for {type(node).__name__}")
+
 
 @dataclass(frozen=True)
 class NodeCost:
@@ -55,9 +62,9 @@ class CostBreakdown:
     """The monthly bill of one scenario at one throughput."""
 
     currency: str
-    monthly: float                           # sum of by_node's known values, each rounded to cents
-    by_node: dict[str, float | None]         # node -> monthly, rounded to cents; None: price unknown
-    per_million_requests: float | None       # None when nothing was served (no meaningful ratio)
+    monthly: float  # sum of by_node's known values, each rounded to cents
+    by_node: dict[str, float | None]  # node -> monthly, rounded to cents; None: price unknown
+    per_million_requests: float | None  # None when nothing was served (no meaningful ratio)
     commitment: str
     nodes: dict[str, NodeCost] = field(default_factory=dict)
     unpriced: list[str] = field(default_factory=list)  # nodes without an instance (cost 0)
@@ -66,7 +73,11 @@ class CostBreakdown:
     @property
     def estimated(self) -> dict[str, PriceEstimate]:
         """Nodes whose price is scaled from other sizes of their family, and from which."""
-        return {name: c.estimate for name, c in self.nodes.items() if c.estimate is not None and c.monthly is not None}
+        return {
+            name: c.estimate
+            for name, c in self.nodes.items()
+            if c.estimate is not None and c.monthly is not None
+        }
 
     @property
     def unknown(self) -> list[str]:
@@ -77,9 +88,12 @@ class CostBreakdown:
         """The contract's `cost` object, plus `estimated` and `unknown` only when some node has
         no listed price (docs/contract.md), so a fully listed bill keeps the contract's shape."""
         per_million = None if self.per_million_requests is None else round(self.per_million_requests, 2)
-        out = {"currency": self.currency, "monthly": round(self.monthly, 2),
-               "by_node": {name: None if v is None else round(v, 2) for name, v in self.by_node.items()},
-               "per_million_requests": per_million}
+        out = {
+            "currency": self.currency,
+            "monthly": round(self.monthly, 2),
+            "by_node": {name: None if v is None else round(v, 2) for name, v in self.by_node.items()},
+            "per_million_requests": per_million,
+        }
         if self.by_host is not None:
             out["by_host"] = {name: round(v, 2) for name, v in self.by_host.items()}
         if self.estimated:
@@ -90,16 +104,24 @@ class CostBreakdown:
 
     def caveat(self) -> str:
         """One sentence on what the total rests on besides list prices, or ""."""
-        parts = [f"{name}'s {e.type} estimated from " + " and ".join(f"{t} x{f:.3g}" for t, f in zip(e.from_types, e.factors))
-                 for name, e in self.estimated.items()]
+        parts = [
+            f"{name}'s {e.type} estimated from "
+            + " and ".join(f"{t} x{f:.3g}" for t, f in zip(e.from_types, e.factors))
+            for name, e in self.estimated.items()
+        ]
         if self.unknown:
-            why = "; ".join(self.nodes[n].unknown_because for n in self.unknown if n in self.nodes and self.nodes[n].unknown_because)
+            why = "; ".join(
+                self.nodes[n].unknown_because
+                for n in self.unknown
+                if n in self.nodes and self.nodes[n].unknown_because
+            )
             parts.append(f"excludes {', '.join(self.unknown)} (price unknown" + (f": {why})" if why else ")"))
         return "; ".join(parts)
 
 
-def monthly_cost(scenario: Scenario, throughput_rps: float,
-                 unit_hours_by_node: dict[str, float] | None = None) -> CostBreakdown:
+def monthly_cost(
+    scenario: Scenario, throughput_rps: float, unit_hours_by_node: dict[str, float] | None = None
+) -> CostBreakdown:
     """Price every node for a 730-hour month at the scenario's provider, region and commitment.
 
     `unit_hours_by_node` maps a node to its unit-hours per hour averaged over a simulated day
@@ -131,14 +153,26 @@ def monthly_cost(scenario: Scenario, throughput_rps: float,
     monthly = round(sum(v for v in by_node.values() if v is not None) + sum((by_host or {}).values()), 2)
     requests_per_month = throughput_rps * 3600 * HOURS_PER_MONTH
     per_million = monthly / (requests_per_month / 1e6) if requests_per_month > 0 else None
-    return CostBreakdown(currency="USD", monthly=monthly, by_node=by_node, per_million_requests=per_million,
-                         commitment=scenario.pricing.commitment, nodes=nodes, unpriced=unpriced, by_host=by_host)
+    return CostBreakdown(
+        currency="USD",
+        monthly=monthly,
+        by_node=by_node,
+        per_million_requests=per_million,
+        commitment=scenario.pricing.commitment,
+        nodes=nodes,
+        unpriced=unpriced,
+        by_host=by_host,
+    )
 
 
 def _host_costs(scenario: Scenario) -> dict[str, float]:
     """A host is one billable machine (or pod); its nodes carry no instance of their own."""
-    return {name: round(hourly_price(host.instance, scenario.pricing) * HOURS_PER_MONTH, 2) if host.instance else 0.0
-            for name, host in scenario.hosts.items()}
+    return {
+        name: round(hourly_price(host.instance, scenario.pricing) * HOURS_PER_MONTH, 2)
+        if host.instance
+        else 0.0
+        for name, host in scenario.hosts.items()
+    }
 
 
 def needs_catalog_vcpus(node) -> bool:
@@ -158,9 +192,13 @@ def validate_prices(scenario: Scenario, strict: bool = False) -> list[tuple[tupl
     catalog = load_catalog()
     pricing = scenario.pricing
     if pricing.region not in catalog.regions(pricing.provider):
-        problems.append((("pricing", "region"),
-                         f"no {pricing.provider} prices for region {pricing.region!r}; "
-                         f"known regions: {', '.join(catalog.regions(pricing.provider))}"))
+        problems.append(
+            (
+                ("pricing", "region"),
+                f"no {pricing.provider} prices for region {pricing.region!r}; "
+                f"known regions: {', '.join(catalog.regions(pricing.provider))}",
+            )
+        )
         return problems
     priced = [(("nodes", name), node, node.instance) for name, node in scenario.nodes.items()]
     priced += [(("hosts", name), host, host.instance) for name, host in scenario.hosts.items()]
@@ -175,14 +213,22 @@ def validate_prices(scenario: Scenario, strict: bool = False) -> list[tuple[tupl
                 pod_rates(provider, resolve_region(provider, pricing.region))
         except UnlistedTypeError as err:
             if strict:
-                problems.append(((*path, "instance", "type"),
-                                 f"{err} (--strict-prices accepts listed prices only; without it the cost "
-                                 "would be estimated from the type's family or unknown)"))
-            elif path[0] == "hosts":   # a host's bill is its machine's price: no estimate is made for it
+                problems.append(
+                    (
+                        (*path, "instance", "type"),
+                        f"{err} (--strict-prices accepts listed prices only; without it the cost "
+                        "would be estimated from the type's family or unknown)",
+                    )
+                )
+            elif path[0] == "hosts":  # a host's bill is its machine's price: no estimate is made for it
                 problems.append(((*path, "instance", "type"), str(err)))
             elif needs_catalog_vcpus(owner):
-                problems.append(((*path, "instance", "type"),
-                                 f"{err}; or give the node's cpus to simulate it with an estimated price"))
+                problems.append(
+                    (
+                        (*path, "instance", "type"),
+                        f"{err}; or give the node's cpus to simulate it with an estimated price",
+                    )
+                )
         except UnknownInstanceError as err:
             key = "type" if instance.type is not None else "vcpu"
             problems.append(((*path, "instance", key), str(err)))

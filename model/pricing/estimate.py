@@ -21,8 +21,15 @@ import math
 import re
 from dataclasses import dataclass
 
-from model.pricing.catalog import (COMMITMENTS, Catalog, InstanceSpec, UnlistedTypeError, hourly_price, load_catalog,
-                           resolve_region)
+from model.pricing.catalog import (
+    COMMITMENTS,
+    Catalog,
+    InstanceSpec,
+    UnlistedTypeError,
+    hourly_price,
+    load_catalog,
+    resolve_region,
+)
 from model.scenario.schema import Instance, Pricing
 
 _AWS_LADDER = {"nano": 1 / 16, "micro": 1 / 8, "small": 1 / 4, "medium": 1 / 2, "large": 1.0, "xlarge": 2.0}
@@ -30,9 +37,9 @@ _AWS_LADDER = {"nano": 1 / 16, "micro": 1 / 8, "small": 1 / 4, "medium": 1 / 2, 
 
 @dataclass(frozen=True)
 class Size:
-    family: str                # what siblings share: "cache.t4g", "e2-standard", "db-custom"
-    units: float               # relative size within the family
-    memory_units: float | None = None   # db-custom only: memory, scaled separately from vCPUs
+    family: str  # what siblings share: "cache.t4g", "e2-standard", "db-custom"
+    units: float  # relative size within the family
+    memory_units: float | None = None  # db-custom only: memory, scaled separately from vCPUs
 
 
 @dataclass(frozen=True)
@@ -42,11 +49,15 @@ class PriceEstimate:
     type: str
     hourly: dict[str, float]
     from_types: tuple[str, ...]
-    factors: tuple[float, ...]          # the unlisted size over each listed one
+    factors: tuple[float, ...]  # the unlisted size over each listed one
 
     def to_json(self, commitment: str) -> dict:
-        return {"type": self.type, "from": list(self.from_types), "scale": [round(f, 4) for f in self.factors],
-                "hourly": round(self.hourly[commitment], 6)}
+        return {
+            "type": self.type,
+            "from": list(self.from_types),
+            "scale": [round(f, 4) for f in self.factors],
+            "hourly": round(self.hourly[commitment], 6),
+        }
 
 
 def parse_size(type_: str) -> Size | None:
@@ -99,8 +110,10 @@ def estimate(catalog: Catalog, provider: str, type_: str, region: str) -> PriceE
     above = [s for s in siblings if _factor(want, s[0]) < 1.0]
     nearest = [min(group, key=distance) for group in (below, above) if group]
     factors = tuple(_factor(want, size) for size, _spec in nearest)
-    hourly = {c: sum(spec.hourly[c] * f for (_size, spec), f in zip(nearest, factors)) / len(nearest)
-              for c in COMMITMENTS}
+    hourly = {
+        c: sum(spec.hourly[c] * f for (_size, spec), f in zip(nearest, factors)) / len(nearest)
+        for c in COMMITMENTS
+    }
     return PriceEstimate(type_, hourly, tuple(spec.type for _size, spec in nearest), factors)
 
 
@@ -111,7 +124,7 @@ class UnitPrice:
 
     hourly: float | None
     estimate: PriceEstimate | None = None
-    unknown_because: str = ""      # the catalog's message (with the closest listed types) when unknown
+    unknown_because: str = ""  # the catalog's message (with the closest listed types) when unknown
 
 
 def unit_price(instance: Instance, pricing: Pricing) -> UnitPrice:

@@ -15,18 +15,21 @@ import math
 from model.queueing.results import Results
 from model.scenario.schema import Scenario
 
-ANALYTIC_ERROR = {"mean": 0.10, "p99": 0.20}   # relative, beyond the simulator's 95% interval
+ANALYTIC_ERROR = {"mean": 0.10, "p99": 0.20}  # relative, beyond the simulator's 95% interval
 
 
 def disagreements(sim: Results, analytic: Results, compare_latency: bool = True) -> list[str]:
     """What the two solvers disagree on, as sentences with both numbers and units."""
     out: list[str] = []
     if set(sim.saturated) != set(analytic.saturated):
+
         def named(nodes: list[str]) -> str:
             return ", ".join(nodes) if nodes else "nothing"
 
-        out.append(f"the solvers disagree on saturation: the simulator finds {named(sim.saturated)} saturated, "
-                   f"the analytic solver {named(analytic.saturated)}")
+        out.append(
+            f"the solvers disagree on saturation: the simulator finds {named(sim.saturated)} saturated, "
+            f"the analytic solver {named(analytic.saturated)}"
+        )
         return out
     if not compare_latency or sim.saturated or not sim.latency_ci95_ms:
         return out
@@ -37,14 +40,18 @@ def disagreements(sim: Results, analytic: Results, compare_latency: bool = True)
             continue
         if not lo * (1 - allowed) <= value <= hi * (1 + allowed):
             nearest = lo if value < lo else hi
-            out.append(f"the solvers differ on {key} latency by more than their stated error: analytic "
-                       f"{value:,.1f} ms, simulated {getattr(sim.latency_ms, key):,.1f} ms (95% interval "
-                       f"{lo:,.1f} to {hi:,.1f} ms; analytic {100 * (value / nearest - 1):+.0f}% beyond it, "
-                       f"{100 * allowed:.0f}% allowed)")
+            out.append(
+                f"the solvers differ on {key} latency by more than their stated error: analytic "
+                f"{value:,.1f} ms, simulated {getattr(sim.latency_ms, key):,.1f} ms (95% interval "
+                f"{lo:,.1f} to {hi:,.1f} ms; analytic {100 * (value / nearest - 1):+.0f}% beyond it, "
+                f"{100 * allowed:.0f}% allowed)"
+            )
     return out
 
 
-def crosscheck(scenario: Scenario, sim: Results, rate_rps: float | None = None, timed: bool = False) -> list[str]:
+def crosscheck(
+    scenario: Scenario, sim: Results, rate_rps: float | None = None, timed: bool = False
+) -> list[str]:
     """The analytic answer for the same scenario and rate, compared with a simulated run. A timed run
     (cold start) and a replayed trace (the analytic solver sees its peak as Poisson) are compared
     on saturation only."""
@@ -52,6 +59,9 @@ def crosscheck(scenario: Scenario, sim: Results, rate_rps: float | None = None, 
 
     try:
         analytic = solve(scenario, rate_rps)
-    except (ValueError, ArithmeticError) as err:   # an input the analytic solver cannot take: say so, keep the run
+    except (
+        ValueError,
+        ArithmeticError,
+    ) as err:  # an input the analytic solver cannot take: say so, keep the run
         return [f"the analytic solver could not check this run ({err})"]
     return disagreements(sim, analytic, compare_latency=not timed and scenario.workload.arrivals != "trace")

@@ -47,6 +47,6 @@ def mixture(parts: list[tuple[float, ServiceTime]]) -> ServiceTime:
     if total <= 0:
         return parts[0][1]
     mean = sum(w * s.mean_ms for w, s in parts) / total
-    second = sum(w * (s.variance + s.mean_ms ** 2) for w, s in parts) / total
+    second = sum(w * (s.variance + s.mean_ms**2) for w, s in parts) / total
     var = max(second - mean * mean, 0.0)
-    return ServiceTime(mean, (var ** 0.5) / mean if mean > 0 else 0.0)
+    return ServiceTime(mean, (var**0.5) / mean if mean > 0 else 0.0)

@@ -17,9 +17,16 @@ from model.queueing.sim.simulation import DEFAULT_REQUESTS, simulate
 Method = Literal["sim", "analytic"]
 
 
-def evaluate(scenario: Scenario, method: Method = "sim", rate_rps: float | None = None, seed: int | None = None,
-             requests: int = DEFAULT_REQUESTS, progress: Callable[[float], None] | None = None,
-             unit_hours_by_node: dict[str, float] | None = None, duration_s: float | None = None) -> Results:
+def evaluate(
+    scenario: Scenario,
+    method: Method = "sim",
+    rate_rps: float | None = None,
+    seed: int | None = None,
+    requests: int = DEFAULT_REQUESTS,
+    progress: Callable[[float], None] | None = None,
+    unit_hours_by_node: dict[str, float] | None = None,
+    duration_s: float | None = None,
+) -> Results:
     """`duration_s` (simulator only) offers the load for that long instead (model.queueing.sim.load_test)."""
     if duration_s is not None:
         if method != "sim":
@@ -35,10 +42,14 @@ def evaluate(scenario: Scenario, method: Method = "sim", rate_rps: float | None 
         results = simulate(scenario, rate_rps=rate_rps, seed=seed, requests=requests, progress=progress)
     else:
         raise ValueError(f"unknown method {method!r}; use sim or analytic")
-    if method == "sim":   # the analytic answer alongside: warn where the two disagree (model.queueing.crosscheck)
+    if (
+        method == "sim"
+    ):  # the analytic answer alongside: warn where the two disagree (model.queueing.crosscheck)
         from model.queueing.crosscheck import crosscheck
 
-        results = dataclasses.replace(results, warnings=crosscheck(scenario, results, rate_rps, duration_s is not None))
+        results = dataclasses.replace(
+            results, warnings=crosscheck(scenario, results, rate_rps, duration_s is not None)
+        )
     # Price the load offered, not the load served: a saturated system is still billed.
     cost = monthly_cost(scenario, results.rate_rps, unit_hours_by_node)
     return dataclasses.replace(results, cost=cost)

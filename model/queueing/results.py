@@ -27,14 +27,18 @@ class Latency:
 @dataclass(frozen=True)
 class NodeStats:
     arrival_rps: float
-    utilization: float          # mean fraction of the node's servers busy, 0..1
+    utilization: float  # mean fraction of the node's servers busy, 0..1
     servers: int
-    mean_wait_ms: float         # time queued before service (and for slots, where limited)
-    host: str | None = None     # the host whose cores it shares: servers and utilization are the host's
+    mean_wait_ms: float  # time queued before service (and for slots, where limited)
+    host: str | None = None  # the host whose cores it shares: servers and utilization are the host's
 
     def to_json(self) -> dict[str, Any]:
-        out = {"arrival_rps": round(self.arrival_rps, 4), "utilization": round(self.utilization, 4),
-               "servers": self.servers, "mean_wait_ms": round(self.mean_wait_ms, 3)}
+        out = {
+            "arrival_rps": round(self.arrival_rps, 4),
+            "utilization": round(self.utilization, 4),
+            "servers": self.servers,
+            "mean_wait_ms": round(self.mean_wait_ms, 3),
+        }
         if self.host is not None:
             out["host"] = self.host
         return out
@@ -45,7 +49,9 @@ def hosts_json(nodes: dict[str, NodeStats]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, s in nodes.items():
         if s.host is not None:
-            entry = out.setdefault(s.host, {"servers": s.servers, "utilization": round(s.utilization, 4), "nodes": []})
+            entry = out.setdefault(
+                s.host, {"servers": s.servers, "utilization": round(s.utilization, 4), "nodes": []}
+            )
             entry["nodes"].append(name)
     return out
 
@@ -57,8 +63,10 @@ class KafkaStats:
     drop_pct: float
 
     def to_json(self) -> dict[str, Any]:
-        return {"lag_ms": {"p50": round(self.lag_p50_ms, 3), "p99": round(self.lag_p99_ms, 3)},
-                "drop_pct": round(self.drop_pct, 4)}
+        return {
+            "lag_ms": {"p50": round(self.lag_p50_ms, 3), "p99": round(self.lag_p99_ms, 3)},
+            "drop_pct": round(self.drop_pct, 4),
+        }
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,7 @@ class Results:
     The contract's simulate JSON is `to_json()`; the CLI, app and planner read these fields only."""
 
     scenario: str
-    method: str                               # "sim" | "analytic"
+    method: str  # "sim" | "analytic"
     rate_rps: float
     latency_ms: Latency
     throughput_rps: float
@@ -103,12 +111,12 @@ class Results:
     kafka: dict[str, KafkaStats]
     slo: SloCheck
     saturated: list[str]
-    cost: Any = None                          # model.pricing.cost.CostBreakdown
+    cost: Any = None  # model.pricing.cost.CostBreakdown
     latency_ci95_ms: dict[str, tuple[float, float]] | None = None
-    requests: int = 0                         # completed requests measured (sim)
+    requests: int = 0  # completed requests measured (sim)
     notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)   # the two solvers disagree (model.queueing.crosscheck)
-    load_test: Any = None                     # a timed run's counts (model.queueing.sim.simulation.LoadTest)
+    warnings: list[str] = field(default_factory=list)  # the two solvers disagree (model.queueing.crosscheck)
+    load_test: Any = None  # a timed run's counts (model.queueing.sim.simulation.LoadTest)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -118,21 +126,27 @@ class Results:
             "latency_ms": self.latency_ms.to_json(),
         }
         if self.latency_ci95_ms is not None:
-            out["latency_ci95_ms"] = {k: [round(lo, 3), round(hi, 3)] for k, (lo, hi) in self.latency_ci95_ms.items()}
-        out.update({
-            "throughput_rps": round(self.throughput_rps, 4),
-            "error_pct": round(self.error_pct, 4),
-            "nodes": {n: s.to_json() for n, s in self.nodes.items()},
-        })
+            out["latency_ci95_ms"] = {
+                k: [round(lo, 3), round(hi, 3)] for k, (lo, hi) in self.latency_ci95_ms.items()
+            }
+        out.update(
+            {
+                "throughput_rps": round(self.throughput_rps, 4),
+                "error_pct": round(self.error_pct, 4),
+                "nodes": {n: s.to_json() for n, s in self.nodes.items()},
+            }
+        )
         hosts = hosts_json(self.nodes)
         if hosts:
             out["hosts"] = hosts
-        out.update({
-            "kafka": {n: s.to_json() for n, s in self.kafka.items()},
-            "cost": self.cost.to_json() if self.cost is not None else None,
-            "slo": self.slo.to_json(),
-            "saturated": list(self.saturated),
-        })
+        out.update(
+            {
+                "kafka": {n: s.to_json() for n, s in self.kafka.items()},
+                "cost": self.cost.to_json() if self.cost is not None else None,
+                "slo": self.slo.to_json(),
+                "saturated": list(self.saturated),
+            }
+        )
         if self.load_test is not None:
             out["load_test"] = self.load_test.to_json()
         if self.warnings:

@@ -5,5 +5,5 @@ than each of the many runs a planning question makes (forecast months, recommend
 points, failure what-ifs), where the count is multiplied by the number of runs.
 """
 
-SIM_REQUESTS = 50_000       # one steady-state simulation: `simulate`, the app's "confirm by simulation"
+SIM_REQUESTS = 50_000  # one steady-state simulation: `simulate`, the app's "confirm by simulation"
 PLANNING_REQUESTS = 20_000  # each run of a forecast, recommend, sweep or failure what-if

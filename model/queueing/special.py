@@ -235,7 +235,7 @@ def binomial_sf_by_trials(k: int, n_max: int, p: float) -> np.ndarray:
     if p >= 1.0:
         out[k:] = 1.0
         return out
-    n = np.arange(k - 1, n_max)                      # n trials with k - 1 successes, n = k-1 .. n_max-1
+    n = np.arange(k - 1, n_max)  # n trials with k - 1 successes, n = k-1 .. n_max-1
     log_choose = np.concatenate([[0.0], np.cumsum(np.log((n[:-1] + 1.0) / (n[:-1] + 2.0 - k)))])
     log_pmf = log_choose + (k - 1) * math.log(p) + (n - (k - 1)) * math.log1p(-p)
     out[k:] = np.minimum(1.0, np.cumsum(p * np.exp(log_pmf)))
@@ -254,15 +254,17 @@ def poisson_sf_by_count(k_max: int, mean: float) -> np.ndarray:
     lo, hi = max(0, int(mean - spread)), int(mean + spread) + 1
     log_mean = math.log(mean)
     while hi * log_mean - mean - math.lgamma(hi + 1.0) > -750.0:  # a small mean's upper tail is long: go on
-        hi *= 2                                                      # until the terms underflow
+        hi *= 2  # until the terms underflow
     j = np.arange(lo, hi + 1, dtype=float)
-    log_factorial = math.lgamma(lo + 1.0) + np.concatenate([[0.0], np.cumsum(np.log(j[1:]))])  # log j! on the window
+    log_factorial = math.lgamma(lo + 1.0) + np.concatenate(
+        [[0.0], np.cumsum(np.log(j[1:]))]
+    )  # log j! on the window
     pmf = np.exp(j * log_mean - mean - log_factorial)
-    above = np.cumsum(pmf[::-1])[::-1]           # above[i] = P(N >= lo + i)
-    first, last = max(lo - 1, 0), min(hi - 1, k_max)   # P(N > k) = above[k + 1 - lo] for k in [lo - 1, hi - 1]
+    above = np.cumsum(pmf[::-1])[::-1]  # above[i] = P(N >= lo + i)
+    first, last = max(lo - 1, 0), min(hi - 1, k_max)  # P(N > k) = above[k + 1 - lo] for k in [lo - 1, hi - 1]
     out[:first] = 1.0
     if last >= first:
-        out[first:last + 1] = above[first + 1 - lo:last + 2 - lo]
+        out[first : last + 1] = above[first + 1 - lo : last + 2 - lo]
     return np.minimum(1.0, out)
 
 
@@ -274,7 +276,10 @@ def _beta_fraction(a: float, b: float, x: float) -> float:
     h = d
     for m in range(1, 10_000):
         m2 = 2 * m
-        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+        for aa in (
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+        ):
             d = 1.0 + aa * d
             d = 1.0 / (d if abs(d) > _TINY else _TINY)
             c = 1.0 + aa / c
@@ -306,7 +311,7 @@ def t_quantile(q: float, df: float) -> float:
         return 0.0
     if q < 0.5:
         return -t_quantile(1.0 - q, df)
-    tail = 1.0 - q                                            # P(T > t) = I_{df/(df+t^2)}(df/2, 1/2) / 2
+    tail = 1.0 - q  # P(T > t) = I_{df/(df+t^2)}(df/2, 1/2) / 2
 
     def excess(t: float) -> float:
         return 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t)) - tail
@@ -317,8 +322,14 @@ def t_quantile(q: float, df: float) -> float:
     return brentq(excess, 0.0, high, xtol=1e-14, rtol=1e-13)
 
 
-def brentq(f: Callable[[float], float], a: float, b: float, xtol: float = 2e-12, rtol: float = 4 * _EPS,
-           maxiter: int = 200) -> float:
+def brentq(
+    f: Callable[[float], float],
+    a: float,
+    b: float,
+    xtol: float = 2e-12,
+    rtol: float = 4 * _EPS,
+    maxiter: int = 200,
+) -> float:
     """A root of f in [a, b], where f(a) and f(b) differ in sign (Brent's method)."""
     fa, fb = f(a), f(b)
     if fa == 0.0:

@@ -59,8 +59,8 @@ class Demand:
     pool: str
     servers: int
     arrival_rps: float
-    service: ServiceTime         # of one visit (a database instance: its reads and writes mixed)
-    offered: float               # busy servers: arrival_rps * service mean, in erlangs
+    service: ServiceTime  # of one visit (a database instance: its reads and writes mixed)
+    offered: float  # busy servers: arrival_rps * service mean, in erlangs
 
 
 def host_pool(host: str) -> str:
@@ -76,20 +76,28 @@ class _OnePool:
         return host_pool(self.host) if self.host else self.name
 
     def demands(self, rates: NodeVisits) -> list[Demand]:
-        return [Demand(self.name, self.pool, self.servers, rates.visits, self.service,
-                       rates.visits * self.service.mean_ms * PER_MS)]
+        return [
+            Demand(
+                self.name,
+                self.pool,
+                self.servers,
+                rates.visits,
+                self.service,
+                rates.visits * self.service.mean_ms * PER_MS,
+            )
+        ]
 
 
 @dataclass(frozen=True)
 class ServiceStation(_OnePool):
     name: str
-    servers: int                 # replicas * cores (on a host: the host's cores)
-    service: ServiceTime         # per visit, slowed by a CPU limit and by background work
-    slots: int | None            # replicas * concurrency, or no limit
+    servers: int  # replicas * cores (on a host: the host's cores)
+    service: ServiceTime  # per visit, slowed by a CPU limit and by background work
+    slots: int | None  # replicas * concurrency, or no limit
     blocking_calls: bool
     timeout_ms: float | None
-    background: float = 0.0      # share of every core busy with work no request causes
-    host: str | None = None      # the host whose cores it shares, if any
+    background: float = 0.0  # share of every core busy with work no request causes
+    host: str | None = None  # the host whose cores it shares, if any
 
 
 @dataclass(frozen=True)
@@ -106,12 +114,12 @@ class CacheStation(_OnePool):
 @dataclass(frozen=True)
 class DatabaseStation:
     name: str
-    instances: int               # primary + read replicas; reads spread uniformly
+    instances: int  # primary + read replicas; reads spread uniformly
     servers_per_instance: int
     read: ServiceTime
     write: ServiceTime
     background: float = 0.0
-    host: str | None = None      # on a host: one instance on the host's cores
+    host: str | None = None  # on a host: one instance on the host's cores
 
     @property
     def pools(self) -> list[str]:
@@ -125,7 +133,9 @@ class DatabaseStation:
         for pool, (reads, writes) in zip(self.pools, self.instance_rates(rates.reads, rates.writes)):
             service = mixture([(reads, self.read), (writes, self.write)])
             work = reads * self.read.mean_ms + writes * self.write.mean_ms
-            out.append(Demand(self.name, pool, self.servers_per_instance, reads + writes, service, work * PER_MS))
+            out.append(
+                Demand(self.name, pool, self.servers_per_instance, reads + writes, service, work * PER_MS)
+            )
         return out
 
     def instance_rates(self, reads_rps: float, writes_rps: float) -> list[tuple[float, float]]:
@@ -140,9 +150,9 @@ class KafkaStation:
     name: str
     partitions: int
     consumers: int
-    produce: ServiceTime         # the producer's wait for the acknowledgement
-    consume: ServiceTime         # one message on one consumer (exponential)
-    max_backlog: int             # per partition, the message in process included
+    produce: ServiceTime  # the producer's wait for the acknowledgement
+    consume: ServiceTime  # one message on one consumer (exponential)
+    max_backlog: int  # per partition, the message in process included
 
     def partitions_of(self, consumer: int) -> list[int]:
         """Round-robin assignment: consumer c owns partitions c, c + C, c + 2C, ..."""
@@ -159,8 +169,16 @@ class KafkaStation:
         out = []
         for c in range(self.active_consumers):
             rps = len(self.partitions_of(c)) * per_partition
-            out.append(Demand(self.name, f"{self.name}/consumer-{c}", 1, rps, self.consume,
-                              rps * self.consume.mean_ms * PER_MS))
+            out.append(
+                Demand(
+                    self.name,
+                    f"{self.name}/consumer-{c}",
+                    1,
+                    rps,
+                    self.consume,
+                    rps * self.consume.mean_ms * PER_MS,
+                )
+            )
         return out
 
 
@@ -173,7 +191,7 @@ class HostSpec:
 
     name: str
     cores: Cores
-    background: float            # its nodes' background work, a share of every core
+    background: float  # its nodes' background work, a share of every core
     nodes: tuple[str, ...]
 
 
@@ -206,23 +224,45 @@ def build_stations(scenario: Scenario) -> dict[str, Station]:
         where = host.name if host is not None else None
         if isinstance(node, ServiceNode):
             stations[name] = ServiceStation(
-                name, node.replicas * c.servers,
+                name,
+                node.replicas * c.servers,
                 ServiceTime(service_visit_ms(scenario, node), node.service_cv).scaled(c.speed * (1 - bg)),
-                node.replicas * node.concurrency if node.concurrency else None, node.blocking_calls, node.timeout_ms, bg,
-                where)
+                node.replicas * node.concurrency if node.concurrency else None,
+                node.blocking_calls,
+                node.timeout_ms,
+                bg,
+                where,
+            )
         elif isinstance(node, CacheNode):
-            stations[name] = CacheStation(name, node.nodes * c.servers,
-                                          ServiceTime(node.hit_ms, 1.0).scaled(c.speed * (1 - bg)), node.hit_ratio,
-                                          node.miss, bg, where)
+            stations[name] = CacheStation(
+                name,
+                node.nodes * c.servers,
+                ServiceTime(node.hit_ms, 1.0).scaled(c.speed * (1 - bg)),
+                node.hit_ratio,
+                node.miss,
+                bg,
+                where,
+            )
         elif isinstance(node, DatabaseNode):
             speed = c.speed * (1 - bg)
-            stations[name] = DatabaseStation(name, node.instances, c.servers,
-                                             ServiceTime(node.read_ms, node.service_cv).scaled(speed),
-                                             ServiceTime(node.write_service_ms, node.service_cv).scaled(speed), bg, where)
+            stations[name] = DatabaseStation(
+                name,
+                node.instances,
+                c.servers,
+                ServiceTime(node.read_ms, node.service_cv).scaled(speed),
+                ServiceTime(node.write_service_ms, node.service_cv).scaled(speed),
+                bg,
+                where,
+            )
         elif isinstance(node, KafkaNode):
-            stations[name] = KafkaStation(name, node.partitions, node.consumers,
-                                          ServiceTime(node.produce_ms, 1.0), ServiceTime(node.consume_ms, 1.0),
-                                          node.max_backlog)
+            stations[name] = KafkaStation(
+                name,
+                node.partitions,
+                node.consumers,
+                ServiceTime(node.produce_ms, 1.0),
+                ServiceTime(node.consume_ms, 1.0),
+                node.max_backlog,
+            )
     return stations
 
 

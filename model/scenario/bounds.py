@@ -34,8 +34,10 @@ def check_bounds(scenario: Scenario) -> Refusal | None:
     if refusal:
         return refusal
     workload = scenario.workload
-    for key, value, bound in (("rate_rps", workload.rate_rps, "RATE_RPS"),
-                              ("growth_pct_per_month", workload.growth_pct_per_month, "GROWTH_PCT")):
+    for key, value, bound in (
+        ("rate_rps", workload.rate_rps, "RATE_RPS"),
+        ("growth_pct_per_month", workload.growth_pct_per_month, "GROWTH_PCT"),
+    ):
         message = over(bound, value, key)
         if message:
             return ("workload", key), message
@@ -45,7 +47,11 @@ def check_bounds(scenario: Scenario) -> Refusal | None:
             if message:
                 return ("nodes", name, key), message
             if bound == "MS" and 0 < value < MIN_MS:
-                return ("nodes", name, key), f"is {value:.3g} ms, below {MIN_MS:g} ms (a nanosecond): check its unit"
+                return (
+                    "nodes",
+                    name,
+                    key,
+                ), f"is {value:.3g} ms, below {MIN_MS:g} ms (a nanosecond): check its unit"
     depth, deepest = call_depth(scenario)
     message = over("CALL_DEPTH", depth, f"the chain of calls from {deepest}")
     if message:
@@ -65,25 +71,38 @@ def _counts(node) -> list[tuple[str, float, str]]:
     out: list[tuple[str, float, str]] = []
     cpus = node.cpus if getattr(node, "cpus", None) else 1
     if isinstance(node, ServiceNode):
-        out += [("replicas", node.replicas, "REPLICAS"), ("cpus", cpus, "CPUS"),
-                ("replicas", node.replicas * max(cpus, 1), "SERVERS")]
+        out += [
+            ("replicas", node.replicas, "REPLICAS"),
+            ("cpus", cpus, "CPUS"),
+            ("replicas", node.replicas * max(cpus, 1), "SERVERS"),
+        ]
         if node.autoscale is not None:
-            out += [("autoscale", node.autoscale.max, "REPLICAS"),
-                    ("autoscale", node.autoscale.max * max(cpus, 1), "SERVERS")]
+            out += [
+                ("autoscale", node.autoscale.max, "REPLICAS"),
+                ("autoscale", node.autoscale.max * max(cpus, 1), "SERVERS"),
+            ]
         if node.concurrency is not None:
             most = max(node.replicas, node.autoscale.max if node.autoscale else 1)
-            out += [("concurrency", node.concurrency, "CONCURRENCY"),
-                    ("concurrency", node.concurrency * most, "SERVERS")]
+            out += [
+                ("concurrency", node.concurrency, "CONCURRENCY"),
+                ("concurrency", node.concurrency * most, "SERVERS"),
+            ]
     elif isinstance(node, CacheNode):
-        out += [("nodes", node.nodes, "REPLICAS"), ("cpus", cpus, "CPUS"),
-                ("nodes", node.nodes * max(cpus, 1), "SERVERS")]
+        out += [
+            ("nodes", node.nodes, "REPLICAS"),
+            ("cpus", cpus, "CPUS"),
+            ("nodes", node.nodes * max(cpus, 1), "SERVERS"),
+        ]
     elif isinstance(node, DatabaseNode):
         out += [("read_replicas", node.read_replicas, "REPLICAS"), ("cpus", cpus, "CPUS")]
     elif isinstance(node, KafkaNode):
         per_consumer = math.ceil(node.partitions / node.consumers)
-        out += [("brokers", node.brokers, "REPLICAS"), ("partitions", node.partitions, "PARTITIONS"),
-                ("consumers", node.consumers, "CONSUMERS"),
-                ("max_backlog", per_consumer * node.max_backlog, "BACKLOG_STATES")]
+        out += [
+            ("brokers", node.brokers, "REPLICAS"),
+            ("partitions", node.partitions, "PARTITIONS"),
+            ("consumers", node.consumers, "CONSUMERS"),
+            ("max_backlog", per_consumer * node.max_backlog, "BACKLOG_STATES"),
+        ]
     return out
 
 
@@ -103,7 +122,10 @@ def check_names(scenario: Scenario) -> Refusal | None:
         return ("name",), "has control characters (such as terminal escapes); use plain text"
     for name in scenario.nodes:
         if _CONTROL.search(name):
-            return ("nodes", name), "a node name has control characters (such as terminal escapes); use plain text"
+            return (
+                "nodes",
+                name,
+            ), "a node name has control characters (such as terminal escapes); use plain text"
     return None
 
 
@@ -130,7 +152,9 @@ def call_depth(scenario: Scenario) -> tuple[int, str]:
         if name not in depth:
             for start in post_order(name, lambda n: scenario.sync_callees(n)):
                 if start not in depth:
-                    depth[start] = 1 + max((depth[c] for c in scenario.sync_callees(start) if c in depth), default=0)
+                    depth[start] = 1 + max(
+                        (depth[c] for c in scenario.sync_callees(start) if c in depth), default=0
+                    )
     if not depth:
         return 0, ""
     deepest = max(depth, key=depth.get)

@@ -28,7 +28,7 @@ class NodeVisits:
     """Mean visits to one node per request arriving at the entry node."""
 
     visits: float
-    reads: float = 0.0   # databases: visits that are reads
+    reads: float = 0.0  # databases: visits that are reads
     writes: float = 0.0  # databases: visits that are writes (they all go to the primary)
 
 
@@ -36,7 +36,7 @@ class UnboundedVisitsError(ValueError):
     """Calls that feed back on themselves with a gain of one or more never finish."""
 
 
-Edge = tuple[int, int, float, str]   # (from, to, mean visits, "read" | "write")
+Edge = tuple[int, int, float, str]  # (from, to, mean visits, "read" | "write")
 
 
 def _edges(scenario: Scenario) -> tuple[list[str], list[Edge]]:
@@ -162,7 +162,9 @@ def sync_produces(scenario: Scenario) -> dict[str, float]:
             out.append((node.miss, 1.0 - node.hit_ratio))
         return out
 
-    order = post_order(scenario.entry, lambda name: [to for to, _ in edges(name)])  # sync calls form no cycles
+    order = post_order(
+        scenario.entry, lambda name: [to for to, _ in edges(name)]
+    )  # sync calls form no cycles
     path = {name: 0.0 for name in order}
     path[scenario.entry] = 1.0
     for name in reversed(order):
@@ -174,4 +176,7 @@ def sync_produces(scenario: Scenario) -> dict[str, float]:
 def arrival_rates(scenario: Scenario, rate_rps: float | None = None) -> dict[str, NodeVisits]:
     """Per-node arrival rates in requests per second (visit ratios times the entry rate)."""
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
-    return {n: NodeVisits(v.visits * rate, v.reads * rate, v.writes * rate) for n, v in visit_ratios(scenario).items()}
+    return {
+        n: NodeVisits(v.visits * rate, v.reads * rate, v.writes * rate)
+        for n, v in visit_ratios(scenario).items()
+    }

@@ -18,36 +18,39 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limit:
-    name: str     # the environment variable's suffix: HEADROOM_MAX_<name>
+    name: str  # the environment variable's suffix: HEADROOM_MAX_<name>
     default: int
-    what: str     # what it counts, for the message ("servers per node")
+    what: str  # what it counts, for the message ("servers per node")
 
 
-LIMITS: dict[str, Limit] = {limit.name: limit for limit in (
-    Limit("YAML_BYTES", 1_000_000, "bytes in a scenario or fit file"),
-    Limit("UPLOAD_BYTES", 1_000_000, "bytes in one upload or link (after decompression)"),
-    Limit("YAML_NODES", 20_000, "YAML values in one file"),
-    Limit("YAML_DEPTH", 32, "levels of YAML nesting"),
-    Limit("TRACE_BYTES", 64_000_000, "bytes in a trace file"),
-    Limit("NODES", 300, "nodes in one scenario"),
-    Limit("CALL_DEPTH", 60, "hops on the longest chain of calls"),
-    Limit("VISITS", 10_000, "node visits per request (all calls, repeats multiplied)"),
-    Limit("REPLICAS", 10_000, "replicas, cache nodes, read replicas or brokers of one node"),
-    Limit("CPUS", 1_024, "cores per replica"),
-    Limit("CONCURRENCY", 100_000, "concurrent requests per replica"),
-    Limit("CONSUMERS", 10_000, "consumers of one Kafka node"),
-    Limit("PARTITIONS", 10_000, "partitions of one Kafka node"),
-    Limit("BACKLOG_STATES", 5_000_000, "Kafka backlog states (partitions per consumer x max_backlog)"),
-    Limit("MS", 86_400_000, "milliseconds in one service time or timeout (a day)"),
-    Limit("RATE_RPS", 10_000_000, "requests per second at the entry"),
-    Limit("GROWTH_PCT", 1_000, "percent growth per month"),
-    Limit("SERVERS", 1_000_000, "servers in one pool (replicas x cores, or x concurrency)"),
-    Limit("REQUESTS", 10_000_000, "requests in one simulation (--requests)"),
-    Limit("GRID_POINTS", 10_000, "grid points in one sweep"),
-    Limit("REPLICATIONS", 1_000, "replications of each sweep point"),
-    Limit("RUNS", 20_000, "runs in one sweep (grid points x replications)"),
-    Limit("WORKERS", 64, "local sweep workers"),
-)}
+LIMITS: dict[str, Limit] = {
+    limit.name: limit
+    for limit in (
+        Limit("YAML_BYTES", 1_000_000, "bytes in a scenario or fit file"),
+        Limit("UPLOAD_BYTES", 1_000_000, "bytes in one upload or link (after decompression)"),
+        Limit("YAML_NODES", 20_000, "YAML values in one file"),
+        Limit("YAML_DEPTH", 32, "levels of YAML nesting"),
+        Limit("TRACE_BYTES", 64_000_000, "bytes in a trace file"),
+        Limit("NODES", 300, "nodes in one scenario"),
+        Limit("CALL_DEPTH", 60, "hops on the longest chain of calls"),
+        Limit("VISITS", 10_000, "node visits per request (all calls, repeats multiplied)"),
+        Limit("REPLICAS", 10_000, "replicas, cache nodes, read replicas or brokers of one node"),
+        Limit("CPUS", 1_024, "cores per replica"),
+        Limit("CONCURRENCY", 100_000, "concurrent requests per replica"),
+        Limit("CONSUMERS", 10_000, "consumers of one Kafka node"),
+        Limit("PARTITIONS", 10_000, "partitions of one Kafka node"),
+        Limit("BACKLOG_STATES", 5_000_000, "Kafka backlog states (partitions per consumer x max_backlog)"),
+        Limit("MS", 86_400_000, "milliseconds in one service time or timeout (a day)"),
+        Limit("RATE_RPS", 10_000_000, "requests per second at the entry"),
+        Limit("GROWTH_PCT", 1_000, "percent growth per month"),
+        Limit("SERVERS", 1_000_000, "servers in one pool (replicas x cores, or x concurrency)"),
+        Limit("REQUESTS", 10_000_000, "requests in one simulation (--requests)"),
+        Limit("GRID_POINTS", 10_000, "grid points in one sweep"),
+        Limit("REPLICATIONS", 1_000, "replications of each sweep point"),
+        Limit("RUNS", 20_000, "runs in one sweep (grid points x replications)"),
+        Limit("WORKERS", 64, "local sweep workers"),
+    )
+}
 
 ECHO_CHARS = 200  # at most this much of any input a message repeats
 
@@ -71,8 +74,10 @@ def over(name: str, value: float, subject: str = "") -> str | None:
     spec = LIMITS[name]
     shown = f"{value:,.0f}" if value < 1e15 else f"{value:.3g}"
     lead = f"{subject} is {shown}" if subject else f"{shown}"
-    return (f"{lead}, above the limit of {bound:,} {spec.what} "
-            f"(raise it with the environment variable HEADROOM_MAX_{name})")
+    return (
+        f"{lead}, above the limit of {bound:,} {spec.what} "
+        f"(raise it with the environment variable HEADROOM_MAX_{name})"
+    )
 
 
 def check(name: str, value: float, subject: str = "") -> None:

@@ -18,7 +18,16 @@ from model.scenario.graph import UnboundedVisitsError, visit_ratios
 from model.scenario.schema import NODE_KINDS, GraphError, Scenario
 from model.scenario.limits import LimitError, clip, limit, over
 from model.scenario.bounds import check_bounds, check_node_count, check_visits
-from model.scenario.strict_yaml import StrictYamlError, describe, display_name, find_yes_no, parse, parse_value, pick_error, read_text_file
+from model.scenario.strict_yaml import (
+    StrictYamlError,
+    describe,
+    display_name,
+    find_yes_no,
+    parse,
+    parse_value,
+    pick_error,
+    read_text_file,
+)
 from model.scenario.trace import TraceError, read_trace_frame, resolve_trace_path
 from model.scenario.yaml_lines import line_of
 
@@ -32,6 +41,7 @@ class ScenarioError(StrictYamlError):
 
 
 # ---------------------------------------------------------------- overrides
+
 
 def parse_override(text: str) -> tuple[str, Any]:
     """`nodes.web.replicas=6` -> ("nodes.web.replicas", 6); the value is read as YAML."""
@@ -95,8 +105,14 @@ def _list_index(key: str, items: list, path: str, source: str) -> int:
 
 # ---------------------------------------------------------------- loading
 
-def load_scenario(path: str | Path, overrides: Iterable[str] = (), rate_rps: float | None = None,
-                  trace_from_overrides: bool = True, strict_prices: bool = False) -> Scenario:
+
+def load_scenario(
+    path: str | Path,
+    overrides: Iterable[str] = (),
+    rate_rps: float | None = None,
+    trace_from_overrides: bool = True,
+    strict_prices: bool = False,
+) -> Scenario:
     """Read, override and validate a scenario file, or raise ScenarioError.
 
     `trace_from_overrides=False` refuses overrides that name a trace file: the app passes it,
@@ -119,12 +135,17 @@ def _scenario_error(file: str, key_path: str, line: int | None, message: str) ->
 
 def _refuse_trace_changes(changes: list[tuple[str, Any]]) -> None:
     for key_path, value in changes:
-        if key_path == "workload.trace" or (key_path == "workload" and isinstance(value, dict) and "trace" in value):
-            raise ScenarioError("--set", key_path, "a trace file cannot be set here; it comes with the scenario")
+        if key_path == "workload.trace" or (
+            key_path == "workload" and isinstance(value, dict) and "trace" in value
+        ):
+            raise ScenarioError(
+                "--set", key_path, "a trace file cannot be set here; it comes with the scenario"
+            )
 
 
-def _resolve_trace(scenario: Scenario, source: str, folder: Path | None, traces: Mapping[str, Path],
-                   changed: set[str]) -> Scenario:
+def _resolve_trace(
+    scenario: Scenario, source: str, folder: Path | None, traces: Mapping[str, Path], changed: set[str]
+) -> Scenario:
     """The trace file, resolved where it may be and readable, before anything runs.
 
     A scenario file's trace lives in the file's own folder (or below it); a scenario that
@@ -138,8 +159,10 @@ def _resolve_trace(scenario: Scenario, source: str, folder: Path | None, traces:
         if trace in traces:
             resolved = Path(traces[trace])
         elif folder is None:
-            raise TraceError(f"trace file {clip(trace, 80)!r}: a scenario that did not come from a file "
-                             "cannot name a trace file; upload the trace with it")
+            raise TraceError(
+                f"trace file {clip(trace, 80)!r}: a scenario that did not come from a file "
+                "cannot name a trace file; upload the trace with it"
+            )
         else:
             resolved = resolve_trace_path(trace, folder)
         read_trace_frame(resolved, name=trace)
@@ -149,9 +172,15 @@ def _resolve_trace(scenario: Scenario, source: str, folder: Path | None, traces:
     return scenario.model_copy(update={"workload": workload})
 
 
-def scenario_from_text(text: str, source: str = "scenario", changes: Iterable[tuple[str, Any]] = (),
-                       traces: Mapping[str, Path] | None = None, *, strict_prices: bool = False,
-                       _folder: Path | None = None) -> Scenario:
+def scenario_from_text(
+    text: str,
+    source: str = "scenario",
+    changes: Iterable[tuple[str, Any]] = (),
+    traces: Mapping[str, Path] | None = None,
+    *,
+    strict_prices: bool = False,
+    _folder: Path | None = None,
+) -> Scenario:
     """Validate a scenario's YAML text. A trace it names must be one of `traces` (name -> file)."""
     data, tree = parse(text, source, _scenario_error)
     if data is None:
@@ -166,8 +195,13 @@ def scenario_from_text(text: str, source: str = "scenario", changes: Iterable[tu
     return _resolve_trace(scenario, source, _folder, traces or {}, changed)
 
 
-def scenario_from_data(data: dict, source: str = "scenario", tree: yaml.Node | None = None,
-                       changed: set[str] = frozenset(), strict_prices: bool = False) -> Scenario:
+def scenario_from_data(
+    data: dict,
+    source: str = "scenario",
+    tree: yaml.Node | None = None,
+    changed: set[str] = frozenset(),
+    strict_prices: bool = False,
+) -> Scenario:
     """Validate raw data (YAML's dict), pointing errors at the YAML line where there is one."""
 
     def fail(loc: tuple, message: str) -> ScenarioError:
@@ -212,14 +246,18 @@ def _first_error(exc: ValidationError, data: Any) -> tuple[tuple, str]:
         graph = ctx["error"]
         return graph.path, graph.message
     if kind == "union_tag_invalid":
-        return loc + ("kind",), f"unknown kind {clip(repr(ctx.get('tag')), 60)}; use one of: {', '.join(NODE_KINDS)}"
+        return loc + (
+            "kind",
+        ), f"unknown kind {clip(repr(ctx.get('tag')), 60)}; use one of: {', '.join(NODE_KINDS)}"
     if kind == "union_tag_not_found":
         return loc + ("kind",), f"missing; every node needs a kind ({', '.join(NODE_KINDS)})"
     if kind in ("extra_forbidden", "missing"):
         found = _unknown_or_missing(exc.errors(), data)
         if found:
             return found
-    return loc, describe(err, "unknown key (check its spelling; see docs/contract.md for the keys a scenario may have)")
+    return loc, describe(
+        err, "unknown key (check its spelling; see docs/contract.md for the keys a scenario may have)"
+    )
 
 
 def _unknown_or_missing(errors: list[dict], data: Any) -> tuple[tuple, str] | None:
@@ -231,14 +269,22 @@ def _unknown_or_missing(errors: list[dict], data: Any) -> tuple[tuple, str] | No
         return None
     loc = _strip_tags(tuple(unknown[0]["loc"]), data)
     parent, name = loc[:-1], str(loc[-1])
-    siblings = [str(_strip_tags(tuple(e["loc"]), data)[-1]) for e in missing
-                if _strip_tags(tuple(e["loc"]), data)[:-1] == parent]
+    siblings = [
+        str(_strip_tags(tuple(e["loc"]), data)[-1])
+        for e in missing
+        if _strip_tags(tuple(e["loc"]), data)[:-1] == parent
+    ]
     close = difflib.get_close_matches(name, siblings or _known_keys(parent, data), n=1, cutoff=0.6)
-    message = f"unknown key {clip(repr(name), 60)}" + (f"; did you mean {close[0]!r}?" if close else
-                                         " (check its spelling; see the contract for the keys a scenario may have)")
+    message = f"unknown key {clip(repr(name), 60)}" + (
+        f"; did you mean {close[0]!r}?"
+        if close
+        else " (check its spelling; see the contract for the keys a scenario may have)"
+    )
     if siblings:
         where = ".".join(str(p) for p in (*parent, siblings[0]))
-        message += f" ({where} is required)" if close and close[0] == siblings[0] else f"; and {where} is required"
+        message += (
+            f" ({where} is required)" if close and close[0] == siblings[0] else f"; and {where} is required"
+        )
     return loc, message
 
 

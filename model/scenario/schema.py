@@ -82,8 +82,10 @@ class WorkerUsl(Strict):
 
     def factor(self, n: int) -> float:
         """CPU per request at n workers over CPU per request at `workers`."""
+
         def cost(k: int) -> float:
             return 1 + self.sigma * (k - 1) + self.kappa * k * (k - 1)
+
         return cost(n) / cost(self.workers)
 
 
@@ -102,9 +104,11 @@ class ServiceNode(Strict):
     instance: Instance | None = None
     autoscale: Autoscale | None = None
     calls: list[Call] = Field(default_factory=list)
-    host: str | None = None      # extension: runs on that host's cores, shared with the other nodes on it
-    miss_ms: float = Field(default=0.0, ge=0)  # extension (issue 11): its own CPU per miss of a cache it calls
-    worker_usl: WorkerUsl | None = None        # extension (issue 11): per-worker overhead, used with concurrency
+    host: str | None = None  # extension: runs on that host's cores, shared with the other nodes on it
+    miss_ms: float = Field(
+        default=0.0, ge=0
+    )  # extension (issue 11): its own CPU per miss of a cache it calls
+    worker_usl: WorkerUsl | None = None  # extension (issue 11): per-worker overhead, used with concurrency
 
 
 def _check_curve(curve: dict[float, float] | None) -> dict[float, float] | None:
@@ -115,13 +119,18 @@ def _check_curve(curve: dict[float, float] | None) -> dict[float, float] | None:
     points = sorted(curve.items())
     for (m0, h0), (m1, h1) in zip(points, points[1:]):
         if h1 < h0:
-            raise ValueError(f"{m1:g} GiB hits less ({h1:g}) than {m0:g} GiB ({h0:g}); a bigger cache never hits less")
+            raise ValueError(
+                f"{m1:g} GiB hits less ({h1:g}) than {m0:g} GiB ({h0:g}); a bigger cache never hits less"
+            )
     return curve
 
 
 # GiB of cache (over all its nodes) -> the hit ratio it would have; never falling as memory grows.
-HitRatioCurve = Annotated[dict[Annotated[float, Field(gt=0)], Annotated[float, Field(ge=0, le=1)]] | None,
-                          Field(default=None), AfterValidator(_check_curve)]
+HitRatioCurve = Annotated[
+    dict[Annotated[float, Field(gt=0)], Annotated[float, Field(ge=0, le=1)]] | None,
+    Field(default=None),
+    AfterValidator(_check_curve),
+]
 
 
 class CacheNode(Strict):
@@ -133,11 +142,11 @@ class CacheNode(Strict):
     miss: str | None = None
     background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
-    host: str | None = None           # extension (issue 11)
+    host: str | None = None  # extension (issue 11)
     # Extension: the hit ratio the cache would have at other sizes (total GiB over its nodes), for
     # example from a miss-ratio curve; with it the recommender sizes the cache's memory too.
     hit_ratio_by_memory_gib: HitRatioCurve = None
-    host: str | None = None      # extension: runs on that host's cores, shared with the other nodes on it
+    host: str | None = None  # extension: runs on that host's cores, shared with the other nodes on it
 
     def hit_ratio_at(self, memory_gib: float) -> float | None:
         """The stated curve at `memory_gib`, linear in log memory between its points; the largest
@@ -162,7 +171,7 @@ class DatabaseNode(Strict):
     service_cv: float = Field(default=1.0, ge=0)
     background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
     instance: Instance | None = None
-    host: str | None = None      # extension: runs on that host's cores, shared with the other nodes on it
+    host: str | None = None  # extension: runs on that host's cores, shared with the other nodes on it
 
     @property
     def instances(self) -> int:
@@ -186,8 +195,12 @@ class KafkaNode(Strict):
 
 
 Node = Annotated[Union[ServiceNode, CacheNode, DatabaseNode, KafkaNode], Field(discriminator="kind")]
-NODE_TYPES: dict[str, type[BaseModel]] = {"service": ServiceNode, "cache": CacheNode, "database": DatabaseNode,
-                                          "kafka": KafkaNode}
+NODE_TYPES: dict[str, type[BaseModel]] = {
+    "service": ServiceNode,
+    "cache": CacheNode,
+    "database": DatabaseNode,
+    "kafka": KafkaNode,
+}
 NODE_KINDS = tuple(NODE_TYPES)
 
 
@@ -211,7 +224,7 @@ class Workload(Strict):
 class Host(Strict):
     """Extension: a machine (or pod) whose cores several nodes share (contract: hosts)."""
 
-    cpus: Cpus = None            # default: the instance's vCPUs, else one core
+    cpus: Cpus = None  # default: the instance's vCPUs, else one core
     instance: Instance | None = None
 
 
@@ -253,31 +266,47 @@ class Scenario(Strict):
         for name, node in self.nodes.items():
             for i, call in enumerate(getattr(node, "calls", [])):
                 if call.to not in self.nodes:
-                    raise GraphError(("nodes", name, "calls", i, "to"),
-                                     f"calls {call.to!r}, which is not in nodes ({_names(self.nodes)})")
+                    raise GraphError(
+                        ("nodes", name, "calls", i, "to"),
+                        f"calls {call.to!r}, which is not in nodes ({_names(self.nodes)})",
+                    )
                 if call.to == name:
                     raise GraphError(("nodes", name, "calls", i, "to"), "a node cannot call itself")
                 if call.op == "write" and not isinstance(self.nodes[call.to], DatabaseNode):
-                    raise GraphError(("nodes", name, "calls", i, "op"),
-                                     f"op: write goes to a database, and {call.to!r} is a {self.nodes[call.to].kind}")
+                    raise GraphError(
+                        ("nodes", name, "calls", i, "op"),
+                        f"op: write goes to a database, and {call.to!r} is a {self.nodes[call.to].kind}",
+                    )
             if isinstance(node, CacheNode) and node.miss is not None:
                 if node.miss not in self.nodes:
-                    raise GraphError(("nodes", name, "miss"),
-                                     f"miss goes to {node.miss!r}, which is not in nodes ({_names(self.nodes)})")
+                    raise GraphError(
+                        ("nodes", name, "miss"),
+                        f"miss goes to {node.miss!r}, which is not in nodes ({_names(self.nodes)})",
+                    )
                 if isinstance(self.nodes[node.miss], (KafkaNode, CacheNode)):
-                    raise GraphError(("nodes", name, "miss"),
-                                     f"a cache miss goes to a database or service, not a {self.nodes[node.miss].kind}")
+                    raise GraphError(
+                        ("nodes", name, "miss"),
+                        f"a cache miss goes to a database or service, not a {self.nodes[node.miss].kind}",
+                    )
         _check_hosts(self)
         cycle = find_sync_cycle(self)
         if cycle:
-            raise GraphError(("nodes", cycle[0], "calls"),
-                             "sync calls form a cycle (" + " -> ".join(cycle + [cycle[0]]) + "); a request would never finish")
+            raise GraphError(
+                ("nodes", cycle[0], "calls"),
+                "sync calls form a cycle ("
+                + " -> ".join(cycle + [cycle[0]])
+                + "); a request would never finish",
+            )
         return self
 
     def sync_callees(self, name: str) -> list[str]:
         """Nodes a request at `name` waits for: sync calls and a cache's miss target."""
         node = self.nodes[name]
-        out = [c.to for c in getattr(node, "calls", []) if c.mode == "sync" and not isinstance(self.nodes[c.to], KafkaNode)]
+        out = [
+            c.to
+            for c in getattr(node, "calls", [])
+            if c.mode == "sync" and not isinstance(self.nodes[c.to], KafkaNode)
+        ]
         if isinstance(node, CacheNode) and node.miss:
             out.append(node.miss)
         return out
@@ -293,7 +322,14 @@ class GraphError(ValueError):
 
 
 # What a node placed on a host may not say: the host owns the cores, the price and the single instance.
-_HOSTED_REFUSED = {"replicas": 1, "nodes": 1, "read_replicas": 0, "cpus": None, "instance": None, "autoscale": None}
+_HOSTED_REFUSED = {
+    "replicas": 1,
+    "nodes": 1,
+    "read_replicas": 0,
+    "cpus": None,
+    "instance": None,
+    "autoscale": None,
+}
 
 
 def _check_hosts(scenario: "Scenario") -> None:
@@ -308,17 +344,25 @@ def _check_hosts(scenario: "Scenario") -> None:
         for key, allowed in _HOSTED_REFUSED.items():
             value = getattr(node, key, allowed)
             if value != allowed:
-                why = ("the host's cores are what it runs on" if key == "cpus" else
-                       "the host is priced, not its nodes" if key == "instance" else
-                       f"a node on a host runs one instance ({key}: {allowed!r})")
-                raise GraphError(("nodes", name, key), f"{key} cannot be set on a node placed on host {host!r}: {why}")
+                why = (
+                    "the host's cores are what it runs on"
+                    if key == "cpus"
+                    else "the host is priced, not its nodes"
+                    if key == "instance"
+                    else f"a node on a host runs one instance ({key}: {allowed!r})"
+                )
+                raise GraphError(
+                    ("nodes", name, key), f"{key} cannot be set on a node placed on host {host!r}: {why}"
+                )
     for host_name in scenario.hosts:
         placed = [n for n, node in scenario.nodes.items() if getattr(node, "host", None) == host_name]
         background = sum(scenario.nodes[n].background_cpu_pct for n in placed)
         if background >= 100:
-            raise GraphError(("hosts", host_name),
-                             f"the background_cpu_pct of its nodes ({', '.join(placed)}) adds up to {background:g}%, "
-                             "leaving no CPU for requests")
+            raise GraphError(
+                ("hosts", host_name),
+                f"the background_cpu_pct of its nodes ({', '.join(placed)}) adds up to {background:g}%, "
+                "leaving no CPU for requests",
+            )
 
 
 def _names(nodes: dict) -> str:
@@ -343,7 +387,7 @@ def find_sync_cycle(scenario: Scenario) -> list[str] | None:
                 state[path.pop()] = 2
                 pending.pop()
             elif state.get(callee) == 1:
-                return path[path.index(callee):]
+                return path[path.index(callee) :]
             elif callee not in state:
                 state[callee] = 1
                 path.append(callee)

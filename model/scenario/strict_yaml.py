@@ -71,8 +71,9 @@ def read_bounded(path: str | Path, max_bytes: int, limit_name: str, what: str = 
     return data
 
 
-def read_text_file(path: str | Path, file: str, error: Callable[..., StrictYamlError],
-                   what: str = "YAML file") -> str:
+def read_text_file(
+    path: str | Path, file: str, error: Callable[..., StrictYamlError], what: str = "YAML file"
+) -> str:
     """A file's text within the YAML size limit, or `error(file, "", None, message)`."""
     try:
         data = read_bounded(path, limit("YAML_BYTES"), "YAML_BYTES", what)
@@ -83,7 +84,9 @@ def read_text_file(path: str | Path, file: str, error: Callable[..., StrictYamlE
     except LimitError as exc:
         raise error(file, "", None, str(exc)) from None
     except OSError as exc:
-        raise error(file, "", None, f"cannot be read ({exc.__class__.__name__}: {exc.strerror or 'error'})") from None
+        raise error(
+            file, "", None, f"cannot be read ({exc.__class__.__name__}: {exc.strerror or 'error'})"
+        ) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -101,17 +104,22 @@ class _BoundedLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise _Refused(event.start_mark.line + 1, "YAML aliases (*name) are not allowed here; "
-                           "write the value out")
+            raise _Refused(
+                event.start_mark.line + 1, "YAML aliases (*name) are not allowed here; write the value out"
+            )
         self._values += 1
         if self._values > self._max_values:
-            raise _Refused(self.peek_event().start_mark.line + 1, over("YAML_NODES", self._values, "the number of values")
-                           or "too many values")
+            raise _Refused(
+                self.peek_event().start_mark.line + 1,
+                over("YAML_NODES", self._values, "the number of values") or "too many values",
+            )
         self._depth += 1
         if self._depth > self._max_depth:
-            raise _Refused(self.peek_event().start_mark.line + 1,
-                           f"nested deeper than the limit of {self._max_depth} levels "
-                           "(raise it with the environment variable HEADROOM_MAX_YAML_DEPTH)")
+            raise _Refused(
+                self.peek_event().start_mark.line + 1,
+                f"nested deeper than the limit of {self._max_depth} levels "
+                "(raise it with the environment variable HEADROOM_MAX_YAML_DEPTH)",
+            )
         try:
             return super().compose_node(parent, index)
         finally:
@@ -139,7 +147,9 @@ def parse(text: str, file: str, error: Callable[..., StrictYamlError]) -> tuple[
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or exc.__class__.__name__
-        raise error(file, "", mark.line + 1 if mark else None, f"is not valid YAML: {clip(problem, 120)}") from None
+        raise error(
+            file, "", mark.line + 1 if mark else None, f"is not valid YAML: {clip(problem, 120)}"
+        ) from None
     except RecursionError:
         raise error(file, "", None, "is nested too deeply") from None
     finally:

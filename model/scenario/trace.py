@@ -27,9 +27,9 @@ class TraceError(ValueError):
 
 @dataclass(frozen=True)
 class ArrivalTrace:
-    starts_ms: np.ndarray     # segment start times from the trace's first stamp
+    starts_ms: np.ndarray  # segment start times from the trace's first stamp
     rates_per_ms: np.ndarray  # arrival rate in each segment
-    period_ms: float          # the trace's length; the replay loops after it
+    period_ms: float  # the trace's length; the replay loops after it
 
     def expected_arrivals(self, start_ms: float, end_ms: float) -> float:
         """The rate's integral over [start, end): arrivals a replay expects in that span."""
@@ -80,7 +80,9 @@ def resolve_trace_path(trace: str, folder: Path) -> Path:
     shown = clip(trace, 80)
     relative = Path(trace)
     if relative.is_absolute() or trace.startswith("~"):
-        raise TraceError(f"trace file {shown!r} must be a path relative to the scenario's folder, not absolute")
+        raise TraceError(
+            f"trace file {shown!r} must be a path relative to the scenario's folder, not absolute"
+        )
     if ".." in relative.parts:
         raise TraceError(f"trace file {shown!r} must stay inside the scenario's folder (no '..')")
     base = folder.resolve()
@@ -117,10 +119,12 @@ def read_trace_frame(path: str | Path, name: str | None = None) -> "pd.DataFrame
     cols = {str(c).strip().lower(): c for c in frame.columns}
     if "timestamp" not in cols or "rate_rps" not in cols:
         raise TraceError(f"trace file {shown} needs a header line with the columns timestamp,rate_rps")
-    out = pd.DataFrame({
-        "timestamp": _timestamps(frame[cols["timestamp"]]),
-        "rate_rps": pd.to_numeric(frame[cols["rate_rps"]], errors="coerce"),
-    })
+    out = pd.DataFrame(
+        {
+            "timestamp": _timestamps(frame[cols["timestamp"]]),
+            "rate_rps": pd.to_numeric(frame[cols["rate_rps"]], errors="coerce"),
+        }
+    )
     if np.isinf(out["rate_rps"]).any():
         raise TraceError(f"trace file {shown} has an infinite rate; rates must be finite numbers")
     out = out.dropna().sort_values("timestamp").drop_duplicates("timestamp")

@@ -13,8 +13,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
@@ -27,8 +33,13 @@ def free_port() -> int:
 class Server:
     """`streamlit run app.py` in a subprocess; `url` once healthy; `rss_mb()` of it and its workers."""
 
-    def __init__(self, scenarios_dir: Path | None = None, env: dict | None = None, script: str = "app.py",
-                 cwd: Path = ROOT):
+    def __init__(
+        self,
+        scenarios_dir: Path | None = None,
+        env: dict | None = None,
+        script: str = "app.py",
+        cwd: Path = ROOT,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {**os.environ, **(env or {})}
@@ -36,9 +47,26 @@ class Server:
             environment["HEADROOM_SCENARIOS_DIR"] = str(scenarios_dir)
         self.log = open(ROOT / "test-artifacts" / f"streamlit-{self.port}.log", "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=cwd, env=environment, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                script,
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=cwd,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait_ready(self, timeout_s: float = 60, poll_s: float = 0.3) -> "Server":
         deadline = time.monotonic() + timeout_s

@@ -14,8 +14,15 @@ from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, have
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")]
 
-PAGES = {"overview": "", "observe": "observe", "calibrate": "calibrate", "whatif": "whatif", "cost": "cost",
-         "rightsize": "rightsize", "compare": "compare"}
+PAGES = {
+    "overview": "",
+    "observe": "observe",
+    "calibrate": "calibrate",
+    "whatif": "whatif",
+    "cost": "cost",
+    "rightsize": "rightsize",
+    "compare": "compare",
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +75,9 @@ def test_every_page_renders_without_an_exception(server, browser):
         assert page.locator("h1").count() >= 1, name
         if name == "calibrate":
             page.wait_for_selector("text=Use the fitted scenario", timeout=90_000)
-            page.set_viewport_size({"width": 1440, "height": 4400})  # the app scrolls inside: show the whole fit
+            page.set_viewport_size(
+                {"width": 1440, "height": 4400}
+            )  # the app scrolls inside: show the whole fit
             settle(page)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
         page.set_viewport_size({"width": 1440, "height": 2200})
@@ -81,7 +90,11 @@ def test_whatif_change_moves_the_numbers(server, browser):
     page.goto(f"{server.url}/whatif")
     settle(page)
     p99_before, cost_before = _number(_metric(page, "p99 latency")), _number(_metric(page, "Cost per month"))
-    slider = page.locator('[data-testid="stSlider"]').filter(has_text=re.compile(r"^Replicas")).first.get_by_role("slider")
+    slider = (
+        page.locator('[data-testid="stSlider"]')
+        .filter(has_text=re.compile(r"^Replicas"))
+        .first.get_by_role("slider")
+    )
     slider.focus()
     slider.press("ArrowRight")
     settle(page)
@@ -90,7 +103,9 @@ def test_whatif_change_moves_the_numbers(server, browser):
     page.wait_for_function(
         """(before) => [...document.querySelectorAll('[data-testid="stMetric"]')]
              .some(m => m.innerText.includes('Cost per month') && !m.innerText.includes(before))""",
-        arg=_metric(page, "Cost per month"), timeout=60_000)
+        arg=_metric(page, "Cost per month"),
+        timeout=60_000,
+    )
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert _number(_metric(page, "p99 latency")) < p99_before
@@ -115,13 +130,23 @@ def test_five_sessions_simulate_at_once(server):
         shown = time.time()
         run = page.locator("span.headroom-run").first
         submitted = float(await run.get_attribute("data-submitted"))
-        started, finished = float(await run.get_attribute("data-started")), float(await run.get_attribute("data-finished"))
+        started, finished = (
+            float(await run.get_attribute("data-started")),
+            float(await run.get_attribute("data-finished")),
+        )
         pid = await run.get_attribute("data-pid")
         errors = await page.locator('[data-testid="stException"]').count()
         await context.close()
-        return {"replicas": replicas, "opened": opened, "submitted": submitted, "started": started,
-                "finished": finished, "shown": shown,
-                "pid": pid, "exceptions": errors}
+        return {
+            "replicas": replicas,
+            "opened": opened,
+            "submitted": submitted,
+            "started": started,
+            "finished": finished,
+            "shown": shown,
+            "pid": pid,
+            "exceptions": errors,
+        }
 
     async def main() -> list[dict]:
         async with async_playwright() as p:
@@ -136,10 +161,14 @@ def test_five_sessions_simulate_at_once(server):
     rss_after = server.rss_mb()
     t0 = min(r["opened"] for r in runs)
     for r in sorted(runs, key=lambda r: r["started"]):
-        print(f"session replicas={r['replicas']}: worker {r['pid']} ran {r['started'] - t0:5.2f} s -> "
-              f"{r['finished'] - t0:5.2f} s, shown at {r['shown'] - t0:5.2f} s")
-    print(f"server RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after "
-          f"({server.rss_mb(children=True):.0f} MB with its worker processes)")
+        print(
+            f"session replicas={r['replicas']}: worker {r['pid']} ran {r['started'] - t0:5.2f} s -> "
+            f"{r['finished'] - t0:5.2f} s, shown at {r['shown'] - t0:5.2f} s"
+        )
+    print(
+        f"server RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after "
+        f"({server.rss_mb(children=True):.0f} MB with its worker processes)"
+    )
     assert all(r["exceptions"] == 0 for r in runs)
     # Nobody queued behind another: each run started in a worker sooner after its page submitted it
     # than any run takes (queueing behind one would cost a whole run). Page loads on two cores are
@@ -148,8 +177,11 @@ def test_five_sessions_simulate_at_once(server):
     assert all(r["started"] - r["submitted"] < shortest_run for r in runs), runs
     assert len({r["pid"] for r in runs}) == 5
     # and the runs really shared the machine: some were in flight at the same time
-    assert any(a["started"] < b["finished"] and b["started"] < a["finished"]
-               for i, a in enumerate(runs) for b in runs[i + 1:]), runs
+    assert any(
+        a["started"] < b["finished"] and b["started"] < a["finished"]
+        for i, a in enumerate(runs)
+        for b in runs[i + 1 :]
+    ), runs
     assert rss_after - rss_before < 250, (rss_before, rss_after)
 
 

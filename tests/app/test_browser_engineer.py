@@ -32,9 +32,16 @@ CUT = """(selectors) => {
   }
   return out;
 }"""
-WHOLE = ['[data-testid="stMetricValue"] div', '[data-testid="stMetricDelta"] div', '[data-testid="stMetricLabel"] p',
-         'button p', '[data-testid="stSelectbox"] [data-baseweb="select"] *',
-         '[data-testid="stMarkdownContainer"] p', '[data-testid="stCaptionContainer"]', '[data-testid="stTable"] td']
+WHOLE = [
+    '[data-testid="stMetricValue"] div',
+    '[data-testid="stMetricDelta"] div',
+    '[data-testid="stMetricLabel"] p',
+    "button p",
+    '[data-testid="stSelectbox"] [data-baseweb="select"] *',
+    '[data-testid="stMarkdownContainer"] p',
+    '[data-testid="stCaptionContainer"]',
+    '[data-testid="stTable"] td',
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +66,9 @@ def browser():
 
 
 def cli(*args: str) -> dict:
-    done = subprocess.run([sys.executable, "cli.py", *args, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "cli.py", *args, "--json"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode in (0, 3), done.stderr
     return json.loads(done.stdout)
 
@@ -80,16 +89,24 @@ def code_with(page, words: str) -> str:
     return next(t for t in texts if words in t)
 
 
-PATHS = {"Overview": "", "Observe": "observe", "Calibrate": "calibrate", "What-if": "whatif", "Cost": "cost",
-         "Right-size": "rightsize", "Compare": "compare"}
+PATHS = {
+    "Overview": "",
+    "Observe": "observe",
+    "Calibrate": "calibrate",
+    "What-if": "whatif",
+    "Cost": "cost",
+    "Right-size": "rightsize",
+    "Compare": "compare",
+}
 
 
 def go(page, title: str) -> None:
     """Navigate inside the session (the sidebar's page links), as a person clicks."""
     links = page.locator('[data-testid="stSidebarNav"] a')
     path = PATHS[title]
-    links.filter(has=page.locator(f'xpath=self::a[substring(@href, string-length(@href) - {len(path)}) = "/{path}"]')
-                 ).first.click() if path else links.first.click()
+    links.filter(
+        has=page.locator(f'xpath=self::a[substring(@href, string-length(@href) - {len(path)}) = "/{path}"]')
+    ).first.click() if path else links.first.click()
     page.wait_for_timeout(300)
     settle(page)
 
@@ -125,16 +142,22 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
     page.locator("button").filter(has_text=re.compile("^CSV upload$")).first.click()
     settle(page)
     page.locator('[data-testid="stMain"] input[type="file"]').set_input_files(
-        [str(tmp_path / "elb_requests.csv"), str(tmp_path / "metrics.csv")])
+        [str(tmp_path / "elb_requests.csv"), str(tmp_path / "metrics.csv")]
+    )
     page.wait_for_selector("text=Preview: the mapped series as the fit reads them", timeout=90_000)
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     fit_text = code_with(page, "source: csv")
     fit = yaml.safe_load(fit_text)
     assert fit["nodes"]["web"]["replicas"] == REPLICAS and fit["traffic"]["kind"] == "count"
-    assert {fit["nodes"]["web"]["cpu"]["column"], fit["nodes"]["db"]["cpu"]["column"]} == {"web_cpu_pct", "db_cpu"}
+    assert {fit["nodes"]["web"]["cpu"]["column"], fit["nodes"]["db"]["cpu"]["column"]} == {
+        "web_cpu_pct",
+        "db_cpu",
+    }
     (tmp_path / "fit.yaml").write_text(fit_text, encoding="utf-8")
-    fitted_cli = cli("fit", "--config", str(tmp_path / "fit.yaml"), "--out", str(tmp_path / "fitted.yaml"))["fit"]
+    fitted_cli = cli("fit", "--config", str(tmp_path / "fit.yaml"), "--out", str(tmp_path / "fitted.yaml"))[
+        "fit"
+    ]
     assert number(metric(page, "Peak load")) == pytest.approx(fitted_cli["load"]["max_rps"], abs=0.05)
     assert_whole(page, "Observe")
     shot(page, "engineer-observe")
@@ -144,7 +167,10 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
     settle(page)
     assert metric(page, "Planning load (peak)") == f"{fitted_cli['load']['peak_rps']:,.1f} req/s"
     app_fitted_text = code_with(page, "service_ms")
-    app_fitted, cli_fitted = yaml.safe_load(app_fitted_text), yaml.safe_load((tmp_path / "fitted.yaml").read_text())
+    app_fitted, cli_fitted = (
+        yaml.safe_load(app_fitted_text),
+        yaml.safe_load((tmp_path / "fitted.yaml").read_text()),
+    )
     assert app_fitted["nodes"] == cli_fitted["nodes"] and app_fitted["workload"] == cli_fitted["workload"]
     assert app_fitted["nodes"]["web"]["replicas"] == REPLICAS
     (tmp_path / "app-fitted.yaml").write_text(app_fitted_text, encoding="utf-8")
@@ -157,14 +183,20 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
     simulated = cli("simulate", str(tmp_path / "app-fitted.yaml"), "--method", "analytic")
     assert number(metric(page, "p99 latency")) == pytest.approx(simulated["latency_ms"]["p99"], abs=0.05)
     assert number(metric(page, "Cost per month")) == pytest.approx(simulated["cost"]["monthly"], abs=0.005)
-    assert "CSV upload (elb_requests.csv, metrics.csv)" in page.locator('[data-testid="stSidebar"]').inner_text()
+    assert (
+        "CSV upload (elb_requests.csv, metrics.csv)" in page.locator('[data-testid="stSidebar"]').inner_text()
+    )
     assert_whole(page, "Overview")
     shot(page, "engineer-overview")
 
     # is 4 safe? two steps down on the web tier's replicas
     go(page, "What-if")
     cost_before = metric(page, "Cost per month")
-    slider = page.locator('[data-testid="stSlider"]').filter(has_text=re.compile(r"^Replicas")).first.get_by_role("slider")
+    slider = (
+        page.locator('[data-testid="stSlider"]')
+        .filter(has_text=re.compile(r"^Replicas"))
+        .first.get_by_role("slider")
+    )
     for _ in range(2):
         slider.focus()
         slider.press("ArrowLeft")
@@ -172,9 +204,13 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
     page.wait_for_function(
         """(before) => [...document.querySelectorAll('[data-testid="stMetric"]')]
              .some(m => m.innerText.includes('Cost per month') && !m.innerText.includes(before))""",
-        arg=cost_before, timeout=60_000)
+        arg=cost_before,
+        timeout=60_000,
+    )
     settle(page)
-    four = cli("simulate", str(tmp_path / "app-fitted.yaml"), "--method", "analytic", "--set", "nodes.web.replicas=4")
+    four = cli(
+        "simulate", str(tmp_path / "app-fitted.yaml"), "--method", "analytic", "--set", "nodes.web.replicas=4"
+    )
     assert number(metric(page, "p99 latency")) == pytest.approx(four["latency_ms"]["p99"], abs=0.05)
     assert number(metric(page, "Cost per month")) == pytest.approx(four["cost"]["monthly"], abs=0.005)
     assert_whole(page, "What-if")
@@ -184,7 +220,9 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
     page.get_by_role("button", name=re.compile("Find the cheapest")).click()
     page.wait_for_selector("text=The YAML diff to apply", timeout=180_000)
     settle(page)
-    recommended = cli("recommend", str(tmp_path / "app-fitted.yaml"), "--set", "nodes.web.replicas=4", "--seed", "1")
+    recommended = cli(
+        "recommend", str(tmp_path / "app-fitted.yaml"), "--set", "nodes.web.replicas=4", "--seed", "1"
+    )
     assert number(metric(page, "Recommended, per month")) == pytest.approx(recommended["monthly"], abs=0.005)
     diff = code_with(page, "+++")
     assert not [line for line in diff.splitlines() if line.startswith("+") and "# given" in line], diff
@@ -209,7 +247,9 @@ def test_every_page_shows_its_text_whole(server, browser, width):
             page.get_by_role("button", name="Use the fitted scenario").wait_for(timeout=120_000)
             settle(page)
         problems += [f"/{path}: {p}" for p in page.evaluate(CUT, WHOLE)]
-        if path == "whatif" and width < 640:  # a knob below the first screen: the headline numbers stay in view
+        if (
+            path == "whatif" and width < 640
+        ):  # a knob below the first screen: the headline numbers stay in view
             page.set_viewport_size({"width": width, "height": 700})
             numbers = page.locator(".st-key-headline-numbers")
             top = numbers.bounding_box()["y"]

@@ -57,12 +57,18 @@ def test_use_the_fitted_scenario_makes_it_current(demo_fit):
 
 BAD = {
     "not YAML": ("version: 1\nsource: demo\nnodes: [web\n", "The fit file is invalid", "line"),
-    "unknown key": ("version: 1\nsource: demo\ntraffic: {metric: {series: traffic}}\nentry: web\n"
-                    "nodes: {web: {kind: service, replicas: 2, cpu: {series: web.cpu}, colour: red}}\n",
-                    "The fit file is invalid", "nodes.web.colour"),
-    "no such series": ("version: 1\nsource: demo\ndemo: {scenario: checkout.yaml}\ntraffic: {metric: {series: nope}}\n"
-                       "entry: web\nnodes: {web: {kind: service, replicas: 2, cpus: 2, cpu: {series: web.cpu}}}\n",
-                       "", "nope"),
+    "unknown key": (
+        "version: 1\nsource: demo\ntraffic: {metric: {series: traffic}}\nentry: web\n"
+        "nodes: {web: {kind: service, replicas: 2, cpu: {series: web.cpu}, colour: red}}\n",
+        "The fit file is invalid",
+        "nodes.web.colour",
+    ),
+    "no such series": (
+        "version: 1\nsource: demo\ndemo: {scenario: checkout.yaml}\ntraffic: {metric: {series: nope}}\n"
+        "entry: web\nnodes: {web: {kind: service, replicas: 2, cpus: 2, cpu: {series: web.cpu}}}\n",
+        "",
+        "nope",
+    ),
 }
 
 
@@ -73,19 +79,30 @@ def test_a_bad_fit_input_gives_a_friendly_message(case, _scenarios_dir):
     at.session_state[state.FIT_YAML] = {"yaml": text, "folder": str(_scenarios_dir), "endpoint": ""}
     at.switch_page("pages/calibrate.py").run()
     assert not at.exception
-    assert len(at.error) == 1 and title in at.error[0].value and detail in at.error[0].value, at.error[0].value
+    assert len(at.error) == 1 and title in at.error[0].value and detail in at.error[0].value, at.error[
+        0
+    ].value
     assert not at.dataframe and not at.table  # nothing half-drawn
 
 
-def test_observes_fit_file_names_the_scenario_relative_to_the_folder_and_fits_from_there(_scenarios_dir, demo_fit):
+def test_observes_fit_file_names_the_scenario_relative_to_the_folder_and_fits_from_there(
+    _scenarios_dir, demo_fit
+):
     """The downloaded fit file holds no absolute path; saved in the scenarios folder, `fit` reads it as the page did."""
     from model.fit.pipeline import fit_scenario
 
     at = app("observe")
     no_errors(at)
     text = at.code[0].value
-    assert "demo: {scenario: checkout.yaml, seed: 7}" in text and str(_scenarios_dir) not in text and "/tmp" not in text
+    assert (
+        "demo: {scenario: checkout.yaml, seed: 7}" in text
+        and str(_scenarios_dir) not in text
+        and "/tmp" not in text
+    )
     path = _scenarios_dir / "fit.yaml"
     path.write_text(text, encoding="utf-8")
     result = fit_scenario(str(path))
-    assert result.params.nodes["web"].values["service_ms"].value == demo_fit.params.nodes["web"].values["service_ms"].value
+    assert (
+        result.params.nodes["web"].values["service_ms"].value
+        == demo_fit.params.nodes["web"].values["service_ms"].value
+    )

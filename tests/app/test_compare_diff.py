@@ -19,13 +19,32 @@ def test_the_current_what_if_is_diffed_against_its_file_as_the_cli_does():
     assert list(changed["changed key"]) == ["nodes.web.replicas"] and list(changed["after"]) == ["3"]
     # The CLI on the file and the file with the change written in: the same verdict and table.
     head = ROOT / "scenarios" / "three-tier.yaml"
-    cli = subprocess.run([sys.executable, str(ROOT / "cli.py"), "diff", str(head), str(head), "--markdown",
-                          "--set", "nodes.web.replicas=3"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "diff",
+            str(head),
+            str(head),
+            "--markdown",
+            "--set",
+            "nodes.web.replicas=3",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert cli.returncode == 0, cli.stderr
     app_table = [line for line in markdown.splitlines() if line.startswith("| ") and "latency" in line]
     assert app_table and "+" in app_table[-1]  # p99 rises with fewer pods
-    base_cli = subprocess.run([sys.executable, str(ROOT / "cli.py"), "diff", str(head), str(head), "--markdown"],
-                              capture_output=True, text=True, cwd=ROOT, timeout=120).stdout
+    base_cli = subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), "diff", str(head), str(head), "--markdown"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    ).stdout
     cli_base_p99 = next(line for line in base_cli.splitlines() if line.startswith("| p99")).split("|")[2]
     cli_head_p99 = next(line for line in cli.stdout.splitlines() if line.startswith("| p99")).split("|")[3]
     app_p99 = next(line for line in markdown.splitlines() if line.startswith("| p99")).split("|")

@@ -34,6 +34,7 @@ def _packed(text: str | bytes) -> str:
 
 def _everything(at) -> str:
     """Every element the page sent, as text (bodies, labels, captions, code, charts' specs)."""
+
     def walk(node) -> list[str]:
         out = [str(getattr(node, "proto", "") or "")]
         for child in (getattr(node, "children", None) or {}).values():
@@ -51,9 +52,11 @@ def _clean(at) -> str:
 
 
 DEMO_YAML = open("scenarios/checkout.yaml", encoding="utf-8").read()
-LAUGHS = "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n" \
-         "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" \
-         "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
+LAUGHS = (
+    "a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
+)
 
 
 def _trace_sets(path: str) -> list[str]:
@@ -67,11 +70,14 @@ def test_a_trace_link_to_proc_self_environ_is_refused_without_reading_it():
     assert not at.error  # the changes were dropped: the demo opened, with the notice saying why
 
 
-@pytest.mark.parametrize("sets", [
-    lambda p: _trace_sets(p),
-    lambda p: ['workload={"arrivals": "trace", "trace": "%s", "rate_rps": 1}' % p],
-    lambda p: [f'workload.trace="{p}"'],
-])
+@pytest.mark.parametrize(
+    "sets",
+    [
+        lambda p: _trace_sets(p),
+        lambda p: ['workload={"arrivals": "trace", "trace": "%s", "rate_rps": 1}' % p],
+        lambda p: [f'workload.trace="{p}"'],
+    ],
+)
 def test_no_set_link_can_name_a_trace_file(_canary, sets):
     at = app(None, {"scenario": "checkout", "set": sets(str(_canary))})  # the notice shows on the first page
     assert "cannot name a file on the server" in _clean(at)
@@ -79,7 +85,9 @@ def test_no_set_link_can_name_a_trace_file(_canary, sets):
 
 
 def test_a_yaml_link_with_a_trace_is_refused(_canary):
-    text = DEMO_YAML.replace("arrivals: poisson", "arrivals: trace").replace("trace: null", f"trace: {_canary}")
+    text = DEMO_YAML.replace("arrivals: poisson", "arrivals: trace").replace(
+        "trace: null", f"trace: {_canary}"
+    )
     at = app("overview", {"yaml": _packed(text), "name": "x"})
     page = _clean(at)
     assert "cannot name a file on the server" in page and at.error  # the scenario itself is refused
@@ -92,8 +100,9 @@ def test_a_billion_laughs_link_is_refused_before_it_expands():
 
 
 def test_a_billion_laughs_in_a_set_value_is_ignored_with_a_notice():
-    levels = ["a: &a [x,x,x,x,x,x,x,x,x]"] + [f"{n}: &{n} [" + ",".join([f"*{p}"] * 9) + "]"
-                                             for p, n in zip("abcdefgh", "bcdefghi")]
+    levels = ["a: &a [x,x,x,x,x,x,x,x,x]"] + [
+        f"{n}: &{n} [" + ",".join([f"*{p}"] * 9) + "]" for p, n in zip("abcdefgh", "bcdefghi")
+    ]
     bomb = "{" + ", ".join(levels) + "}"  # one line, 9^9 values once expanded
     at = app(None, {"scenario": "checkout", "set": ["name=" + bomb]}, timeout=60)
     page = _clean(at)
@@ -107,9 +116,15 @@ def test_a_zip_bomb_link_stops_at_the_size_cap():
 
 
 def test_a_ten_thousand_node_link_is_refused_before_any_solver_runs():
-    nodes = "\n".join(f"  n{k}: {{kind: service, service_ms: 1, calls: [{{to: n{k + 1}}}]}}" for k in range(9_999))
-    text = DEMO_YAML.split("nodes:")[0].replace("entry: web", "entry: n0") + "nodes:\n" + nodes + \
-        "\n  n9999: {kind: service, service_ms: 1}\n"
+    nodes = "\n".join(
+        f"  n{k}: {{kind: service, service_ms: 1, calls: [{{to: n{k + 1}}}]}}" for k in range(9_999)
+    )
+    text = (
+        DEMO_YAML.split("nodes:")[0].replace("entry: web", "entry: n0")
+        + "nodes:\n"
+        + nodes
+        + "\n  n9999: {kind: service, service_ms: 1}\n"
+    )
     at = app("overview", {"yaml": _packed(text), "name": "wide"}, timeout=60)
     page = _clean(at)
     assert at.error and ("nodes" in page or "YAML values" in page)
@@ -117,7 +132,9 @@ def test_a_ten_thousand_node_link_is_refused_before_any_solver_runs():
 
 def test_uploads_are_capped_and_cannot_name_a_trace(_canary):
     at = app("overview")
-    text = DEMO_YAML.replace("arrivals: poisson", "arrivals: trace").replace("trace: null", f"trace: {_canary}")
+    text = DEMO_YAML.replace("arrivals: poisson", "arrivals: trace").replace(
+        "trace: null", f"trace: {_canary}"
+    )
     at.sidebar.file_uploader(key="sb:upload").upload("traced.yaml", text.encode(), "application/x-yaml").run()
     page = _clean(at)
     assert "cannot name a file on the server" in page
@@ -139,7 +156,9 @@ def test_to_folder_never_replaces_a_shipped_scenario(_scenarios_dir):
     at.sidebar.text_input(key="sb:save_name").input("my-copy").run()
     at.sidebar.button(key="sb:to_folder").click().run()
     _clean(at)
-    assert any(md("Saved to my-copy.yaml") in i.value for i in at.sidebar.info), [i.value for i in at.sidebar.info]
+    assert any(md("Saved to my-copy.yaml") in i.value for i in at.sidebar.info), [
+        i.value for i in at.sidebar.info
+    ]
     assert (_scenarios_dir / "my-copy.yaml").read_text(encoding="utf-8") == DEMO_YAML
     assert not list(_scenarios_dir.glob(".*.tmp"))
 
@@ -156,8 +175,11 @@ def test_to_folder_can_be_turned_off(monkeypatch, _scenarios_dir):
 
 def test_a_quote_in_a_node_name_keeps_the_graph_and_a_description_image_stays_text():
     description = next(line for line in DEMO_YAML.splitlines() if line.startswith("description:"))
-    text = DEMO_YAML.replace("entry: web", 'entry: "we\\"b"').replace("\n  web:\n", '\n  "we\\"b":\n') \
+    text = (
+        DEMO_YAML.replace("entry: web", 'entry: "we\\"b"')
+        .replace("\n  web:\n", '\n  "we\\"b":\n')
         .replace(description, "description: '![pixel](http://example.invalid/p.png) Checkout'")
+    )
     at = app("overview", {"yaml": _packed(text), "name": "quoted"})
     _clean(at)
     assert not at.error, [e.value for e in at.error]
@@ -231,9 +253,9 @@ def test_a_trace_hidden_behind_a_merge_key_is_found():
     from streamlit_ui import guard
     from model.scenario.reader import ScenarioError
 
-    hidden = "base: &base {arrivals: trace, trace: /proc/self/environ}\n" + \
-        DEMO_YAML.replace("workload:\n", "workload:\n  <<: *base\n").replace("  arrivals: poisson\n", "") \
-        .replace("  trace: null\n", "")
+    hidden = "base: &base {arrivals: trace, trace: /proc/self/environ}\n" + DEMO_YAML.replace(
+        "workload:\n", "workload:\n  <<: *base\n"
+    ).replace("  arrivals: poisson\n", "").replace("  trace: null\n", "")
     guard.check_yaml(hidden, "hidden.yaml")
     with pytest.raises(ScenarioError, match="cannot name a file on the server"):
         guard.check_no_trace(hidden, "hidden.yaml")

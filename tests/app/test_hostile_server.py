@@ -21,9 +21,12 @@ def test_a_sigkilled_server_takes_its_fork_server_and_running_workers_with_it(_s
     # simulation run for minutes (~20M events): it is still running when the server is killed
     folder = _scenarios_dir  # a copy of scenarios/ (tests/app/conftest.py)
     text = (ROOT / "scenarios" / "checkout.yaml").read_text(encoding="utf-8")
-    (folder / "checkout.yaml").write_text(text.replace("{to: cache, visits: 1.0}", "{to: cache, visits: 400.0}"),
-                                          encoding="utf-8")
-    server = Server(scenarios_dir=folder, env={"HEADROOM_START_PAGE": "whatif", "HEADROOM_APP_WORKERS": "2"}).wait_ready()
+    (folder / "checkout.yaml").write_text(
+        text.replace("{to: cache, visits: 1.0}", "{to: cache, visits: 400.0}"), encoding="utf-8"
+    )
+    server = Server(
+        scenarios_dir=folder, env={"HEADROOM_START_PAGE": "whatif", "HEADROOM_APP_WORKERS": "2"}
+    ).wait_ready()
     children: list[int] = []
     try:
         probe = threading.Thread(target=lambda: _quietly(server.warm, 300), daemon=True)
@@ -33,7 +36,9 @@ def test_a_sigkilled_server_takes_its_fork_server_and_running_workers_with_it(_s
         while time.monotonic() < deadline and not workers:
             children = _descendants(server.proc.pid)
             direct = set(_direct(server.proc.pid))
-            workers = [pid for pid in children if pid not in direct]  # grandchildren: forked by the fork server
+            workers = [
+                pid for pid in children if pid not in direct
+            ]  # grandchildren: forked by the fork server
             time.sleep(0.05)
         time.sleep(1.0)  # past the warm-up job: the simulation's worker is the one running now
         assert workers, f"no worker started: {children}"
@@ -91,14 +96,21 @@ SILENT_JOB = textwrap.dedent("""
 def test_a_silent_worker_and_the_fork_server_end_when_their_server_is_sigkilled(tmp_path):
     script = tmp_path / "server.py"
     script.write_text(SILENT_JOB, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     children: list[int] = []
     try:
         line = proc.stdout.readline()
         assert line.startswith("WORKER"), line
         children = _descendants(proc.pid)
-        assert int(line.split()[1]) in children and len(children) >= 3, children  # tracker, fork server, worker
+        assert int(line.split()[1]) in children and len(children) >= 3, (
+            children
+        )  # tracker, fork server, worker
         proc.kill()
         proc.wait(timeout=10)
         deadline = time.monotonic() + 5

@@ -28,10 +28,18 @@ def engineer_files() -> list[tuple[str, bytes, str]]:
     counts = pd.DataFrame({"timestamp": text, "RequestCount": np.round(rps * 300).astype(int)})
     web = 100 * (0.05 + rps * SERVICE_MS / 1000 / (REPLICAS * CPUS)) + rng.normal(0, 0.3, len(stamps))
     db = 0.03 + rps * 0.2 * 0.004 / 4 + rng.normal(0, 0.002, len(stamps))
-    wide = pd.DataFrame({"timestamp": text, "web_cpu_pct": web.round(3), "db_cpu": db.round(5),
-                         "p99_latency_s": (0.08 + rng.normal(0, 0.005, len(stamps))).round(4)})
-    return [("elb_requests.csv", counts.to_csv(index=False).encode(), "text/csv"),
-            ("metrics.csv", wide.to_csv(index=False).encode(), "text/csv")]
+    wide = pd.DataFrame(
+        {
+            "timestamp": text,
+            "web_cpu_pct": web.round(3),
+            "db_cpu": db.round(5),
+            "p99_latency_s": (0.08 + rng.normal(0, 0.005, len(stamps))).round(4),
+        }
+    )
+    return [
+        ("elb_requests.csv", counts.to_csv(index=False).encode(), "text/csv"),
+        ("metrics.csv", wide.to_csv(index=False).encode(), "text/csv"),
+    ]
 
 
 def _upload(at, files):
@@ -65,7 +73,9 @@ def test_every_column_of_every_uploaded_file_is_listed_by_file_and_column():
     at.get("file_uploader")[0].set_value(files).run()
     no_errors(at)
     traffic = next(s for s in at.selectbox if s.label == "entry traffic")
-    assert {"metrics.csv: web_cpu_pct", "metrics.csv: db_cpu", "metrics.csv: p99_latency_s"} <= set(traffic.options)
+    assert {"metrics.csv: web_cpu_pct", "metrics.csv: db_cpu", "metrics.csv: p99_latency_s"} <= set(
+        traffic.options
+    )
 
 
 def test_each_mapped_column_is_itself_with_its_detected_kind_in_the_fit_file():
@@ -77,11 +87,26 @@ def test_each_mapped_column_is_itself_with_its_detected_kind_in_the_fit_file():
     assert picked["db.cpu"] == "metrics.csv: db_cpu"
     assert picked["entry latency"] == "metrics.csv: p99_latency_s"
     kinds = {r.label: r.value for r in at.radio}
-    assert kinds == {"entry traffic is": "count", "entry latency is": "s", "web.cpu is": "percent", "db.cpu is": "fraction"}
+    assert kinds == {
+        "entry traffic is": "count",
+        "entry latency is": "s",
+        "web.cpu is": "percent",
+        "db.cpu is": "fraction",
+    }
     fit = _yaml(at)
-    assert fit["traffic"] == {"metric": {"file": "elb_requests.csv", "column": "RequestCount", "timestamp_column": "timestamp",
-                                         "unit": "count"}, "kind": "count"}
-    assert fit["nodes"]["web"]["cpu"]["column"] == "web_cpu_pct" and fit["nodes"]["db"]["cpu"]["column"] == "db_cpu"
+    assert fit["traffic"] == {
+        "metric": {
+            "file": "elb_requests.csv",
+            "column": "RequestCount",
+            "timestamp_column": "timestamp",
+            "unit": "count",
+        },
+        "kind": "count",
+    }
+    assert (
+        fit["nodes"]["web"]["cpu"]["column"] == "web_cpu_pct"
+        and fit["nodes"]["db"]["cpu"]["column"] == "db_cpu"
+    )
     assert fit["nodes"]["db"]["cpu"]["unit"] == "fraction" and fit["latency"]["metric"]["unit"] == "s"
     # counts per 5 minutes are shown per second: the preview's peak is the fit's, not 300 times it
     peak = float(metric(at, "Peak load").split()[0].replace(",", ""))
@@ -94,7 +119,9 @@ def test_a_kind_changed_by_hand_reaches_the_fit_file_and_the_preview():
     no_errors(at)
     fit = _yaml(at)
     assert fit["traffic"]["kind"] == "rate" and fit["traffic"]["metric"]["unit"] == "count/second"
-    assert float(metric(at, "Peak load").split()[0].replace(",", "")) > 20_000  # read as a rate: 300 times higher
+    assert (
+        float(metric(at, "Peak load").split()[0].replace(",", "")) > 20_000
+    )  # read as a rate: 300 times higher
 
 
 def test_a_column_mapped_to_two_slots_stays_what_was_picked():
@@ -128,24 +155,29 @@ def test_calibrate_on_the_demo_uses_whatif_replicas_too():
     assert _yaml(at)["nodes"]["web"]["replicas"] == 6
 
 
-@pytest.mark.parametrize("key, column, values, kind", [
-    ("traffic", "RequestCount", [300, 412, 380], "count"),
-    ("traffic", "requests_per_sec", [1.2, 1.4], "rate"),
-    ("traffic", "reqs", [1.25, 3.5], "rate"),
-    ("cpu", "cpu", [0.2, 0.7], "fraction"),
-    ("cpu", "cpu", [20, 70], "percent"),
-    ("latency", "p99_ms", [0.5, 0.9], "ms"),
-    ("latency", "p99", [0.12, 0.3], "s"),
-    ("latency", "p99", [120, 300], "ms"),
-    ("replicas", "running", [4, 5], None),
-])
+@pytest.mark.parametrize(
+    "key, column, values, kind",
+    [
+        ("traffic", "RequestCount", [300, 412, 380], "count"),
+        ("traffic", "requests_per_sec", [1.2, 1.4], "rate"),
+        ("traffic", "reqs", [1.25, 3.5], "rate"),
+        ("cpu", "cpu", [0.2, 0.7], "fraction"),
+        ("cpu", "cpu", [20, 70], "percent"),
+        ("latency", "p99_ms", [0.5, 0.9], "ms"),
+        ("latency", "p99", [0.12, 0.3], "s"),
+        ("latency", "p99", [120, 300], "ms"),
+        ("replicas", "running", [4, 5], None),
+    ],
+)
 def test_detected_kinds(key, column, values, kind):
     assert csv_mapping.detect_kind(key, column, pd.Series(values)) == kind
 
 
 def test_uploads_replace_what_is_gone_and_key_on_content(tmp_path):
     tmp_path = tmp_path / "uploads"
-    first = csv_mapping.save_uploads(tmp_path, [("a.csv", b"timestamp,x\n1,2\n"), ("b.csv", b"timestamp,y\n1,2\n")])
+    first = csv_mapping.save_uploads(
+        tmp_path, [("a.csv", b"timestamp,x\n1,2\n"), ("b.csv", b"timestamp,y\n1,2\n")]
+    )
     again = csv_mapping.save_uploads(tmp_path, [("a.csv", b"timestamp,x\n1,3\n")])
     assert [name for name, _ in first] == ["a.csv", "b.csv"] and [name for name, _ in again] == ["a.csv"]
     assert first[0][1] != again[0][1] and sorted(p.name for p in tmp_path.iterdir()) == ["a.csv"]

@@ -16,7 +16,9 @@ import yaml
 from tests.app.apptools import app, no_errors
 from tests.connectors.prometheus_server import PROMETHEUS, PROMTOOL, Family, PrometheusServer
 
-pytestmark = pytest.mark.skipif(not (PROMETHEUS and PROMTOOL), reason="needs Debian's prometheus (prometheus, promtool)")
+pytestmark = pytest.mark.skipif(
+    not (PROMETHEUS and PROMTOOL), reason="needs Debian's prometheus (prometheus, promtool)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +27,10 @@ def server(tmp_path_factory):
     stamps = np.arange(end_s - 2 * 86400, end_s + 1, 60, dtype=float)
     rate = 80 + 40 * np.sin(2 * np.pi * stamps / 86400)
     counter = lambda per_s: [(float(t), float(v)) for t, v in zip(stamps, np.cumsum(per_s * 60))]
-    families = [Family("http_requests_total", "counter", {'{job="web"}': counter(rate)}),
-                Family("process_cpu_seconds_total", "counter", {'{job="web"}': counter(rate * 0.02 + 0.1)})]
+    families = [
+        Family("http_requests_total", "counter", {'{job="web"}': counter(rate)}),
+        Family("process_cpu_seconds_total", "counter", {'{job="web"}': counter(rate * 0.02 + 0.1)}),
+    ]
     srv = PrometheusServer(tmp_path_factory.mktemp("prometheus-observe"), families)
     yield srv
     srv.stop()
@@ -43,7 +47,9 @@ def test_without_a_configured_server_the_page_says_how_to_set_one(monkeypatch):
     at = _prometheus(app("observe"))
     no_errors(at)
     assert any("PROMETHEUS_URL" in i.value for i in at.info)
-    assert not [t for t in at.text_input if t.key and "prometheus-endpoint" in t.key]  # nothing to type a URL into
+    assert not [
+        t for t in at.text_input if t.key and "prometheus-endpoint" in t.key
+    ]  # nothing to type a URL into
 
 
 def test_discovered_queries_map_to_nodes_and_make_the_fit_file(monkeypatch, server):

@@ -40,7 +40,9 @@ def test_overview_headline_numbers_are_the_models():
     from model.planning.forecast import forecast
 
     runway = forecast(scenario, scenario.workload.horizon_months).runway_months
-    assert metric(at, "Runway") == (f"> {scenario.workload.horizon_months} months" if runway is None else f"{runway} months")
+    assert metric(at, "Runway") == (
+        f"> {scenario.workload.horizon_months} months" if runway is None else f"{runway} months"
+    )
     dot = at.get("graphviz_chart")[0].proto.spec
     assert '"web"' in dot and "bottleneck" in dot
 
@@ -66,7 +68,9 @@ def test_higher_hit_ratio_lowers_database_load_and_load_raises_latency():
     no_errors(at)
     assert number(metric(at, "p99 latency")) > p99
     at.slider(key="wi:nodes.cache.hit_ratio").set_value(0.99).run()
-    expected = evaluate(load_scenario(DEMO, ["workload.rate_rps=180", "nodes.cache.hit_ratio=0.99"]), "analytic")
+    expected = evaluate(
+        load_scenario(DEMO, ["workload.rate_rps=180", "nodes.cache.hit_ratio=0.99"]), "analytic"
+    )
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
 
 
@@ -74,7 +78,9 @@ def test_instance_type_change_moves_cores_with_it():
     at = _off_sim(app("whatif"))
     at.selectbox(key="wi:nodes.web.instance.type").set_value("m6i.xlarge").run()
     no_errors(at)
-    expected = evaluate(load_scenario(DEMO, ["nodes.web.instance.type=m6i.xlarge", "nodes.web.cpus=4"]), "analytic")
+    expected = evaluate(
+        load_scenario(DEMO, ["nodes.web.instance.type=m6i.xlarge", "nodes.web.cpus=4"]), "analytic"
+    )
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
     assert metric(at, "Cost per month") == money(expected.cost.monthly)
 
@@ -96,13 +102,19 @@ def test_bad_upload_gives_a_friendly_error_with_the_line():
     at.file_uploader(key="sb:upload").set_value(("broken.yaml", text.encode(), "application/x-yaml")).run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any("nodes.web.replicas" in e and f"line {line}" in e and "upload the file again" in e for e in errors), errors
-    assert metric(at, "Cost per month") == money(evaluate(load_scenario(DEMO), "analytic").cost.monthly)  # still the demo
+    assert any(
+        "nodes.web.replicas" in e and f"line {line}" in e and "upload the file again" in e for e in errors
+    ), errors
+    assert metric(at, "Cost per month") == money(
+        evaluate(load_scenario(DEMO), "analytic").cost.monthly
+    )  # still the demo
 
 
 def test_not_yaml_upload_is_refused_with_the_line():
     at = app()
-    at.file_uploader(key="sb:upload").set_value(("x.yaml", b"version: 1\nname: [unclosed\n", "application/x-yaml")).run()
+    at.file_uploader(key="sb:upload").set_value(
+        ("x.yaml", b"version: 1\nname: [unclosed\n", "application/x-yaml")
+    ).run()
     assert not at.exception
     assert any("not valid YAML" in e.value and "line" in e.value for e in at.error)
 
@@ -118,10 +130,15 @@ def test_good_upload_opens_it_and_puts_it_in_the_url():
 
 
 def test_a_link_reproduces_the_view():
-    at = app("whatif", params={"scenario": "checkout", "set": ["nodes.web.replicas=5", "nodes.cache.hit_ratio=0.9"]})
+    at = app(
+        "whatif",
+        params={"scenario": "checkout", "set": ["nodes.web.replicas=5", "nodes.cache.hit_ratio=0.9"]},
+    )
     no_errors(at)
     assert at.slider(key="wi:nodes.web.replicas").value == 5
-    expected = evaluate(load_scenario(DEMO, ["nodes.web.replicas=5", "nodes.cache.hit_ratio=0.9"]), "analytic")
+    expected = evaluate(
+        load_scenario(DEMO, ["nodes.web.replicas=5", "nodes.cache.hit_ratio=0.9"]), "analytic"
+    )
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
 
 

@@ -84,6 +84,9 @@ def test_the_jobs_of_a_session_that_left_are_cancelled():
         with pytest.raises(JobCancelled):
             pool.wait(run, lambda f: None, timeout_s=60)
         # a session never seen connected (the script health check's) keeps its job
-        assert pool.wait(pool.submit("5 + 5", eval, owner="health-check:sim"), lambda f: None, timeout_s=60) == 10
+        assert (
+            pool.wait(pool.submit("5 + 5", eval, owner="health-check:sim"), lambda f: None, timeout_s=60)
+            == 10
+        )
     finally:
         pool.shutdown(terminate=True)

@@ -7,8 +7,8 @@ from model.scenario.reader import load_scenario
 from model.planning.report import money
 from model.queueing.evaluate import evaluate
 
-ESTIMATED = ["nodes.cache.instance.type=cache.m6g.2xlarge"]   # listed: cache.m6g.large and xlarge
-UNKNOWN = ["nodes.orders.instance.type=kafka.q1.large"]       # no kafka.q1 size is listed
+ESTIMATED = ["nodes.cache.instance.type=cache.m6g.2xlarge"]  # listed: cache.m6g.large and xlarge
+UNKNOWN = ["nodes.orders.instance.type=kafka.q1.large"]  # no kafka.q1 size is listed
 
 
 def test_overview_and_whatif_say_which_prices_are_estimated_or_unknown():

@@ -31,7 +31,9 @@ def test_a_misspelt_key_in_an_upload_names_the_unknown_key_first():
     at = _upload_scenario(app(), "typo.yaml", CHECKOUT.replace("service_ms: 40", "servce_ms: 40"))
     assert not at.exception
     message = at.sidebar.error[0].value
-    assert message.index("servce_ms") < message.index("did you mean 'service_ms'") < message.index("is required")
+    assert (
+        message.index("servce_ms") < message.index("did you mean 'service_ms'") < message.index("is required")
+    )
     assert at.session_state[state.SCENARIO].name == "checkout"  # the open scenario is unchanged
 
 
@@ -75,10 +77,14 @@ def test_one_server_is_singular():
 def test_a_changed_line_loses_its_provenance_comment_and_others_keep_theirs():
     from streamlit_ui.scenarios import applied_text
 
-    fitted = ("nodes:\n  web:\n    kind: service\n    replicas: 4                    # given: fit file\n"
-              "    cpus: 2                        # given: fit file\n    service_ms: 40   # our p50 budget\n"
-              "    instance: {provider: aws, type: m6i.large}  # given: fit file\n")
-    out = applied_text(fitted, {"nodes.web.replicas": 6, "nodes.web.instance.type": "m6i.xlarge", "nodes.web.service_ms": 30})
+    fitted = (
+        "nodes:\n  web:\n    kind: service\n    replicas: 4                    # given: fit file\n"
+        "    cpus: 2                        # given: fit file\n    service_ms: 40   # our p50 budget\n"
+        "    instance: {provider: aws, type: m6i.large}  # given: fit file\n"
+    )
+    out = applied_text(
+        fitted, {"nodes.web.replicas": 6, "nodes.web.instance.type": "m6i.xlarge", "nodes.web.service_ms": 30}
+    )
     lines = out.splitlines()
     assert "    replicas: 6" in lines and "    instance: {provider: aws, type: m6i.xlarge}" in lines
     assert "    cpus: 2                        # given: fit file" in lines  # unchanged: still true
@@ -101,6 +107,7 @@ def _node_scales(at) -> list[dict[str, str]]:
         elif isinstance(item, list):
             for value in item:
                 walk(value)
+
     for chart in at.get("vega_lite_chart"):
         walk(json.loads(chart.proto.spec))
     return found
@@ -110,7 +117,9 @@ def test_cost_and_compare_give_each_node_one_colour():
     at = app("cost")
     cost = _node_scales(at)
     at.switch_page("pages/compare.py").run()
-    at.multiselect(key="cmp-pick").select("kafka-consumers.yaml").run()  # another system's nodes join the legend
+    at.multiselect(key="cmp-pick").select(
+        "kafka-consumers.yaml"
+    ).run()  # another system's nodes join the legend
     no_errors(at)
     compare = _node_scales(at)
     assert cost and compare

@@ -32,8 +32,9 @@ PROBE = textwrap.dedent("""
 
 
 def probe(main_script) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", PROBE, str(main_script)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, str(main_script)], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
 
 
 def test_a_worker_does_not_run_the_app_or_import_streamlit():
@@ -67,7 +68,9 @@ def test_streamlit_run_starts_from_the_app_whose_lifespan_warms_the_imports():
     assert out.returncode == 0, out.stderr
     assert "warm-up stopped early" not in out.stderr and "ScriptRunContext" not in out.stderr, out.stderr
     line = next(l for l in out.stdout.splitlines() if l.startswith("WARMED"))
-    assert line.split() == ["WARMED", "True", "True", "True"], line  # every module imported, the solvers' special functions and pandas among them
+    assert line.split() == ["WARMED", "True", "True", "True"], (
+        line
+    )  # every module imported, the solvers' special functions and pandas among them
 
 
 def _alive(pids: list[int]) -> list[int]:
@@ -92,7 +95,9 @@ def test_stopping_the_server_ends_its_simulation_workers():
     try:
         server.warm(timeout_s=180)  # the probe runs What-if once: the pool starts and runs its simulation
         children = _descendants(server.proc.pid)
-        assert len(children) >= 2, children  # resource tracker, fork server (a job's worker ends with its job)
+        assert len(children) >= 2, (
+            children
+        )  # resource tracker, fork server (a job's worker ends with its job)
         server.proc.terminate()
         server.proc.wait(timeout=30)
         deadline = time.monotonic() + 15

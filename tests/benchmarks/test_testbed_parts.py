@@ -19,32 +19,42 @@ from model.fit.file import load_fit_file
 
 def test_schedule_is_poisson_at_the_rate_and_bounded():
     times = schedule(50.0, 200.0, seed=3)
-    assert times == schedule(50.0, 200.0, seed=3)                 # repeatable
-    assert abs(len(times) - 10_000) < 4 * math.sqrt(10_000)       # count ~ Poisson(rate * duration)
+    assert times == schedule(50.0, 200.0, seed=3)  # repeatable
+    assert abs(len(times) - 10_000) < 4 * math.sqrt(10_000)  # count ~ Poisson(rate * duration)
     gaps = [b - a for a, b in zip(times, times[1:])]
     mean = sum(gaps) / len(gaps)
     cv = math.sqrt(sum((g - mean) ** 2 for g in gaps) / len(gaps)) / mean
-    assert abs(mean - 0.02) < 0.001 and abs(cv - 1.0) < 0.05      # exponential gaps
+    assert abs(mean - 0.02) < 0.001 and abs(cv - 1.0) < 0.05  # exponential gaps
     assert all(0 <= t < 200.0 for t in times)
     assert len(schedule(1e6, 10.0, seed=1)) == MAX_REQUESTS
 
 
 def test_knee_ignores_one_noisy_step_and_takes_the_most_served():
-    steps = [RampStep(40, 41, 10, 50, 0), RampStep(60, 55, 12, 60, 0),   # a noisy miss, then it keeps up
-             RampStep(80, 79, 15, 80, 0), RampStep(100, 92, 900, 2000, 0), RampStep(120, 95, 3000, 5000, 0)]
+    steps = [
+        RampStep(40, 41, 10, 50, 0),
+        RampStep(60, 55, 12, 60, 0),  # a noisy miss, then it keeps up
+        RampStep(80, 79, 15, 80, 0),
+        RampStep(100, 92, 900, 2000, 0),
+        RampStep(120, 95, 3000, 5000, 0),
+    ]
     found = knee(steps)
     assert found.knee_rps == 100 and found.capacity_rps == 95
-    assert knee(steps[:3]).knee_rps == 80          # never missed for good: the last step
+    assert knee(steps[:3]).knee_rps == 80  # never missed for good: the last step
 
 
 def _fake_sampler(tmp_path: Path, start: float, seconds: int) -> CpuSampler:
     sampler = CpuSampler({"web": list, "cache": list, "db": list}, tmp_path / "cpu.csv", 1.0)
-    sampler.rows = [(start + i, {"web": 10.0 + i % 2, "cache": 1.0, "db": 5.0}) for i in range(1, seconds + 1)]
+    sampler.rows = [
+        (start + i, {"web": 10.0 + i % 2, "cache": 1.0, "db": 5.0}) for i in range(1, seconds + 1)
+    ]
     return sampler
 
 
 def _run(start: float) -> PhaseRun:
-    records = [Record(t, t, t + 0.010, True, "hit" if i % 4 else "miss", i % 10 == 0) for i, t in enumerate(schedule(20.0, 30.0, 5))]
+    records = [
+        Record(t, t, t + 0.010, True, "hit" if i % 4 else "miss", i % 10 == 0)
+        for i, t in enumerate(schedule(20.0, 30.0, 5))
+    ]
     records.append(Record(29.0, 29.0, 39.0, False, error="timeout"))
     return PhaseRun(20.0, 30.0, start, records, 0.5)
 
@@ -58,7 +68,7 @@ def test_measure_and_period_rows(tmp_path):
     assert 0 < m.error_pct < 1 and abs(m.hit_ratio - 0.75) < 0.05
     assert m.cpu_pct["db"] == 5.0 and 10.0 <= m.cpu_pct["web"] <= 11.0
     rows = period_rows(run, sampler, 5.0, 5)
-    assert len(rows) == 5                                         # 25 s measured in 5 s periods
+    assert len(rows) == 5  # 25 s measured in 5 s periods
     assert sum(r["traffic_rps"] for r in rows) * 5 == sum(1 for r in run.records if r.sched_s >= 5.0)
     assert all(r["cache_hits_rps"] + r["cache_misses_rps"] <= r["traffic_rps"] + 1e-9 for r in rows)
 
@@ -71,7 +81,7 @@ def test_fit_inputs_are_a_valid_csv_fit(tmp_path, restamp):
     with open(tmp_path / ("fit-metrics-60s.csv" if restamp else "fit-metrics.csv")) as f:
         stamps = [r["timestamp"] for r in csv.DictReader(f)]
     assert len(stamps) == len(rows) == len(set(stamps))
-    if restamp:   # 60 s apart on the minute grid: what a fit refusing short periods reads
+    if restamp:  # 60 s apart on the minute grid: what a fit refusing short periods reads
         fit = load_fit_file(config)
         assert fit.period_s == 60 and fit.traffic.kind == "rate"
         assert all(s.endswith(":00+00:00") for s in stamps)
@@ -81,8 +91,16 @@ def test_fit_inputs_are_a_valid_csv_fit(tmp_path, restamp):
 def test_error_and_predicted_cpu():
     assert err_pct(110.0, 100.0) == pytest.approx(10.0)
     assert err_pct(1.0, 0.0) is None and err_pct(None, 3.0) is None
-    answer = {"latency_ms": {"mean": 5, "p50": 4, "p95": 9, "p99": 12}, "throughput_rps": 50, "error_pct": 0,
-              "nodes": {"web": {"utilization": 0.2, "servers": 1}, "db": {"utilization": 0.1, "servers": 2}}}
+    answer = {
+        "latency_ms": {"mean": 5, "p50": 4, "p95": 9, "p99": 12},
+        "throughput_rps": 50,
+        "error_pct": 0,
+        "nodes": {"web": {"utilization": 0.2, "servers": 1}, "db": {"utilization": 0.1, "servers": 2}},
+    }
     pred = predicted_stats(answer)
-    assert pred["cpu_web"] == pytest.approx(20.0) and pred["cpu_db"] == pytest.approx(20.0) and pred["cpu_cache"] is None
+    assert (
+        pred["cpu_web"] == pytest.approx(20.0)
+        and pred["cpu_db"] == pytest.approx(20.0)
+        and pred["cpu_cache"] is None
+    )
     assert predicted_stats({"error": "refused"}) == {}

@@ -25,15 +25,22 @@ from benchmarks.testbed.services import missing_binaries
 REPO = Path(__file__).resolve().parents[2]
 MISSING = missing_binaries()
 
-pytestmark = [pytest.mark.testbed,
-              pytest.mark.skipif(bool(MISSING), reason="testbed needs " + "; ".join(MISSING))]
+pytestmark = [
+    pytest.mark.testbed,
+    pytest.mark.skipif(bool(MISSING), reason="testbed needs " + "; ".join(MISSING)),
+]
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("testbed")
-    done = subprocess.run([sys.executable, "-m", "benchmarks.testbed", "--smoke", "--out", str(out)],
-                          cwd=REPO, capture_output=True, text=True, timeout=280)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.testbed", "--smoke", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return out, json.loads((out / "results.json").read_text()), done
 
@@ -47,7 +54,7 @@ def test_phases_measured_real_traffic(smoke):
         assert p["error_pct"] < 5
         assert 0.8 * p["offered_rps"] < p["throughput_rps"] < 1.2 * p["offered_rps"]
         assert 0 < p["latency_ms"]["p50"] <= p["latency_ms"]["p95"] <= p["latency_ms"]["p99"]
-        assert 0.5 < p["hit_ratio"] < 0.95          # the service's 0.75, sampled
+        assert 0.5 < p["hit_ratio"] < 0.95  # the service's 0.75, sampled
         assert p["cpu_pct"]["web"] > 0 and p["cpu_pct"]["db"] > 0
     # twice the load costs the web tier more CPU
     assert phases[1]["cpu_pct"]["web"] > phases[0]["cpu_pct"]["web"]
@@ -65,12 +72,14 @@ def test_cpu_file_is_what_the_csv_source_reads(smoke):
         rows = list(csv.DictReader(f))
     header = list(rows[0])
     assert header[:4] == ["timestamp", "web_cpu_pct", "cache_cpu_pct", "db_cpu_pct"]
-    if len(header) > 4:                                   # the service cores' busy time, when pinned
+    if len(header) > 4:  # the service cores' busy time, when pinned
         assert header[4:] == ["host_cpu_pct"]
         assert all(float(r["host_cpu_pct"]) >= float(r["web_cpu_pct"]) - 3 for r in rows[1:])
     assert len(rows) >= 20
-    queries = [Query(f"nodes.{n}.cpu", CsvMetric(file="cpu.csv", column=f"{n}_cpu_pct", unit="Percent"))
-               for n in ("web", "cache", "db")]
+    queries = [
+        Query(f"nodes.{n}.cpu", CsvMetric(file="cpu.csv", column=f"{n}_cpu_pct", unit="Percent"))
+        for n in ("web", "cache", "db")
+    ]
     frame = CsvSource(out).fetch(queries, timedelta(days=1), 60)
     assert set(frame["series"]) == {q.series for q in queries}
     assert frame["value"].max() > 0
@@ -88,14 +97,21 @@ def test_fit_ran_and_both_solvers_answered(smoke):
             assert "error" not in answer, answer
             assert math.isfinite(answer["latency_ms"]["mean"]) and answer["latency_ms"]["mean"] > 0
     cap = results["predicted_capacity"]["fitted"]
-    assert cap["analytic_saturates_rps"] and cap["analytic_saturates_rps"] > results["phases"][-1]["offered_rps"]
+    assert (
+        cap["analytic_saturates_rps"] and cap["analytic_saturates_rps"] > results["phases"][-1]["offered_rps"]
+    )
 
 
 def test_report_has_the_tables(smoke):
     out, results, done = smoke
     report = (out / "report.md").read_text()
     assert report == done.stdout
-    for heading in ("## Measured phases", "**sim (fitted)**", "**analytic (fitted)**", "## What the fit found"):
+    for heading in (
+        "## Measured phases",
+        "**sim (fitted)**",
+        "**analytic (fitted)**",
+        "## What the fit found",
+    ):
         assert heading in report
     lines = [l for l in report.splitlines() if l.startswith("| fit-24rps |")]
     # measured, then one row per solver and scenario variant (fitted; shared host, once simulate accepts hosts:)
@@ -103,7 +119,9 @@ def test_report_has_the_tables(smoke):
     assert len(predicted) >= 2 and len(lines) == 1 + len(predicted)
     for line in lines[1:]:
         mean_cell = line.split("|")[2]
-        assert "%)" in mean_cell and float(mean_cell.split("(")[0].replace(",", "")) > 0   # a prediction with its error
+        assert (
+            "%)" in mean_cell and float(mean_cell.split("(")[0].replace(",", "")) > 0
+        )  # a prediction with its error
 
 
 def test_nothing_left_running(smoke):

@@ -29,7 +29,7 @@ class Family:
 
     name: str
     kind: str
-    samples: dict[str, list[tuple[float, float]]]   # '{job="web"}' -> [(unix seconds, value), ...]
+    samples: dict[str, list[tuple[float, float]]]  # '{job="web"}' -> [(unix seconds, value), ...]
 
 
 def openmetrics(families: Iterable[Family]) -> str:
@@ -61,13 +61,29 @@ class PrometheusServer:
         source.write_text(openmetrics(families))
         # One block for the whole span: promtool reads the input once per block, and 2-hour blocks (its
         # default) make 14 days of data 168 passes.
-        subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=400h",
-                        str(source), str(data)],
-                       check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                PROMTOOL,
+                "tsdb",
+                "create-blocks-from",
+                "openmetrics",
+                "--max-block-duration=400h",
+                str(source),
+                str(data),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         config = root / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
-        args = [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
-                "--storage.tsdb.retention.time=100y", "--web.listen-address=127.0.0.1:%d" % free_port()]
+        args = [
+            PROMETHEUS,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            "--storage.tsdb.retention.time=100y",
+            "--web.listen-address=127.0.0.1:%d" % free_port(),
+        ]
         if basic_auth:
             web = root / "web.yml"
             web.write_text(f"basic_auth_users:\n  {TEST_USER}: {TEST_HASH}\n")
@@ -78,7 +94,7 @@ class PrometheusServer:
         self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=root)
         self._wait_ready(basic_auth)
         version = subprocess.run([PROMETHEUS, "--version"], capture_output=True, text=True).stdout.split()
-        self.version = version[2] if len(version) > 2 else None   # "prometheus, version 2.42.0+ds ..."
+        self.version = version[2] if len(version) > 2 else None  # "prometheus, version 2.42.0+ds ..."
 
     def _wait_ready(self, basic_auth: bool) -> None:
         deadline = time.monotonic() + 60

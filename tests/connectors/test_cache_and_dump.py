@@ -36,8 +36,18 @@ nodes:
 def cw_fit(aws, tmp_path):
     end = recent_end()
     stamps = [end - timedelta(minutes=5 * i) for i in range(1, 100)]
-    put_series(aws, "AWS/ApplicationELB", "RequestCount", {"LoadBalancer": "app/shop/1"}, stamps, range(99), "Count")
-    put_series(aws, "AWS/ECS", "CPUUtilization", {"ClusterName": "shop", "ServiceName": "web"}, stamps, [50] * 99, "Percent")
+    put_series(
+        aws, "AWS/ApplicationELB", "RequestCount", {"LoadBalancer": "app/shop/1"}, stamps, range(99), "Count"
+    )
+    put_series(
+        aws,
+        "AWS/ECS",
+        "CPUUtilization",
+        {"ClusterName": "shop", "ServiceName": "web"},
+        stamps,
+        [50] * 99,
+        "Percent",
+    )
     path = tmp_path / "fit.yaml"
     path.write_text(CW_FIT)
     return path, end
@@ -59,6 +69,7 @@ def test_second_look_reads_the_cache_and_refresh_pulls_again(cw_fit, moto_calls)
 def test_half_failed_pull_keeps_the_batches_it_paid_for(cw_fit, monkeypatch, moto_calls):
     from connectors import cloudwatch_plan
     from moto.cloudwatch.models import CloudWatchBackend
+
     path, end = cw_fit
     monkeypatch.setattr(cloudwatch_plan, "MAX_POINTS_PER_CALL", 288)  # one query a call
     real, state = CloudWatchBackend.get_metric_data, {"n": 0}
@@ -67,6 +78,7 @@ def test_half_failed_pull_keeps_the_batches_it_paid_for(cw_fit, monkeypatch, mot
         state["n"] += 1
         if state["n"] == 2:
             from moto.cloudwatch.exceptions import InvalidParameterValue
+
             raise InvalidParameterValue("injected")
         return real(self, *args, **kwargs)
 
@@ -92,7 +104,13 @@ def test_demo_fit_dump_works_out_of_the_box(tmp_path):
     report = dump_fit_series(ROOT / "scenarios" / "fit-demo.yaml", tmp_path / "demo.csv")
     written = pd.read_csv(tmp_path / "demo.csv")
     assert report.series == 10 and len(written) == 10 * 4032
-    assert set(written["series"]) >= {"traffic", "latency", "nodes.web.cpu", "nodes.cache.hits", "nodes.db.writes"}
+    assert set(written["series"]) >= {
+        "traffic",
+        "latency",
+        "nodes.web.cpu",
+        "nodes.cache.hits",
+        "nodes.db.writes",
+    }
 
 
 def test_bad_fit_file_is_a_fit_file_error(tmp_path):
@@ -103,13 +121,17 @@ def test_bad_fit_file_is_a_fit_file_error(tmp_path):
 
 
 def test_connectors_never_import_streamlit():
-    code = ("import sys, connectors.dump, connectors.cloudwatch, connectors.gcp, connectors.csv_source, connectors.demo; "
-            "assert 'streamlit' not in sys.modules, 'streamlit imported'")
+    code = (
+        "import sys, connectors.dump, connectors.cloudwatch, connectors.gcp, connectors.csv_source, connectors.demo; "
+        "assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
 
 def test_source_override_revalidates_for_that_source(tmp_path):
-    with pytest.raises(FitFileError, match=r"with --source cloudwatch\): traffic.metric.series \(line 10\): unknown key"):
+    with pytest.raises(
+        FitFileError, match=r"with --source cloudwatch\): traffic.metric.series \(line 10\): unknown key"
+    ):
         fetch_fit_series(ROOT / "scenarios" / "fit-demo.yaml", source="cloudwatch")
     frame, report = fetch_fit_series(ROOT / "scenarios" / "fit-demo.yaml", source="demo")
     assert report.to_json()["series"] == 10 and str(report) == report.summary()

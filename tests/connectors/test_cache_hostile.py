@@ -17,8 +17,15 @@ from model.fit.file import CloudWatchMetric
 
 PERIOD = 300
 END = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
-QUERY = Query("traffic", CloudWatchMetric(namespace="AWS/ApplicationELB", name="RequestCount", stat="Sum",
-                                          dimensions={"LoadBalancer": "app/shop/1"}))
+QUERY = Query(
+    "traffic",
+    CloudWatchMetric(
+        namespace="AWS/ApplicationELB",
+        name="RequestCount",
+        stat="Sum",
+        dimensions={"LoadBalancer": "app/shop/1"},
+    ),
+)
 
 
 def _minutes(stamps: pd.Series) -> np.ndarray:
@@ -86,7 +93,9 @@ def test_a_pull_one_period_later_fetches_only_the_new_period(tmp_path):
     again, stats = cached_fetch(source, [QUERY], timedelta(days=1), PERIOD, end=END, cache=cache)
     assert stats.hits == 1 and len(source.pulls) == 1  # a retried pull reuses the whole window
     pd.testing.assert_frame_equal(first, again)
-    later, _ = cached_fetch(source, [QUERY], timedelta(days=1), PERIOD, end=END + timedelta(minutes=5), cache=cache)
+    later, _ = cached_fetch(
+        source, [QUERY], timedelta(days=1), PERIOD, end=END + timedelta(minutes=5), cache=cache
+    )
     assert source.pulls[-1] == (END, END + timedelta(minutes=5))  # only the new period was asked for
     assert len(later) == 288 and later["timestamp"].min() == first["timestamp"].min() + timedelta(minutes=5)
     expected = _minutes(later["timestamp"])
@@ -96,7 +105,9 @@ def test_a_pull_one_period_later_fetches_only_the_new_period(tmp_path):
 def test_a_window_outside_what_is_covered_pulls_the_whole_window(tmp_path):
     source, cache = CountingSource(), SeriesCache(tmp_path)
     cached_fetch(source, [QUERY], timedelta(days=1), PERIOD, end=END, cache=cache)
-    _, stats = cached_fetch(source, [QUERY], timedelta(days=1), PERIOD, end=END - timedelta(days=3), cache=cache)
+    _, stats = cached_fetch(
+        source, [QUERY], timedelta(days=1), PERIOD, end=END - timedelta(days=3), cache=cache
+    )
     assert stats.misses == 1 and source.pulls[-1] == (END - timedelta(days=4), END - timedelta(days=3))
 
 

@@ -44,29 +44,45 @@ def test_sum_and_maximum_aggregate_within_aligned_buckets(aws):
     dims = {"LoadBalancer": "app/shop/1"}
     put_series(aws, "AWS/ApplicationELB", "RequestCount", dims, stamps, values, "Count")
     src = CloudWatchSource()
-    total = src.fetch([Query("traffic", cpu(dims, "Sum", "AWS/ApplicationELB", "RequestCount"))], timedelta(hours=1), 300, end=end)
-    peak = src.fetch([Query("traffic", cpu(dims, "Maximum", "AWS/ApplicationELB", "RequestCount"))], timedelta(hours=1), 300, end=end)
+    total = src.fetch(
+        [Query("traffic", cpu(dims, "Sum", "AWS/ApplicationELB", "RequestCount"))],
+        timedelta(hours=1),
+        300,
+        end=end,
+    )
+    peak = src.fetch(
+        [Query("traffic", cpu(dims, "Maximum", "AWS/ApplicationELB", "RequestCount"))],
+        timedelta(hours=1),
+        300,
+        end=end,
+    )
     expected = pd.Series(values, index=pd.DatetimeIndex(stamps)).groupby(lambda t: t.floor("300s"))
     assert total["value"].tolist() == expected.sum().astype(float).tolist()
     assert peak["value"].tolist() == expected.max().astype(float).tolist()
     assert (total["timestamp"].dt.minute % 5 == 0).all()
 
 
-@pytest.mark.parametrize("name", ["elb_request_count_8c0756", "ec2_cpu_utilization_24ae8d", "rds_cpu_utilization_cc0c53"])
+@pytest.mark.parametrize(
+    "name", ["elb_request_count_8c0756", "ec2_cpu_utilization_24ae8d", "rds_cpu_utilization_cc0c53"]
+)
 def test_nab_series_come_back_unchanged_through_moto(aws, name):
     """Real CloudWatch data, moved to the last days (CloudWatch keeps 1-minute data 15 days)."""
     raw = pd.read_csv(NAB / f"{name}.csv", parse_dates=["timestamp"])
     raw["timestamp"] = raw["timestamp"].dt.tz_localize("UTC")
     gaps = raw["timestamp"].diff() > pd.Timedelta(minutes=5)
     centre = int(np.argmax(gaps.to_numpy())) if gaps.any() else len(raw) // 2
-    part = raw.iloc[max(0, centre - 250):centre + 250].reset_index(drop=True)
+    part = raw.iloc[max(0, centre - 250) : centre + 250].reset_index(drop=True)
     shift = pd.Timestamp(recent_end(60)) - pd.Timedelta(days=3) - part["timestamp"].iloc[0].floor("D")
     stamps = part["timestamp"] + shift
     put_series(aws, "AWS/EC2", "Nab", {"File": name}, list(stamps), part["value"])
     span = (stamps.iloc[-1] - stamps.iloc[0].floor("D")) + pd.Timedelta(minutes=1)
     end = stamps.iloc[0].floor("D") + span.ceil("60s")
-    frame = CloudWatchSource().fetch([Query(name, cpu({"File": name}, name="Nab", namespace="AWS/EC2"))],
-                                     span.to_pytimedelta(), 60, end=end.to_pydatetime())
+    frame = CloudWatchSource().fetch(
+        [Query(name, cpu({"File": name}, name="Nab", namespace="AWS/EC2"))],
+        span.to_pytimedelta(),
+        60,
+        end=end.to_pydatetime(),
+    )
     assert frame["timestamp"].tolist() == stamps.tolist()
     assert frame["value"].tolist() == part["value"].astype(float).tolist()
     if gaps.any():
@@ -77,7 +93,9 @@ def test_batches_follow_the_point_limit(aws, moto_calls):
     """30 series x 4,032 points: 25 fit under 100,800 points a call, so exactly 2 calls."""
     end = recent_end()
     for k in range(30):
-        put_series(aws, "AWS/EC2", "CPUUtilization", {"InstanceId": f"i-{k}"}, [end - timedelta(minutes=5)], [k])
+        put_series(
+            aws, "AWS/EC2", "CPUUtilization", {"InstanceId": f"i-{k}"}, [end - timedelta(minutes=5)], [k]
+        )
     queries = [Query(f"s{k}", cpu({"InstanceId": f"i-{k}"}, namespace="AWS/EC2")) for k in range(30)]
     src = CloudWatchSource()
     assert src.plan(queries, timedelta(days=14), 300, end=end).calls == 2
@@ -90,7 +108,14 @@ def test_batches_follow_the_point_limit(aws, moto_calls):
 def test_discovery_pages_and_deduplicates(aws):
     end = recent_end()
     for k in range(520):  # more than one ListMetrics page (500)
-        put_series(aws, "AWS/EC2", "CPUUtilization", {"InstanceId": f"i-{k:04d}"}, [end, end - timedelta(minutes=5)], [1, 2])
+        put_series(
+            aws,
+            "AWS/EC2",
+            "CPUUtilization",
+            {"InstanceId": f"i-{k:04d}"},
+            [end, end - timedelta(minutes=5)],
+            [1, 2],
+        )
     put_series(aws, "AWS/RDS", "CPUUtilization", RDS, [end], [3])
     found = CloudWatchSource().discover()
     ec2 = [m for m in found if m.metric.namespace == "AWS/EC2"]
@@ -146,11 +171,14 @@ def test_throttling_is_retried_then_succeeds(aws, monkeypatch):
 def test_throttling_that_does_not_stop_is_a_clear_error(aws, monkeypatch):
     _throttle(monkeypatch, 100)
     with pytest.raises(ConnectorError, match=r"throttled GetMetricData and it still failed after 1 retries"):
-        CloudWatchSource(max_attempts=2).fetch([Query("db", cpu())], timedelta(hours=1), 300, end=recent_end())
+        CloudWatchSource(max_attempts=2).fetch(
+            [Query("db", cpu())], timedelta(hours=1), 300, end=recent_end()
+        )
 
 
 def test_half_failed_batch_names_the_series_and_keeps_nothing(aws, monkeypatch):
     from moto.cloudwatch.models import CloudWatchBackend
+
     end = recent_end()
     put_series(aws, "AWS/RDS", "CPUUtilization", RDS, [end - timedelta(minutes=5)], [1])
     put_series(aws, "AWS/EC2", "CPUUtilization", {"InstanceId": "i-1"}, [end - timedelta(minutes=5)], [2])
@@ -163,18 +191,27 @@ def test_half_failed_batch_names_the_series_and_keeps_nothing(aws, monkeypatch):
 
     monkeypatch.setattr(CloudWatchBackend, "get_metric_data", half)
     with pytest.raises(ConnectorError, match=r"could not return nodes\.web\.cpu \(InternalError"):
-        CloudWatchSource().fetch([Query("nodes.db.cpu", cpu()),
-                                  Query("nodes.web.cpu", cpu({"InstanceId": "i-1"}, namespace="AWS/EC2"))],
-                                 timedelta(hours=1), 300, end=end)
+        CloudWatchSource().fetch(
+            [
+                Query("nodes.db.cpu", cpu()),
+                Query("nodes.web.cpu", cpu({"InstanceId": "i-1"}, namespace="AWS/EC2")),
+            ],
+            timedelta(hours=1),
+            300,
+            end=end,
+        )
 
 
 def test_rejected_credentials_over_the_wire(aws, monkeypatch):
     """moto with authentication on refuses unknown keys with HTTP 403, as AWS does."""
     from moto import settings
+
     monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
     with pytest.raises(ConnectorError) as info:
         CloudWatchSource().fetch([Query("db", cpu())], timedelta(hours=1), 300, end=recent_end())
-    assert "refused the request (HTTP 403)" in str(info.value) or "rejected the credentials" in str(info.value)
+    assert "refused the request (HTTP 403)" in str(info.value) or "rejected the credentials" in str(
+        info.value
+    )
     assert "aws sso login" in str(info.value) and "testing" not in str(info.value)
 
 
@@ -194,6 +231,7 @@ def test_missing_region(aws, monkeypatch):
 
 def test_unreachable_endpoint_is_a_clear_error(aws, monkeypatch):
     from tests.connectors.conftest import free_port
+
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
     with pytest.raises(ConnectorError, match="cannot reach CloudWatch at http://127.0.0.1"):
         CloudWatchSource(max_attempts=1).discover(namespaces=["AWS/RDS"])

@@ -15,13 +15,19 @@ from connectors.errors import ConnectorError
 from model.fit.file import CloudWatchMetric
 
 END = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
-LATENCY = CloudWatchMetric(namespace="AWS/ApplicationELB", name="TargetResponseTime", stat="p99",
-                           dimensions={"LoadBalancer": "app/shop/50dc6c495c0c9188"})
+LATENCY = CloudWatchMetric(
+    namespace="AWS/ApplicationELB",
+    name="TargetResponseTime",
+    stat="p99",
+    dimensions={"LoadBalancer": "app/shop/50dc6c495c0c9188"},
+)
 
 
 @pytest.fixture
 def stubbed():
-    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    client = boto3.client(
+        "cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
     with Stubber(client) as stub:
         yield CloudWatchSource(client=client), stub
 
@@ -34,15 +40,41 @@ def test_percentile_request_and_answer(stubbed):
     src, stub = stubbed
     stamps = _stamps(12)
     expected = {
-        "MetricDataQueries": [{"Id": "q0", "ReturnData": True, "MetricStat": {
-            "Metric": {"Namespace": "AWS/ApplicationELB", "MetricName": "TargetResponseTime",
-                       "Dimensions": [{"Name": "LoadBalancer", "Value": "app/shop/50dc6c495c0c9188"}]},
-            "Period": 300, "Stat": "p99"}}],
-        "StartTime": END - timedelta(hours=1), "EndTime": END, "ScanBy": "TimestampAscending"}
-    stub.add_response("get_metric_data", {
-        "MetricDataResults": [{"Id": "q0", "Label": "TargetResponseTime", "Timestamps": stamps,
-                               "Values": [0.25 + i / 100 for i in range(12)], "StatusCode": "Complete"}],
-        "Messages": []}, expected)
+        "MetricDataQueries": [
+            {
+                "Id": "q0",
+                "ReturnData": True,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/ApplicationELB",
+                        "MetricName": "TargetResponseTime",
+                        "Dimensions": [{"Name": "LoadBalancer", "Value": "app/shop/50dc6c495c0c9188"}],
+                    },
+                    "Period": 300,
+                    "Stat": "p99",
+                },
+            }
+        ],
+        "StartTime": END - timedelta(hours=1),
+        "EndTime": END,
+        "ScanBy": "TimestampAscending",
+    }
+    stub.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {
+                    "Id": "q0",
+                    "Label": "TargetResponseTime",
+                    "Timestamps": stamps,
+                    "Values": [0.25 + i / 100 for i in range(12)],
+                    "StatusCode": "Complete",
+                }
+            ],
+            "Messages": [],
+        },
+        expected,
+    )
     frame = src.fetch([Query("latency", LATENCY)], timedelta(hours=1), 300, end=END)
     stub.assert_no_pending_responses()
     assert frame["value"].round(4).tolist() == [round(0.25 + i / 100, 4) for i in range(12)]
@@ -52,16 +84,35 @@ def test_percentile_request_and_answer(stubbed):
 def test_next_token_pages_are_merged_by_id(stubbed):
     src, stub = stubbed
     stamps = _stamps(12)
-    q1 = CloudWatchMetric(namespace="AWS/RDS", name="CPUUtilization", dimensions={"DBInstanceIdentifier": "a"})
+    q1 = CloudWatchMetric(
+        namespace="AWS/RDS", name="CPUUtilization", dimensions={"DBInstanceIdentifier": "a"}
+    )
     page = lambda qid, sl, token=None: {  # noqa: E731
-        "MetricDataResults": [{"Id": qid, "Label": qid, "Timestamps": stamps[sl], "Values": [float(i) for i in range(12)][sl],
-                               "StatusCode": "PartialData" if token else "Complete"}],
-        **({"NextToken": token} if token else {})}
-    stub.add_response("get_metric_data", {**page("q0", slice(0, 5), "t1"),
-                                          "MetricDataResults": page("q0", slice(0, 5), "t1")["MetricDataResults"] + page("q1", slice(0, 7))["MetricDataResults"]},
-                      {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY, "ScanBy": ANY})
-    stub.add_response("get_metric_data", page("q0", slice(5, 12)),
-                      {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY, "ScanBy": ANY, "NextToken": "t1"})
+        "MetricDataResults": [
+            {
+                "Id": qid,
+                "Label": qid,
+                "Timestamps": stamps[sl],
+                "Values": [float(i) for i in range(12)][sl],
+                "StatusCode": "PartialData" if token else "Complete",
+            }
+        ],
+        **({"NextToken": token} if token else {}),
+    }
+    stub.add_response(
+        "get_metric_data",
+        {
+            **page("q0", slice(0, 5), "t1"),
+            "MetricDataResults": page("q0", slice(0, 5), "t1")["MetricDataResults"]
+            + page("q1", slice(0, 7))["MetricDataResults"],
+        },
+        {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY, "ScanBy": ANY},
+    )
+    stub.add_response(
+        "get_metric_data",
+        page("q0", slice(5, 12)),
+        {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY, "ScanBy": ANY, "NextToken": "t1"},
+    )
     frame = src.fetch([Query("a", LATENCY), Query("b", q1)], timedelta(hours=1), 300, end=END)
     assert frame[frame.series == "a"]["value"].tolist() == [float(i) for i in range(12)]
     assert len(frame[frame.series == "b"]) == 7
@@ -70,8 +121,20 @@ def test_next_token_pages_are_merged_by_id(stubbed):
 
 def test_partial_data_without_a_token_is_refused(stubbed):
     src, stub = stubbed
-    stub.add_response("get_metric_data", {"MetricDataResults": [
-        {"Id": "q0", "Label": "x", "Timestamps": _stamps(3), "Values": [1.0, 2.0, 3.0], "StatusCode": "PartialData"}]})
+    stub.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {
+                    "Id": "q0",
+                    "Label": "x",
+                    "Timestamps": _stamps(3),
+                    "Values": [1.0, 2.0, 3.0],
+                    "StatusCode": "PartialData",
+                }
+            ]
+        },
+    )
     with pytest.raises(ConnectorError, match="only part of latency"):
         src.fetch([Query("latency", LATENCY)], timedelta(hours=1), 300, end=END)
 
@@ -79,8 +142,12 @@ def test_partial_data_without_a_token_is_refused(stubbed):
 @pytest.mark.parametrize("code", ["ExpiredToken", "RequestExpired"])
 def test_expired_credentials_say_how_to_refresh(stubbed, code):
     src, stub = stubbed
-    stub.add_client_error("get_metric_data", service_error_code=code, service_message="The security token included in the request is expired",
-                          http_status_code=403)
+    stub.add_client_error(
+        "get_metric_data",
+        service_error_code=code,
+        service_message="The security token included in the request is expired",
+        http_status_code=403,
+    )
     with pytest.raises(ConnectorError) as info:
         src.fetch([Query("latency", LATENCY)], timedelta(hours=1), 300, end=END)
     assert f"have expired ({code})" in str(info.value) and "aws sso login" in str(info.value)
@@ -93,7 +160,9 @@ def test_access_denied_names_the_permission(stubbed):
         src.discover(namespaces=["AWS/RDS"])
 
 
-@pytest.mark.parametrize("days, period, fix", [(20, 60, "period_s: 300"), (90, 300, "period_s: 3600"), (500, 3600, "455")])
+@pytest.mark.parametrize(
+    "days, period, fix", [(20, 60, "period_s: 300"), (90, 300, "period_s: 3600"), (500, 3600, "455")]
+)
 def test_periods_must_suit_the_data_age(stubbed, days, period, fix):
     src, stub = stubbed  # no response queued: a call would fail the stub
     with pytest.raises(ConnectorError, match=fix):
@@ -117,9 +186,19 @@ def _reply(results: list[dict]) -> dict:
 def test_a_truncated_reply_is_pulled_again_not_called_no_data(stubbed):
     src, stub = stubbed
     stamps = _stamps(12)
-    cpu = CloudWatchMetric(namespace="AWS/RDS", name="CPUUtilization", dimensions={"DBInstanceIdentifier": "a"})
-    whole = [{"Id": "q0", "Label": "latency", "Timestamps": stamps, "Values": [0.2] * 12, "StatusCode": "Complete"},
-             {"Id": "q1", "Label": "cpu", "Timestamps": stamps, "Values": [40.0] * 12, "StatusCode": "Complete"}]
+    cpu = CloudWatchMetric(
+        namespace="AWS/RDS", name="CPUUtilization", dimensions={"DBInstanceIdentifier": "a"}
+    )
+    whole = [
+        {
+            "Id": "q0",
+            "Label": "latency",
+            "Timestamps": stamps,
+            "Values": [0.2] * 12,
+            "StatusCode": "Complete",
+        },
+        {"Id": "q1", "Label": "cpu", "Timestamps": stamps, "Values": [40.0] * 12, "StatusCode": "Complete"},
+    ]
     stub.add_response("get_metric_data", _reply(whole[:1]))  # the reply stops after the first query's result
     stub.add_response("get_metric_data", _reply(whole))
     frame = src.fetch([Query("latency", LATENCY), Query("cpu", cpu)], timedelta(hours=1), 300, end=END)
@@ -138,7 +217,9 @@ def test_a_reply_that_stays_truncated_is_refused_with_what_happened(stubbed):
 
 def test_a_complete_result_with_no_points_is_still_no_data(stubbed):
     src, stub = stubbed
-    stub.add_response("get_metric_data", _reply([{"Id": "q0", "Label": "latency", "Timestamps": [], "Values": [],
-                                                  "StatusCode": "Complete"}]))
+    stub.add_response(
+        "get_metric_data",
+        _reply([{"Id": "q0", "Label": "latency", "Timestamps": [], "Values": [], "StatusCode": "Complete"}]),
+    )
     with pytest.raises(ConnectorError, match="no data for latency"):
         src.fetch([Query("latency", LATENCY)], timedelta(hours=1), 300, end=END)

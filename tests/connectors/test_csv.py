@@ -18,7 +18,9 @@ NAB_FILES = sorted(p.name for p in NAB.glob("*.csv"))
 
 
 def fetch(base, file, column="value", days=400, **kw):
-    return CsvSource(base).fetch([Query("s", CsvMetric(file=file, column=column, **kw))], timedelta(days=days), 300)
+    return CsvSource(base).fetch(
+        [Query("s", CsvMetric(file=file, column=column, **kw))], timedelta(days=days), 300
+    )
 
 
 @pytest.mark.parametrize("name", NAB_FILES)
@@ -34,7 +36,11 @@ def test_nab_files_come_back_unchanged(name):
 
 def test_lookback_counts_back_from_the_newest_stamp():
     frame = fetch(NAB, "elb_request_count_8c0756.csv", days=1)
-    newest = pd.to_datetime(pd.read_csv(NAB / "elb_request_count_8c0756.csv")["timestamp"]).max().tz_localize("UTC")
+    newest = (
+        pd.to_datetime(pd.read_csv(NAB / "elb_request_count_8c0756.csv")["timestamp"])
+        .max()
+        .tz_localize("UTC")
+    )
     assert frame["timestamp"].max() == newest
     assert frame["timestamp"].min() >= frame["timestamp"].max() - pd.Timedelta(days=1)
 
@@ -50,13 +56,26 @@ def test_time_zones(tmp_path):
 
 
 def test_gaps_and_duplicates(tmp_path):
-    (tmp_path / "g.csv").write_text("timestamp,cpu,rps\n2024-01-01 00:00,1,10\n2024-01-01 00:05,,11\n"
-                                    "2024-01-01 00:05,,11\n2024-01-01 00:10,n/a,12\n2024-01-01 00:15,4,13\n")
+    (tmp_path / "g.csv").write_text(
+        "timestamp,cpu,rps\n2024-01-01 00:00,1,10\n2024-01-01 00:05,,11\n"
+        "2024-01-01 00:05,,11\n2024-01-01 00:10,n/a,12\n2024-01-01 00:15,4,13\n"
+    )
     src = CsvSource(tmp_path)
-    frame = src.fetch([Query("cpu", CsvMetric(file="g.csv", column="cpu")), Query("rps", CsvMetric(file="g.csv", column="rps"))],
-                      timedelta(days=1), 300)
+    frame = src.fetch(
+        [
+            Query("cpu", CsvMetric(file="g.csv", column="cpu")),
+            Query("rps", CsvMetric(file="g.csv", column="rps")),
+        ],
+        timedelta(days=1),
+        300,
+    )
     assert frame[frame.series == "cpu"]["value"].tolist() == [1.0, 4.0]  # blanks stay gaps
-    assert frame[frame.series == "rps"]["value"].tolist() == [10.0, 11.0, 12.0, 13.0]  # the repeated row counted once
+    assert frame[frame.series == "rps"]["value"].tolist() == [
+        10.0,
+        11.0,
+        12.0,
+        13.0,
+    ]  # the repeated row counted once
     (tmp_path / "d.csv").write_text("timestamp,cpu\n2024-01-01 00:00,1\n2024-01-01 00:00,2\n")
     with pytest.raises(ConnectorError, match="2024-01-01 00:00:00 UTC appears with different values"):
         fetch(tmp_path, "d.csv", "cpu")

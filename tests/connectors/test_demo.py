@@ -24,6 +24,7 @@ def test_two_weeks_at_five_minutes_deterministic(demo):
     assert str(wide.index.tz) == "UTC" and wide.index[0] == truth.start
     from connectors import demo_data
     from model.scenario.reader import load_scenario
+
     again, _ = demo_data.generate(load_scenario(DemoSource().scenario_path), seed=7)  # not the memoised copy
     assert again.equals(wide)
     other, _ = DemoSource(seed=8).data()
@@ -34,7 +35,9 @@ def test_cycles_peak_growth(demo):
     wide, truth = demo
     rate = wide["traffic"] / 300
     by_time = rate.groupby(rate.index.hour + rate.index.minute / 60).mean()
-    assert abs(by_time.idxmax() - 20) <= 0.25 and by_time.min() < 0.45 * by_time.max()  # evening peak at 20:00 UTC
+    assert (
+        abs(by_time.idxmax() - 20) <= 0.25 and by_time.min() < 0.45 * by_time.max()
+    )  # evening peak at 20:00 UTC
     weekend = rate[rate.index.day_of_week >= 5].mean() / rate[rate.index.day_of_week < 5].mean()
     assert 0.7 < weekend < 0.8
     first, second = rate.iloc[:2016].mean(), rate.iloc[2016:].mean()
@@ -59,7 +62,10 @@ def test_utilization_law_and_ratios_are_recoverable(demo):
 def test_incident_shows_in_database_cpu_and_latency(demo):
     wide, truth = demo
     during = wide[(wide.index >= truth.incident[0]) & (wide.index < truth.incident[1])]
-    same_time_day_before = wide[(wide.index >= truth.incident[0] - timedelta(days=1)) & (wide.index < truth.incident[1] - timedelta(days=1))]
+    same_time_day_before = wide[
+        (wide.index >= truth.incident[0] - timedelta(days=1))
+        & (wide.index < truth.incident[1] - timedelta(days=1))
+    ]
     assert truth.incident_nodes == ("db",)
     assert during["db.cpu"].mean() > 1.8 * same_time_day_before["db.cpu"].mean()
     assert during["latency_p99"].mean() > 1.2 * same_time_day_before["latency_p99"].mean()
@@ -68,8 +74,11 @@ def test_incident_shows_in_database_cpu_and_latency(demo):
 
 def test_fetch_resamples_counts_by_sum_and_percent_by_mean(demo):
     wide, _ = demo
-    frame = DemoSource().fetch([Query("t", DemoMetric(series="traffic")), Query("c", DemoMetric(series="web.cpu"))],
-                               timedelta(days=14), 3600)
+    frame = DemoSource().fetch(
+        [Query("t", DemoMetric(series="traffic")), Query("c", DemoMetric(series="web.cpu"))],
+        timedelta(days=14),
+        3600,
+    )
     hourly = frame[frame.series == "t"]
     assert len(hourly) == 336 and hourly["value"].sum() == wide["traffic"].sum()
     assert frame[frame.series == "c"]["value"].iloc[0] == pytest.approx(wide["web.cpu"].iloc[:12].mean())
@@ -96,8 +105,14 @@ def test_autoscaled_service_follows_the_usl(demo):
     spec, usl = AUTOSCALED, truth.usl["search"]
     assert (usl["sigma"], usl["kappa"], usl["lambda_rps"]) == (0.04, 0.0012, pytest.approx(100.0))
     replicas = wide["search.replicas"]
-    assert (replicas == replicas.round()).all() and spec["min"] <= replicas.min() and replicas.max() <= spec["max"]
-    assert replicas.nunique() >= 8 and truth.units["search.replicas"] != "Count"  # a count of replicas is averaged, not summed
+    assert (
+        (replicas == replicas.round()).all()
+        and spec["min"] <= replicas.min()
+        and replicas.max() <= spec["max"]
+    )
+    assert (
+        replicas.nunique() >= 8 and truth.units["search.replicas"] != "Count"
+    )  # a count of replicas is averaged, not summed
     # the HPA follows load: more replicas in the busiest hours than at night
     busy = wide["search.requests"] > wide["search.requests"].quantile(0.9)
     assert replicas[busy].median() >= 3 * replicas[~busy].min()

@@ -15,7 +15,9 @@ from tests.connectors.conftest import gcp_series
 
 CPU_TYPE = "compute.googleapis.com/instance/cpu/utilization"
 END = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-CPU = GcpMetric(type=CPU_TYPE, filter='resource.labels.instance_id = "123"', aligner="ALIGN_MEAN", reducer="REDUCE_MEAN")
+CPU = GcpMetric(
+    type=CPU_TYPE, filter='resource.labels.instance_id = "123"', aligner="ALIGN_MEAN", reducer="REDUCE_MEAN"
+)
 
 
 def source(endpoint, **kw):
@@ -71,9 +73,14 @@ def test_endless_throttling_stops_with_a_message(gcp):
     assert len(fake.requests) == 3
 
 
-@pytest.mark.parametrize("status, words", [(grpc.StatusCode.UNAUTHENTICATED, "application-default login"),
-                                           (grpc.StatusCode.PERMISSION_DENIED, "roles/monitoring.viewer"),
-                                           (grpc.StatusCode.NOT_FOUND, "was not found")])
+@pytest.mark.parametrize(
+    "status, words",
+    [
+        (grpc.StatusCode.UNAUTHENTICATED, "application-default login"),
+        (grpc.StatusCode.PERMISSION_DENIED, "roles/monitoring.viewer"),
+        (grpc.StatusCode.NOT_FOUND, "was not found"),
+    ],
+)
 def test_auth_and_project_faults(gcp, status, words):
     fake, endpoint = gcp
     fake.fail = [status]
@@ -98,18 +105,27 @@ def test_project_without_metrics_and_metric_without_data(gcp):
 
 def test_several_series_without_a_reducer_are_refused(gcp):
     fake, endpoint = gcp
-    fake.series = [gcp_series(CPU_TYPE, "1", END, 300, [0.1] * 6), gcp_series(CPU_TYPE, "2", END, 300, [0.9] * 6)]
+    fake.series = [
+        gcp_series(CPU_TYPE, "1", END, 300, [0.1] * 6),
+        gcp_series(CPU_TYPE, "2", END, 300, [0.9] * 6),
+    ]
     with pytest.raises(ConnectorError, match="matched 2 time series.*REDUCE_MEAN"):
         source(endpoint).fetch([Query("cpu", GcpMetric(type=CPU_TYPE))], timedelta(hours=1), 300, end=END)
 
 
 def test_discovery_lists_known_types_per_resource(gcp):
     from google.api import metric_pb2
+
     fake, endpoint = gcp
-    fake.descriptors = [metric_pb2.MetricDescriptor(type=CPU_TYPE, unit="1"),
-                        metric_pb2.MetricDescriptor(type="compute.googleapis.com/instance/uptime", unit="s")]
+    fake.descriptors = [
+        metric_pb2.MetricDescriptor(type=CPU_TYPE, unit="1"),
+        metric_pb2.MetricDescriptor(type="compute.googleapis.com/instance/uptime", unit="s"),
+    ]
     now = datetime.now(timezone.utc)
-    fake.series = [gcp_series(CPU_TYPE, "1", now, 300, [0.1] * 3), gcp_series(CPU_TYPE, "2", now, 300, [0.2] * 3)]
+    fake.series = [
+        gcp_series(CPU_TYPE, "1", now, 300, [0.1] * 3),
+        gcp_series(CPU_TYPE, "2", now, 300, [0.2] * 3),
+    ]
     found = source(endpoint).discover(prefixes=["compute.googleapis.com/"])
     assert sorted(m.labels["instance_id"] for m in found) == ["1", "2"]
     assert all(m.suggested_key == "cpu" and m.metric.aligner == "ALIGN_MEAN" for m in found)
@@ -136,14 +152,22 @@ def test_results_that_stay_incomplete_are_refused_not_kept(gcp):
 
 def test_discovery_suggests_an_aligner_that_keeps_gaps_for_delta_counters(gcp):
     from google.api import metric_pb2
+
     fake, endpoint = gcp
     lb, hits = "loadbalancing.googleapis.com/https/request_count", "redis.googleapis.com/stats/keyspace_hits"
-    delta, cumulative = metric_pb2.MetricDescriptor.MetricKind.DELTA, metric_pb2.MetricDescriptor.MetricKind.CUMULATIVE
-    fake.descriptors = [metric_pb2.MetricDescriptor(type=lb, unit="1", metric_kind=delta),
-                        metric_pb2.MetricDescriptor(type=hits, unit="1", metric_kind=delta)]
+    delta, cumulative = (
+        metric_pb2.MetricDescriptor.MetricKind.DELTA,
+        metric_pb2.MetricDescriptor.MetricKind.CUMULATIVE,
+    )
+    fake.descriptors = [
+        metric_pb2.MetricDescriptor(type=lb, unit="1", metric_kind=delta),
+        metric_pb2.MetricDescriptor(type=hits, unit="1", metric_kind=delta),
+    ]
     now = datetime.now(timezone.utc)
     fake.series = [gcp_series(lb, "1", now, 300, [5] * 3), gcp_series(hits, "2", now, 300, [5] * 3)]
-    found = source(endpoint).discover(prefixes=["loadbalancing.googleapis.com/https/", "redis.googleapis.com/"])
+    found = source(endpoint).discover(
+        prefixes=["loadbalancing.googleapis.com/https/", "redis.googleapis.com/"]
+    )
     assert {m.metric.type: m.metric.aligner for m in found} == {lb: "ALIGN_SUM", hits: "ALIGN_SUM"}
     fake.descriptors = [metric_pb2.MetricDescriptor(type=lb, unit="1", metric_kind=cumulative)]
     found = source(endpoint).discover(prefixes=["loadbalancing.googleapis.com/https/"])
@@ -155,7 +179,10 @@ def test_a_delta_counter_pulled_with_align_sum_keeps_its_gaps(gcp):
     lb = "loadbalancing.googleapis.com/https/request_count"
     fake.series = [gcp_series(lb, "1", END, 300, [float(i) for i in range(12)], gaps={4, 5, 6})]
     metric = GcpMetric(type=lb, aligner="ALIGN_SUM", reducer="REDUCE_SUM")
-    fake.expect = lambda r: None if r.aggregation.per_series_aligner.name == "ALIGN_SUM" else (_ for _ in ()).throw(
-        AssertionError("expected ALIGN_SUM"))
+    fake.expect = lambda r: (
+        None
+        if r.aggregation.per_series_aligner.name == "ALIGN_SUM"
+        else (_ for _ in ()).throw(AssertionError("expected ALIGN_SUM"))
+    )
     frame = source(endpoint).fetch([Query("traffic", metric)], timedelta(hours=1), 300, end=END)
     assert len(frame) == 9 and frame["value"].tolist() == [0, 1, 2, 3, 7, 8, 9, 10, 11]

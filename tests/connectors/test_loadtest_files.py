@@ -25,8 +25,12 @@ def fetch(metrics: dict[str, CsvMetric], period_s: int = 1) -> pd.DataFrame:
 def test_locust_history_reads_the_aggregated_rows_with_units():
     raw = pd.read_csv(HERE / "locust_stats_history.csv")
     agg = raw[raw["Name"] == "Aggregated"]
-    frame = fetch({"rps": CsvMetric(file="locust_stats_history.csv", column="Requests/s", format="locust"),
-                   "p99": CsvMetric(file="locust_stats_history.csv", column="99%", format="locust")})
+    frame = fetch(
+        {
+            "rps": CsvMetric(file="locust_stats_history.csv", column="Requests/s", format="locust"),
+            "p99": CsvMetric(file="locust_stats_history.csv", column="99%", format="locust"),
+        }
+    )
     rps = frame[frame.series == "rps"]
     assert len(rps) == len(agg) == 90
     assert rps["value"].tolist() == pytest.approx(agg["Requests/s"].astype(float).tolist())
@@ -38,11 +42,19 @@ def test_locust_history_reads_the_aggregated_rows_with_units():
 
 
 def test_locust_one_endpoint_and_clear_errors():
-    item = fetch({"x": CsvMetric(file="locust_stats_history.csv", column="Requests/s", format="locust", name="/item")})
+    item = fetch(
+        {"x": CsvMetric(file="locust_stats_history.csv", column="Requests/s", format="locust", name="/item")}
+    )
     raw = pd.read_csv(HERE / "locust_stats_history.csv")
     assert item["value"].sum() == pytest.approx(raw.loc[raw["Name"] == "/item", "Requests/s"].sum())
     with pytest.raises(ConnectorError, match=r"no rows named '/nope'.*Aggregated"):
-        fetch({"x": CsvMetric(file="locust_stats_history.csv", column="Requests/s", format="locust", name="/nope")})
+        fetch(
+            {
+                "x": CsvMetric(
+                    file="locust_stats_history.csv", column="Requests/s", format="locust", name="/nope"
+                )
+            }
+        )
     with pytest.raises(ConnectorError, match=r"no column 'p99'.*99%"):
         fetch({"x": CsvMetric(file="locust_stats_history.csv", column="p99", format="locust")})
     assert latency_stat(CsvMetric(file="f", column="99%", format="locust")) == "p99"
@@ -51,14 +63,23 @@ def test_locust_one_endpoint_and_clear_errors():
 
 def _points(metric: str) -> pd.DataFrame:
     rows = [json.loads(line) for line in (HERE / "k6_points.json").read_text().splitlines()]
-    pts = [(pd.Timestamp(r["data"]["time"]), r["data"]["value"]) for r in rows if r.get("type") == "Point" and r["metric"] == metric]
+    pts = [
+        (pd.Timestamp(r["data"]["time"]), r["data"]["value"])
+        for r in rows
+        if r.get("type") == "Point" and r["metric"] == metric
+    ]
     return pd.DataFrame(pts, columns=["t", "v"])
 
 
 def test_k6_points_are_counted_and_reduced_per_period():
-    frame = fetch({"reqs": CsvMetric(file="k6_points.json", column="http_reqs", format="k6"),
-                   "p99": CsvMetric(file="k6_points.json", column="http_req_duration", format="k6", stat="p99"),
-                   "mean": CsvMetric(file="k6_points.json", column="http_req_duration", format="k6")}, period_s=5)
+    frame = fetch(
+        {
+            "reqs": CsvMetric(file="k6_points.json", column="http_reqs", format="k6"),
+            "p99": CsvMetric(file="k6_points.json", column="http_req_duration", format="k6", stat="p99"),
+            "mean": CsvMetric(file="k6_points.json", column="http_req_duration", format="k6"),
+        },
+        period_s=5,
+    )
     reqs = _points("http_reqs")
     per = reqs.groupby(reqs["t"].dt.floor("5s"))["v"].sum()
     got = frame[frame.series == "reqs"].set_index("timestamp")["value"]
@@ -82,8 +103,10 @@ def test_k6_summary_is_refused_with_what_to_use():
 
 
 def test_format_keys_are_checked_in_the_fit_file():
-    base = ("version: 1\nsource: csv\nperiod_s: 1\nentry: web\ntraffic: {metric: %s}\n"
-            "nodes: {web: {kind: service, cpu: {file: m.csv, column: cpu, unit: Percent}}}\n")
+    base = (
+        "version: 1\nsource: csv\nperiod_s: 1\nentry: web\ntraffic: {metric: %s}\n"
+        "nodes: {web: {kind: service, cpu: {file: m.csv, column: cpu, unit: Percent}}}\n"
+    )
     fit_file_from_text(base % "{file: l.csv, column: Requests/s, format: locust, name: /item}")
     with pytest.raises(FitFileError, match=r"traffic.metric.stat.*only for format: k6"):
         fit_file_from_text(base % "{file: l.csv, column: Requests/s, format: locust, stat: p99}")
@@ -92,5 +115,7 @@ def test_format_keys_are_checked_in_the_fit_file():
     with pytest.raises(FitFileError, match=r"unknown statistic 'p1000'"):
         fit_file_from_text(base % "{file: k.json, column: http_req_duration, format: k6, stat: p1000}")
     with pytest.raises(FitFileError, match=r"period_s.*multiple of 60 seconds for this source.*source: csv"):
-        fit_file_from_text("version: 1\nsource: demo\nperiod_s: 30\nentry: web\ntraffic: {metric: {series: traffic}}\n"
-                           "nodes: {web: {kind: service, cpu: {series: web.cpu}}}\n")
+        fit_file_from_text(
+            "version: 1\nsource: demo\nperiod_s: 30\nentry: web\ntraffic: {metric: {series: traffic}}\n"
+            "nodes: {web: {kind: service, cpu: {series: web.cpu}}}\n"
+        )

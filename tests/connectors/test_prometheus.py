@@ -26,17 +26,26 @@ from connectors.base import Query
 from connectors.cache import cached_fetch
 from connectors.errors import ConnectorError
 from model.fit.file import PrometheusMetric
-from tests.connectors.prometheus_server import (PROMETHEUS, PROMTOOL, TEST_PASSWORD, TEST_USER, Family,
-                                                PrometheusServer, free_port)
+from tests.connectors.prometheus_server import (
+    PROMETHEUS,
+    PROMTOOL,
+    TEST_PASSWORD,
+    TEST_USER,
+    Family,
+    PrometheusServer,
+    free_port,
+)
 
-pytestmark = pytest.mark.skipif(not (PROMETHEUS and PROMTOOL), reason="needs Debian's prometheus (prometheus, promtool)")
+pytestmark = pytest.mark.skipif(
+    not (PROMETHEUS and PROMTOOL), reason="needs Debian's prometheus (prometheus, promtool)"
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 STEP_S = 60
 DAYS = 2
-SERVICE_S = 0.020          # CPU seconds per request: the fit must find 20 ms
+SERVICE_S = 0.020  # CPU seconds per request: the fit must find 20 ms
 BACKGROUND_CORES = 0.1
-GAP = (1000, 1030)         # sample indexes missing from the gauge: a 30-minute gap
+GAP = (1000, 1030)  # sample indexes missing from the gauge: a 30-minute gap
 
 
 def _end() -> int:
@@ -52,21 +61,45 @@ def _series(end_s: int):
     cpu_seconds = np.cumsum(cores * STEP_S)
     gauge = np.round(100 + 10 * np.cos(stamps / 5000), 4)
     keep = np.ones(len(stamps), bool)
-    keep[GAP[0]:GAP[1]] = False
-    pts = lambda values, mask=None: [(float(t), float(v)) for t, v, k in zip(stamps, values, keep if mask is None else mask) if k]
-    everywhere = np.ones(len(stamps), bool)
-    return stamps, gauge, keep, [
-        Family("http_requests_total", "counter", {'{job="web"}': pts(requests, everywhere)}),
-        Family("process_cpu_seconds_total", "counter", {'{job="web"}': pts(cpu_seconds, everywhere)}),
-        Family("headroom_gauge", "gauge", {'{job="web"}': pts(gauge)}),
-        Family("headroom_multi", "gauge", {'{instance="a"}': pts(gauge, everywhere), '{instance="b"}': pts(gauge, everywhere)}),
-        Family("kube_deployment_status_replicas_available", "gauge",
-               {'{namespace="shop",deployment="web"}': pts(np.full(len(stamps), 2.0), everywhere)}),
-        Family("container_cpu_usage_seconds_total", "counter",
-               {'{namespace="shop",pod="web-7d9f-abc",container="app"}': pts(cpu_seconds, everywhere)}),
-        Family("kube_pod_container_resource_requests", "gauge",
-               {'{namespace="shop",pod="web-7d9f-abc",container="app",resource="cpu"}': pts(np.full(len(stamps), 2.0), everywhere)}),
+    keep[GAP[0] : GAP[1]] = False
+    pts = lambda values, mask=None: [
+        (float(t), float(v)) for t, v, k in zip(stamps, values, keep if mask is None else mask) if k
     ]
+    everywhere = np.ones(len(stamps), bool)
+    return (
+        stamps,
+        gauge,
+        keep,
+        [
+            Family("http_requests_total", "counter", {'{job="web"}': pts(requests, everywhere)}),
+            Family("process_cpu_seconds_total", "counter", {'{job="web"}': pts(cpu_seconds, everywhere)}),
+            Family("headroom_gauge", "gauge", {'{job="web"}': pts(gauge)}),
+            Family(
+                "headroom_multi",
+                "gauge",
+                {'{instance="a"}': pts(gauge, everywhere), '{instance="b"}': pts(gauge, everywhere)},
+            ),
+            Family(
+                "kube_deployment_status_replicas_available",
+                "gauge",
+                {'{namespace="shop",deployment="web"}': pts(np.full(len(stamps), 2.0), everywhere)},
+            ),
+            Family(
+                "container_cpu_usage_seconds_total",
+                "counter",
+                {'{namespace="shop",pod="web-7d9f-abc",container="app"}': pts(cpu_seconds, everywhere)},
+            ),
+            Family(
+                "kube_pod_container_resource_requests",
+                "gauge",
+                {
+                    '{namespace="shop",pod="web-7d9f-abc",container="app",resource="cpu"}': pts(
+                        np.full(len(stamps), 2.0), everywhere
+                    )
+                },
+            ),
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +113,23 @@ def server(tmp_path_factory):
 
 
 def fit_file(tmp_path: Path, url: str, **overrides) -> Path:
-    doc = {"version": 1, "source": "prometheus", "url": url, "lookback_days": DAYS, "period_s": STEP_S,
-           "traffic": {"metric": {"query": 'sum(rate(http_requests_total{job="web"}[2m]))', "unit": "rps"}},
-           "entry": "web",
-           "nodes": {"web": {"kind": "service", "replicas": 2, "cpus": 1,
-                             "cpu": {"query": 'sum(rate(process_cpu_seconds_total{job="web"}[2m]))', "unit": "cores"}}}}
+    doc = {
+        "version": 1,
+        "source": "prometheus",
+        "url": url,
+        "lookback_days": DAYS,
+        "period_s": STEP_S,
+        "traffic": {"metric": {"query": 'sum(rate(http_requests_total{job="web"}[2m]))', "unit": "rps"}},
+        "entry": "web",
+        "nodes": {
+            "web": {
+                "kind": "service",
+                "replicas": 2,
+                "cpus": 1,
+                "cpu": {"query": 'sum(rate(process_cpu_seconds_total{job="web"}[2m]))', "unit": "cores"},
+            }
+        },
+    }
     doc.update(overrides)
     path = tmp_path / "fit.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -95,16 +140,30 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     import os
 
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=240, env=full_env)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=240,
+        env=full_env,
+    )
 
 
 def test_every_value_comes_back_unchanged_with_its_gaps_through_dump(server, tmp_path):
     stamps, gauge, keep, end_s = server.truth
-    path = fit_file(tmp_path, server.url,
-                    traffic={"metric": {"query": 'headroom_gauge{job="web"}', "unit": "rps"}}, nodes={
-                        "web": {"kind": "service", "replicas": 1,
-                                "cpu": {"query": 'headroom_gauge{job="web"} / 200', "unit": "fraction"}}})
+    path = fit_file(
+        tmp_path,
+        server.url,
+        traffic={"metric": {"query": 'headroom_gauge{job="web"}', "unit": "rps"}},
+        nodes={
+            "web": {
+                "kind": "service",
+                "replicas": 1,
+                "cpu": {"query": 'headroom_gauge{job="web"} / 200', "unit": "fraction"},
+            }
+        },
+    )
     out = cli("fit", "--config", str(path), "--dump", str(tmp_path / "series.csv"))
     assert out.returncode == 0, out.stderr
     dumped = pd.read_csv(tmp_path / "series.csv")
@@ -122,10 +181,10 @@ def test_every_value_comes_back_unchanged_with_its_gaps_through_dump(server, tmp
         if len(newest):
             expected[t] = float(gauge[np.searchsorted(stamps, newest[-1])])
     assert set(got) == set(expected)
-    assert all(got[t] == expected[t] for t in expected)            # unchanged, to the last digit
+    assert all(got[t] == expected[t] for t in expected)  # unchanged, to the last digit
     gap_start, gap_end = int(stamps[GAP[0]]), int(stamps[GAP[1]])
     holes = [t for t in range(gap_start, gap_end, STEP_S) if t not in got]
-    assert len(holes) == (GAP[1] - GAP[0]) - carried                # carried, then a gap: never filled
+    assert len(holes) == (GAP[1] - GAP[0]) - carried  # carried, then a gap: never filled
     cpu = dumped[dumped["series"] == "nodes.web.cpu"]
     assert np.allclose(cpu["value"].to_numpy(), traffic["value"].to_numpy() / 200)
 
@@ -139,7 +198,9 @@ def test_the_fit_recovers_the_service_time_from_counters_and_cpu(server, tmp_pat
 
 def test_long_ranges_are_split_under_the_servers_points_limit(server, monkeypatch):
     source = prom.PrometheusSource(server.url)
-    query = Query("traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[2m]))', unit="rps"))
+    query = Query(
+        "traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[2m]))', unit="rps")
+    )
     whole = source.fetch([query], timedelta(days=DAYS), STEP_S)
     assert source.stats.calls == 1
     monkeypatch.setattr(prom, "CHUNK_POINTS", 500)
@@ -159,16 +220,29 @@ def test_long_ranges_are_split_under_the_servers_points_limit(server, monkeypatc
     pd.testing.assert_frame_equal(same_span, whole)
 
 
-@pytest.mark.parametrize("metric, needle", [
-    ('sum(rate(http_requests_total{job="web"}[2m]', "refused the query (HTTP 400"),
-    ("headroom_multi", 'returned 2 series ({__name__="headroom_multi", instance="a"}; {__name__="headroom_multi", '
-                       'instance="b"})'),
-    ("headroom_multi + on() headroom_multi", "could not be evaluated (HTTP 422"),
-])
+@pytest.mark.parametrize(
+    "metric, needle",
+    [
+        ('sum(rate(http_requests_total{job="web"}[2m]', "refused the query (HTTP 400"),
+        (
+            "headroom_multi",
+            'returned 2 series ({__name__="headroom_multi", instance="a"}; {__name__="headroom_multi", '
+            'instance="b"})',
+        ),
+        ("headroom_multi + on() headroom_multi", "could not be evaluated (HTTP 422"),
+    ],
+)
 def test_a_bad_query_is_one_line_exit_2_and_leaves_the_cache_empty(server, tmp_path, metric, needle):
     cache = tmp_path / "cache"
     path = fit_file(tmp_path, server.url, traffic={"metric": {"query": metric, "unit": "rps"}})
-    out = cli("fit", "--config", str(path), "--dump", str(tmp_path / "s.csv"), env={"HEADROOM_CACHE_DIR": str(cache)})
+    out = cli(
+        "fit",
+        "--config",
+        str(path),
+        "--dump",
+        str(tmp_path / "s.csv"),
+        env={"HEADROOM_CACHE_DIR": str(cache)},
+    )
     assert out.returncode == 2 and needle in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert not cache.exists() or not list(cache.rglob("*.parquet"))
@@ -176,8 +250,13 @@ def test_a_bad_query_is_one_line_exit_2_and_leaves_the_cache_empty(server, tmp_p
 
 
 def test_a_server_that_is_down_is_one_line_exit_2(tmp_path):
-    out = cli("fit", "--config", str(fit_file(tmp_path, f"http://127.0.0.1:{free_port()}")), "--out",
-              str(tmp_path / "x.yaml"))
+    out = cli(
+        "fit",
+        "--config",
+        str(fit_file(tmp_path, f"http://127.0.0.1:{free_port()}")),
+        "--out",
+        str(tmp_path / "x.yaml"),
+    )
     assert out.returncode == 2 and "cannot reach http://127.0.0.1:" in out.stderr
     assert not (tmp_path / "x.yaml").exists()
 
@@ -187,12 +266,24 @@ def test_credentials_come_from_the_environment_and_a_refusal_says_so(server, tmp
     secured = PrometheusServer(tmp_path / "secured", _series(end_s)[3], basic_auth=True)
     try:
         path = fit_file(tmp_path, secured.url)
-        out = cli("fit", "--config", str(path), "--dump", str(tmp_path / "s.csv"),
-                  env={"PROMETHEUS_USERNAME": TEST_USER, "PROMETHEUS_PASSWORD": "wrong"})
+        out = cli(
+            "fit",
+            "--config",
+            str(path),
+            "--dump",
+            str(tmp_path / "s.csv"),
+            env={"PROMETHEUS_USERNAME": TEST_USER, "PROMETHEUS_PASSWORD": "wrong"},
+        )
         assert out.returncode == 2 and "refused the credentials (HTTP 401)" in out.stderr
         assert "wrong" not in out.stderr
-        out = cli("fit", "--config", str(path), "--dump", str(tmp_path / "s.csv"),
-                  env={"PROMETHEUS_USERNAME": TEST_USER, "PROMETHEUS_PASSWORD": TEST_PASSWORD})
+        out = cli(
+            "fit",
+            "--config",
+            str(path),
+            "--dump",
+            str(tmp_path / "s.csv"),
+            env={"PROMETHEUS_USERNAME": TEST_USER, "PROMETHEUS_PASSWORD": TEST_PASSWORD},
+        )
         assert out.returncode == 0, out.stderr
         assert TEST_PASSWORD not in out.stdout + out.stderr + (tmp_path / "s.csv").read_text()
     finally:
@@ -217,8 +308,12 @@ class _Busy(BaseHTTPRequestHandler):
             self.send_header("Retry-After", "0")
             self.end_headers()
             return
-        request = urllib.request.Request(server.upstream + self.path, data=body, method="POST",
-                                         headers={"Content-Type": self.headers["Content-Type"]})
+        request = urllib.request.Request(
+            server.upstream + self.path,
+            data=body,
+            method="POST",
+            headers={"Content-Type": self.headers["Content-Type"]},
+        )
         with urllib.request.urlopen(request, timeout=30) as answer:
             payload = answer.read()
         self.send_response(200)
@@ -239,7 +334,9 @@ def _busy_proxy(upstream: str, busy: int) -> ThreadingHTTPServer:
 
 
 def test_an_overloaded_server_is_retried_then_refused(server, monkeypatch):
-    query = Query("traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[2m]))', unit="rps"))
+    query = Query(
+        "traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[2m]))', unit="rps")
+    )
     proxy = _busy_proxy(server.url, busy=2)
     try:
         source = prom.PrometheusSource(f"http://127.0.0.1:{proxy.server_port}")
@@ -251,7 +348,9 @@ def test_an_overloaded_server_is_retried_then_refused(server, monkeypatch):
     proxy = _busy_proxy(server.url, busy=100)
     try:
         with pytest.raises(ConnectorError, match="stayed busy .HTTP 503. after 4 retries"):
-            prom.PrometheusSource(f"http://127.0.0.1:{proxy.server_port}").fetch([query], timedelta(days=1), STEP_S)
+            prom.PrometheusSource(f"http://127.0.0.1:{proxy.server_port}").fetch(
+                [query], timedelta(days=1), STEP_S
+            )
     finally:
         proxy.shutdown()
 
@@ -262,22 +361,31 @@ def test_discovery_offers_queries_that_run(server):
     by_key = {}
     for info in found:
         by_key.setdefault(info.suggested_key, []).append(info)
-    assert any('http_requests_total{job="web"}' in i.metric.query and i.unit == "rps" for i in by_key["traffic"])
+    assert any(
+        'http_requests_total{job="web"}' in i.metric.query and i.unit == "rps" for i in by_key["traffic"]
+    )
     assert any("process_cpu_seconds_total" in i.metric.query for i in by_key["cpu"])
-    assert any("kube_pod_container_resource_requests" in i.metric.query and i.unit == "Percent" for i in by_key["cpu"])
+    assert any(
+        "kube_pod_container_resource_requests" in i.metric.query and i.unit == "Percent"
+        for i in by_key["cpu"]
+    )
     [replicas] = by_key["replicas"]
     assert replicas.resource == "deployment shop/web"
     queries = [Query(f"q{i}", info.metric) for i, info in enumerate(found)]
     frame = source.fetch(queries, timedelta(hours=6), STEP_S)
-    assert set(frame["series"]) == {q.series for q in queries}   # each one series, each with data
-    requests_pct = frame[frame["series"] == f"q{found.index(next(i for i in by_key['cpu'] if i.unit == 'Percent'))}"]
+    assert set(frame["series"]) == {q.series for q in queries}  # each one series, each with data
+    requests_pct = frame[
+        frame["series"] == f"q{found.index(next(i for i in by_key['cpu'] if i.unit == 'Percent'))}"
+    ]
     assert requests_pct["value"].between(0, 100).all()
 
 
 def test_pulled_series_are_cached_by_url_and_query(server, tmp_path):
     from connectors.cache import SeriesCache
 
-    query = Query("traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[2m]))', unit="rps"))
+    query = Query(
+        "traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[2m]))', unit="rps")
+    )
     cache = SeriesCache(tmp_path / "c")
     end = datetime.now(timezone.utc) - timedelta(minutes=20)
     first = prom.PrometheusSource(server.url)
@@ -286,8 +394,12 @@ def test_pulled_series_are_cached_by_url_and_query(server, tmp_path):
     b, _ = cached_fetch(again, [query], timedelta(hours=12), STEP_S, end=end, cache=cache)
     assert first.stats.calls == 1 and again.stats.calls == 0
     pd.testing.assert_frame_equal(a, b)
-    other = Query("traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[5m]))', unit="rps"))
+    other = Query(
+        "traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[5m]))', unit="rps")
+    )
     third = prom.PrometheusSource(server.url)
     cached_fetch(third, [other], timedelta(hours=12), STEP_S, end=end, cache=cache)
-    assert third.stats.calls == 1   # another query is another entry
-    assert json.dumps(prom.PrometheusSource(server.url, {"X-Scope-OrgID": "team-a"}).identity()) != json.dumps(first.identity())
+    assert third.stats.calls == 1  # another query is another entry
+    assert json.dumps(
+        prom.PrometheusSource(server.url, {"X-Scope-OrgID": "team-a"}).identity()
+    ) != json.dumps(first.identity())

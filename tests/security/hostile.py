@@ -55,9 +55,16 @@ class Outcome:
 def hostile_env() -> dict:
     """The environment every case runs in: ours, minus Headroom's knobs and real AWS keys, plus the canary."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("HEADROOM_", "AWS_"))}
-    environment.update({"AWS_SECRET_ACCESS_KEY": CANARY, "AWS_SESSION_TOKEN": CANARY,
-                        "AWS_ACCESS_KEY_ID": "AKIACANARY", "PYTHONDONTWRITEBYTECODE": "1",
-                        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+    environment.update(
+        {
+            "AWS_SECRET_ACCESS_KEY": CANARY,
+            "AWS_SESSION_TOKEN": CANARY,
+            "AWS_ACCESS_KEY_ID": "AKIACANARY",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+        }
+    )
     return environment
 
 
@@ -66,8 +73,16 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: floa
     environment = hostile_env()
     environment.update(env or {})
     try:
-        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True,
-                              cwd=cwd, env=environment, timeout=timeout, preexec_fn=_caps, errors="replace")
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "cli.py"), *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env=environment,
+            timeout=timeout,
+            preexec_fn=_caps,
+            errors="replace",
+        )
     except subprocess.TimeoutExpired as exc:
         return Outcome(args, -999, str(exc.stdout or ""), f"timed out after {timeout} s")
     return Outcome(args, done.returncode, done.stdout, done.stderr)
@@ -80,12 +95,20 @@ class Zygotes:
         self.idle: Queue = Queue()
         self.procs = []
         for _ in range(count):
-            proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("zygote.py"))], cwd=ROOT,
-                                    env=hostile_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("zygote.py"))],
+                cwd=ROOT,
+                env=hostile_env(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             self.procs.append(proc)
             self.idle.put(proc)
 
-    def run(self, args: list[str], cwd: Path, env: dict | None = None, timeout: float = WALL_SECONDS) -> Outcome:
+    def run(
+        self, args: list[str], cwd: Path, env: dict | None = None, timeout: float = WALL_SECONDS
+    ) -> Outcome:
         proc = self.idle.get()
         try:
             request = {"argv": list(args), "cwd": str(cwd), "env": env or {}, "timeout": timeout}

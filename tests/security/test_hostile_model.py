@@ -39,13 +39,18 @@ def _data(nodes: dict, entry: str = "n0") -> dict:
 
 # ---------------------------------------------------------------- one strict-YAML reader
 
-@pytest.mark.parametrize("text, words", [
-    ("a: &a [1, 2]\nb: *a\n", "aliases"),
-    ("version: 1\nname: " + "[" * 200 + "]" * 200 + "\n", "nested deeper"),
-    ("version: 1\nname: [" + ", ".join(["1"] * 30_000) + "]\n", "HEADROOM_MAX_YAML_NODES"),
-    ("version: 1\nname: x\n" + "# pad\n" * 200_000, "HEADROOM_MAX_YAML_BYTES"),
-    ("version: 1\n  name: x\n", "not valid YAML"),
-], ids=["alias", "depth", "values", "bytes", "syntax"])
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("a: &a [1, 2]\nb: *a\n", "aliases"),
+        ("version: 1\nname: " + "[" * 200 + "]" * 200 + "\n", "nested deeper"),
+        ("version: 1\nname: [" + ", ".join(["1"] * 30_000) + "]\n", "HEADROOM_MAX_YAML_NODES"),
+        ("version: 1\nname: x\n" + "# pad\n" * 200_000, "HEADROOM_MAX_YAML_BYTES"),
+        ("version: 1\n  name: x\n", "not valid YAML"),
+    ],
+    ids=["alias", "depth", "values", "bytes", "syntax"],
+)
 def test_both_file_kinds_refuse_the_same_way(text, words):
     """The same bad YAML gives the same one-line message in a scenario and in a fit file."""
     with pytest.raises(ScenarioError) as scenario_error:
@@ -59,7 +64,8 @@ def test_both_file_kinds_refuse_the_same_way(text, words):
 
 def test_a_billion_laughs_fails_fast_and_small():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8))
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]\n" for i in range(8)
+    )
     tracemalloc.start()
     started = time.perf_counter()
     with pytest.raises(ScenarioError, match="line 2.*aliases"):
@@ -104,10 +110,14 @@ def test_limits_can_be_raised_through_the_environment(monkeypatch):
 
 # ---------------------------------------------------------------- traces
 
+
 def _with_trace(folder, trace: str) -> str:
     path = folder / "s.yaml"
-    path.write_text(SCENARIO.replace("workload: {rate_rps: 10}",
-                                     f"workload: {{rate_rps: 10, arrivals: trace, trace: '{trace}'}}"))
+    path.write_text(
+        SCENARIO.replace(
+            "workload: {rate_rps: 10}", f"workload: {{rate_rps: 10, arrivals: trace, trace: '{trace}'}}"
+        )
+    )
     return str(path)
 
 
@@ -117,8 +127,12 @@ def test_a_trace_file_must_be_inside_the_scenarios_folder(tmp_path):
     inner = tmp_path / "in"
     inner.mkdir()
     (inner / "link.csv").symlink_to(outside)
-    for trace, words in ((str(outside), "not absolute"), ("../outside.csv", "no '..'"),
-                         ("link.csv", "outside the scenario's folder"), ("/proc/self/environ", "not absolute")):
+    for trace, words in (
+        (str(outside), "not absolute"),
+        ("../outside.csv", "no '..'"),
+        ("link.csv", "outside the scenario's folder"),
+        ("/proc/self/environ", "not absolute"),
+    ):
         with pytest.raises(ScenarioError, match=words) as info:
             load_scenario(_with_trace(inner, trace))
         assert SECRET not in str(info.value)
@@ -127,7 +141,9 @@ def test_a_trace_file_must_be_inside_the_scenarios_folder(tmp_path):
 
 
 def test_a_scenario_from_text_names_only_a_trace_it_was_given(tmp_path):
-    text = SCENARIO.replace("workload: {rate_rps: 10}", "workload: {rate_rps: 10, arrivals: trace, trace: day.csv}")
+    text = SCENARIO.replace(
+        "workload: {rate_rps: 10}", "workload: {rate_rps: 10, arrivals: trace, trace: day.csv}"
+    )
     with pytest.raises(ScenarioError, match="did not come from a file"):
         scenario_from_text(text, "upload.yaml")
     trace = tmp_path / "upload-123.csv"
@@ -138,7 +154,12 @@ def test_a_scenario_from_text_names_only_a_trace_it_was_given(tmp_path):
 
 def test_trace_errors_name_the_file_never_its_contents(tmp_path):
     path = tmp_path / "t.csv"
-    for body in (f"{SECRET}\n", f"timestamp,{SECRET}\n1,2\n", f"timestamp,rate_rps\n{SECRET},1\n", "\0" * 100):
+    for body in (
+        f"{SECRET}\n",
+        f"timestamp,{SECRET}\n1,2\n",
+        f"timestamp,rate_rps\n{SECRET},1\n",
+        "\0" * 100,
+    ):
         path.write_text(body)
         with pytest.raises(TraceError) as info:
             read_trace_frame(path)
@@ -152,7 +173,9 @@ def test_trace_errors_name_the_file_never_its_contents(tmp_path):
 def test_epoch_stamps_are_read_in_their_unit(tmp_path, scale):
     """A day of hourly epoch seconds (or ms, or ns) is a day long, not 0.0864 ms."""
     path = tmp_path / "t.csv"
-    path.write_text("timestamp,rate_rps\n" + "".join(f"{(1_700_000_000 + 3600 * h) * scale},{1 + h}\n" for h in range(24)))
+    path.write_text(
+        "timestamp,rate_rps\n" + "".join(f"{(1_700_000_000 + 3600 * h) * scale},{1 + h}\n" for h in range(24))
+    )
     trace = load_trace(path, peak_rps=10)
     assert trace.period_ms == pytest.approx(24 * 3_600_000)
 
@@ -160,18 +183,33 @@ def test_epoch_stamps_are_read_in_their_unit(tmp_path, scale):
 def test_a_daylight_saving_repeat_is_two_stamps_not_junk():
     from connectors.csv_source import _parse_stamps
 
-    local = pd.Series(["2026-11-01 00:30:00", "2026-11-01 01:00:00", "2026-11-01 01:30:00",
-                       "2026-11-01 01:00:00", "2026-11-01 01:30:00", "2026-11-01 02:00:00"])
+    local = pd.Series(
+        [
+            "2026-11-01 00:30:00",
+            "2026-11-01 01:00:00",
+            "2026-11-01 01:30:00",
+            "2026-11-01 01:00:00",
+            "2026-11-01 01:30:00",
+            "2026-11-01 02:00:00",
+        ]
+    )
     stamps = _parse_stamps(local, "America/New_York", "x.csv")
     assert stamps.notna().all() and stamps.is_monotonic_increasing and stamps.is_unique
 
 
 # ---------------------------------------------------------------- graph work and formulas
 
+
 def test_traffic_equations_are_sparse_for_ten_thousand_nodes():
     """A dense 10,000 x 10,000 matrix is 800 MB; the sparse system needs a few MB."""
-    nodes = {f"n{i}": {"kind": "service", "service_ms": 1,
-                       "calls": [{"to": f"n{i + 1}", "visits": 0.5}] if i % 100 < 99 else []} for i in range(10_000)}
+    nodes = {
+        f"n{i}": {
+            "kind": "service",
+            "service_ms": 1,
+            "calls": [{"to": f"n{i + 1}", "visits": 0.5}] if i % 100 < 99 else [],
+        }
+        for i in range(10_000)
+    }
     scenario = Scenario.model_validate(_data(nodes))
     _, reads, _ = routing_matrix(scenario)
     assert not isinstance(reads, __import__("numpy").ndarray)
@@ -186,8 +224,10 @@ def test_traffic_equations_are_sparse_for_ten_thousand_nodes():
 def test_a_long_chain_is_walked_without_recursion(monkeypatch):
     """Graph walks are iterative: a 3,000-node chain validates, and the call-depth bound refuses it cleanly."""
     monkeypatch.setenv("HEADROOM_MAX_NODES", "5000")
-    nodes = {f"n{i}": {"kind": "service", "service_ms": 1, "calls": [{"to": f"n{i + 1}"}] if i < 2_999 else []}
-             for i in range(3_000)}
+    nodes = {
+        f"n{i}": {"kind": "service", "service_ms": 1, "calls": [{"to": f"n{i + 1}"}] if i < 2_999 else []}
+        for i in range(3_000)
+    }
     scenario = Scenario.model_validate(_data(nodes))
     assert find_sync_cycle(scenario) is None
     with pytest.raises(ScenarioError, match="HEADROOM_MAX_CALL_DEPTH"):
@@ -197,13 +237,27 @@ def test_a_long_chain_is_walked_without_recursion(monkeypatch):
 def test_acyclic_walk_and_cyclic_solve_agree_with_the_dense_equations():
     """v = e + R^T v: the walk (no cycle) and the sparse solve (a cycle of async calls) give the dense answer."""
     np = __import__("numpy")
-    chain = {"a": {"kind": "service", "service_ms": 1, "calls": [{"to": "b", "visits": 2.5}, {"to": "db", "visits": 0.5}]},
-             "b": {"kind": "service", "service_ms": 1, "calls": [{"to": "db", "visits": 1.5, "op": "write"}]},
-             "db": {"kind": "database", "read_ms": 1, "write_ms": 1}}
-    loop = {"a": {"kind": "service", "service_ms": 1, "calls": [{"to": "b", "visits": 1.0}]},
-            "b": {"kind": "service", "service_ms": 1, "calls": [{"to": "a", "visits": 0.4, "mode": "async"},
-                                                                {"to": "db", "visits": 1.0, "op": "write"}]},
-            "db": {"kind": "database", "read_ms": 1, "write_ms": 1}}
+    chain = {
+        "a": {
+            "kind": "service",
+            "service_ms": 1,
+            "calls": [{"to": "b", "visits": 2.5}, {"to": "db", "visits": 0.5}],
+        },
+        "b": {"kind": "service", "service_ms": 1, "calls": [{"to": "db", "visits": 1.5, "op": "write"}]},
+        "db": {"kind": "database", "read_ms": 1, "write_ms": 1},
+    }
+    loop = {
+        "a": {"kind": "service", "service_ms": 1, "calls": [{"to": "b", "visits": 1.0}]},
+        "b": {
+            "kind": "service",
+            "service_ms": 1,
+            "calls": [
+                {"to": "a", "visits": 0.4, "mode": "async"},
+                {"to": "db", "visits": 1.0, "op": "write"},
+            ],
+        },
+        "db": {"kind": "database", "read_ms": 1, "write_ms": 1},
+    }
     for nodes in (chain, loop):
         data = _data(nodes)
         data["entry"] = "a"
@@ -216,8 +270,10 @@ def test_acyclic_walk_and_cyclic_solve_agree_with_the_dense_equations():
 
 
 def test_feedback_with_a_gain_of_one_is_still_refused():
-    nodes = {"n0": {"kind": "service", "service_ms": 1, "calls": [{"to": "n1", "mode": "async"}]},
-             "n1": {"kind": "service", "service_ms": 1, "calls": [{"to": "n0", "mode": "async"}]}}
+    nodes = {
+        "n0": {"kind": "service", "service_ms": 1, "calls": [{"to": "n1", "mode": "async"}]},
+        "n1": {"kind": "service", "service_ms": 1, "calls": [{"to": "n0", "mode": "async"}]},
+    }
     with pytest.raises(ScenarioError, match="feed back"):
         scenario_from_text(__import__("yaml").safe_dump(_data(nodes)), "loop.yaml")
 
@@ -230,7 +286,9 @@ def test_erlang_closed_form_agrees_with_the_recursion_and_is_constant_time():
         assert erlang_b_closed(servers, load) == pytest.approx(blocking, rel=1e-9)
     done = threading.Event()
     result = []
-    worker = threading.Thread(target=lambda: (result.append(erlang_c(10**9, 0.999e9)), done.set()), daemon=True)
+    worker = threading.Thread(
+        target=lambda: (result.append(erlang_c(10**9, 0.999e9)), done.set()), daemon=True
+    )
     worker.start()
     assert done.wait(10), "erlang_c for a billion servers did not finish in 10 s"
     assert 0 <= result[0] <= 1 and math.isfinite(result[0])
@@ -241,7 +299,14 @@ def test_the_analytic_solver_walks_a_500_node_chain_without_recursion():
     spectra are built deepest first, never recursing in the chain's length."""
     from model.queueing.evaluate import evaluate
 
-    nodes = {f"n{i}": {"kind": "service", "replicas": 4, "service_ms": 0.01,
-                       "calls": [{"to": f"n{i + 1}"}] if i < 499 else []} for i in range(500)}
+    nodes = {
+        f"n{i}": {
+            "kind": "service",
+            "replicas": 4,
+            "service_ms": 0.01,
+            "calls": [{"to": f"n{i + 1}"}] if i < 499 else [],
+        }
+        for i in range(500)
+    }
     results = evaluate(Scenario.model_validate(_data(nodes)), "analytic")
     assert results.latency_ms.p99 > 500 * 0.01 and math.isfinite(results.latency_ms.p99)

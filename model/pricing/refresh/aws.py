@@ -26,8 +26,10 @@ HOURS_PER_YEAR = 8760
 
 # service -> (Price List service code, attribute filters shared by every type of that service)
 SERVICE_QUERIES: dict[str, tuple[str, dict[str, str]]] = {
-    "ec2": ("AmazonEC2", {"operatingSystem": "Linux", "tenancy": "Shared",
-                          "preInstalledSw": "NA", "capacitystatus": "Used"}),
+    "ec2": (
+        "AmazonEC2",
+        {"operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA", "capacitystatus": "Used"},
+    ),
     "rds": ("AmazonRDS", {"databaseEngine": "PostgreSQL", "deploymentOption": "Single-AZ"}),
     "aurora": ("AmazonRDS", {"databaseEngine": "Aurora PostgreSQL", "deploymentOption": "Single-AZ"}),
     "elasticache": ("AmazonElastiCache", {"cacheEngine": "Redis"}),
@@ -40,15 +42,21 @@ def api_instance_type(service: str, type_: str) -> str:
 
 
 def product_filters(service: str, type_: str, region: str) -> list[dict[str, str]]:
-    code_filters = SERVICE_QUERIES[service][1] | {"instanceType": api_instance_type(service, type_), "regionCode": region}
+    code_filters = SERVICE_QUERIES[service][1] | {
+        "instanceType": api_instance_type(service, type_),
+        "regionCode": region,
+    }
     return [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in code_filters.items()]
 
 
 def fetch_products(client: Any, service: str, type_: str, region: str) -> list[dict]:
     """All Price List products for one type in one region (PriceList items are JSON strings)."""
     paginator = client.get_paginator("get_products")
-    pages = paginator.paginate(ServiceCode=SERVICE_QUERIES[service][0], FormatVersion="aws_v1",
-                               Filters=product_filters(service, type_, region))
+    pages = paginator.paginate(
+        ServiceCode=SERVICE_QUERIES[service][0],
+        FormatVersion="aws_v1",
+        Filters=product_filters(service, type_, region),
+    )
     return [json.loads(item) for page in pages for item in page["PriceList"]]
 
 
@@ -72,8 +80,11 @@ def reserved_hourly(product: dict, years: int, purchase_option: str) -> float | 
     """Effective hourly price of a standard reservation: hourly fee plus upfront spread over the term."""
     for term in product.get("terms", {}).get("Reserved", {}).values():
         attrs = term.get("termAttributes", {})
-        if (attrs.get("LeaseContractLength") != f"{years}yr" or attrs.get("PurchaseOption") != purchase_option
-                or attrs.get("OfferingClass", "standard") != "standard"):
+        if (
+            attrs.get("LeaseContractLength") != f"{years}yr"
+            or attrs.get("PurchaseOption") != purchase_option
+            or attrs.get("OfferingClass", "standard") != "standard"
+        ):
             continue
         hourly = sum(_usd(d) for d in _dimensions(term) if d.get("unit") == "Hrs")
         upfront = sum(_usd(d) for d in _dimensions(term) if d.get("unit") == "Quantity")
@@ -98,14 +109,22 @@ def refreshed_row(row: dict, products: list[dict], as_of: str) -> dict | None:
             continue
         on_demand = on_demand_hourly(product)
         one_year = reserved_hourly(product, 1, "No Upfront")
-        three_year = reserved_hourly(product, 3, "No Upfront") or reserved_hourly(product, 3, "Partial Upfront")
+        three_year = reserved_hourly(product, 3, "No Upfront") or reserved_hourly(
+            product, 3, "Partial Upfront"
+        )
         if on_demand is None or one_year is None or three_year is None:
             continue
         attrs = product["product"]["attributes"]
-        return row | {"vcpu": attrs.get("vcpu", row["vcpu"]),
-                      "memory_gib": _gib(attrs["memory"]) if "memory" in attrs else row["memory_gib"],
-                      "on_demand": round(on_demand, 6), "1yr": round(one_year, 6), "3yr": round(three_year, 6),
-                      "on_demand_basis": "list", "commit_basis": "published", "as_of": as_of}
+        return row | {
+            "vcpu": attrs.get("vcpu", row["vcpu"]),
+            "memory_gib": _gib(attrs["memory"]) if "memory" in attrs else row["memory_gib"],
+            "on_demand": round(on_demand, 6),
+            "1yr": round(one_year, 6),
+            "3yr": round(three_year, 6),
+            "on_demand_basis": "list",
+            "commit_basis": "published",
+            "as_of": as_of,
+        }
     return None
 
 
@@ -126,24 +145,34 @@ def refresh_aws(rows: list[dict], client: Any, as_of: str) -> tuple[list[dict], 
 
 def main(argv: list[str] | None = None, client: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--catalog", type=Path, default=PRICES_CSV, help="CSV to read (default: the bundled one)")
+    parser.add_argument(
+        "--catalog", type=Path, default=PRICES_CSV, help="CSV to read (default: the bundled one)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="CSV to write (default: overwrite --catalog)")
-    parser.add_argument("--provider", choices=("aws", "gcp"), default="aws",
-                        help="aws: the Price List API (default); gcp: the Cloud Billing Catalog")
+    parser.add_argument(
+        "--provider",
+        choices=("aws", "gcp"),
+        default="aws",
+        help="aws: the Price List API (default); gcp: the Cloud Billing Catalog",
+    )
     args = parser.parse_args(argv)
     if args.provider == "gcp":
         from model.pricing.refresh.gcp import run  # its own client and dependencies
+
         return run(args.catalog, args.out, client=client)
     if client is None:
         import boto3  # only the refresh needs it; the catalog itself is plain CSV
+
         client = boto3.client("pricing", region_name="us-east-1")
     fieldnames, rows = read_rows(args.catalog)
     rows, kept = refresh_aws(rows, client, dt.date.today().isoformat())
     write_rows(args.out or args.catalog, fieldnames, rows)
     if kept:
         print(f"kept {len(kept)} AWS rows the API did not price: {', '.join(kept)}", file=sys.stderr)
-    print(f"wrote {len(rows)} rows to {args.out or args.catalog}; update data/PRICES.md with today's date",
-          file=sys.stderr)
+    print(
+        f"wrote {len(rows)} rows to {args.out or args.catalog}; update data/PRICES.md with today's date",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -37,13 +37,27 @@ from model.pricing.refresh.rows import read_rows, write_rows
 API_KEY_ENV = "HEADROOM_GCP_API_KEY"
 
 # catalog `service` column -> the Billing Catalog service's display name
-SERVICES = {"gce": "Compute Engine", "cloudsql": "Cloud SQL",
-            "memorystore": "Cloud Memorystore for Redis", "gke-autopilot": "Kubernetes Engine"}
+SERVICES = {
+    "gce": "Compute Engine",
+    "cloudsql": "Cloud SQL",
+    "memorystore": "Cloud Memorystore for Redis",
+    "gke-autopilot": "Kubernetes Engine",
+}
 
 # machine series (the type's prefix) -> the series token in the SKU descriptions. Exact
 # tokens, so "N2 Custom", "Spot Preemptible N2" and "N2 Sole Tenancy" SKUs never match.
-GCE_SERIES = {"e2": "E2", "n2": "N2", "n2d": "N2D AMD", "n4": "N4", "c3": "C3", "c3d": "C3D",
-              "c4": "C4", "c2d": "C2D AMD", "t2a": "T2A Arm", "t2d": "T2D AMD"}
+GCE_SERIES = {
+    "e2": "E2",
+    "n2": "N2",
+    "n2d": "N2D AMD",
+    "n4": "N4",
+    "c3": "C3",
+    "c3d": "C3D",
+    "c4": "C4",
+    "c2d": "C2D AMD",
+    "t2a": "T2A Arm",
+    "t2d": "T2D AMD",
+}
 _SERIES_OF_TOKEN = {token: series for series, token in GCE_SERIES.items()}
 
 # Memorystore for Redis capacity tiers: the largest size (GB) each tier covers.
@@ -52,14 +66,17 @@ REDIS_TIERS = ((4, "M1"), (10, "M2"), (35, "M3"), (100, "M4"), (float("inf"), "M
 _GCE_ON_DEMAND = re.compile(r"(?P<token>.+?) (?:Instance )?(?P<part>Core|Ram) running in .+")
 _GCE_COMMIT = re.compile(r"Commitment v1: (?P<token>.+?) (?P<part>Cpu|Ram) in .+ for (?P<years>[13]) Years?")
 _SQL_ON_DEMAND = re.compile(r"Cloud SQL for PostgreSQL: Zonal - (?P<part>vCPU|RAM) in .+")
-_SQL_COMMIT = re.compile(r"Commitment - dollar based v1: Cloud SQL database (?P<region>[-a-z0-9]+) "
-                         r"for (?P<years>[13]) years?", re.IGNORECASE)
+_SQL_COMMIT = re.compile(
+    r"Commitment - dollar based v1: Cloud SQL database (?P<region>[-a-z0-9]+) "
+    r"for (?P<years>[13]) years?",
+    re.IGNORECASE,
+)
 _REDIS = re.compile(r"Redis Capacity (?P<tier>Basic|Standard) (?P<m>M[1-5]) .+")
 _AUTOPILOT = re.compile(r"Autopilot Pod (?P<part>mCPU|Memory) Requests \((?P<region>[-a-z0-9]+)\)")
 
 # Billing units a price may be quoted in -> factor to USD per hour (or per GiB-hour).
 _DIRECT_UNITS = {"h": 1.0, "GiBy.h": 1.0}
-_BASE_UNITS = {"s": 3600.0, "By.s": 3600.0 * 2**30}   # base unit -> base units per hour (GiB-hour)
+_BASE_UNITS = {"s": 3600.0, "By.s": 3600.0 * 2**30}  # base unit -> base units per hour (GiB-hour)
 
 
 class GcpCatalogError(RuntimeError):
@@ -71,7 +88,7 @@ class Rate:
     """One SKU's price, normalised to USD per hour (per vCPU, GiB or instance)."""
 
     usd: float
-    n_regions: int      # how many regions the SKU covers: the fewest is the most specific
+    n_regions: int  # how many regions the SKU covers: the fewest is the most specific
     description: str
 
 
@@ -85,7 +102,7 @@ class Report:
     """What a refresh did, for the user to check before committing the CSV."""
 
     refreshed: list[str] = dataclasses.field(default_factory=list)
-    kept: list[str] = dataclasses.field(default_factory=list)            # "type region: reason"
+    kept: list[str] = dataclasses.field(default_factory=list)  # "type region: reason"
     commit_by_ratio: list[str] = dataclasses.field(default_factory=list)  # on-demand new, CUD by ratio
 
 
@@ -118,10 +135,18 @@ def classify(service: str, sku: Any) -> Iterable[tuple[str, str, list[str]]]:
     if service == "gce":
         m = _GCE_ON_DEMAND.fullmatch(text)
         if m and usage == "OnDemand" and m["token"] in _SERIES_OF_TOKEN:
-            yield f"{_SERIES_OF_TOKEN[m['token']]}:{'core' if m['part'] == 'Core' else 'ram'}", "on_demand", regions
+            yield (
+                f"{_SERIES_OF_TOKEN[m['token']]}:{'core' if m['part'] == 'Core' else 'ram'}",
+                "on_demand",
+                regions,
+            )
         m = _GCE_COMMIT.fullmatch(text)
         if m and m["token"] in _SERIES_OF_TOKEN and usage in ("", f"Commit{m['years']}Yr"):
-            yield f"{_SERIES_OF_TOKEN[m['token']]}:{'core' if m['part'] == 'Cpu' else 'ram'}", f"{m['years']}yr", regions
+            yield (
+                f"{_SERIES_OF_TOKEN[m['token']]}:{'core' if m['part'] == 'Cpu' else 'ram'}",
+                f"{m['years']}yr",
+                regions,
+            )
     elif service == "cloudsql":
         m = _SQL_ON_DEMAND.fullmatch(text)
         if m and usage == "OnDemand":
@@ -151,7 +176,7 @@ def index_rates(skus_by_service: dict[str, Iterable[Any]]) -> dict[RateKey, Rate
                 if service == "gke-autopilot" and component == "vcpu":
                     usd *= 1000  # priced per mCPU-hour; the catalog row is per vCPU-hour
                 if component == "spend":
-                    usd *= 100   # priced per $0.01 of hourly on-demand spend committed
+                    usd *= 100  # priced per $0.01 of hourly on-demand spend committed
                 rate = Rate(usd, len(regions), sku.description)
                 for region in regions:
                     key = (service, component, commitment, region)
@@ -211,8 +236,11 @@ def price_row(row: dict, rates: dict[RateKey, Rate]) -> tuple[dict[str, float], 
     old = float(row["on_demand"])
     if old <= 0:
         return "no commitment SKU and no old on-demand price to take the commitment ratio from"
-    return {"on_demand": on_demand, "1yr": on_demand * float(row["1yr"]) / old,
-            "3yr": on_demand * float(row["3yr"]) / old}, False
+    return {
+        "on_demand": on_demand,
+        "1yr": on_demand * float(row["1yr"]) / old,
+        "3yr": on_demand * float(row["3yr"]) / old,
+    }, False
 
 
 def refresh_gcp_rows(rows: list[dict], rates: dict[RateKey, Rate], as_of: str) -> tuple[list[dict], Report]:
@@ -234,29 +262,49 @@ def refresh_gcp_rows(rows: list[dict], rates: dict[RateKey, Rate], as_of: str) -
         if not from_catalog:
             report.commit_by_ratio.append(label)
         report.refreshed.append(label)
-        out.append(row | {c: round(p, 7) for c, p in prices.items()}
-                   | {"on_demand_basis": basis, "commit_basis": basis if from_catalog else row["commit_basis"],
-                      "as_of": as_of})
+        out.append(
+            row
+            | {c: round(p, 7) for c, p in prices.items()}
+            | {
+                "on_demand_basis": basis,
+                "commit_basis": basis if from_catalog else row["commit_basis"],
+                "as_of": as_of,
+            }
+        )
     return out, report
 
 
 def default_retry(timeout_s: float = 120.0, initial_s: float = 1.0) -> Any:
     """Retry what a busy or flaky endpoint answers (the generated client retries nothing on ListSkus)."""
     from google.api_core import exceptions, retry
-    return retry.Retry(predicate=retry.if_exception_type(
-        exceptions.ServiceUnavailable, exceptions.TooManyRequests, exceptions.DeadlineExceeded,
-        exceptions.InternalServerError), initial=initial_s, maximum=30.0, multiplier=2.0, timeout=timeout_s)
+
+    return retry.Retry(
+        predicate=retry.if_exception_type(
+            exceptions.ServiceUnavailable,
+            exceptions.TooManyRequests,
+            exceptions.DeadlineExceeded,
+            exceptions.InternalServerError,
+        ),
+        initial=initial_s,
+        maximum=30.0,
+        multiplier=2.0,
+        timeout=timeout_s,
+    )
 
 
-def fetch_skus(client: Any, services: Iterable[str], retry: Any = None,
-               timeout: float = 60.0) -> tuple[dict[str, list[Any]], list[str]]:
+def fetch_skus(
+    client: Any, services: Iterable[str], retry: Any = None, timeout: float = 60.0
+) -> tuple[dict[str, list[Any]], list[str]]:
     """Every SKU of the services our rows use (pages followed), and the services not found."""
     from google.api_core import exceptions
     from google.auth import exceptions as auth_exceptions
+
     retry = retry if retry is not None else default_retry()
     try:
-        names = {s.display_name: s.name for s in
-                 client.list_services(request={"page_size": 5000}, retry=retry, timeout=timeout)}
+        names = {
+            s.display_name: s.name
+            for s in client.list_services(request={"page_size": 5000}, retry=retry, timeout=timeout)
+        }
         found: dict[str, list[Any]] = {}
         missing: list[str] = []
         for service in services:
@@ -264,34 +312,47 @@ def fetch_skus(client: Any, services: Iterable[str], retry: Any = None,
             if name is None:
                 missing.append(SERVICES[service])
                 continue
-            found[service] = list(client.list_skus(
-                request={"parent": name, "currency_code": "USD", "page_size": 5000}, retry=retry, timeout=timeout))
+            found[service] = list(
+                client.list_skus(
+                    request={"parent": name, "currency_code": "USD", "page_size": 5000},
+                    retry=retry,
+                    timeout=timeout,
+                )
+            )
         return found, missing
     except exceptions.RetryError as exc:
-        raise GcpCatalogError(f"the Cloud Billing Catalog API kept failing after retries ({exc.cause or exc}); "
-                              "try again later") from None
+        raise GcpCatalogError(
+            f"the Cloud Billing Catalog API kept failing after retries ({exc.cause or exc}); try again later"
+        ) from None
     except (exceptions.PermissionDenied, exceptions.Unauthenticated) as exc:
         status = exc.grpc_status_code.name if exc.grpc_status_code else exc.code.name
-        raise GcpCatalogError(f"the Cloud Billing Catalog API refused the request ({status}: {exc.message}); "
-                              f"enable cloudbilling.googleapis.com for the credentials' project, or set {API_KEY_ENV} "
-                              "to an API key allowed to call it") from None
+        raise GcpCatalogError(
+            f"the Cloud Billing Catalog API refused the request ({status}: {exc.message}); "
+            f"enable cloudbilling.googleapis.com for the credentials' project, or set {API_KEY_ENV} "
+            "to an API key allowed to call it"
+        ) from None
     except exceptions.GoogleAPICallError as exc:
         raise GcpCatalogError(f"the Cloud Billing Catalog API failed: {exc}") from None
     except auth_exceptions.GoogleAuthError as exc:
-        raise GcpCatalogError(f"no usable Google credentials ({exc}); run `gcloud auth application-default login` "
-                              f"or set {API_KEY_ENV}") from None
+        raise GcpCatalogError(
+            f"no usable Google credentials ({exc}); run `gcloud auth application-default login` "
+            f"or set {API_KEY_ENV}"
+        ) from None
 
 
 def make_client() -> Any:
     """A CloudCatalogClient on the API key if one is set, else application default credentials."""
     from google.auth import exceptions as auth_exceptions
     from google.cloud import billing_v1
+
     key = os.environ.get(API_KEY_ENV)
     try:
         return billing_v1.CloudCatalogClient(client_options={"api_key": key} if key else None)
     except auth_exceptions.GoogleAuthError as exc:
-        raise GcpCatalogError(f"no usable Google credentials ({exc}); run `gcloud auth application-default login` "
-                              f"or set {API_KEY_ENV}") from None
+        raise GcpCatalogError(
+            f"no usable Google credentials ({exc}); run `gcloud auth application-default login` "
+            f"or set {API_KEY_ENV}"
+        ) from None
 
 
 def run(catalog: Path, out: Path | None, client: Any = None, retry: Any = None) -> int:
@@ -310,19 +371,29 @@ def run(catalog: Path, out: Path | None, client: Any = None, retry: Any = None) 
     for name in missing:
         print(f"the catalog has no service named {name!r}", file=sys.stderr)
     if report.kept:
-        print(f"kept {len(report.kept)} GCP rows the catalog did not price:\n  " + "\n  ".join(report.kept),
-              file=sys.stderr)
+        print(
+            f"kept {len(report.kept)} GCP rows the catalog did not price:\n  " + "\n  ".join(report.kept),
+            file=sys.stderr,
+        )
     if report.commit_by_ratio:
-        print(f"{len(report.commit_by_ratio)} rows have no commitment SKU; their 1yr/3yr keep the published CUD "
-              f"ratio: {', '.join(report.commit_by_ratio)}", file=sys.stderr)
-    print(f"refreshed {len(report.refreshed)} GCP rows; wrote {len(rows)} rows to {target}; "
-          "update data/PRICES.md with today's date", file=sys.stderr)
+        print(
+            f"{len(report.commit_by_ratio)} rows have no commitment SKU; their 1yr/3yr keep the published CUD "
+            f"ratio: {', '.join(report.commit_by_ratio)}",
+            file=sys.stderr,
+        )
+    print(
+        f"refreshed {len(report.refreshed)} GCP rows; wrote {len(rows)} rows to {target}; "
+        "update data/PRICES.md with today's date",
+        file=sys.stderr,
+    )
     return 0
 
 
 def main(argv: list[str] | None = None, client: Any = None, retry: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--catalog", type=Path, default=PRICES_CSV, help="CSV to read (default: the bundled one)")
+    parser.add_argument(
+        "--catalog", type=Path, default=PRICES_CSV, help="CSV to read (default: the bundled one)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="CSV to write (default: overwrite --catalog)")
     args = parser.parse_args(argv)
     return run(args.catalog, args.out, client=client, retry=retry)

@@ -20,10 +20,10 @@ import numpy as np
 from model.queueing.distributions import ServiceTime
 from model.queueing.special import gammainc, gammainccinv, gammaincinv, gammaln
 
-TAIL_MASS = 1e-6          # mass allowed in the grid's last eighth (what lies beyond wraps around)
-STEPS_PER_MEDIAN = 64     # grid steps below the median: percentiles within ~0.02% (tests)
-MIN_SIZE, MAX_SIZE = 2048, 2 ** 16
-_EXACT_BINS = 32          # a gamma's first bins, from its exact CDF
+TAIL_MASS = 1e-6  # mass allowed in the grid's last eighth (what lies beyond wraps around)
+STEPS_PER_MEDIAN = 64  # grid steps below the median: percentiles within ~0.02% (tests)
+MIN_SIZE, MAX_SIZE = 2048, 2**16
+_EXACT_BINS = 32  # a gamma's first bins, from its exact CDF
 
 
 @dataclass(frozen=True)
@@ -126,12 +126,12 @@ class Gamma(Delay):
         cdf = gammainc(shape, edges)
         mass = np.empty(last - first)
         mass[0] = cdf[0]
-        mass[1:exact - first] = cdf[1:] - cdf[:-1]
+        mass[1 : exact - first] = cdf[1:] - cdf[:-1]
         if last > exact:
             half = (np.arange(2 * (exact - 1), 2 * last) + 1.0) * (step / 2)  # edges and midpoints
             log_density = (shape - 1.0) * np.log(half) - half - gammaln(shape)
             density = np.exp(log_density) * (step / 6.0)
-            mass[exact - first:] = density[:-2:2] + 4.0 * density[1:-1:2] + density[2::2]
+            mass[exact - first :] = density[:-2:2] + 4.0 * density[1:-1:2] + density[2::2]
         mass[-1] += 1.0 - mass.sum()
         out = np.zeros(grid.size)
         out[first:last] = mass
@@ -163,8 +163,8 @@ class Mixture(Delay):
             self.mean_ms = self.var_ms2 = self.tail_ms = math.inf
             return
         self.mean_ms = sum(w * d.mean_ms for w, d in self.parts)
-        second = sum(w * (d.var_ms2 + d.mean_ms ** 2) for w, d in self.parts)
-        self.var_ms2 = max(second - self.mean_ms ** 2, 0.0)
+        second = sum(w * (d.var_ms2 + d.mean_ms**2) for w, d in self.parts)
+        self.var_ms2 = max(second - self.mean_ms**2, 0.0)
         # a part too rare to put TAIL_MASS anywhere does not stretch the grid
         self.tail_ms = max((d.tail_ms for w, d in self.parts if w > TAIL_MASS / 100), default=0.0)
 
@@ -188,7 +188,7 @@ class Repeat(Delay):
             return
         spread = self.frac * (1.0 - self.frac)
         self.mean_ms = visits * delay.mean_ms
-        self.var_ms2 = visits * delay.var_ms2 + spread * delay.mean_ms ** 2
+        self.var_ms2 = visits * delay.var_ms2 + spread * delay.mean_ms**2
         self.tail_ms = delay.tail_ms
 
     def _spectrum(self, grid: Grid, memo: dict[int, np.ndarray]) -> np.ndarray:
@@ -196,7 +196,7 @@ class Repeat(Delay):
             return np.ones(grid.size // 2 + 1, dtype=complex)
         one = self.delay.spectrum(grid, memo)
         out = (1.0 - self.frac) + self.frac * one
-        return out * one ** self.whole if self.whole else out
+        return out * one**self.whole if self.whole else out
 
 
 def service_delay(service: ServiceTime) -> Delay:
@@ -250,7 +250,9 @@ class GridDistribution:
         if t_ms >= self.span_ms:
             return 1.0
         edges = (np.arange(len(self.mass)) + 0.5) * self.step_ms
-        return float(np.interp(t_ms, np.concatenate(([0.0], edges)), np.concatenate(([0.0], self.cumulative))))
+        return float(
+            np.interp(t_ms, np.concatenate(([0.0], edges)), np.concatenate(([0.0], self.cumulative)))
+        )
 
     def mean_below(self, t_ms: float) -> float:
         """Mean of the delay given that it is at most t_ms (completed before a timeout)."""
@@ -272,7 +274,7 @@ def distribution_of(delay: Delay) -> GridDistribution:
         raise ValueError("an infinite delay has no distribution")
     span_ms = 1.5 * delay.mean_ms + 4.0 * math.sqrt(delay.var_ms2) + 14.0 * delay.tail_ms
     if span_ms <= 0:
-        return GridDistribution(0.0, np.array([1.0]))   # no delay at all
+        return GridDistribution(0.0, np.array([1.0]))  # no delay at all
     size = _size_for(span_ms, delay.mean_ms / 2 if delay.mean_ms > 0 else span_ms / MIN_SIZE)
     dist = None
     for _ in range(6):
@@ -282,7 +284,7 @@ def distribution_of(delay: Delay) -> GridDistribution:
             part.spectrum(grid, memo)
         mass = np.clip(np.fft.irfft(delay.spectrum(grid, memo), size), 0.0, None)
         dist = GridDistribution(grid.step_ms, mass)
-        if mass[size - size // 8:].sum() > TAIL_MASS:
+        if mass[size - size // 8 :].sum() > TAIL_MASS:
             span_ms *= 2.0
             size = min(size * 2, MAX_SIZE)
             continue

@@ -16,7 +16,15 @@ import numpy as np
 
 from model.queueing.analytic.delay_grid import Delay, Sum, distribution_of, queue_wait, service_delay
 from model.queueing.distributions import ServiceTime
-from model.queueing.special import binomial_sf_by_trials, brentq, gammaincinv, gammaln, pdtr, pdtrc, poisson_sf_by_count
+from model.queueing.special import (
+    binomial_sf_by_trials,
+    brentq,
+    gammaincinv,
+    gammaln,
+    pdtr,
+    pdtrc,
+    poisson_sf_by_count,
+)
 
 
 def erlangs(arrival_rps: float, service_ms: float) -> float:
@@ -72,8 +80,9 @@ def pk_wait_mean(arrival_rps: float, service_ms: float, service_scv: float) -> f
     return rho * service_ms * (1.0 + service_scv) / (2.0 * (1.0 - rho))
 
 
-def mgc_wait_mean_allen_cunneen(servers: int, arrival_rps: float, service_ms: float,
-                                service_scv: float, arrival_scv: float = 1.0) -> float:
+def mgc_wait_mean_allen_cunneen(
+    servers: int, arrival_rps: float, service_ms: float, service_scv: float, arrival_scv: float = 1.0
+) -> float:
     """Allen-Cunneen mean wait of a G/G/c queue, ms: M/M/c scaled by (ca^2 + cs^2) / 2.
 
     Exact for M/M/c and for M/G/1 (where it is Pollaczek-Khinchine); an approximation
@@ -94,6 +103,7 @@ def pool_wait(servers: int, arrival_rps: float, service: ServiceTime, arrival_sc
 
 
 # ---------------------------------------------------------------- response-time quantiles
+
 
 def mmc_response_cdf(servers: int, arrival_rps: float, service_ms: float, t_ms: float) -> float:
     """P(wait + service <= t) in an M/M/c queue (exact): service plus a hypoexponential."""
@@ -124,11 +134,14 @@ def response_quantile(servers: int, arrival_rps: float, service: ServiceTime, q:
         return mmc_response_quantile(servers, arrival_rps, service.mean_ms, q)
     if erlangs(arrival_rps, service.mean_ms) >= servers:
         return math.inf
-    return distribution_of(Sum([pool_wait(servers, arrival_rps, service), service_delay(service)])).quantile(q)
+    return distribution_of(Sum([pool_wait(servers, arrival_rps, service), service_delay(service)])).quantile(
+        q
+    )
 
 
-def min_servers_for_quantile(arrival_rps: float, service: ServiceTime, q: float, target_ms: float,
-                             max_servers: int = 100_000) -> int | None:
+def min_servers_for_quantile(
+    arrival_rps: float, service: ServiceTime, q: float, target_ms: float, max_servers: int = 100_000
+) -> int | None:
     """The fewest servers whose q-quantile response is within target_ms, or None if none can.
 
     More servers only shorten the wait, so the answer is found by doubling then bisection;
@@ -171,6 +184,7 @@ def _root(cdf: Callable[[float], float], q: float, mean_ms: float) -> float:
 
 # ---------------------------------------------------------------- M/M/1/K (a Kafka partition)
 
+
 @dataclass(frozen=True)
 class MM1K:
     """An M/M/1/K queue: K places, the one in service included; arrivals finding it full are lost.
@@ -193,7 +207,7 @@ class MM1K:
         if _near_one(rho, k):
             return 1.0 / (k + 1)
         if rho < 1:
-            return rho ** k * (1.0 - rho) / (1.0 - rho ** (k + 1))
+            return rho**k * (1.0 - rho) / (1.0 - rho ** (k + 1))
         inv = 1.0 / rho  # the same distribution read from the full end: ratio 1/rho
         return (1.0 - inv) / (1.0 - inv ** (k + 1))
 
@@ -204,9 +218,9 @@ class MM1K:
         if _near_one(rho, k):
             return (k - 1) / 2.0
         if rho < 1:
-            return rho / (1.0 - rho) - k * rho ** k / (1.0 - rho ** k)
+            return rho / (1.0 - rho) - k * rho**k / (1.0 - rho**k)
         inv = 1.0 / rho
-        return (k - 1) - (inv / (1.0 - inv) - k * inv ** k / (1.0 - inv ** k))
+        return (k - 1) - (inv / (1.0 - inv) - k * inv**k / (1.0 - inv**k))
 
     @property
     def mean_sojourn_ms(self) -> float:
@@ -217,16 +231,16 @@ class MM1K:
         if t_ms <= 0:
             return 0.0
         rho, k = self.rho, self.capacity
-        x = self.service_rps * t_ms / 1000.0   # mean services completed in t
-        full = float(pdtrc(k - 1, x))          # P(at least K services done): surely finished
+        x = self.service_rps * t_ms / 1000.0  # mean services completed in t
+        full = float(pdtrc(k - 1, x))  # P(at least K services done): surely finished
         below = float(pdtr(k - 1, x))
         if _near_one(rho, k):
             return full + (x * float(pdtr(k - 2, x)) / k if k > 1 else 0.0)
         if rho < 1:
-            return full + (below - math.exp(-(1.0 - rho) * x) * float(pdtr(k - 1, rho * x))) / (1.0 - rho ** k)
+            return full + (below - math.exp(-(1.0 - rho) * x) * float(pdtr(k - 1, rho * x))) / (1.0 - rho**k)
         inv = 1.0 / rho
         log_s = x * (rho - 1.0) - k * math.log(rho) + _log_poisson_cdf(k - 1, rho * x)
-        return min(1.0, full + (math.exp(log_s) - inv ** k * below) / (1.0 - inv ** k))
+        return min(1.0, full + (math.exp(log_s) - inv**k * below) / (1.0 - inv**k))
 
     def quantile_ms(self, q: float) -> float:
         return _root(self.cdf, q, self.mean_sojourn_ms)
@@ -247,10 +261,10 @@ class SharedPartitions:
     overload, where pooling the partitions into one M/M/1/(nK) was 4-6x too low.
     """
 
-    arrival_rps: float          # offered to the consumer, all its partitions together
+    arrival_rps: float  # offered to the consumer, all its partitions together
     service_rps: float
     partitions: int
-    capacity: int               # per partition, the message in process included
+    capacity: int  # per partition, the message in process included
 
     @cached_property
     def _chain(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -292,7 +306,9 @@ class SharedPartitions:
         return float(np.dot(w, poisson_sf_by_count(int(found[-1]), self.service_rps * t_ms / 1000.0)[found]))
 
 
-def consumer_queue(partitions: int, partition_rps: float, service_rps: float, capacity: int) -> MM1K | SharedPartitions:
+def consumer_queue(
+    partitions: int, partition_rps: float, service_rps: float, capacity: int
+) -> MM1K | SharedPartitions:
     """A consumer's queue: exact M/M/1/K for one partition, the shared-partition chain for more."""
     if partitions == 1:
         return MM1K(partition_rps, service_rps, capacity)

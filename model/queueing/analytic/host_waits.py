@@ -29,7 +29,7 @@ import numpy as np
 from model.queueing.analytic.formulas import mmc_wait_mean
 from model.scenario.schema import CacheNode, KafkaNode, Scenario
 
-GAP = "\0gap"      # time spent in a plain delay (a Kafka producer's wait): breaks a run of visits
+GAP = "\0gap"  # time spent in a plain delay (a Kafka producer's wait): breaks a run of visits
 
 
 @dataclass
@@ -102,34 +102,35 @@ class Visit:
     scv: float
 
 
-def shared_waits(visits: list[Visit], servers: int, pairs: dict[tuple[str, str], float],
-                 request_rps: float) -> dict[str, float]:
+def shared_waits(
+    visits: list[Visit], servers: int, pairs: dict[tuple[str, str], float], request_rps: float
+) -> dict[str, float]:
     """Mean wait (ms) of each node's visits at one FIFO pool of `servers` servers."""
     names = [v.node for v in visits]
-    lam = np.array([v.arrival_rps / 1000.0 for v in visits])              # per ms
-    s = np.array([v.service_ms / servers for v in visits])                # the one fast server
+    lam = np.array([v.arrival_rps / 1000.0 for v in visits])  # per ms
+    s = np.array([v.service_ms / servers for v in visits])  # the one fast server
     rate_in = request_rps / 1000.0
-    follow = np.zeros((len(visits), len(visits)))                        # follow[j, k]: k right after j, per ms
+    follow = np.zeros((len(visits), len(visits)))  # follow[j, k]: k right after j, per ms
     for (j, k), count in pairs.items():
         if j in names and k in names:
             follow[names.index(j), names.index(k)] += rate_in * count
-    following = follow.sum(axis=0)                                        # rate of k arriving right after a visit here
-    outside = np.maximum(lam - following, 0.0)                            # fresh arrivals of each kind
+    following = follow.sum(axis=0)  # rate of k arriving right after a visit here
+    outside = np.maximum(lam - following, 0.0)  # fresh arrivals of each kind
     f = np.divide(following, lam, out=np.zeros_like(lam), where=lam > 0)
     successor = np.divide(follow, lam[:, None], out=np.zeros_like(follow), where=lam[:, None] > 0)
     before = np.divide(follow, following[None, :], out=np.zeros_like(follow), where=following[None, :] > 0).T
     waits = np.zeros(len(visits))
-    seen = np.tile(lam * s, (len(visits), 1))                             # seen[k]: jobs a k visit finds
+    seen = np.tile(lam * s, (len(visits), 1))  # seen[k]: jobs a k visit finds
     for _ in range(100_000):
         average = lam * (waits + s)
-        left = np.outer(waits + s, outside) + seen @ successor            # left[j]: jobs there when j leaves
+        left = np.outer(waits + s, outside) + seen @ successor  # left[j]: jobs there when j leaves
         seen = (1 - f)[:, None] * average[None, :] + f[:, None] * (before @ left)
         new = seen @ s
         done = np.max(np.abs(new - waits)) <= 1e-12 * max(1.0, float(np.max(new)))
         waits = new
         if done:
             break
-    load = float(np.sum(lam * s))                                          # of the fast server
+    load = float(np.sum(lam * s))  # of the fast server
     total = float(np.sum(lam))
     if total <= 0:
         return {n: 0.0 for n in names}

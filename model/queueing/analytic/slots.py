@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from model.queueing.special import gammaln
 
-MAX_POPULATION = 2000     # beyond this many slots the throughput has long converged
+MAX_POPULATION = 2000  # beyond this many slots the throughput has long converged
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,12 @@ class SlotSolution:
     """The node's slots and cores at one arrival rate (times in ms, per visit)."""
 
     saturated: bool
-    prob_wait: float          # an arrival finds every slot taken (PASTA)
-    slot_wait_ms: float       # mean wait for a slot, exponential shapes
-    holding_ms: float         # mean time a slot is held: cores (queue and service) and the delay
-    cpu_ms: float             # of which at the cores, queueing and service
-    cpu_bound: float          # share of the cores busy when every slot is held (0..1)
-    capacity_rps: float       # the most the slots and cores together complete, X(K)
+    prob_wait: float  # an arrival finds every slot taken (PASTA)
+    slot_wait_ms: float  # mean wait for a slot, exponential shapes
+    holding_ms: float  # mean time a slot is held: cores (queue and service) and the delay
+    cpu_ms: float  # of which at the cores, queueing and service
+    cpu_bound: float  # share of the cores busy when every slot is held (0..1)
+    capacity_rps: float  # the most the slots and cores together complete, X(K)
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,16 @@ class Queue:
     demand_ms: float
 
 
-def closed_throughput(servers: int, service_ms: float, delay_ms: float, population: int,
-                      queues: tuple[Queue, ...] = ()) -> np.ndarray:
+def closed_throughput(
+    servers: int, service_ms: float, delay_ms: float, population: int, queues: tuple[Queue, ...] = ()
+) -> np.ndarray:
     """X(n) in completions per ms for n = 0..population (see `closed_network`)."""
     return closed_network(servers, service_ms, delay_ms, population, queues)[0]
 
 
-def closed_network(servers: int, service_ms: float, delay_ms: float, population: int,
-                   queues: tuple[Queue, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+def closed_network(
+    servers: int, service_ms: float, delay_ms: float, population: int, queues: tuple[Queue, ...] = ()
+) -> tuple[np.ndarray, np.ndarray]:
     """X(n), completions per ms, and the mean number at the cores, for n = 0..population customers
     cycling through the node's cores (`servers` exponential servers, mean service_ms), the
     `queues` its held calls wait at, and a pure delay of mean delay_ms for the rest of the calls.
@@ -80,13 +82,13 @@ def closed_network(servers: int, service_ms: float, delay_ms: float, population:
             log_rest = _log_convolve(log_rest, j * math.log(delay_ms) - gammaln(j + 1))
         log_g = _log_convolve(log_cpu, log_rest)
         rate = np.concatenate(([0.0], np.exp(log_g[:-1] - log_g[1:])))
-        weights = np.exp(log_cpu[None, :] + _shifted(log_rest) - log_g[:, None])   # [n, j]: j at the cores
+        weights = np.exp(log_cpu[None, :] + _shifted(log_rest) - log_g[:, None])  # [n, j]: j at the cores
         at_cpu = weights @ j
         if top >= min(population, MAX_POPULATION) or abs(rate[-1] - rate[-2]) <= 1e-13 * rate[-1]:
             break
         top = min(2 * top, population, MAX_POPULATION)
     rates, cpu = np.full(population + 1, rate[-1]), np.full(population + 1, at_cpu[-1])
-    rates[:top + 1], cpu[:top + 1] = rate, at_cpu
+    rates[: top + 1], cpu[: top + 1] = rate, at_cpu
     return rates, cpu
 
 
@@ -111,11 +113,17 @@ def _log_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
 
 
-def solve_slots(arrival_rps: float, slots: int, servers: int, service_ms: float, delay_ms: float,
-                queues: tuple[Queue, ...] = ()) -> SlotSolution:
+def solve_slots(
+    arrival_rps: float,
+    slots: int,
+    servers: int,
+    service_ms: float,
+    delay_ms: float,
+    queues: tuple[Queue, ...] = (),
+) -> SlotSolution:
     """The birth-death chain of open arrivals against the K slots as one load-dependent server."""
     rate, at_cpu = closed_network(servers, service_ms, delay_ms, slots, queues)
-    lam = arrival_rps / 1000.0                  # per ms
+    lam = arrival_rps / 1000.0  # per ms
     capacity = rate[slots]
     cpu_bound = min(capacity * service_ms / servers, 1.0)
     if lam >= capacity * (1 - 1e-12):
@@ -123,20 +131,27 @@ def solve_slots(arrival_rps: float, slots: int, servers: int, service_ms: float,
     if lam <= 0:
         return SlotSolution(False, 0.0, 0.0, 0.0, 0.0, cpu_bound, capacity * 1000.0)
     # p(n) proportional to prod_{i <= n} lam / X(i) for n < K; geometric with ratio r from K on.
-    log_p = np.concatenate(([0.0], np.cumsum(np.log(lam / rate[1:slots + 1]))))
+    log_p = np.concatenate(([0.0], np.cumsum(np.log(lam / rate[1 : slots + 1]))))
     r = lam / capacity
     log_p -= log_p.max()
     p = np.exp(log_p)
     p_k = p[slots]
     total = p[:slots].sum() + p_k / (1.0 - r)
     n = np.arange(slots)
-    inside = (np.dot(n, p[:slots]) + slots * p_k / (1.0 - r)) / total       # E[min(N, K)]
-    queued = p_k * r / (1.0 - r) ** 2 / total                              # E[(N - K)+]
+    inside = (np.dot(n, p[:slots]) + slots * p_k / (1.0 - r)) / total  # E[min(N, K)]
+    queued = p_k * r / (1.0 - r) ** 2 / total  # E[(N - K)+]
     prob_wait = p_k / (1.0 - r) / total
-    holding_ms = inside / lam                                              # Little, per request
+    holding_ms = inside / lam  # Little, per request
     cpu_ms = (np.dot(at_cpu[:slots], p[:slots]) + at_cpu[slots] * p_k / (1.0 - r)) / total / lam
-    return SlotSolution(False, float(prob_wait), float(queued / lam), float(holding_ms), float(cpu_ms), cpu_bound,
-                        capacity * 1000.0)
+    return SlotSolution(
+        False,
+        float(prob_wait),
+        float(queued / lam),
+        float(holding_ms),
+        float(cpu_ms),
+        cpu_bound,
+        capacity * 1000.0,
+    )
 
 
 def wait_scv(slots: int, servers: int, cpu_bound: float, service_scv: float, holding_scv: float) -> float:

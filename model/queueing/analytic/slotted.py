@@ -13,7 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.queueing.analytic.delay_grid import INFINITE, ZERO, Delay, Mixture, Repeat, Sum, queue_wait, service_delay
+from model.queueing.analytic.delay_grid import (
+    INFINITE,
+    ZERO,
+    Delay,
+    Mixture,
+    Repeat,
+    Sum,
+    queue_wait,
+    service_delay,
+)
 from model.queueing.analytic.formulas import erlang_c, erlangs
 from model.queueing.analytic.slots import Queue, solve_slots, wait_scv
 from model.queueing.topology import CacheStation, DatabaseStation, KafkaStation, ServiceStation
@@ -28,7 +37,7 @@ class HeldWork:
     """Per request at the slotted node: demand on its own pool, on other pools, and plain delay."""
 
     own_pool_ms: float = 0.0
-    pools: dict[int, tuple["_Pool", float, float]] = field(default_factory=dict)   # id -> (pool, ms, erlangs)
+    pools: dict[int, tuple["_Pool", float, float]] = field(default_factory=dict)  # id -> (pool, ms, erlangs)
     delay_ms: float = 0.0
 
     def add(self, pool: "_Pool", demand_ms: float, rate_rps: float) -> None:
@@ -53,8 +62,9 @@ def held_work(solver: "_Solver", station: ServiceStation) -> HeldWork:
     return work
 
 
-def _visit(solver: "_Solver", own_pool: str, name: str, op: str, visits: float, rate_rps: float,
-           work: HeldWork) -> None:
+def _visit(
+    solver: "_Solver", own_pool: str, name: str, op: str, visits: float, rate_rps: float, work: HeldWork
+) -> None:
     """`visits` visits per request to node `name`, made while the slot is held."""
     st = solver.stations[name]
     if isinstance(st, KafkaStation):
@@ -90,8 +100,11 @@ def _visit(solver: "_Solver", own_pool: str, name: str, op: str, visits: float, 
 
 def _held(solver: "_Solver", name: str) -> list:
     """The calls a visit to `name` waits for, in order (as the solver's _calls)."""
-    return [c for c in solver.scenario.nodes[name].calls
-            if isinstance(solver.stations[c.to], KafkaStation) or c.mode == "sync"]
+    return [
+        c
+        for c in solver.scenario.nodes[name].calls
+        if isinstance(solver.stations[c.to], KafkaStation) or c.mode == "sync"
+    ]
 
 
 def _in_slot(solver: "_Solver", own_pool: str, name: str, op: str) -> Delay:
@@ -105,11 +118,20 @@ def _in_slot(solver: "_Solver", own_pool: str, name: str, op: str) -> Delay:
         own = service_delay(st.service)
         if st.miss is None or st.hit_ratio >= 1:
             return own
-        return Sum([own, Mixture([(st.hit_ratio, ZERO), (1.0 - st.hit_ratio, _in_slot(solver, own_pool, st.miss, "read"))])])
+        return Sum(
+            [
+                own,
+                Mixture(
+                    [(st.hit_ratio, ZERO), (1.0 - st.hit_ratio, _in_slot(solver, own_pool, st.miss, "read"))]
+                ),
+            ]
+        )
     if st.slots is not None:
         return solver.response(name, op)
-    return Sum([service_delay(st.service)] + [Repeat(_in_slot(solver, own_pool, c.to, c.op), c.visits)
-                                              for c in _held(solver, name)])
+    return Sum(
+        [service_delay(st.service)]
+        + [Repeat(_in_slot(solver, own_pool, c.to, c.op), c.visits) for c in _held(solver, name)]
+    )
 
 
 def _pool_of(st) -> str:
@@ -122,17 +144,18 @@ def slotted_response(solver: "_Solver", station: ServiceStation, pool: "_Pool", 
     name = station.name
     held_calls = calls if station.blocking_calls else []
     delay = Sum(held_calls)
-    if not delay.finite:          # a saturated callee: it is the one named saturated
+    if not delay.finite:  # a saturated callee: it is the one named saturated
         return INFINITE
     arrival_rps = solver.rates[name].visits
     work = held_work(solver, station) if station.blocking_calls else HeldWork()
-    cpu_demand_ms = station.service.mean_ms + work.own_pool_ms     # the callees on its host run on its cores
+    cpu_demand_ms = station.service.mean_ms + work.own_pool_ms  # the callees on its host run on its cores
     others = max(pool.load - erlangs(arrival_rps, cpu_demand_ms), 0.0) / pool.servers
     if pool.load >= pool.servers or others >= 1.0:
         solver.saturated.add(name)
         return INFINITE
-    solution = solve_slots(arrival_rps, station.slots, pool.servers, cpu_demand_ms / (1.0 - others),
-                           work.delay_ms, work.queues())
+    solution = solve_slots(
+        arrival_rps, station.slots, pool.servers, cpu_demand_ms / (1.0 - others), work.delay_ms, work.queues()
+    )
     if solution.saturated:
         solver.saturated.add(name)
         return INFINITE
@@ -141,19 +164,25 @@ def slotted_response(solver: "_Solver", station: ServiceStation, pool: "_Pool", 
         # Callees share the node's cores: inside the slot their visits there wait only behind the
         # slots' own work, which the sub-network counts; so the held calls are taken without their
         # waits on this pool, and all the waiting at the cores is one wait of the sub-network's mean.
-        held_calls = [Repeat(_in_slot(solver, station.pool, c.to, c.op), c.visits) for c in _held(solver, name)]
+        held_calls = [
+            Repeat(_in_slot(solver, station.pool, c.to, c.op), c.visits) for c in _held(solver, name)
+        ]
         delay = Sum(held_calls)
         cpu_wait_ms = max(solution.holding_ms - station.service.mean_ms - delay.mean_ms, 0.0)
     else:
         cpu_wait_ms = max(solution.cpu_ms - station.service.mean_ms, 0.0)
-    cpu_wait = queue_wait(erlang_c(pool.servers, pool.load), cpu_wait_ms * (arrival_scv + station.service.scv) / 2.0)
+    cpu_wait = queue_wait(
+        erlang_c(pool.servers, pool.load), cpu_wait_ms * (arrival_scv + station.service.scv) / 2.0
+    )
     holding = Sum([cpu_wait, service_delay(station.service)] + held_calls)
-    holding_scv = holding.var_ms2 / holding.mean_ms ** 2 if holding.mean_ms > 0 else 1.0
+    holding_scv = holding.var_ms2 / holding.mean_ms**2 if holding.mean_ms > 0 else 1.0
     scv = wait_scv(station.slots, pool.servers, solution.cpu_bound, station.service.scv, holding_scv)
     slot_wait = queue_wait(solution.prob_wait, solution.slot_wait_ms * (arrival_scv + scv) / 2.0)
     solver.slot_waits[name], solver.cpu_waits[name] = slot_wait, cpu_wait
     what = "its cores and sync calls" if held_calls else "its cores"
-    solver.notes.append(f"{name}: {station.slots} worker slot(s) and {what} solved together (a flow-equivalent "
-                        "server: exact means for exponential work; other shapes scale the waits by Allen-Cunneen's "
-                        "factor; percentiles take the waits as exponential)")
+    solver.notes.append(
+        f"{name}: {station.slots} worker slot(s) and {what} solved together (a flow-equivalent "
+        "server: exact means for exponential work; other shapes scale the waits by Allen-Cunneen's "
+        "factor; percentiles take the waits as exponential)"
+    )
     return Sum([slot_wait, holding] + ([] if station.blocking_calls else calls))

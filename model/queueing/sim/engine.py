@@ -17,11 +17,11 @@ from simpy import Environment
 from simpy.events import Timeout
 
 # What a request generator may yield, as (kind, target, argument).
-SERVE = 0      # (SERVE, Pool, duration_ms): queue FIFO for a server, hold it for duration
-DELAY = 1      # (DELAY, None, duration_ms): wait without holding anything
-ACQUIRE = 2    # (ACQUIRE, SlotPool, None): take a slot, queueing FIFO when none is free
-DEADLINE = 3   # (DEADLINE, generator, timeout_ms): run a sub-request; resume with True if
-               # it finished in time, False at the deadline (the sub-request runs on)
+SERVE = 0  # (SERVE, Pool, duration_ms): queue FIFO for a server, hold it for duration
+DELAY = 1  # (DELAY, None, duration_ms): wait without holding anything
+ACQUIRE = 2  # (ACQUIRE, SlotPool, None): take a slot, queueing FIFO when none is free
+DEADLINE = 3  # (DEADLINE, generator, timeout_ms): run a sub-request; resume with True if
+# it finished in time, False at the deadline (the sub-request runs on)
 
 Step = tuple
 RequestGen = Generator[Step, object, None]
@@ -125,8 +125,13 @@ class Flow:
 
     __slots__ = ("env", "gen", "pool", "on_done", "started_at", "failed")
 
-    def __init__(self, env: Environment, gen: RequestGen, on_done: Callable[["Flow"], None] | None = None,
-                 failed: list | None = None):
+    def __init__(
+        self,
+        env: Environment,
+        gen: RequestGen,
+        on_done: Callable[["Flow"], None] | None = None,
+        failed: list | None = None,
+    ):
         self.env, self.gen, self.on_done, self.failed = env, gen, on_done, failed
         self.pool: Pool | None = None
         self.started_at = env._now
@@ -199,14 +204,16 @@ class Deadline:
 class Consumer:
     """A Kafka consumer: one message at a time, FIFO over the partitions it owns."""
 
-    def __init__(self, env: Environment, consume: Callable[[], float], on_consumed: Callable[[int, float], None]):
+    def __init__(
+        self, env: Environment, consume: Callable[[], float], on_consumed: Callable[[int, float], None]
+    ):
         self.env, self.consume, self.on_consumed = env, consume, on_consumed
         self.busy = False
         self.queue: deque = deque()
         self.current: tuple[int, float] | None = None
         self.measure_from = 0.0
         self.busy_ms = 0.0
-        self.wait_ms = 0.0      # time messages spent queued in their partition before consumption
+        self.wait_ms = 0.0  # time messages spent queued in their partition before consumption
         self.started = 0
 
     def start_measuring(self, now: float) -> None:

@@ -29,12 +29,12 @@ class LoadTest:
     """What a load test of `duration_s` counts (all requests, from the first second)."""
 
     duration_s: float
-    offered: int                 # requests that arrived
-    completed: int               # answered within the run
-    errors: int                  # failed: timed out or refused
-    in_flight_end: int           # arrived, not yet answered when the run ended
-    in_flight_half: int          # the same at half time
-    throughput_rps: float        # answered per second of the run
+    offered: int  # requests that arrived
+    completed: int  # answered within the run
+    errors: int  # failed: timed out or refused
+    in_flight_end: int  # arrived, not yet answered when the run ended
+    in_flight_half: int  # the same at half time
+    throughput_rps: float  # answered per second of the run
 
     @property
     def backlog_growth_rps(self) -> float:
@@ -42,23 +42,38 @@ class LoadTest:
         return (self.in_flight_end - self.in_flight_half) / (self.duration_s / 2.0)
 
     def to_json(self) -> dict[str, Any]:
-        return {"duration_s": self.duration_s, "offered": self.offered, "completed": self.completed,
-                "errors": self.errors, "in_flight_end": self.in_flight_end,
-                "backlog_growth_rps": round(self.backlog_growth_rps, 4), "throughput_rps": round(self.throughput_rps, 4)}
+        return {
+            "duration_s": self.duration_s,
+            "offered": self.offered,
+            "completed": self.completed,
+            "errors": self.errors,
+            "in_flight_end": self.in_flight_end,
+            "backlog_growth_rps": round(self.backlog_growth_rps, 4),
+            "throughput_rps": round(self.throughput_rps, 4),
+        }
 
     @property
     def backlog_grows(self) -> bool:
         """Overload: over the second half the backlog grew by more than 2% of the arrivals and
         ended half as large again as it was (a system that keeps up holds it level)."""
         offered_rps = self.offered / self.duration_s
-        return self.backlog_growth_rps > max(0.02 * offered_rps, 0.1) and self.in_flight_end > 1.5 * self.in_flight_half
+        return (
+            self.backlog_growth_rps > max(0.02 * offered_rps, 0.1)
+            and self.in_flight_end > 1.5 * self.in_flight_half
+        )
 
 
 class TimedSimulation(Simulation):
     """The simulation run for a fixed time: every request counted, none discarded as warm-up."""
 
-    def __init__(self, scenario: Scenario, rate_rps: float, seed: int | None, duration_s: float,
-                 progress: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        rate_rps: float,
+        seed: int | None,
+        duration_s: float,
+        progress: Callable[[float], None] | None = None,
+    ):
         super().__init__(scenario, rate_rps, seed, RunLimits(requests=1, warmup=0), progress)
         self.duration_ms = duration_s * 1000.0
         self.target = math.inf
@@ -83,15 +98,25 @@ class TimedSimulation(Simulation):
         if self.progress:
             for step in range(1, PROGRESS_STEPS + 1):
                 Timeout(env, self.duration_ms * step / PROGRESS_STEPS).callbacks.append(
-                    lambda _e, f=step / PROGRESS_STEPS: self.progress(f))
+                    lambda _e, f=step / PROGRESS_STEPS: self.progress(f)
+                )
         env.run(until=self.duration_ms)
-        counts = LoadTest(self.duration_ms / 1000.0, self.arrived, len(self.latencies), self.failed,
-                          self._in_flight(), self.in_flight_half, len(self.latencies) / (self.duration_ms / 1000.0))
+        counts = LoadTest(
+            self.duration_ms / 1000.0,
+            self.arrived,
+            len(self.latencies),
+            self.failed,
+            self._in_flight(),
+            self.in_flight_half,
+            len(self.latencies) / (self.duration_ms / 1000.0),
+        )
         results = self._results(hit_time_limit=counts.backlog_grows)
         notes = [n for n in results.notes if not n.startswith("stopped at the time bound")]
         if counts.backlog_grows:
-            notes.append(f"overload: {counts.in_flight_end:,} requests still in the system after "
-                         f"{counts.duration_s:g} s, growing by {counts.backlog_growth_rps:,.1f} a second")
+            notes.append(
+                f"overload: {counts.in_flight_end:,} requests still in the system after "
+                f"{counts.duration_s:g} s, growing by {counts.backlog_growth_rps:,.1f} a second"
+            )
         return dataclasses.replace(results, load_test=counts, notes=notes)
 
     def _in_flight(self) -> int:
@@ -105,8 +130,13 @@ class TimedSimulation(Simulation):
             self.latencies.append(latency_ms)
 
 
-def run_for(scenario: Scenario, duration_s: float, rate_rps: float | None = None, seed: int | None = None,
-            progress: Callable[[float], None] | None = None) -> Results:
+def run_for(
+    scenario: Scenario,
+    duration_s: float,
+    rate_rps: float | None = None,
+    seed: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Results:
     """Offer the scenario's rate for `duration_s` seconds and count what a load test would."""
     if not 0 < duration_s <= MAX_DURATION_S:
         raise ValueError(f"duration must be above 0 and at most {MAX_DURATION_S:,.0f} s (got {duration_s:g})")

@@ -14,15 +14,33 @@ import numpy as np
 from simpy import Environment
 from simpy.events import Timeout
 
-from model.queueing.sim.engine import ACQUIRE, BLOCK as BLOCK_SIZE, DEADLINE, DELAY, SERVE, Consumer, Flow, Pool, SlotPool, block_stream
+from model.queueing.sim.engine import (
+    ACQUIRE,
+    BLOCK as BLOCK_SIZE,
+    DEADLINE,
+    DELAY,
+    SERVE,
+    Consumer,
+    Flow,
+    Pool,
+    SlotPool,
+    block_stream,
+)
 from model.scenario.graph import arrival_rates
 from model.queueing.offered_load import offered_load, saturated_nodes
 from model.queueing.run_size import SIM_REQUESTS
 from model.queueing.results import KafkaStats, Latency, NodeStats, Results, check_slo
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 from model.queueing.statistics import batch_ci, percentiles
-from model.queueing.topology import (CacheStation, reported_utilization, DatabaseStation, KafkaStation, ServiceStation,
-                            build_stations, total_servers)
+from model.queueing.topology import (
+    CacheStation,
+    reported_utilization,
+    DatabaseStation,
+    KafkaStation,
+    ServiceStation,
+    build_stations,
+    total_servers,
+)
 from model.scenario.trace import ArrivalTrace, load_trace
 
 DEFAULT_REQUESTS = SIM_REQUESTS
@@ -44,8 +62,8 @@ class RunLimits:
     """How much to simulate. The time bound keeps a saturated run from going on forever."""
 
     requests: int = DEFAULT_REQUESTS
-    warmup: int | None = None           # completed requests discarded; default 10%, at least 1,000
-    time_factor: float = 2.0            # stop at this many times the expected duration
+    warmup: int | None = None  # completed requests discarded; default 10%, at least 1,000
+    time_factor: float = 2.0  # stop at this many times the expected duration
 
     @property
     def warmup_requests(self) -> int:
@@ -59,8 +77,14 @@ class Simulation:
     finish; latencies and per-node statistics after the warm-up become `Results`. `timeline.py`
     subclasses it for runs over a span of time with a changing load and events."""
 
-    def __init__(self, scenario: Scenario, rate_rps: float, seed: int | None, limits: RunLimits,
-                 progress: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        rate_rps: float,
+        seed: int | None,
+        limits: RunLimits,
+        progress: Callable[[float], None] | None = None,
+    ):
         self.scenario, self.rate_rps, self.limits, self.progress = scenario, rate_rps, limits, progress
         self.env = env = Environment()
         self.rng = np.random.default_rng(seed)
@@ -117,7 +141,7 @@ class Simulation:
             self.samplers[name + ":write"] = self._sampler(st.write)
         elif isinstance(st, KafkaStation):
             counts = [0] * st.partitions
-            stats = self.kafka_counts[name] = [0, 0, []]   # produced, dropped, lags (measured)
+            stats = self.kafka_counts[name] = [0, 0, []]  # produced, dropped, lags (measured)
 
             def consumed(partition: int, produced_at: float, counts=counts, stats=stats) -> None:
                 counts[partition] -= 1
@@ -158,8 +182,16 @@ class Simulation:
         for call in node.calls:
             whole = int(call.visits)
             to_kafka = isinstance(self.scenario.nodes[call.to], KafkaNode)
-            calls.append((whole, call.visits - whole, call.to, call.op, "kafka" if to_kafka else call.mode,
-                          call.mode == "sync"))
+            calls.append(
+                (
+                    whole,
+                    call.visits - whole,
+                    call.to,
+                    call.op,
+                    "kafka" if to_kafka else call.mode,
+                    call.mode == "sync",
+                )
+            )
 
         def visit(op: str, failed: list):
             if slots is not None:
@@ -190,7 +222,12 @@ class Simulation:
         return visit
 
     def _cache_visitor(self, name: str, node: CacheNode) -> Callable:
-        pool, sample, uniform, visitors = self.pools[name][0], self.samplers[name], self.uniform, self.visitors
+        pool, sample, uniform, visitors = (
+            self.pools[name][0],
+            self.samplers[name],
+            self.uniform,
+            self.visitors,
+        )
         hit_ratio, miss = node.hit_ratio, node.miss
         if miss is None:
             return lambda op, failed: (SERVE, pool, sample())
@@ -212,8 +249,9 @@ class Simulation:
         primary, count = pools[0], len(pools)
         if count == 1:
             return lambda op, failed: (SERVE, primary, write() if op == "write" else read())
-        return lambda op, failed: ((SERVE, primary, write()) if op == "write"
-                                   else (SERVE, pools[int(uniform() * count)], read()))
+        return lambda op, failed: (
+            (SERVE, primary, write()) if op == "write" else (SERVE, pools[int(uniform() * count)], read())
+        )
 
     def _kafka_visitor(self, name: str, node: KafkaNode) -> Callable:
         counts, stats, consumers = self.backlog[name], self.kafka_counts[name], self.consumers[name]
@@ -348,17 +386,32 @@ class Simulation:
         if hit_time_limit:
             # The run could not complete its requests in twice the expected time: something
             # other than a pool (worker slots held by slow calls) has run out of capacity.
-            saturated = sorted(set(saturated) | {n for n, s in nodes.items() if s.utilization >= 0.95}
-                               | {n for n, s in self.slots.items() if s.free == 0 and s.waiting})
+            saturated = sorted(
+                set(saturated)
+                | {n for n, s in nodes.items() if s.utilization >= 0.95}
+                | {n for n, s in self.slots.items() if s.free == 0 and s.waiting}
+            )
         notes = []
         if hit_time_limit:
-            notes.append(f"stopped at the time bound with {max(self.completed - self.limits.warmup_requests, 0):,} "
-                         f"of {self.limits.requests:,} requests measured: the system cannot keep up")
+            notes.append(
+                f"stopped at the time bound with {max(self.completed - self.limits.warmup_requests, 0):,} "
+                f"of {self.limits.requests:,} requests measured: the system cannot keep up"
+            )
         return Results(
-            scenario=self.scenario.name, method="sim", rate_rps=self.rate_rps, latency_ms=latency,
-            throughput_rps=len(lat) / window_ms * 1000.0, error_pct=error_pct, nodes=nodes, kafka=kafka,
-            slo=check_slo(self.scenario.slo, latency, error_pct, saturated), saturated=saturated,
-            latency_ci95_ms=ci, requests=len(lat), notes=notes)
+            scenario=self.scenario.name,
+            method="sim",
+            rate_rps=self.rate_rps,
+            latency_ms=latency,
+            throughput_rps=len(lat) / window_ms * 1000.0,
+            error_pct=error_pct,
+            nodes=nodes,
+            kafka=kafka,
+            slo=check_slo(self.scenario.slo, latency, error_pct, saturated),
+            saturated=saturated,
+            latency_ci95_ms=ci,
+            requests=len(lat),
+            notes=notes,
+        )
 
     def _node_stats(self, name: str, st, arrival_rps: float, window_ms: float) -> NodeStats:
         servers = total_servers(st)
@@ -375,8 +428,13 @@ class Simulation:
         slots = self.slots.get(name)
         if slots is not None and slots.acquired:
             wait += slots.wait_ms / slots.acquired
-        return NodeStats(arrival_rps, reported_utilization(st, min(busy / (servers * window_ms), 1.0)), servers, wait,
-                         st.host)
+        return NodeStats(
+            arrival_rps,
+            reported_utilization(st, min(busy / (servers * window_ms), 1.0)),
+            servers,
+            wait,
+            st.host,
+        )
 
     def _kafka_stats(self, name: str) -> KafkaStats:
         produced, dropped, lags = self.kafka_counts[name]
@@ -388,9 +446,14 @@ class Simulation:
         return KafkaStats(p50, p99, 100.0 * dropped / produced if produced else 0.0)
 
 
-def simulate(scenario: Scenario, rate_rps: float | None = None, seed: int | None = None,
-             requests: int = DEFAULT_REQUESTS, warmup: int | None = None,
-             progress: Callable[[float], None] | None = None) -> Results:
+def simulate(
+    scenario: Scenario,
+    rate_rps: float | None = None,
+    seed: int | None = None,
+    requests: int = DEFAULT_REQUESTS,
+    warmup: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Results:
     """Simulate `requests` completed requests after warm-up and summarise them."""
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
     return Simulation(scenario, rate, seed, RunLimits(requests, warmup), progress).run()

@@ -49,20 +49,26 @@ class TimelineSimulation(Simulation):
     request is kept with its finish time, so latency can be read per window of time.
     """
 
-    def __init__(self, scenario: Scenario, schedule: list[tuple[float, float]], duration_s: float,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        schedule: list[tuple[float, float]],
+        duration_s: float,
+        seed: int | None = None,
+    ):
         peak = max(rate for _, rate in schedule)
-        super().__init__(scenario, peak, seed, RunLimits(requests=10 ** 12, warmup=0))
+        super().__init__(scenario, peak, seed, RunLimits(requests=10**12, warmup=0))
         if schedule[0][0] > 0:
             schedule = [(0.0, schedule[0][1])] + list(schedule)
         self.duration_ms = duration_s * 1000.0
         starts = np.array([s * 1000.0 for s, _ in schedule])
         rates = np.array([r / 1000.0 for _, r in schedule])
         self.trace = ArrivalTrace(starts, rates, max(self.duration_ms, float(starts[-1]) + 1.0) * 2)
-        self.finished: list[tuple[float, float, bool]] = []   # (finish ms, latency ms, failed)
-        self.measure_from = 0.0   # no warm-up: a timeline is measured from its first second
-        self.replicas: dict[str, int] = {n: node.replicas for n, node in scenario.nodes.items()
-                                         if isinstance(node, ServiceNode)}
+        self.finished: list[tuple[float, float, bool]] = []  # (finish ms, latency ms, failed)
+        self.measure_from = 0.0  # no warm-up: a timeline is measured from its first second
+        self.replicas: dict[str, int] = {
+            n: node.replicas for n, node in scenario.nodes.items() if isinstance(node, ServiceNode)
+        }
 
     # ------------------------------------------------------------ actions
 
@@ -96,9 +102,9 @@ class TimelineSimulation(Simulation):
             slots.slots += delta
             if delta > 0:
                 for _ in range(delta):
-                    slots.release()   # hands a new slot to a waiting request, or frees it
+                    slots.release()  # hands a new slot to a waiting request, or frees it
             else:
-                slots.free += delta   # may go negative: slots vanish as their holders let go
+                slots.free += delta  # may go negative: slots vanish as their holders let go
 
     def pause_pool(self, node: str, instance: int = 0) -> int:
         """Stop one pool serving (requests queue); returns its servers so `resume_pool` can restore them."""

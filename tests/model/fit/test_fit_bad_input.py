@@ -17,9 +17,13 @@ START = pd.Timestamp("2024-03-04 00:00:00")
 def write_case(tmp_path: Path, traffic, cpu, cpu_stamps=None, calls: str = "") -> Path:
     n = len(traffic)
     stamps = pd.date_range(START, periods=n, freq="300s")
-    pd.DataFrame({"timestamp": stamps.strftime("%Y-%m-%d %H:%M:%S"), "value": traffic}).to_csv(tmp_path / "traffic.csv", index=False)
+    pd.DataFrame({"timestamp": stamps.strftime("%Y-%m-%d %H:%M:%S"), "value": traffic}).to_csv(
+        tmp_path / "traffic.csv", index=False
+    )
     cpu_index = cpu_stamps if cpu_stamps is not None else stamps
-    pd.DataFrame({"timestamp": cpu_index.strftime("%Y-%m-%d %H:%M:%S"), "value": cpu}).to_csv(tmp_path / "cpu.csv", index=False)
+    pd.DataFrame({"timestamp": cpu_index.strftime("%Y-%m-%d %H:%M:%S"), "value": cpu}).to_csv(
+        tmp_path / "cpu.csv", index=False
+    )
     config = tmp_path / "fit.yaml"
     config.write_text(f"""
 version: 1
@@ -64,7 +68,10 @@ def test_the_healthy_case_fits(tmp_path, capsys):
     traffic, cpu = healthy()
     code, err = run_cli(write_case(tmp_path, traffic, cpu), tmp_path, capsys)
     assert code == 0, err
-    assert "service_ms: 20" in (tmp_path / "out.yaml").read_text() or "service_ms: 19" in (tmp_path / "out.yaml").read_text()
+    assert (
+        "service_ms: 20" in (tmp_path / "out.yaml").read_text()
+        or "service_ms: 19" in (tmp_path / "out.yaml").read_text()
+    )
 
 
 def test_traffic_of_zeros(tmp_path, capsys):
@@ -122,19 +129,29 @@ def test_errors_are_value_errors_with_one_line(tmp_path):
 def test_replicas_metric_on_a_node_that_is_not_a_service(tmp_path, capsys):
     traffic, cpu = healthy()
     config = write_case(tmp_path, traffic, cpu, calls="calls: [{to: cache, visits: 1}]")
-    config.write_text(config.read_text() + "  cache:\n    kind: cache\n"
-                      "    replicas: {file: cpu.csv, column: value}\n")
+    config.write_text(
+        config.read_text() + "  cache:\n    kind: cache\n    replicas: {file: cpu.csv, column: value}\n"
+    )
     code, err = run_cli(config, tmp_path, capsys)
     assert code == 2
-    assert "fit.yaml: nodes.cache.replicas (line 19): is not a metric of a cache node" in err and err.count("\n") == 1
+    assert (
+        "fit.yaml: nodes.cache.replicas (line 19): is not a metric of a cache node" in err
+        and err.count("\n") == 1
+    )
 
 
 def test_negative_replica_counts(tmp_path, capsys):
     traffic, cpu = healthy()
     config = write_case(tmp_path, traffic, cpu)
-    pd.DataFrame({"timestamp": pd.date_range(START, periods=len(cpu), freq="300s").strftime("%Y-%m-%d %H:%M:%S"),
-                  "value": np.where(np.arange(len(cpu)) == 7, -1.0, 2.0)}).to_csv(tmp_path / "replicas.csv", index=False)
-    config.write_text(config.read_text().replace("    replicas: 2\n", "    replicas: {file: replicas.csv, column: value}\n"))
+    pd.DataFrame(
+        {
+            "timestamp": pd.date_range(START, periods=len(cpu), freq="300s").strftime("%Y-%m-%d %H:%M:%S"),
+            "value": np.where(np.arange(len(cpu)) == 7, -1.0, 2.0),
+        }
+    ).to_csv(tmp_path / "replicas.csv", index=False)
+    config.write_text(
+        config.read_text().replace("    replicas: 2\n", "    replicas: {file: replicas.csv, column: value}\n")
+    )
     code, err = run_cli(config, tmp_path, capsys)
     assert code == 2
     assert "nodes.web.replicas: a negative replica count (-1 at 2024-03-04 00:35 UTC)" in err

@@ -12,11 +12,19 @@ from model.fit.traffic import fit_load
 STAMPS = pd.date_range("2025-01-06", periods=14 * 288, freq="300s", tz="UTC")  # two weeks from a Monday
 
 
-def cycle(rng, peak_rps: float = 100.0, growth_pct: float = 0.0, stamps: pd.DatetimeIndex = STAMPS) -> pd.Series:
+def cycle(
+    rng, peak_rps: float = 100.0, growth_pct: float = 0.0, stamps: pd.DatetimeIndex = STAMPS
+) -> pd.Series:
     hours = stamps.hour + stamps.minute / 60
     months = (stamps - stamps[-1]).total_seconds() / 86400 / 30.44
-    rate = peak_rps * (0.3 + 0.7 * np.exp(-0.5 * ((hours - 18) / 3) ** 2)) * np.where(stamps.day_of_week >= 5, 0.7, 1.0)
-    return pd.Series(rate * (1 + growth_pct / 100) ** months * rng.lognormal(0, 0.03, len(stamps)), index=stamps)
+    rate = (
+        peak_rps
+        * (0.3 + 0.7 * np.exp(-0.5 * ((hours - 18) / 3) ** 2))
+        * np.where(stamps.day_of_week >= 5, 0.7, 1.0)
+    )
+    return pd.Series(
+        rate * (1 + growth_pct / 100) ** months * rng.lognormal(0, 0.03, len(stamps)), index=stamps
+    )
 
 
 def test_an_incident_neither_drags_the_slope_nor_goes_unreported():
@@ -29,7 +37,9 @@ def test_an_incident_neither_drags_the_slope_nor_goes_unreported():
     assert fit.slope == pytest.approx(0.004, rel=0.02)
     assert fit.slope_ci95[0] < 0.004 < fit.slope_ci95[1]
     assert fit.background == pytest.approx(0.05, abs=0.005)
-    assert fit.off_line and fit.off_line[0].startswith("2025-01-15 18:00 to 21:00 UTC: CPU 35.0 points above it")
+    assert fit.off_line and fit.off_line[0].startswith(
+        "2025-01-15 18:00 to 21:00 UTC: CPU 35.0 points above it"
+    )
     ols = np.polyfit(rate, busy, 1)[0]
     assert abs(ols / 0.004 - 1) > 2 * abs(fit.slope / 0.004 - 1)  # least squares is pulled, Huber is not
 
@@ -64,18 +74,22 @@ def test_growth_does_not_depend_on_the_hour_the_window_starts():
     day than its last: averaging whole calendar days read that as a trend (up to 30 points a
     month on these two weeks), so the daily cycle is fitted with the trend."""
     rng = np.random.default_rng(6)
-    rate = cycle(rng, growth_pct=5.0, stamps=pd.date_range("2025-01-06", periods=17 * 288, freq="300s", tz="UTC"))
+    rate = cycle(
+        rng, growth_pct=5.0, stamps=pd.date_range("2025-01-06", periods=17 * 288, freq="300s", tz="UTC")
+    )
     errors = []
     for start_hour in range(0, 72, 3):
-        window = rate.iloc[start_hour * 12: start_hour * 12 + 14 * 288]  # two weeks
+        window = rate.iloc[start_hour * 12 : start_hour * 12 + 14 * 288]  # two weeks
         load = fit_load(window, 300)
         errors.append(load.growth_pct_per_month - 5.0)
     assert max(abs(e) for e in errors) <= 2.0, errors
 
 
 def test_under_two_weeks_weekends_are_still_told_apart_from_the_trend():
-    fits = [fit_load(cycle(np.random.default_rng(seed), growth_pct=5.0).iloc[: 12 * 288], 300)  # one Saturday
-            for seed in range(40)]
+    fits = [
+        fit_load(cycle(np.random.default_rng(seed), growth_pct=5.0).iloc[: 12 * 288], 300)  # one Saturday
+        for seed in range(40)
+    ]
     assert all(abs(f.growth_pct_per_month - 5.0) <= 2.0 for f in fits)
     covered = np.mean([f.growth_ci95[0] <= 5.0 <= f.growth_ci95[1] for f in fits])
     assert 0.85 <= covered <= 1.0, covered  # a 95% interval, over 40 independent windows

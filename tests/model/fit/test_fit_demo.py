@@ -44,7 +44,9 @@ def test_demands_backgrounds_and_hit_ratio_within_ten_percent(demo):
 def test_fitted_scenario_holds_the_background_and_reproduces_observed_cpu(demo):
     result, truth = demo
     for node, background in truth.background_cpu.items():
-        assert result.scenario.nodes[node].background_cpu_pct == pytest.approx(100 * background, abs=1.0), node
+        assert result.scenario.nodes[node].background_cpu_pct == pytest.approx(100 * background, abs=1.0), (
+            node
+        )
     text = result.to_text()
     assert "background_cpu_pct" in result.yaml_text() and "held in the scenario" in text
 
@@ -79,8 +81,14 @@ def test_validation_and_backtest_are_reported(demo):
     report = result.to_json()
     json.dumps(report)  # plain JSON
     assert set(report) >= {"nodes", "load", "validation", "backtest", "warnings", "not_fitted"}
-    assert report["nodes"]["web"]["values"]["service_ms"]["ci95"][0] < 40 < report["nodes"]["web"]["values"]["service_ms"]["ci95"][1] + 1
-    assert any("consume_ms" in n for n in report["not_fitted"])  # Kafka consumer time cannot be seen in broker metrics
+    assert (
+        report["nodes"]["web"]["values"]["service_ms"]["ci95"][0]
+        < 40
+        < report["nodes"]["web"]["values"]["service_ms"]["ci95"][1] + 1
+    )
+    assert any(
+        "consume_ms" in n for n in report["not_fitted"]
+    )  # Kafka consumer time cannot be seen in broker metrics
     text = result.to_text()
     assert "req/s" in text and "% per month" in text and "ms per request" in text
 
@@ -115,7 +123,10 @@ def test_autoscaled_demo_service_reports_the_usl_it_was_generated_with(tmp_path,
     assert scaling is not None and scaling.usl is not None, scaling and scaling.notes
     usl = scaling.usl
     assert abs(usl.sigma - true["sigma"]) <= 0.005 and usl.sigma_ci95[0] <= true["sigma"] <= usl.sigma_ci95[1]
-    assert usl.kappa == pytest.approx(true["kappa"], rel=0.10) and usl.kappa_ci95[0] <= true["kappa"] <= usl.kappa_ci95[1]
+    assert (
+        usl.kappa == pytest.approx(true["kappa"], rel=0.10)
+        and usl.kappa_ci95[0] <= true["kappa"] <= usl.kappa_ci95[1]
+    )
     assert usl.peak_n == pytest.approx(true["peak_n"], rel=0.05)
     assert usl.lambda_ == pytest.approx(true["lambda_rps"], rel=0.05)
     assert result.params.nodes["search"].background == pytest.approx(true["background_cpu"], abs=0.005)

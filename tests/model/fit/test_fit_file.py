@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from model.fit.file import (CloudWatchFitFile, DemoFitFile, FitFileError, FitNode, fit_file_from_text, load_fit_file)
+from model.fit.file import (
+    CloudWatchFitFile,
+    DemoFitFile,
+    FitFileError,
+    FitNode,
+    fit_file_from_text,
+    load_fit_file,
+)
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, ServiceNode
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,23 +55,59 @@ def test_contract_example_is_accepted():
     assert fit.latency.metric.is_percentile and fit.nodes["web"].replicas == 4
 
 
-@pytest.mark.parametrize("old, new, where, words", [
-    ("stat: Average,\n          dimensions: {Cl", "stat: Avg,\n          dimensions: {Cl", "nodes.web.cpu.stat (line 19)", "unknown statistic 'Avg'"),
-    ("name: CPUUtilization, stat: Average,\n          dimensions: {Cl", "nme: CPUUtilization, stat: Average,\n          dimensions: {Cl", "nodes.web.cpu.nme (line 19)", "unknown key"),
-    ("    replicas: 4", "    hit_ratio: 0.5", "nodes.web.hit_ratio (line 17)", "not a key of a service node"),
-    ("    replicas: 4", "    hits: {namespace: a, name: b}", "nodes.web.hits (line 17)", "not a metric of a service node"),
-    ("    replicas: 4", "    replicas: 0", "nodes.web.replicas (line 17)", "greater than or equal to 1"),
-    ("    replicas: 4", "    replicas: {namespace: ECS/ContainerInsights, nme: RunningTaskCount}", "nodes.web.replicas.nme (line 17)",
-     "unknown key"),
-    ("    kind: database\n", "    kind: database\n    replicas: {namespace: ECS/ContainerInsights, name: RunningTaskCount}\n",
-     "nodes.db.replicas (line 24)", "is not a metric of a database node"),
-    ("    kind: database\n", "    kind: database\n    replicas: 2\n", "nodes.db.replicas (line 24)", "is not a key of a database node"),
-    ("entry: web", "entry: api", "entry (line 13)", "'api' is not in nodes"),
-    ("to: db", "to: cache", "nodes.web.calls.0.to (line 21)", "'cache', which is not in nodes"),
-    ("period_s: 300", "period_s: 90", "period_s (line 6)", "multiple of 60"),
-    ("source: cloudwatch", "source: datadog", "source (line 2)", "unknown source 'datadog'"),
-    ("version: 1", "version: 2", "version (line 1)", "Input should be 1"),
-])
+@pytest.mark.parametrize(
+    "old, new, where, words",
+    [
+        (
+            "stat: Average,\n          dimensions: {Cl",
+            "stat: Avg,\n          dimensions: {Cl",
+            "nodes.web.cpu.stat (line 19)",
+            "unknown statistic 'Avg'",
+        ),
+        (
+            "name: CPUUtilization, stat: Average,\n          dimensions: {Cl",
+            "nme: CPUUtilization, stat: Average,\n          dimensions: {Cl",
+            "nodes.web.cpu.nme (line 19)",
+            "unknown key",
+        ),
+        (
+            "    replicas: 4",
+            "    hit_ratio: 0.5",
+            "nodes.web.hit_ratio (line 17)",
+            "not a key of a service node",
+        ),
+        (
+            "    replicas: 4",
+            "    hits: {namespace: a, name: b}",
+            "nodes.web.hits (line 17)",
+            "not a metric of a service node",
+        ),
+        ("    replicas: 4", "    replicas: 0", "nodes.web.replicas (line 17)", "greater than or equal to 1"),
+        (
+            "    replicas: 4",
+            "    replicas: {namespace: ECS/ContainerInsights, nme: RunningTaskCount}",
+            "nodes.web.replicas.nme (line 17)",
+            "unknown key",
+        ),
+        (
+            "    kind: database\n",
+            "    kind: database\n    replicas: {namespace: ECS/ContainerInsights, name: RunningTaskCount}\n",
+            "nodes.db.replicas (line 24)",
+            "is not a metric of a database node",
+        ),
+        (
+            "    kind: database\n",
+            "    kind: database\n    replicas: 2\n",
+            "nodes.db.replicas (line 24)",
+            "is not a key of a database node",
+        ),
+        ("entry: web", "entry: api", "entry (line 13)", "'api' is not in nodes"),
+        ("to: db", "to: cache", "nodes.web.calls.0.to (line 21)", "'cache', which is not in nodes"),
+        ("period_s: 300", "period_s: 90", "period_s (line 6)", "multiple of 60"),
+        ("source: cloudwatch", "source: datadog", "source (line 2)", "unknown source 'datadog'"),
+        ("version: 1", "version: 2", "version (line 1)", "Input should be 1"),
+    ],
+)
 def test_errors_name_file_key_path_and_line(old, new, where, words):
     assert old in CONTRACT_EXAMPLE
     with pytest.raises(FitFileError) as info:
@@ -74,8 +117,10 @@ def test_errors_name_file_key_path_and_line(old, new, where, words):
 
 
 def test_replicas_is_a_count_or_a_running_replicas_metric():
-    metric = ("    replicas: {namespace: ECS/ContainerInsights, name: RunningTaskCount, stat: Average,\n"
-              "               dimensions: {ClusterName: shop, ServiceName: web}}")
+    metric = (
+        "    replicas: {namespace: ECS/ContainerInsights, name: RunningTaskCount, stat: Average,\n"
+        "               dimensions: {ClusterName: shop, ServiceName: web}}"
+    )
     fit = fit_file_from_text(CONTRACT_EXAMPLE.replace("    replicas: 4", metric), "fit.yaml")
     web = fit.nodes["web"]
     assert web.replicas_metric and web.replicas.name == "RunningTaskCount"
@@ -96,7 +141,9 @@ def test_every_scenario_node_key_is_accepted():
 
 
 def test_source_defaults_to_demo_and_missing_file_is_clear(tmp_path):
-    fit = fit_file_from_text("version: 1\ntraffic: {metric: {series: traffic}}\nentry: web\nnodes: {web: {kind: service}}\n")
+    fit = fit_file_from_text(
+        "version: 1\ntraffic: {metric: {series: traffic}}\nentry: web\nnodes: {web: {kind: service}}\n"
+    )
     assert isinstance(fit, DemoFitFile)
     with pytest.raises(FitFileError, match=re.escape(f"{tmp_path / 'nope.yaml'}: no such file")):
         load_fit_file(tmp_path / "nope.yaml")

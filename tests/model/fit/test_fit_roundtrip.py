@@ -24,10 +24,20 @@ from tests.connectors.conftest import aws, loopback_only, moto_url, put_series, 
 PERIOD_S, DAYS = 3600, 28  # hourly: moto scans every point for every bucket, so 5-minute data takes minutes;
 # four weeks, because 5% a month is 2.3% over two weeks, about the size of a fortnight's noise
 TRUTH = {
-    "api.service_ms": 25.0, "api.cores": 6, "api.background": 0.03,
-    "cache.visits": 1.5, "cache.hit_ratio": 0.9, "cache.hit_ms": 0.6, "cache.background": 0.015,
-    "db.write_visits": 0.25, "db.read_ms": 4.0, "db.write_ms": 12.0, "db.cores": 4, "db.background": 0.04,
-    "growth_pct_per_month": 5.0, "peak_rps": 200.0,
+    "api.service_ms": 25.0,
+    "api.cores": 6,
+    "api.background": 0.03,
+    "cache.visits": 1.5,
+    "cache.hit_ratio": 0.9,
+    "cache.hit_ms": 0.6,
+    "cache.background": 0.015,
+    "db.write_visits": 0.25,
+    "db.read_ms": 4.0,
+    "db.write_ms": 12.0,
+    "db.cores": 4,
+    "db.background": 0.04,
+    "growth_pct_per_month": 5.0,
+    "peak_rps": 200.0,
 }
 ELB = {"LoadBalancer": "app/shop/50dc6c495c0c9188"}
 ECS = {"ClusterName": "shop", "ServiceName": "api"}
@@ -80,7 +90,9 @@ def generate(end, seed: int = 11) -> tuple[dict[str, tuple[list, np.ndarray, str
     requests = rng.poisson(rate * PERIOD_S)
 
     def busy(count: np.ndarray, service_s: float, cores: float, background: float) -> np.ndarray:
-        work_s = rng.gamma(np.maximum(count, 1e-9), service_s) * (count > 0)  # sum of `count` exponential times
+        work_s = rng.gamma(np.maximum(count, 1e-9), service_s) * (
+            count > 0
+        )  # sum of `count` exponential times
         return np.clip(100 * (background + work_s / (PERIOD_S * cores)) + rng.normal(0, 0.3, n), 0, 100)
 
     lookups = rng.poisson(requests * TRUTH["cache.visits"])
@@ -88,14 +100,27 @@ def generate(end, seed: int = 11) -> tuple[dict[str, tuple[list, np.ndarray, str
     misses = lookups - hits
     write_share = TRUTH["db.write_visits"] * (1 + 0.6 * np.sin(2 * np.pi * (hour - 3) / 24))
     writes = rng.poisson(requests * write_share)
-    db_work = rng.gamma(np.maximum(misses, 1e-9), TRUTH["db.read_ms"] / 1000) * (misses > 0) \
-        + rng.gamma(np.maximum(writes, 1e-9), TRUTH["db.write_ms"] / 1000) * (writes > 0)
-    db_cpu = np.clip(100 * (TRUTH["db.background"] + db_work / (PERIOD_S * TRUTH["db.cores"])) + rng.normal(0, 0.3, n), 0, 100)
+    db_work = rng.gamma(np.maximum(misses, 1e-9), TRUTH["db.read_ms"] / 1000) * (misses > 0) + rng.gamma(
+        np.maximum(writes, 1e-9), TRUTH["db.write_ms"] / 1000
+    ) * (writes > 0)
+    db_cpu = np.clip(
+        100 * (TRUTH["db.background"] + db_work / (PERIOD_S * TRUTH["db.cores"])) + rng.normal(0, 0.3, n),
+        0,
+        100,
+    )
     write_visits = float(np.sum(rate * write_share) / np.sum(rate))
     return {
         "traffic": (stamps, requests.astype(float), "Count"),
-        "api.cpu": (stamps, busy(requests, TRUTH["api.service_ms"] / 1000, TRUTH["api.cores"], TRUTH["api.background"]), "Percent"),
-        "cache.cpu": (stamps, busy(lookups, TRUTH["cache.hit_ms"] / 1000, 1, TRUTH["cache.background"]), "Percent"),
+        "api.cpu": (
+            stamps,
+            busy(requests, TRUTH["api.service_ms"] / 1000, TRUTH["api.cores"], TRUTH["api.background"]),
+            "Percent",
+        ),
+        "cache.cpu": (
+            stamps,
+            busy(lookups, TRUTH["cache.hit_ms"] / 1000, 1, TRUTH["cache.background"]),
+            "Percent",
+        ),
         "cache.hits": (stamps, hits.astype(float), "Count"),
         "cache.misses": (stamps, misses.astype(float), "Count"),
         "db.cpu": (stamps, db_cpu, "Percent"),
@@ -105,10 +130,16 @@ def generate(end, seed: int = 11) -> tuple[dict[str, tuple[list, np.ndarray, str
 
 
 def publish(client, series) -> None:
-    where = {"traffic": ("AWS/ApplicationELB", "RequestCount", ELB), "api.cpu": ("AWS/ECS", "CPUUtilization", ECS),
-             "cache.cpu": ("AWS/ElastiCache", "CPUUtilization", REDIS), "cache.hits": ("AWS/ElastiCache", "CacheHits", REDIS),
-             "cache.misses": ("AWS/ElastiCache", "CacheMisses", REDIS), "db.cpu": ("AWS/RDS", "CPUUtilization", RDS),
-             "db.reads": ("AWS/RDS", "ReadIOPS", RDS), "db.writes": ("AWS/RDS", "WriteIOPS", RDS)}
+    where = {
+        "traffic": ("AWS/ApplicationELB", "RequestCount", ELB),
+        "api.cpu": ("AWS/ECS", "CPUUtilization", ECS),
+        "cache.cpu": ("AWS/ElastiCache", "CPUUtilization", REDIS),
+        "cache.hits": ("AWS/ElastiCache", "CacheHits", REDIS),
+        "cache.misses": ("AWS/ElastiCache", "CacheMisses", REDIS),
+        "db.cpu": ("AWS/RDS", "CPUUtilization", RDS),
+        "db.reads": ("AWS/RDS", "ReadIOPS", RDS),
+        "db.writes": ("AWS/RDS", "WriteIOPS", RDS),
+    }
     for key, (stamps, values, unit) in series.items():
         namespace, name, dims = where[key]
         put_series(client, namespace, name, dims, stamps, np.round(values, 4), unit)
@@ -140,9 +171,15 @@ def test_round_trip_through_moto_recovers_the_truth(fitted):
     assert value("db", "read_ms") == pytest.approx(TRUTH["db.read_ms"], rel=0.10)
     assert value("db", "write_ms") == pytest.approx(TRUTH["db.write_ms"], rel=0.10)
     # demands per entry request (CPU-ms), the quantity the utilization law measures directly
-    db_demand = (TRUTH["cache.visits"] * (1 - TRUTH["cache.hit_ratio"]) * TRUTH["db.read_ms"]
-                 + write_visits * TRUTH["db.write_ms"])
-    truths = {"api": TRUTH["api.service_ms"], "cache": TRUTH["cache.visits"] * TRUTH["cache.hit_ms"], "db": db_demand}
+    db_demand = (
+        TRUTH["cache.visits"] * (1 - TRUTH["cache.hit_ratio"]) * TRUTH["db.read_ms"]
+        + write_visits * TRUTH["db.write_ms"]
+    )
+    truths = {
+        "api": TRUTH["api.service_ms"],
+        "cache": TRUTH["cache.visits"] * TRUTH["cache.hit_ms"],
+        "db": db_demand,
+    }
     for node, truth in truths.items():
         law = nodes[node]["utilization_law"]
         assert law["demand_ms_per_request"] == pytest.approx(truth, rel=0.10), node
@@ -163,7 +200,9 @@ def test_round_trip_through_moto_recovers_the_truth(fitted):
 def test_round_trip_scenario_simulates_and_validates(fitted):
     report, out, _ = fitted
     scenario = load_scenario(out)  # what `simulate` would load
-    assert scenario.nodes["api"].service_ms == pytest.approx(report["nodes"]["api"]["values"]["service_ms"]["value"])
+    assert scenario.nodes["api"].service_ms == pytest.approx(
+        report["nodes"]["api"]["values"]["service_ms"]["value"]
+    )
     text = out.read_text()
     assert "# fitted: utilization law: nodes.api.cpu on traffic" in text
     assert "# given: fit file" in text
@@ -179,4 +218,3 @@ def test_round_trip_scenario_simulates_and_validates(fitted):
     backtest = {r["what"]: r for r in report["backtest"]["rows"]}
     assert backtest["api utilization"]["mape_pct"] < 10
     assert report["backtest"]["skipped"] is None
-

@@ -36,9 +36,19 @@ nodes:
 """
 
 
-def series(sigma: float, kappa: float, seed: int, *, peak: float = 300.0, counts: tuple[int, int] = (1, 16),
-           background: float = 0.06, demand_ms: float = 10.0, days: int = 7, fixed: int | None = None,
-           force: tuple[int, int, int] | None = None):
+def series(
+    sigma: float,
+    kappa: float,
+    seed: int,
+    *,
+    peak: float = 300.0,
+    counts: tuple[int, int] = (1, 16),
+    background: float = 0.06,
+    demand_ms: float = 10.0,
+    days: int = 7,
+    fixed: int | None = None,
+    force: tuple[int, int, int] | None = None,
+):
     """A tidy frame (traffic, nodes.api.cpu, nodes.api.replicas) and the whole replica counts behind it."""
     rng = np.random.default_rng(seed)
     stamps = pd.date_range("2024-05-06", periods=days * 288, freq="300s", tz="UTC")
@@ -48,21 +58,34 @@ def series(sigma: float, kappa: float, seed: int, *, peak: float = 300.0, counts
 
     def capacity(n):
         return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
+
     if fixed is not None:
         n = np.full(len(rate), float(fixed))
     else:
         sizes = np.arange(counts[0], counts[1] + 1)
-        n = np.array([next((k for k in sizes if background + r / capacity(k) <= 0.6), counts[1]) for r in rate], dtype=float)
+        n = np.array(
+            [next((k for k in sizes if background + r / capacity(k) <= 0.6), counts[1]) for r in rate],
+            dtype=float,
+        )
     if force is not None:  # periods [start, stop) run `count` replicas whatever the load
         start, stop, count = force
         n[start:stop] = count
-    cpu = np.clip(100 * np.minimum(background + rate / capacity(n), 0.995) + rng.normal(0, 0.5, len(rate)), 0, 100)
+    cpu = np.clip(
+        100 * np.minimum(background + rate / capacity(n), 0.995) + rng.normal(0, 0.5, len(rate)), 0, 100
+    )
     reported = n.copy()
     changed = np.flatnonzero(np.diff(n) != 0) + 1
-    reported[changed] = (n[changed] + n[changed - 1]) / 2  # a period in which it scaled: the mean count is fractional
-    frame = pd.concat([tidy(stamps, "traffic", rng.poisson(rate * 300).astype(float), "Count"),
-                       tidy(stamps, "nodes.api.cpu", np.round(cpu, 3), "Percent"),
-                       tidy(stamps, "nodes.api.replicas", reported, "None")], ignore_index=True)
+    reported[changed] = (
+        n[changed] + n[changed - 1]
+    ) / 2  # a period in which it scaled: the mean count is fractional
+    frame = pd.concat(
+        [
+            tidy(stamps, "traffic", rng.poisson(rate * 300).astype(float), "Count"),
+            tidy(stamps, "nodes.api.cpu", np.round(cpu, 3), "Percent"),
+            tidy(stamps, "nodes.api.replicas", reported, "None"),
+        ],
+        ignore_index=True,
+    )
     return frame, n
 
 
@@ -70,7 +93,9 @@ def fit(frame, text: str = FIT):
     return fit_scenario(fit_file_from_text(text, "fit.yaml"), frame=frame)
 
 
-@pytest.mark.parametrize("sigma, kappa, seed", [(0.05, 0.002, 1), (0.05, 0.002, 2), (0.03, 0.004, 3), (0.02, 0.0008, 4)])
+@pytest.mark.parametrize(
+    "sigma, kappa, seed", [(0.05, 0.002, 1), (0.05, 0.002, 2), (0.03, 0.004, 3), (0.02, 0.0008, 4)]
+)
 def test_recovers_known_sigma_and_kappa(sigma, kappa, seed):
     frame, n = series(sigma, kappa, seed)
     result = fit(frame)
@@ -95,7 +120,9 @@ def test_reported_in_json_text_and_as_a_yaml_comment_without_changing_the_scenar
     result = fit(frame)
     report = result.to_json()["nodes"]["api"]["scaling"]
     assert report["fitted"] and report["sigma_ci95"][0] < report["sigma"] < report["sigma_ci95"][1]
-    assert report["kappa_ci95"][0] < report["kappa"] < report["kappa_ci95"][1] and report["peak_replicas"] > 15
+    assert (
+        report["kappa_ci95"][0] < report["kappa"] < report["kappa_ci95"][1] and report["peak_replicas"] > 15
+    )
     assert {"replicas", "periods", "capacity_rps"} <= set(report["levels"][0])
     assert "USL: sigma" in result.to_text() and "peak at N*" in result.to_text()
     text = result.yaml_text()
@@ -114,7 +141,9 @@ def test_warns_when_the_hpa_max_is_past_the_peak():
     assert scaling.reference == 12 and scaling.reference_what == "the HPA max"
     assert scaling.warning and "past the USL peak" in scaling.warning
     assert scaling.warning in result.warnings
-    assert "lowers throughput" in next(line for line in result.yaml_text().splitlines() if line.startswith("  api:"))
+    assert "lowers throughput" in next(
+        line for line in result.yaml_text().splitlines() if line.startswith("  api:")
+    )
 
 
 def test_no_warning_while_replicas_still_pay():
@@ -140,8 +169,10 @@ def test_too_few_replica_counts_is_a_note_not_a_crash():
 def test_a_constant_count_fits_like_the_given_number():
     frame, _ = series(0.05, 0.002, 8, fixed=4)
     by_metric = fit(frame)
-    given = fit(frame[frame["series"] != "nodes.api.replicas"],
-                FIT.replace("replicas: {file: x.csv, column: replicas}", "replicas: 4"))
+    given = fit(
+        frame[frame["series"] != "nodes.api.replicas"],
+        FIT.replace("replicas: {file: x.csv, column: replicas}", "replicas: 4"),
+    )
     assert by_metric.scenario.nodes["api"].replicas == 4
     assert by_metric.scenario.nodes["api"].service_ms == given.scenario.nodes["api"].service_ms
     assert by_metric.params.nodes["api"].background == given.params.nodes["api"].background
@@ -154,9 +185,14 @@ def test_counts_with_little_cpu_or_few_periods_are_left_out_and_said_so():
     # 36 periods), where requests use about 6 % of its CPU (5.9 % measured)
     frame, n = series(0.05, 0.002, 9, force=(288 + 150, 288 + 155, 30))
     night, _ = series(0.05, 0.002, 9, force=(576, 576 + 36, 20))
-    for data, count, words in ((frame, 30, "30 (4 period(s); a count needs 12)"), (night, 20, "20 (CPU from requests 5.")):
+    for data, count, words in (
+        (frame, 30, "30 (4 period(s); a count needs 12)"),
+        (night, 20, "20 (CPU from requests 5."),
+    ):
         scaling = fit(data).params.nodes["api"].scaling
-        assert any(words in note for note in scaling.notes if note.startswith("replica counts left out")), scaling.notes
+        assert any(words in note for note in scaling.notes if note.startswith("replica counts left out")), (
+            scaling.notes
+        )
         assert count not in [lv.replicas for lv in scaling.levels] and scaling.usl is not None
         assert abs(scaling.usl.sigma - 0.05) <= 0.005 and scaling.usl.kappa == pytest.approx(0.002, rel=0.15)
 

@@ -32,7 +32,9 @@ def test_specsdm91_matches_the_r_usl_package():
     assert usl.kappa == pytest.approx(0.0001044, rel=0.005)
     assert usl.lambda_ == pytest.approx(89.9952382, rel=0.005)
     assert round(usl.peak_n) == 97  # peak.scalability(u) printed as signif(., 2) = 97
-    np.testing.assert_allclose(usl.throughput(np.array(SPECSDM91_USERS)), [90, 1078, 1541, 1850, 1879, 1822, 1646], atol=1.0)
+    np.testing.assert_allclose(
+        usl.throughput(np.array(SPECSDM91_USERS)), [90, 1078, 1541, 1850, 1879, 1822, 1646], atol=1.0
+    )
     assert usl.sigma_ci95[0] < usl.sigma < usl.sigma_ci95[1]
     assert 0.9 < usl.r2 < 1.0
 
@@ -55,12 +57,15 @@ def test_recovers_synthetic_truth_and_reports_it():
     assert "sigma 0.05" in usl.to_text() and usl.to_json()["peak_n"] == pytest.approx(usl.peak_n)
 
 
-@pytest.mark.parametrize("n, x, message", [
-    ([1, 2], [10, 19], "3 or more"),
-    ([1, 2, 2, 1], [10, 19, 19, 10], "3 or more"),
-    ([0, 2, 4], [1, 2, 3], "at least 1"),
-    ([1, 2, 4], [10, float("nan"), 30], "finite"),
-])
+@pytest.mark.parametrize(
+    "n, x, message",
+    [
+        ([1, 2], [10, 19], "3 or more"),
+        ([1, 2, 2, 1], [10, 19, 19, 10], "3 or more"),
+        ([0, 2, 4], [1, 2, 3], "at least 1"),
+        ([1, 2, 4], [10, float("nan"), 30], "finite"),
+    ],
+)
 def test_refuses_what_cannot_be_fitted(n, x, message):
     with pytest.raises(UslError, match=message):
         fit_usl(n, x)

@@ -35,7 +35,9 @@ def test_incidents_find_the_demo_incident_and_peak_is_the_busiest_bucket():
     cpu = pd.DataFrame({"timestamp": wide.index, "value": wide["db.cpu"].to_numpy()})
     spans = observe.incidents(cpu, factor=2.0)  # as the Observe page reads a node's CPU
     start = pd.Timestamp(INCIDENT_START)
-    assert len(spans) == 1 and any(a <= start + pd.Timedelta(minutes=15) and b >= start + pd.Timedelta(minutes=INCIDENT_MINUTES - 15)
-               for a, b in spans), spans
+    assert len(spans) == 1 and any(
+        a <= start + pd.Timedelta(minutes=15) and b >= start + pd.Timedelta(minutes=INCIDENT_MINUTES - 15)
+        for a, b in spans
+    ), spans
     traffic = pd.DataFrame({"timestamp": wide.index, "value": wide["traffic"].to_numpy()})
     assert observe.peak(traffic) == wide["traffic"].idxmax()

@@ -6,21 +6,39 @@ from __future__ import annotations
 import math
 
 
-def mmc_scenario(replicas: int, service_ms: float, rate_rps: float, p99_ms: float | None = None,
-                 growth: float = 0.0, autoscale: dict | None = None, extra_slo: dict | None = None) -> dict:
-    node = {"kind": "service", "replicas": replicas, "service_ms": service_ms, "service_cv": 1.0,
-            "instance": {"vcpu": 1, "memory_gib": 2}}
+def mmc_scenario(
+    replicas: int,
+    service_ms: float,
+    rate_rps: float,
+    p99_ms: float | None = None,
+    growth: float = 0.0,
+    autoscale: dict | None = None,
+    extra_slo: dict | None = None,
+) -> dict:
+    node = {
+        "kind": "service",
+        "replicas": replicas,
+        "service_ms": service_ms,
+        "service_cv": 1.0,
+        "instance": {"vcpu": 1, "memory_gib": 2},
+    }
     if autoscale:
         node["autoscale"] = autoscale
     slo = {"p99_ms": p99_ms} if p99_ms else {}
     slo.update(extra_slo or {})
-    return {"version": 1, "name": "mmc", "workload": {"rate_rps": rate_rps, "growth_pct_per_month": growth},
-            "entry": "web", "nodes": {"web": node}, "slo": slo}
+    return {
+        "version": 1,
+        "name": "mmc",
+        "workload": {"rate_rps": rate_rps, "growth_pct_per_month": growth},
+        "entry": "web",
+        "nodes": {"web": node},
+        "slo": slo,
+    }
 
 
 def erlang_c(c: int, a: float) -> float:
-    below = sum(a ** k / math.factorial(k) for k in range(c))
-    top = a ** c / math.factorial(c) * c / (c - a)
+    below = sum(a**k / math.factorial(k) for k in range(c))
+    top = a**c / math.factorial(c) * c / (c - a)
     return top / (below + top)
 
 

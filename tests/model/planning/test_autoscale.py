@@ -16,11 +16,11 @@ CFG = Autoscale(target_cpu_pct=50, min=2, max=20, startup_s=30, scale_down_stabi
 
 def test_controller_scales_out_after_startup_and_in_after_the_window():
     hpa = Hpa(CFG, replicas=4)
-    assert hpa.step(0.0, 0.5) == 4                      # at target: no change
-    assert hpa.step(15.0, 0.54) == 4                    # within the 10% tolerance
-    assert hpa.step(30.0, 1.0) == 8                     # ceil(4 * 1.0 / 0.5)
-    assert hpa.ready(59.9) == 4 and hpa.ready(60.0) == 8   # new pods serve 30 s after the decision
-    assert hpa.step(45.0, 1.0) == 8                     # starting pods count as idle: no second scale-up
+    assert hpa.step(0.0, 0.5) == 4  # at target: no change
+    assert hpa.step(15.0, 0.54) == 4  # within the 10% tolerance
+    assert hpa.step(30.0, 1.0) == 8  # ceil(4 * 1.0 / 0.5)
+    assert hpa.ready(59.9) == 4 and hpa.ready(60.0) == 8  # new pods serve 30 s after the decision
+    assert hpa.step(45.0, 1.0) == 8  # starting pods count as idle: no second scale-up
     # Load drops to a quarter at t=75: the recommendation is 2 pods, but the window holds 8.
     for t in range(75, 180, 15):
         assert hpa.step(float(t), 0.125) == 8, t
@@ -62,7 +62,7 @@ def test_day_cost_integrates_the_replica_count():
     day = simulate_day(scenario, profile=[1.0] * 12 + [0.2] * 12)
     mean = float(day.replicas["web"].mean())
     assert day.cost.by_node["web"] == pytest.approx(round(mean * price * HOURS_PER_MONTH, 2))
-    assert 2 < mean < 10   # billed for the mean, not the maximum
+    assert 2 < mean < 10  # billed for the mean, not the maximum
     # Time at 10 pods is at least the 11 h plateau and, with the window, a little more.
     share = float((day.replicas["web"] == 10).mean())
     assert 11 / 24 <= share <= 13.5 / 24

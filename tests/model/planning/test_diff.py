@@ -83,7 +83,11 @@ def test_a_bigger_database_costs_more_and_the_cost_gate_names_the_rise(tmp_path)
     assert d.gate_failures(max_cost_increase=rise + 1) == []
     [failure] = d.gate_failures(max_cost_increase=rise - 1)
     assert "monthly bill rises" in failure
-    assert d.head.runway_months is None or d.base.runway_months is None or d.head.runway_months >= d.base.runway_months
+    assert (
+        d.head.runway_months is None
+        or d.base.runway_months is None
+        or d.head.runway_months >= d.base.runway_months
+    )
 
 
 def test_a_saturated_head_misses_its_slo_and_the_verdict_says_so(tmp_path):
@@ -101,21 +105,30 @@ def test_autoscaled_saturation_uses_the_hpa_maximum(tmp_path):
     head = variant(tmp_path, CHECKOUT, "head.yaml", ("max: 10", "max: 5"))
     d = diff(str(CHECKOUT), head)
     assert d.autoscaled
-    assert d.base.saturation_rps == pytest.approx(saturation_rps(at_most_replicas(load_scenario(str(CHECKOUT)))))
+    assert d.base.saturation_rps == pytest.approx(
+        saturation_rps(at_most_replicas(load_scenario(str(CHECKOUT))))
+    )
     assert d.head.saturation_rps < d.base.saturation_rps
     assert "HPA at max" in diff_text(d)
 
 
 def test_markdown_leads_with_the_verdict_and_keeps_the_table_intact(tmp_path):
-    head = variant(tmp_path, THREE_TIER, "head.yaml", ("replicas: 6", "replicas: 3"),
-                   ("name: Storefront (three tier)", "name: 'Store | front'"))
+    head = variant(
+        tmp_path,
+        THREE_TIER,
+        "head.yaml",
+        ("replicas: 6", "replicas: 3"),
+        ("name: Storefront (three tier)", "name: 'Store | front'"),
+    )
     d = diff(str(THREE_TIER), head)
     text = diff_markdown(d)
     lines = text.splitlines()
     assert lines[0] == MARKER
     assert lines[1].startswith("**Headroom: SLO") and "p99 +" in lines[1] and "cost -$" in lines[1]
     pipes = [len(re.findall(r"(?<!\\)\|", line)) for line in lines if line.startswith("|")]
-    split = sum(1 for line in lines[:lines.index("| changed key | before | after |")] if line.startswith("|"))
+    split = sum(
+        1 for line in lines[: lines.index("| changed key | before | after |")] if line.startswith("|")
+    )
     # 4 columns in the numbers, 3 in the changed keys: the escaped pipe in the name adds none
     assert pipes[:split] == [5] * split and pipes[split:] == [4] * (len(pipes) - split)
     assert "<details>" in text and "`nodes.web.replicas`" in text and "Store \\| front" in text
@@ -129,9 +142,17 @@ def test_a_bad_git_side_is_invalid_input_naming_it():
 
 
 def test_an_estimated_price_is_marked_beside_the_bill(tmp_path):
-    head = variant(tmp_path, THREE_TIER, "head.yaml", ("type: m6i.large}", "type: m6i.24xlarge}"),
-                   ("    concurrency: 16", "    cpus: 2\n    concurrency: 16"))
+    head = variant(
+        tmp_path,
+        THREE_TIER,
+        "head.yaml",
+        ("type: m6i.large}", "type: m6i.24xlarge}"),
+        ("    concurrency: 16", "    cpus: 2\n    concurrency: 16"),
+    )
     d = diff(str(THREE_TIER), head)
     assert d.base.cost_caveat == "" and "m6i.24xlarge estimated from" in d.head.cost_caveat
     assert "(estimated)" in diff_text(d) and "HEAD cost: web's m6i.24xlarge estimated" in diff_markdown(d)
-    assert d.head.to_json()["cost"]["caveat"] == d.head.cost_caveat and d.base.to_json()["cost"]["caveat"] is None
+    assert (
+        d.head.to_json()["cost"]["caveat"] == d.head.cost_caveat
+        and d.base.to_json()["cost"]["caveat"] is None
+    )

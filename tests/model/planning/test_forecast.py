@@ -23,7 +23,7 @@ def expected_runway() -> int:
         p99 = mmc_p99_ms(C, rate, SERVICE_MS)
         if p99 > TARGET:
             previous = mmc_p99_ms(C, RATE * (1 + GROWTH / 100) ** (m - 1), SERVICE_MS)
-            assert p99 > 1.02 * TARGET and previous < 0.98 * TARGET   # not borderline
+            assert p99 > 1.02 * TARGET and previous < 0.98 * TARGET  # not borderline
             return m
     raise AssertionError("no runway within 40 months")
 
@@ -35,16 +35,21 @@ def test_runway_month_matches_erlang_c():
     assert result.runway_months == runway
     assert [m.slo_met for m in result.months] == [m < runway for m in range(13)]
     for m in result.months:
-        assert m.rate_rps == pytest.approx(RATE * 1.05 ** m.month)
-        assert m.p99_ms == pytest.approx(mmc_p99_ms(C, m.rate_rps, SERVICE_MS), rel=1e-3) or not math.isfinite(m.p99_ms)
+        assert m.rate_rps == pytest.approx(RATE * 1.05**m.month)
+        assert m.p99_ms == pytest.approx(
+            mmc_p99_ms(C, m.rate_rps, SERVICE_MS), rel=1e-3
+        ) or not math.isfinite(m.p99_ms)
     assert result.fails_first == "web"
 
 
 def test_no_growth_means_no_runway_and_the_band_brackets_the_forecast():
     flat = forecast(scenario_from_data(mmc_scenario(C, SERVICE_MS, RATE, p99_ms=TARGET)), months=6)
     assert flat.runway_months is None and len(flat.months) == 7
-    banded = forecast(scenario_from_data(mmc_scenario(C, SERVICE_MS, RATE, p99_ms=TARGET, growth=GROWTH)),
-                      months=4, growth_sd_pct=1.0)
+    banded = forecast(
+        scenario_from_data(mmc_scenario(C, SERVICE_MS, RATE, p99_ms=TARGET, growth=GROWTH)),
+        months=4,
+        growth_sd_pct=1.0,
+    )
     for m in banded.months[1:]:
         assert m.low[0] < m.rate_rps < m.high[0]
         assert m.low[2] <= m.p99_ms <= m.high[2]
@@ -64,10 +69,16 @@ def test_forecast_cli_json_and_exit_codes(tmp_path, capsys):
 
 def test_runway_is_the_forecasts_without_its_bill():
     """The Overview and Cost show `runway`; it must be `forecast(...)`'s runway and bottleneck."""
-    cases = [("checkout", []), ("checkout", ["workload.growth_pct_per_month=20"]), ("checkout", ["workload.rate_rps=400"]),
-             ("checkout", ["nodes.web.autoscale.max=5", "workload.growth_pct_per_month=15"]),
-             ("checkout", ["nodes.web.replicas=1", "nodes.web.autoscale=null"]),
-             ("three-tier", []), ("cache-db", []), ("kafka-consumers", [])]
+    cases = [
+        ("checkout", []),
+        ("checkout", ["workload.growth_pct_per_month=20"]),
+        ("checkout", ["workload.rate_rps=400"]),
+        ("checkout", ["nodes.web.autoscale.max=5", "workload.growth_pct_per_month=15"]),
+        ("checkout", ["nodes.web.replicas=1", "nodes.web.autoscale=null"]),
+        ("three-tier", []),
+        ("cache-db", []),
+        ("kafka-consumers", []),
+    ]
     seen = set()
     for name, changes in cases:
         scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", changes)

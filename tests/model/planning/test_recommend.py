@@ -22,7 +22,7 @@ def optimum() -> tuple[int, float]:
     p99 = {c: mmc_p99_ms(c, RATE, SERVICE_MS) for c in range(6, 12)}
     target = 270.0
     best = min(c for c, v in p99.items() if v <= target)
-    assert p99[best] <= 0.92 * target and p99[best - 1] >= 1.1 * target   # the case is not borderline
+    assert p99[best] <= 0.92 * target and p99[best - 1] >= 1.1 * target  # the case is not borderline
     return best, target
 
 
@@ -38,7 +38,7 @@ def test_finds_the_fewest_mmc_servers_meeting_a_p99():
 
 def test_month_n_load_needs_more_servers():
     # 10% growth for 5 months: 161 req/s; the optimum is recomputed at that rate.
-    rate5 = RATE * 1.1 ** 5
+    rate5 = RATE * 1.1**5
     p99 = {c: mmc_p99_ms(c, rate5, SERVICE_MS) for c in range(9, 16)}
     target = 270.0
     best = min(c for c, v in p99.items() if v <= target)
@@ -51,9 +51,20 @@ def test_month_n_load_needs_more_servers():
 
 def test_never_recommends_a_setup_whose_simulation_fails():
     """A tight SLO where the formulas' pick is marginal: whatever is recommended must simulate as met."""
-    scenario = scenario_from_data({**mmc_scenario(10, 20, 300, p99_ms=220),
-                                   "nodes": {"web": {"kind": "service", "replicas": 10, "service_ms": 20,
-                                                     "service_cv": 1.5, "instance": {"vcpu": 1, "memory_gib": 2}}}})
+    scenario = scenario_from_data(
+        {
+            **mmc_scenario(10, 20, 300, p99_ms=220),
+            "nodes": {
+                "web": {
+                    "kind": "service",
+                    "replicas": 10,
+                    "service_ms": 20,
+                    "service_cv": 1.5,
+                    "instance": {"vcpu": 1, "memory_gib": 2},
+                }
+            },
+        }
+    )
     rec = recommend(scenario, seed=5)
     assert rec.slo.met and rec.results.slo.met
     recommended = with_changes(scenario_data(scenario), rec.changes)
@@ -84,17 +95,37 @@ def test_recommend_cli_json_and_exit_codes(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["slo"]["met"] is False
 
 
-CURVE = {13.07: 0.5, 26.14: 0.8, 52.28: 0.95}   # GiB -> hit ratio: two r6g.large shards hold the hot set
+CURVE = {13.07: 0.5, 26.14: 0.8, 52.28: 0.95}  # GiB -> hit ratio: two r6g.large shards hold the hot set
 
 
 def cache_db(curve: dict[float, float]) -> dict:
     """400 lookups/s; every miss is a 20 ms read on a 2-core database: memory and replicas trade off."""
-    return {"version": 1, "name": "cache sizing", "workload": {"rate_rps": 400.0}, "entry": "cache",
-            "nodes": {"cache": {"kind": "cache", "nodes": 1, "cpus": 1, "hit_ms": 0.5, "hit_ratio": 0.5, "miss": "db",
-                                "hit_ratio_by_memory_gib": curve, "instance": {"provider": "aws", "type": "cache.r6g.large"}},
-                      "db": {"kind": "database", "read_replicas": 3, "read_ms": 20,
-                             "instance": {"provider": "aws", "type": "db.r6g.large"}}},
-            "slo": {"p99_ms": 120.0}, "pricing": {"provider": "aws", "region": "us-east-1"}}
+    return {
+        "version": 1,
+        "name": "cache sizing",
+        "workload": {"rate_rps": 400.0},
+        "entry": "cache",
+        "nodes": {
+            "cache": {
+                "kind": "cache",
+                "nodes": 1,
+                "cpus": 1,
+                "hit_ms": 0.5,
+                "hit_ratio": 0.5,
+                "miss": "db",
+                "hit_ratio_by_memory_gib": curve,
+                "instance": {"provider": "aws", "type": "cache.r6g.large"},
+            },
+            "db": {
+                "kind": "database",
+                "read_replicas": 3,
+                "read_ms": 20,
+                "instance": {"provider": "aws", "type": "db.r6g.large"},
+            },
+        },
+        "slo": {"p99_ms": 120.0},
+        "pricing": {"provider": "aws", "region": "us-east-1"},
+    }
 
 
 def test_sizes_cache_memory_by_its_hit_ratio_curve_against_an_exhaustive_search():
@@ -104,8 +135,12 @@ def test_sizes_cache_memory_by_its_hit_ratio_curve_against_an_exhaustive_search(
     best = None
     for cache_type, nodes, replicas in itertools.product(memory, range(1, 5), range(0, 5)):
         hit = scenario.nodes["cache"].hit_ratio_at(memory[cache_type] * nodes)
-        changes = {"nodes.cache.instance.type": cache_type, "nodes.cache.nodes": nodes, "nodes.cache.hit_ratio": hit,
-                   "nodes.db.read_replicas": replicas}
+        changes = {
+            "nodes.cache.instance.type": cache_type,
+            "nodes.cache.nodes": nodes,
+            "nodes.cache.hit_ratio": hit,
+            "nodes.db.read_replicas": replicas,
+        }
         r = evaluate(with_changes(data, changes), "analytic")
         if r.slo.met and (best is None or r.cost.monthly < best[0]):
             best = (r.cost.monthly, changes)
@@ -116,7 +151,7 @@ def test_sizes_cache_memory_by_its_hit_ratio_curve_against_an_exhaustive_search(
     assert rec.changes["nodes.cache.hit_ratio"] == pytest.approx(best[1]["nodes.cache.hit_ratio"], abs=1e-4)
     assert rec.changes["nodes.db.read_replicas"] < 3 and rec.monthly < rec.baseline_monthly
     assert evaluate(with_changes(data, rec.changes), "sim", seed=7, requests=20_000).slo.met
-    assert not rec.notes   # hit_ratio 0.5 is what the curve says at today's 13.07 GiB
+    assert not rec.notes  # hit_ratio 0.5 is what the curve says at today's 13.07 GiB
 
 
 def test_a_curve_that_disagrees_with_the_written_hit_ratio_is_noted():
@@ -139,11 +174,16 @@ def test_when_no_size_can_hold_the_writes_it_says_so_and_prices_today_as_forecas
 
     data = mmc_scenario(4, 20, 100, p99_ms=500, autoscale={"target_cpu_pct": 60, "min": 2, "max": 12})
     data["nodes"]["web"]["calls"] = [{"to": "db", "op": "write"}]
-    data["nodes"]["db"] = {"kind": "database", "cpus": 1, "read_ms": 5, "write_ms": 12,
-                           "instance": {"provider": "aws", "type": "db.r6g.large"}}
+    data["nodes"]["db"] = {
+        "kind": "database",
+        "cpus": 1,
+        "read_ms": 5,
+        "write_ms": 12,
+        "instance": {"provider": "aws", "type": "db.r6g.large"},
+    }
     scenario = scenario_from_data(data)
     rec = recommend(scenario, seed=1, requests=5_000)
     assert not rec.slo.met and "no stable size found for db" in rec.slo.violations[0]
     assert rec.changes == {}
     assert rec.baseline_monthly == pytest.approx(forecast(scenario, 0).months[0].monthly, rel=1e-9)
-    assert rec.baseline_monthly < evaluate(scenario, "analytic").cost.monthly   # not the 4 static replicas
+    assert rec.baseline_monthly < evaluate(scenario, "analytic").cost.monthly  # not the 4 static replicas

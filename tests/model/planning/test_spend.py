@@ -28,5 +28,7 @@ def test_excel_export_opens_in_openpyxl():
 
     scenario = scenario_from_text((ROOT / "scenarios" / "checkout.yaml").read_text())
     frame = spend.monthly_spend(scenario, 2)
-    book = openpyxl.load_workbook(io.BytesIO(spend.excel_bytes({"totals": spend.totals(frame), "detail": frame})))
+    book = openpyxl.load_workbook(
+        io.BytesIO(spend.excel_bytes({"totals": spend.totals(frame), "detail": frame}))
+    )
     assert book.sheetnames == ["totals", "detail"] and book["detail"].max_row == len(frame) + 1

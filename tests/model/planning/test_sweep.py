@@ -35,7 +35,9 @@ def test_cluster_and_local_runs_give_identical_numbers():
     assert sorted(set(local["seed"])) == sorted(expected) == sorted(replication_seeds(42, 2))
     # Each row is exactly a plain simulation of that variant with that seed.
     row = local.iloc[5]
-    variant = scenario_from_data(mmc_scenario(int(row["nodes.web.replicas"]), 50, float(row["workload.rate_rps"]), p99_ms=300))
+    variant = scenario_from_data(
+        mmc_scenario(int(row["nodes.web.replicas"]), 50, float(row["workload.rate_rps"]), p99_ms=300)
+    )
     direct = evaluate(variant, "sim", seed=int(row["seed"]), requests=1_500)
     assert row["p99_ms"] == direct.latency_ms.p99 and row["monthly"] == direct.cost.monthly
 
@@ -57,12 +59,33 @@ def test_sweep_cli_json_and_bad_grid_exit_code(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text(json.dumps(mmc_scenario(6, 50, 100, p99_ms=300)))
     out_csv = tmp_path / "runs.csv"
-    code = main(["sweep", str(path), "--grid", "nodes.web.replicas=6,8", "--local", "--json", "--seed", "1",
-                 "--requests", "1000", "--out", str(out_csv)])
+    code = main(
+        [
+            "sweep",
+            str(path),
+            "--grid",
+            "nodes.web.replicas=6,8",
+            "--local",
+            "--json",
+            "--seed",
+            "1",
+            "--requests",
+            "1000",
+            "--out",
+            str(out_csv),
+        ]
+    )
     assert code == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["nodes.web.replicas"] for r in rows] == [6, 8] and all("p99_ms" in r and "slo_met" in r for r in rows)
+    assert [r["nodes.web.replicas"] for r in rows] == [6, 8] and all(
+        "p99_ms" in r and "slo_met" in r for r in rows
+    )
     assert len(pd.read_csv(out_csv)) == 2
-    done = subprocess.run([sys.executable, "cli.py", "sweep", str(path), "--grid", "nodes.web.replicass=1,2", "--local"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "cli.py", "sweep", str(path), "--grid", "nodes.web.replicass=1,2", "--local"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "nodes.web.replicass" in done.stderr and done.stdout == ""

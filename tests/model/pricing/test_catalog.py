@@ -6,8 +6,15 @@ import re
 
 import pytest
 
-from model.pricing.catalog import (COMMITMENTS, UnknownInstanceError, hourly_price, instance_vcpus, load_catalog,
-                           lookup, read_catalog)
+from model.pricing.catalog import (
+    COMMITMENTS,
+    UnknownInstanceError,
+    hourly_price,
+    instance_vcpus,
+    load_catalog,
+    lookup,
+    read_catalog,
+)
 from model.scenario.schema import Instance, Pricing
 
 # Spot checks against the sources named in data/PRICES.md. The EC2 and GCE on-demand values
@@ -44,28 +51,68 @@ def test_spot_prices_match_their_source(provider, type_, region, commitment, exp
 
 REQUIRED = {
     ("aws", ("us-east-1", "eu-west-1")): [
-        "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m7g.large", "m7g.xlarge", "m7g.2xlarge",
-        "c6i.large", "c6i.xlarge", "c6i.2xlarge", "c7g.large", "c7g.xlarge", "c7g.2xlarge",
-        "r6i.large", "r6i.xlarge", "r6i.2xlarge", "r6g.large", "r6g.xlarge", "r6g.2xlarge",
-        "t3.medium", "t3.large",
-        "db.r6g.large", "db.r6g.xlarge", "db.r6g.2xlarge", "db.m6g.large", "db.m6g.xlarge",
-        "db.r6i.large", "db.r6i.xlarge", "db.t4g.medium", "aurora.db.r6g.large",
-        "cache.r6g.large", "cache.r6g.xlarge", "cache.m6g.large", "cache.t4g.medium",
-        "kafka.m5.large", "kafka.m5.xlarge", "kafka.m5.2xlarge", "kafka.m7g.large",
+        "m6i.large",
+        "m6i.xlarge",
+        "m6i.2xlarge",
+        "m7g.large",
+        "m7g.xlarge",
+        "m7g.2xlarge",
+        "c6i.large",
+        "c6i.xlarge",
+        "c6i.2xlarge",
+        "c7g.large",
+        "c7g.xlarge",
+        "c7g.2xlarge",
+        "r6i.large",
+        "r6i.xlarge",
+        "r6i.2xlarge",
+        "r6g.large",
+        "r6g.xlarge",
+        "r6g.2xlarge",
+        "t3.medium",
+        "t3.large",
+        "db.r6g.large",
+        "db.r6g.xlarge",
+        "db.r6g.2xlarge",
+        "db.m6g.large",
+        "db.m6g.xlarge",
+        "db.r6i.large",
+        "db.r6i.xlarge",
+        "db.t4g.medium",
+        "aurora.db.r6g.large",
+        "cache.r6g.large",
+        "cache.r6g.xlarge",
+        "cache.m6g.large",
+        "cache.t4g.medium",
+        "kafka.m5.large",
+        "kafka.m5.xlarge",
+        "kafka.m5.2xlarge",
+        "kafka.m7g.large",
     ],
     ("gcp", ("us-central1", "europe-west1")): [
-        "n2-standard-2", "n2-standard-4", "n2-standard-8", "e2-standard-2", "e2-standard-4",
-        "e2-standard-8", "c3-standard-4", "n2d-standard-2", "n2d-standard-4",
-        "db-custom-2-7680", "db-custom-4-15360", "db-custom-8-30720",
-        "redis-basic-1gb", "redis-standard-5gb",
+        "n2-standard-2",
+        "n2-standard-4",
+        "n2-standard-8",
+        "e2-standard-2",
+        "e2-standard-4",
+        "e2-standard-8",
+        "c3-standard-4",
+        "n2d-standard-2",
+        "n2d-standard-4",
+        "db-custom-2-7680",
+        "db-custom-4-15360",
+        "db-custom-8-30720",
+        "redis-basic-1gb",
+        "redis-standard-5gb",
     ],
     # Tau T2A (Arm) is not sold in europe-west1; europe-west4 is its European region.
     ("gcp", ("us-central1", "europe-west4")): ["t2a-standard-1", "t2a-standard-2", "t2a-standard-4"],
 }
 
 
-@pytest.mark.parametrize("provider, regions, type_",
-                         [(p, rs, t) for (p, rs), types in REQUIRED.items() for t in types])
+@pytest.mark.parametrize(
+    "provider, regions, type_", [(p, rs, t) for (p, rs), types in REQUIRED.items() for t in types]
+)
 def test_required_types_are_priced_in_two_regions(provider, regions, type_):
     for region in regions:
         spec = lookup(provider, type_, region)
@@ -83,8 +130,12 @@ def test_every_row_is_consistent():
         assert spec.arch in {"x86_64", "arm64"}, key
         refreshed = re.fullmatch(r"gcp billing catalog \d{4}-\d{2}-\d{2}", spec.on_demand_basis)
         assert spec.on_demand_basis in {"list", "regional_estimate"} or refreshed, key
-        assert (spec.commit_basis in {"published", "discount_rate", "family_ratio", "not_offered"}
-                or re.fullmatch(r"gcp billing catalog \d{4}-\d{2}-\d{2}", spec.commit_basis)), key
+        assert spec.commit_basis in {
+            "published",
+            "discount_rate",
+            "family_ratio",
+            "not_offered",
+        } or re.fullmatch(r"gcp billing catalog \d{4}-\d{2}-\d{2}", spec.commit_basis), key
         if spec.commit_basis == "not_offered":
             assert od == one == three, key
         if spec.unit == "instance-hour":
@@ -92,7 +143,10 @@ def test_every_row_is_consistent():
 
 
 def test_instance_sizes_are_right():
-    assert (lookup("aws", "m6i.2xlarge", "us-east-1").vcpu, lookup("aws", "m6i.2xlarge", "us-east-1").memory_gib) == (8, 32)
+    assert (
+        lookup("aws", "m6i.2xlarge", "us-east-1").vcpu,
+        lookup("aws", "m6i.2xlarge", "us-east-1").memory_gib,
+    ) == (8, 32)
     assert lookup("aws", "r6g.xlarge", "eu-west-1").memory_gib == 32
     assert lookup("aws", "c7g.large", "us-east-1").arch == "arm64"
     assert lookup("gcp", "db-custom-4-15360", "us-central1").memory_gib == 15
@@ -102,16 +156,25 @@ def test_instance_sizes_are_right():
 def test_arm_is_cheaper_than_x86_in_the_same_class():
     """Graviton list prices undercut the Intel ones of the same size: a typo swapping them shows here."""
     for region in ("us-east-1", "eu-west-1"):
-        assert lookup("aws", "m7g.large", region).hourly["on_demand"] < lookup("aws", "m6i.large", region).hourly["on_demand"]
-        assert lookup("aws", "c7g.large", region).hourly["on_demand"] < lookup("aws", "c6i.large", region).hourly["on_demand"]
+        assert (
+            lookup("aws", "m7g.large", region).hourly["on_demand"]
+            < lookup("aws", "m6i.large", region).hourly["on_demand"]
+        )
+        assert (
+            lookup("aws", "c7g.large", region).hourly["on_demand"]
+            < lookup("aws", "c6i.large", region).hourly["on_demand"]
+        )
 
 
-@pytest.mark.parametrize("provider, typo, closest", [
-    ("aws", "m6i.larg", "m6i.large"),
-    ("aws", "db.r6g.xlarg", "db.r6g.xlarge"),
-    ("aws", "cache.r6g.lage", "cache.r6g.large"),
-    ("gcp", "n2-standrd-4", "n2-standard-4"),
-])
+@pytest.mark.parametrize(
+    "provider, typo, closest",
+    [
+        ("aws", "m6i.larg", "m6i.large"),
+        ("aws", "db.r6g.xlarg", "db.r6g.xlarge"),
+        ("aws", "cache.r6g.lage", "cache.r6g.large"),
+        ("gcp", "n2-standrd-4", "n2-standard-4"),
+    ],
+)
 def test_unknown_type_names_the_closest_ones(provider, typo, closest):
     with pytest.raises(UnknownInstanceError) as err:
         lookup(provider, typo, "us-east-1" if provider == "aws" else "us-central1")
@@ -168,14 +231,23 @@ def test_commitment_switches_the_price():
     assert prices[0] > prices[1] > prices[2]
     pod = [hourly_price(Instance(vcpu=1, memory_gib=2), Pricing(commitment=c)) for c in COMMITMENTS]
     assert pod[0] > pod[1] > pod[2]
-    msk = {hourly_price(Instance(provider="aws", type="kafka.m5.large"), Pricing(commitment=c)) for c in COMMITMENTS}
+    msk = {
+        hourly_price(Instance(provider="aws", type="kafka.m5.large"), Pricing(commitment=c))
+        for c in COMMITMENTS
+    }
     assert msk == {0.21}  # MSK sells no reservations
 
 
 def test_instance_of_another_provider_prices_in_the_same_geography():
     redis = Instance(provider="gcp", type="redis-standard-5gb")
-    assert hourly_price(redis, Pricing(provider="aws", region="us-east-1")) == lookup("gcp", "redis-standard-5gb", "us-central1").hourly["on_demand"]
-    assert hourly_price(redis, Pricing(provider="aws", region="eu-west-1")) == lookup("gcp", "redis-standard-5gb", "europe-west1").hourly["on_demand"]
+    assert (
+        hourly_price(redis, Pricing(provider="aws", region="us-east-1"))
+        == lookup("gcp", "redis-standard-5gb", "us-central1").hourly["on_demand"]
+    )
+    assert (
+        hourly_price(redis, Pricing(provider="aws", region="eu-west-1"))
+        == lookup("gcp", "redis-standard-5gb", "europe-west1").hourly["on_demand"]
+    )
 
 
 def test_catalog_is_loaded_once():

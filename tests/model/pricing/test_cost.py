@@ -16,17 +16,45 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def make_scenario(pricing: dict | None = None, **node_overrides) -> Scenario:
     nodes = {
-        "web": {"kind": "service", "replicas": 4, "service_ms": 40, "instance": {"provider": "aws", "type": "m6i.large"},
-                "calls": [{"to": "cache"}, {"to": "orders", "mode": "async"}]},
-        "cache": {"kind": "cache", "nodes": 1, "hit_ratio": 0.9, "miss": "db",
-                  "instance": {"provider": "aws", "type": "cache.r6g.large"}},
-        "db": {"kind": "database", "read_replicas": 1, "read_ms": 4, "instance": {"provider": "aws", "type": "db.r6g.xlarge"}},
-        "orders": {"kind": "kafka", "brokers": 3, "consume_ms": 20, "instance": {"provider": "aws", "type": "kafka.m5.large"}},
+        "web": {
+            "kind": "service",
+            "replicas": 4,
+            "service_ms": 40,
+            "instance": {"provider": "aws", "type": "m6i.large"},
+            "calls": [{"to": "cache"}, {"to": "orders", "mode": "async"}],
+        },
+        "cache": {
+            "kind": "cache",
+            "nodes": 1,
+            "hit_ratio": 0.9,
+            "miss": "db",
+            "instance": {"provider": "aws", "type": "cache.r6g.large"},
+        },
+        "db": {
+            "kind": "database",
+            "read_replicas": 1,
+            "read_ms": 4,
+            "instance": {"provider": "aws", "type": "db.r6g.xlarge"},
+        },
+        "orders": {
+            "kind": "kafka",
+            "brokers": 3,
+            "consume_ms": 20,
+            "instance": {"provider": "aws", "type": "kafka.m5.large"},
+        },
     }
     for name, node in node_overrides.items():
         nodes[name] = node
-    return Scenario.model_validate({"version": 1, "name": "t", "workload": {"rate_rps": 120}, "entry": "web",
-                                    "nodes": nodes, "pricing": pricing or {}})
+    return Scenario.model_validate(
+        {
+            "version": 1,
+            "name": "t",
+            "workload": {"rate_rps": 120},
+            "entry": "web",
+            "nodes": nodes,
+            "pricing": pricing or {},
+        }
+    )
 
 
 def test_units_per_node_kind():
@@ -47,7 +75,9 @@ def test_per_million_requests():
     millions_per_month = 120 * 3600 * 730 / 1e6  # 315.36
     assert cost.per_million_requests == pytest.approx(cost.monthly / millions_per_month)
     # Twice the throughput at the same bill halves the unit cost.
-    assert monthly_cost(make_scenario(), 240).per_million_requests == pytest.approx(cost.per_million_requests / 2)
+    assert monthly_cost(make_scenario(), 240).per_million_requests == pytest.approx(
+        cost.per_million_requests / 2
+    )
 
 
 def test_zero_throughput_has_no_unit_cost():
@@ -98,7 +128,9 @@ def test_unit_hours_follow_the_autoscaled_day():
     scaled = monthly_cost(s, 120, unit_hours_by_node={"web": 2.5})
     assert scaled.by_node["web"] == pytest.approx(round(0.096 * 2.5 * 730, 2))
     assert scaled.nodes["web"].mean_units == 2.5
-    assert {k: v for k, v in scaled.by_node.items() if k != "web"} == {k: v for k, v in fixed.by_node.items() if k != "web"}
+    assert {k: v for k, v in scaled.by_node.items() if k != "web"} == {
+        k: v for k, v in fixed.by_node.items() if k != "web"
+    }
     with pytest.raises(ValueError, match="ghost"):
         monthly_cost(s, 120, unit_hours_by_node={"ghost": 1.0})
     with pytest.raises(ValueError, match=">= 0"):
@@ -106,26 +138,53 @@ def test_unit_hours_follow_the_autoscaled_day():
 
 
 def test_pod_priced_service():
-    s = make_scenario(web={"kind": "service", "replicas": 10, "service_ms": 40, "instance": {"vcpu": 0.5, "memory_gib": 1},
-                           "calls": [{"to": "cache"}]})
+    s = make_scenario(
+        web={
+            "kind": "service",
+            "replicas": 10,
+            "service_ms": 40,
+            "instance": {"vcpu": 0.5, "memory_gib": 1},
+            "calls": [{"to": "cache"}],
+        }
+    )
     cost = monthly_cost(s, 120)
     assert cost.by_node["web"] == pytest.approx(round((0.5 * 0.04048 + 0.004445) * 10 * 730, 2))
-    gcp = monthly_cost(make_scenario({"provider": "gcp", "region": "us-central1"}, web=s.nodes["web"].model_dump(exclude_none=True),
-                                     cache={"kind": "cache", "hit_ratio": 0.9, "miss": "db",
-                                            "instance": {"provider": "gcp", "type": "redis-standard-5gb"}}), 120)
+    gcp = monthly_cost(
+        make_scenario(
+            {"provider": "gcp", "region": "us-central1"},
+            web=s.nodes["web"].model_dump(exclude_none=True),
+            cache={
+                "kind": "cache",
+                "hit_ratio": 0.9,
+                "miss": "db",
+                "instance": {"provider": "gcp", "type": "redis-standard-5gb"},
+            },
+        ),
+        120,
+    )
     assert gcp.by_node["web"] == pytest.approx(round((0.5 * 0.0445 + 0.0049225) * 10 * 730, 2))
 
 
 def test_node_provider_overrides_pricing_provider():
-    s = make_scenario(cache={"kind": "cache", "hit_ratio": 0.9, "miss": "db",
-                             "instance": {"provider": "gcp", "type": "redis-standard-5gb"}})
+    s = make_scenario(
+        cache={
+            "kind": "cache",
+            "hit_ratio": 0.9,
+            "miss": "db",
+            "instance": {"provider": "gcp", "type": "redis-standard-5gb"},
+        }
+    )
     cost = monthly_cost(s, 120)
-    assert cost.by_node["cache"] == pytest.approx(round(lookup("gcp", "redis-standard-5gb", "us-central1").hourly["on_demand"] * 730, 2))
+    assert cost.by_node["cache"] == pytest.approx(
+        round(lookup("gcp", "redis-standard-5gb", "us-central1").hourly["on_demand"] * 730, 2)
+    )
     assert cost.by_node["web"] == pytest.approx(round(0.096 * 4 * 730, 2))
 
 
 def test_validate_prices_points_at_the_key():
-    bad = make_scenario(db={"kind": "database", "read_ms": 4, "instance": {"provider": "aws", "type": "db.r6g.xlarg"}})
+    bad = make_scenario(
+        db={"kind": "database", "read_ms": 4, "instance": {"provider": "aws", "type": "db.r6g.xlarg"}}
+    )
     problems = validate_prices(bad)
     assert len(problems) == 1
     path, message = problems[0]
@@ -140,7 +199,9 @@ def test_validate_prices_refuses_an_unknown_region():
     assert "us-east-1" in problems[0][1]
 
 
-SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if not p.name.startswith("fit"))  # fit-*.yaml are fit files
+SCENARIOS = sorted(
+    p for p in (ROOT / "scenarios").glob("*.yaml") if not p.name.startswith("fit")
+)  # fit-*.yaml are fit files
 
 
 def test_there_are_example_scenarios():

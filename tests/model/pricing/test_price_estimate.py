@@ -31,7 +31,7 @@ def test_a_missing_small_size_is_its_family_scaled():
     """cache.t4g.small is listed now; without its row it is half a cache.t4g.medium."""
     catalog = _without(load_catalog(), "cache.t4g.small")
     guess = estimate(catalog, "aws", "cache.t4g.small", "us-east-1")
-    assert guess.from_types == ("cache.t4g.micro", "cache.t4g.medium")   # one size below, one above
+    assert guess.from_types == ("cache.t4g.micro", "cache.t4g.medium")  # one size below, one above
     assert guess.factors == (2.0, 0.5)
     assert guess.hourly["on_demand"] == pytest.approx((0.016 * 2 + 0.065 * 0.5) / 2)
     assert guess.hourly["on_demand"] == pytest.approx(0.032, rel=0.01)  # its list price
@@ -39,15 +39,20 @@ def test_a_missing_small_size_is_its_family_scaled():
         assert 0 < guess.hourly[commitment] < guess.hourly["on_demand"]
 
 
-@pytest.mark.parametrize("type_, region, listed", [
-    ("cache.m6g.2xlarge", "us-east-1", 0.596),   # published list prices of types the catalog lacks
-    ("m6i.8xlarge", "us-east-1", 1.536),
-    ("t3.nano", "us-east-1", 0.0052),
-    ("e2-standard-16", "us-central1", 0.536048),
-])
+@pytest.mark.parametrize(
+    "type_, region, listed",
+    [
+        ("cache.m6g.2xlarge", "us-east-1", 0.596),  # published list prices of types the catalog lacks
+        ("m6i.8xlarge", "us-east-1", 1.536),
+        ("t3.nano", "us-east-1", 0.0052),
+        ("e2-standard-16", "us-central1", 0.536048),
+    ],
+)
 def test_estimates_of_real_types_are_close_to_their_list_price(type_, region, listed):
     provider = "gcp" if region == "us-central1" else "aws"
-    assert estimate(load_catalog(), provider, type_, region).hourly["on_demand"] == pytest.approx(listed, rel=0.02)
+    assert estimate(load_catalog(), provider, type_, region).hourly["on_demand"] == pytest.approx(
+        listed, rel=0.02
+    )
 
 
 def test_names_are_read_per_provider_scheme():
@@ -67,11 +72,14 @@ def test_cache_type_not_listed_simulates_and_is_priced_as_an_estimate():
     listed = evaluate(_checkout(), "analytic")
     scenario = _checkout(**{"nodes.cache.instance.type": "cache.m6g.2xlarge"})
     result = evaluate(scenario, "analytic")
-    assert result.latency_ms == listed.latency_ms and result.nodes == listed.nodes   # latency never waits on prices
+    assert (
+        result.latency_ms == listed.latency_ms and result.nodes == listed.nodes
+    )  # latency never waits on prices
     cost = result.cost.to_json()
     assert cost["by_node"]["cache"] == round(0.596 * 730, 2)
-    assert cost["estimated"] == {"cache": {"type": "cache.m6g.2xlarge", "from": ["cache.m6g.xlarge"], "scale": [2.0],
-                                           "hourly": 0.596}}
+    assert cost["estimated"] == {
+        "cache": {"type": "cache.m6g.2xlarge", "from": ["cache.m6g.xlarge"], "scale": [2.0], "hourly": 0.596}
+    }
     assert "unknown" not in cost
     assert cost["monthly"] == pytest.approx(sum(cost["by_node"].values()), abs=0.011)
     text = results_text(result, {n: node.kind for n, node in scenario.nodes.items()})
@@ -83,14 +91,23 @@ def test_unknown_family_costs_null_and_the_total_says_it_excludes_it():
     result = evaluate(scenario, "analytic")
     cost = result.cost.to_json()
     assert cost["by_node"]["cache"] is None and cost["unknown"] == ["cache"] and "estimated" not in cost
-    assert cost["monthly"] == pytest.approx(sum(v for v in cost["by_node"].values() if v is not None), abs=0.011)
+    assert cost["monthly"] == pytest.approx(
+        sum(v for v in cost["by_node"].values() if v is not None), abs=0.011
+    )
     text = results_text(result, {n: node.kind for n, node in scenario.nodes.items()})
-    assert "cache unknown" in text and "excludes cache (price unknown: unknown aws instance type 'cache.x9q.large'" in text
+    assert (
+        "cache unknown" in text
+        and "excludes cache (price unknown: unknown aws instance type 'cache.x9q.large'" in text
+    )
 
 
 def test_a_fully_listed_bill_keeps_the_contract_shape():
-    assert list(evaluate(_checkout(), "analytic").cost.to_json()) == ["currency", "monthly", "by_node",
-                                                                        "per_million_requests"]
+    assert list(evaluate(_checkout(), "analytic").cost.to_json()) == [
+        "currency",
+        "monthly",
+        "by_node",
+        "per_million_requests",
+    ]
 
 
 def test_service_without_cpus_still_needs_a_listed_type():
@@ -101,28 +118,36 @@ def test_service_without_cpus_still_needs_a_listed_type():
     assert "nodes.web.instance.type" in message and "(line 25)" in message
     assert "closest known: m6i.large" in message and "cpus" in message
     # the same type with cpus given is accepted, and priced as an estimate
-    fine = scenario_from_text(CHECKOUT.read_text().replace("type: m6i.large", "type: m6i.8xlarge"), "checkout.yaml")
+    fine = scenario_from_text(
+        CHECKOUT.read_text().replace("type: m6i.large", "type: m6i.8xlarge"), "checkout.yaml"
+    )
     assert monthly_cost(fine, 120).estimated["web"].from_types == ("m6i.4xlarge",)
 
 
 def test_strict_prices_refuses_what_would_be_estimated_or_unknown():
     text = CHECKOUT.read_text().replace("type: cache.r6g.large", "type: cache.m6g.2xlarge")
-    assert scenario_from_text(text, "checkout.yaml")   # accepted without strict
+    assert scenario_from_text(text, "checkout.yaml")  # accepted without strict
     with pytest.raises(ScenarioError) as err:
         scenario_from_text(text, "checkout.yaml", strict_prices=True)
-    assert "checkout.yaml: nodes.cache.instance.type (line 44)" in str(err.value) and "--strict-prices" in str(err.value)
+    assert "checkout.yaml: nodes.cache.instance.type (line 44)" in str(
+        err.value
+    ) and "--strict-prices" in str(err.value)
     assert validate_prices(Scenario.model_validate(_checkout().model_dump()), strict=True) == []
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "cli.py"), *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_cli_estimate_unknown_and_strict_prices(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text(CHECKOUT.read_text().replace("type: cache.r6g.large", "type: cache.m6g.2xlarge")
-                    .replace("type: kafka.m5.large", "type: kafka.q1.large"))
+    path.write_text(
+        CHECKOUT.read_text()
+        .replace("type: cache.r6g.large", "type: cache.m6g.2xlarge")
+        .replace("type: kafka.m5.large", "type: kafka.q1.large")
+    )
     out = _cli("simulate", str(path), "--method", "analytic", "--json")
     assert out.returncode == 0, out.stderr
     cost = json.loads(out.stdout)["cost"]
@@ -138,7 +163,14 @@ def test_cli_estimate_unknown_and_strict_prices(tmp_path):
 
 def test_cli_no_cpus_and_an_unlisted_type_exits_2_with_suggestions(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text((ROOT / "scenarios" / "three-tier.yaml").read_text().replace("type: db.r6g.xlarge", "type: db.r6g.xlrge"))
+    path.write_text(
+        (ROOT / "scenarios" / "three-tier.yaml")
+        .read_text()
+        .replace("type: db.r6g.xlarge", "type: db.r6g.xlrge")
+    )
     out = _cli("simulate", str(path), "--method", "analytic")
     assert out.returncode == 2 and out.stdout == ""
-    assert f"{path}: nodes.db.instance.type (line 35)" in out.stderr and "closest known: db.r6g.xlarge" in out.stderr
+    assert (
+        f"{path}: nodes.db.instance.type (line 35)" in out.stderr
+        and "closest known: db.r6g.xlarge" in out.stderr
+    )

@@ -20,7 +20,13 @@ from model.queueing.analytic.slots import closed_throughput, solve_slots
 
 
 def scenario(nodes: dict, rate_rps: float, hosts: dict | None = None, **workload):
-    data = {"version": 1, "name": "t", "workload": {"rate_rps": rate_rps, **workload}, "entry": "web", "nodes": nodes}
+    data = {
+        "version": 1,
+        "name": "t",
+        "workload": {"rate_rps": rate_rps, **workload},
+        "entry": "web",
+        "nodes": nodes,
+    }
     if hosts is not None:
         data["hosts"] = hosts
     return scenario_from_data(data)
@@ -28,8 +34,8 @@ def scenario(nodes: dict, rate_rps: float, hosts: dict | None = None, **workload
 
 def mmc_wait_ms(c: int, arrival_rps: float, service_ms: float) -> float:
     a = arrival_rps * service_ms / 1000
-    top = a ** c / math.factorial(c) * c / (c - a)
-    return top / (sum(a ** k / math.factorial(k) for k in range(c)) + top) * service_ms / (c - a)
+    top = a**c / math.factorial(c) * c / (c - a)
+    return top / (sum(a**k / math.factorial(k) for k in range(c)) + top) * service_ms / (c - a)
 
 
 def assert_in_ci(results, key: str, truth: float, slack: float = 0.02) -> None:
@@ -56,12 +62,14 @@ def test_closed_network_throughput_is_exact():
 
 def test_one_core_two_blocking_slots_is_an_mm1():
     # The issue's smallest case: the analytic solver called it saturated; it is an M/M/1, mean 33.3 ms.
-    sc = scenario({"web": {"kind": "service", "cpus": 1, "concurrency": 2, "blocking_calls": True,
-                           "service_ms": 10}}, 70.0)
+    sc = scenario(
+        {"web": {"kind": "service", "cpus": 1, "concurrency": 2, "blocking_calls": True, "service_ms": 10}},
+        70.0,
+    )
     ana = solve(sc)
     assert ana.saturated == []
     assert ana.latency_ms.mean == pytest.approx(1000 / (100 - 70), rel=1e-6)
-    for key, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):   # percentiles: waits taken as exponential
+    for key, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):  # percentiles: waits taken as exponential
         assert getattr(ana.latency_ms, key) == pytest.approx(-math.log(1 - q) * 1000 / 30, rel=0.04)
     sim = simulate(sc, seed=3, requests=100_000)
     assert_in_ci(sim, "mean", 1000 / 30)
@@ -71,12 +79,14 @@ def test_one_core_two_blocking_slots_is_an_mm1():
 def test_one_slot_with_a_downstream_call_is_pollaczek_khinchine():
     # One slot held for 5 ms of work and a visit to an (almost idle, 8-core) database of 5 ms:
     # an M/G/1 whose service is the holding time (exact mean by Pollaczek-Khinchine).
-    nodes = {"web": {"kind": "service", "cpus": 1, "concurrency": 1, "service_ms": 5, "calls": [{"to": "db"}]},
-             "db": {"kind": "database", "cpus": 8, "read_ms": 5}}
+    nodes = {
+        "web": {"kind": "service", "cpus": 1, "concurrency": 1, "service_ms": 5, "calls": [{"to": "db"}]},
+        "db": {"kind": "database", "cpus": 8, "read_ms": 5},
+    }
     sc = scenario(nodes, 70.0)
     db_wait_ms = mmc_wait_ms(8, 70, 5)
     hold_ms = 5 + 5 + db_wait_ms
-    second = 25 + 25 + hold_ms ** 2     # E[H^2]: two exponential variances (the db wait's, ~1e-4 ms, left out)
+    second = 25 + 25 + hold_ms**2  # E[H^2]: two exponential variances (the db wait's, ~1e-4 ms, left out)
     rho = 0.070 * hold_ms
     truth = hold_ms + 0.070 * second / (2 * (1 - rho))
     ana = solve(sc)
@@ -87,7 +97,9 @@ def test_one_slot_with_a_downstream_call_is_pollaczek_khinchine():
 
 def test_several_replicas_share_slots_and_cores_as_an_mm2():
     # Two replicas of one core and two slots each: 4 slots on 2 cores, no calls: an M/M/2.
-    sc = scenario({"web": {"kind": "service", "replicas": 2, "cpus": 1, "concurrency": 2, "service_ms": 10}}, 140.0)
+    sc = scenario(
+        {"web": {"kind": "service", "replicas": 2, "cpus": 1, "concurrency": 2, "service_ms": 10}}, 140.0
+    )
     truth = mmc_wait_ms(2, 140, 10) + 10
     ana = solve(sc)
     assert ana.latency_ms.mean == pytest.approx(truth, rel=1e-6)
@@ -95,20 +107,30 @@ def test_several_replicas_share_slots_and_cores_as_an_mm2():
     assert_in_ci(simulate(sc, seed=7, requests=100_000), "mean", truth)
 
 
-@pytest.mark.parametrize("rate, slots, cpus, db_cpus, read_ms, service_ms", [
-    (100, 3, 4, 1, 5, 10),      # fewer slots than cores, a busy database behind them
-    (120, 4, 2, 4, 10, 8),      # more slots than cores, 4 database cores
-    (180, 4, 2, 4, 10, 8),      # the same at 93% of what the slots can complete
-    (100, 2, 1, 1, 3, 5),
-    (60, 8, 1, 1, 4, 8),
-])
+@pytest.mark.parametrize(
+    "rate, slots, cpus, db_cpus, read_ms, service_ms",
+    [
+        (100, 3, 4, 1, 5, 10),  # fewer slots than cores, a busy database behind them
+        (120, 4, 2, 4, 10, 8),  # more slots than cores, 4 database cores
+        (180, 4, 2, 4, 10, 8),  # the same at 93% of what the slots can complete
+        (100, 2, 1, 1, 3, 5),
+        (60, 8, 1, 1, 4, 8),
+    ],
+)
 def test_slots_held_through_calls_agree_with_the_simulator(rate, slots, cpus, db_cpus, read_ms, service_ms):
     # No closed form when cores and calls both matter. Measured (seed 1, 100k requests): the analytic
     # mean is 0% to +12% above the simulator's (conservative), p99 within 15%. Held to: the analytic
     # mean within the simulator's 95% interval widened by 10%, p99 within its interval widened by 15%.
-    nodes = {"web": {"kind": "service", "cpus": cpus, "concurrency": slots, "service_ms": service_ms,
-                     "calls": [{"to": "db"}]},
-             "db": {"kind": "database", "cpus": db_cpus, "read_ms": read_ms}}
+    nodes = {
+        "web": {
+            "kind": "service",
+            "cpus": cpus,
+            "concurrency": slots,
+            "service_ms": service_ms,
+            "calls": [{"to": "db"}],
+        },
+        "db": {"kind": "database", "cpus": db_cpus, "read_ms": read_ms},
+    }
     sc = scenario(nodes, float(rate))
     ana, sim = solve(sc), simulate(sc, seed=1, requests=100_000)
     assert ana.saturated == sim.saturated == []
@@ -127,8 +149,10 @@ def test_slots_saturate_where_their_capacity_ends():
 
 
 def shared(web_ms: float, db_ms: float, rate_rps: float, cpus: float | None = 1, **host) -> object:
-    nodes = {"web": {"kind": "service", "host": "box", "service_ms": web_ms, "calls": [{"to": "db"}]},
-             "db": {"kind": "database", "host": "box", "read_ms": db_ms}}
+    nodes = {
+        "web": {"kind": "service", "host": "box", "service_ms": web_ms, "calls": [{"to": "db"}]},
+        "db": {"kind": "database", "host": "box", "read_ms": db_ms},
+    }
     return scenario(nodes, rate_rps, hosts={"box": {**({"cpus": cpus} if cpus else {}), **host}})
 
 
@@ -146,8 +170,9 @@ def test_two_nodes_on_one_core_are_an_mm1_of_their_summed_demand():
     assert sim.nodes["web"].utilization == pytest.approx(0.7, abs=0.01)
     assert sim.nodes["db"].utilization == pytest.approx(0.7, abs=0.01)
     doc = sim.to_json()
-    assert doc["hosts"] == {"box": {"servers": 1, "utilization": round(sim.nodes["web"].utilization, 4),
-                                    "nodes": ["web", "db"]}}
+    assert doc["hosts"] == {
+        "box": {"servers": 1, "utilization": round(sim.nodes["web"].utilization, 4), "nodes": ["web", "db"]}
+    }
     assert doc["nodes"]["web"]["host"] == "box"
 
 
@@ -161,8 +186,13 @@ def test_unequal_demands_on_a_shared_core_agree_with_the_simulator():
 
 def test_a_host_saturates_where_its_nodes_alone_would_not():
     # 60% each on their own cores; 120% of one shared core.
-    apart = scenario({"web": {"kind": "service", "cpus": 1, "service_ms": 6, "calls": [{"to": "db"}]},
-                      "db": {"kind": "database", "cpus": 1, "read_ms": 6}}, 100.0)
+    apart = scenario(
+        {
+            "web": {"kind": "service", "cpus": 1, "service_ms": 6, "calls": [{"to": "db"}]},
+            "db": {"kind": "database", "cpus": 1, "read_ms": 6},
+        },
+        100.0,
+    )
     assert solve(apart).saturated == []
     sc = shared(6, 6, 100.0)
     assert solve(sc).saturated == ["web", "db"]
@@ -172,11 +202,13 @@ def test_a_host_saturates_where_its_nodes_alone_would_not():
 
 
 def test_background_work_of_hosted_nodes_adds_up_on_the_host():
-    nodes = {"web": {"kind": "service", "host": "box", "service_ms": 5, "background_cpu_pct": 10},
-             "cache": {"kind": "cache", "host": "box", "hit_ratio": 1.0, "hit_ms": 1, "background_cpu_pct": 15}}
+    nodes = {
+        "web": {"kind": "service", "host": "box", "service_ms": 5, "background_cpu_pct": 10},
+        "cache": {"kind": "cache", "host": "box", "hit_ratio": 1.0, "hit_ms": 1, "background_cpu_pct": 15},
+    }
     nodes["web"]["calls"] = [{"to": "cache"}]
     ana = solve(scenario(nodes, 50.0, hosts={"box": {"cpus": 1}}))
-    busy = 50 * (5 + 1) / 1000 / (1 - 0.25)          # the requests' work on the 75% of the core left
+    busy = 50 * (5 + 1) / 1000 / (1 - 0.25)  # the requests' work on the 75% of the core left
     assert ana.nodes["web"].utilization == pytest.approx(0.25 + 0.75 * busy, rel=1e-9)
 
 
@@ -186,19 +218,37 @@ def test_the_host_is_priced_not_its_nodes():
     cost = results.cost.to_json()
     assert cost["by_node"] == {"web": 0.0, "db": 0.0}
     assert cost["by_host"]["box"] > 0 and cost["monthly"] == pytest.approx(cost["by_host"]["box"])
-    assert results.nodes["web"].servers == 2        # the instance's vCPUs
-    assert "by_host" not in evaluate(scenario({"web": {"kind": "service", "service_ms": 5}}, 10.0),
-                                     "analytic").cost.to_json()
+    assert results.nodes["web"].servers == 2  # the instance's vCPUs
+    assert (
+        "by_host"
+        not in evaluate(
+            scenario({"web": {"kind": "service", "service_ms": 5}}, 10.0), "analytic"
+        ).cost.to_json()
+    )
 
 
-@pytest.mark.parametrize("node, key, says", [
-    ({"kind": "service", "host": "nope", "service_ms": 5}, "nodes.web.host", "not in hosts"),
-    ({"kind": "service", "host": "box", "replicas": 2, "service_ms": 5}, "nodes.web.replicas", "one instance"),
-    ({"kind": "service", "host": "box", "cpus": 2, "service_ms": 5}, "nodes.web.cpus", "host's cores"),
-    ({"kind": "service", "host": "box", "service_ms": 5, "instance": {"vcpu": 1, "memory_gib": 2}},
-     "nodes.web.instance", "host is priced"),
-    ({"kind": "database", "host": "box", "read_ms": 5, "read_replicas": 1}, "nodes.web.read_replicas", "one instance"),
-])
+@pytest.mark.parametrize(
+    "node, key, says",
+    [
+        ({"kind": "service", "host": "nope", "service_ms": 5}, "nodes.web.host", "not in hosts"),
+        (
+            {"kind": "service", "host": "box", "replicas": 2, "service_ms": 5},
+            "nodes.web.replicas",
+            "one instance",
+        ),
+        ({"kind": "service", "host": "box", "cpus": 2, "service_ms": 5}, "nodes.web.cpus", "host's cores"),
+        (
+            {"kind": "service", "host": "box", "service_ms": 5, "instance": {"vcpu": 1, "memory_gib": 2}},
+            "nodes.web.instance",
+            "host is priced",
+        ),
+        (
+            {"kind": "database", "host": "box", "read_ms": 5, "read_replicas": 1},
+            "nodes.web.read_replicas",
+            "one instance",
+        ),
+    ],
+)
 def test_hosted_nodes_refuse_what_belongs_to_the_host(node, key, says):
     with pytest.raises(ScenarioError) as err:
         scenario({"web": node}, 10.0, hosts={"box": {"cpus": 1}})
@@ -206,8 +256,10 @@ def test_hosted_nodes_refuse_what_belongs_to_the_host(node, key, says):
 
 
 def test_a_node_without_a_host_is_unchanged_by_hosts_elsewhere():
-    nodes = {"web": {"kind": "service", "cpus": 1, "service_ms": 10, "calls": [{"to": "db"}]},
-             "db": {"kind": "database", "cpus": 1, "read_ms": 5}}
+    nodes = {
+        "web": {"kind": "service", "cpus": 1, "service_ms": 10, "calls": [{"to": "db"}]},
+        "db": {"kind": "database", "cpus": 1, "read_ms": 5},
+    }
     plain = solve(scenario(nodes, 50.0)).to_json()
     with_idle_host = solve(scenario(nodes, 50.0, hosts={"spare": {"cpus": 4}})).to_json()
     assert plain == with_idle_host
@@ -232,10 +284,18 @@ def test_network_ms_adds_to_every_latency_statistic_in_both_solvers():
 def stack(rate_rps: float):
     """The shape of issue 11's real stack: 2 blocking workers, cache-aside with 75% hits, a database
     on a miss and for a 10% write, all three on one core, 1.3 ms outside the stations."""
-    nodes = {"web": {"kind": "service", "host": "box", "concurrency": 2, "service_ms": 3, "service_cv": 0.6,
-                     "calls": [{"to": "cache"}, {"to": "db", "visits": 0.1, "op": "write"}]},
-             "cache": {"kind": "cache", "host": "box", "hit_ratio": 0.75, "hit_ms": 0.3, "miss": "db"},
-             "db": {"kind": "database", "host": "box", "read_ms": 2.5, "write_ms": 0.5}}
+    nodes = {
+        "web": {
+            "kind": "service",
+            "host": "box",
+            "concurrency": 2,
+            "service_ms": 3,
+            "service_cv": 0.6,
+            "calls": [{"to": "cache"}, {"to": "db", "visits": 0.1, "op": "write"}],
+        },
+        "cache": {"kind": "cache", "host": "box", "hit_ratio": 0.75, "hit_ms": 0.3, "miss": "db"},
+        "db": {"kind": "database", "host": "box", "read_ms": 2.5, "write_ms": 0.5},
+    }
     return scenario(nodes, rate_rps, hosts={"box": {"cpus": 1}}, network_ms=1.3)
 
 

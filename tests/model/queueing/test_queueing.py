@@ -13,17 +13,36 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from model.queueing.analytic.delay_grid import Exponential, Fixed, Gamma, Mixture, Repeat, Sum, distribution_of, service_delay
+from model.queueing.analytic.delay_grid import (
+    Exponential,
+    Fixed,
+    Gamma,
+    Mixture,
+    Repeat,
+    Sum,
+    distribution_of,
+    service_delay,
+)
 from model.queueing.distributions import ServiceTime
-from model.queueing.analytic.formulas import (erlang_c, min_servers_for_quantile, mixture_quantile, mgc_wait_mean_allen_cunneen, mm1k,
-                            mmc_response_quantile, mmc_wait_mean, pk_wait_mean, pool_wait, response_quantile)
+from model.queueing.analytic.formulas import (
+    erlang_c,
+    min_servers_for_quantile,
+    mixture_quantile,
+    mgc_wait_mean_allen_cunneen,
+    mm1k,
+    mmc_response_quantile,
+    mmc_wait_mean,
+    pk_wait_mean,
+    pool_wait,
+    response_quantile,
+)
 
 QUANTILES = (0.5, 0.95, 0.99)
 
 
 def erlang_c_textbook(c: int, a: float) -> float:
-    top = a ** c / math.factorial(c) * c / (c - a)
-    return top / (sum(a ** k / math.factorial(k) for k in range(c)) + top)
+    top = a**c / math.factorial(c) * c / (c - a)
+    return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
 
 
 def mmc_response_cdf_by_quad(c: int, arrival_rps: float, service_ms: float, t_ms: float) -> float:
@@ -31,7 +50,9 @@ def mmc_response_cdf_by_quad(c: int, arrival_rps: float, service_ms: float, t_ms
     mu, lam = 1.0 / service_ms, arrival_rps / 1000.0
     waits = erlang_c_textbook(c, lam / mu)
     alpha = c * mu - lam
-    conv, _ = integrate.quad(lambda u: alpha * math.exp(-alpha * u) * (1 - math.exp(-mu * (t_ms - u))), 0, t_ms)
+    conv, _ = integrate.quad(
+        lambda u: alpha * math.exp(-alpha * u) * (1 - math.exp(-mu * (t_ms - u))), 0, t_ms
+    )
     return (1 - waits) * (1 - math.exp(-mu * t_ms)) + waits * conv
 
 
@@ -41,9 +62,10 @@ def quantile_of(cdf, q: float, high: float) -> float:
 
 # ---------------------------------------------------------------- waits and Erlang C
 
+
 def test_erlang_c_matches_the_factorial_formula_and_a_textbook_value():
-    assert erlang_c(2, 1.0) == pytest.approx(1 / 3, rel=1e-12)          # M/M/2 at rho 0.5
-    assert erlang_c(1, 0.7) == pytest.approx(0.7, rel=1e-12)            # M/M/1: P(wait) = rho
+    assert erlang_c(2, 1.0) == pytest.approx(1 / 3, rel=1e-12)  # M/M/2 at rho 0.5
+    assert erlang_c(1, 0.7) == pytest.approx(0.7, rel=1e-12)  # M/M/1: P(wait) = rho
     for c, a in [(3, 2.5), (8, 5.0), (20, 17.3), (50, 45.0)]:
         assert erlang_c(c, a) == pytest.approx(erlang_c_textbook(c, a), rel=1e-10)
     assert erlang_c(4, 4.0) == 1.0 and erlang_c(4, 0.0) == 0.0
@@ -74,6 +96,7 @@ def test_pollaczek_khinchine_for_md1_and_cv2():
 
 # ---------------------------------------------------------------- response quantiles
 
+
 @pytest.mark.parametrize("q", QUANTILES)
 def test_mm1_response_quantile_is_the_closed_form(q):
     assert mmc_response_quantile(1, 80, 10, q) == pytest.approx(-math.log(1 - q) * 50.0, rel=1e-9)
@@ -88,9 +111,11 @@ def test_mmc_response_quantile_against_numerical_convolution(q):
 def test_min_servers_for_quantile_is_the_fewest_that_meet_the_target():
     arrival_rps, service_ms, target_ms = 900.0, 20.0, 100.0
     found = min_servers_for_quantile(arrival_rps, ServiceTime(service_ms, 1.0), 0.99, target_ms)
-    p99 = lambda c: quantile_of(lambda t: mmc_response_cdf_by_quad(c, arrival_rps, service_ms, t), 0.99, 5000.0)
+    p99 = lambda c: quantile_of(
+        lambda t: mmc_response_cdf_by_quad(c, arrival_rps, service_ms, t), 0.99, 5000.0
+    )
     assert p99(found) <= target_ms < p99(found - 1)
-    assert found > 19   # 18 erlangs of load: more than the fewest stable pool
+    assert found > 19  # 18 erlangs of load: more than the fewest stable pool
     # The service alone needs 92 ms at p99 (20 * ln 100): no number of servers reaches 90 ms.
     assert min_servers_for_quantile(arrival_rps, ServiceTime(service_ms, 1.0), 0.99, 90.0) is None
 
@@ -112,6 +137,7 @@ def test_mg1_response_quantile_against_numerical_convolution():
 
 
 # ---------------------------------------------------------------- the delay grid
+
 
 @pytest.mark.parametrize("rho", [0.1, 0.5, 0.8, 0.95, 0.99])
 def test_grid_percentiles_of_mm1_within_half_a_percent(rho):
@@ -164,6 +190,7 @@ def test_grid_cdf_and_conditional_mean():
 
 # ---------------------------------------------------------------- M/M/1/K
 
+
 def mm1k_by_balance(lam: float, mu: float, k: int) -> tuple[float, float, np.ndarray]:
     """Blocking, mean sojourn (Little) and the state probabilities, from pi_n proportional to rho^n."""
     n = np.arange(k + 1)
@@ -179,8 +206,18 @@ def mm1k_sojourn_cdf_by_sum(pi: np.ndarray, mu: float, t_ms: float) -> float:
     return float(np.dot(found, stats.gamma.cdf(t_ms / 1000.0, np.arange(len(found)) + 1, scale=1 / mu)))
 
 
-@pytest.mark.parametrize("lam,mu,k", [(30, 50, 5), (40, 50, 20), (50.0001, 50, 20), (80, 50, 20), (75, 50, 2000),
-                                      (120, 50, 1), (45, 50, 3000)])
+@pytest.mark.parametrize(
+    "lam,mu,k",
+    [
+        (30, 50, 5),
+        (40, 50, 20),
+        (50.0001, 50, 20),
+        (80, 50, 20),
+        (75, 50, 2000),
+        (120, 50, 1),
+        (45, 50, 3000),
+    ],
+)
 def test_mm1k_blocking_sojourn_and_distribution(lam, mu, k):
     blocking, sojourn_ms, pi = mm1k_by_balance(lam, mu, k)
     queue = mm1k(lam, mu, k)
@@ -204,4 +241,6 @@ def test_mm1k_far_beyond_saturation_with_a_deep_partition():
 def test_mixture_quantile():
     parts = [(0.25, stats.expon(scale=10).cdf, 10.0), (0.75, stats.expon(scale=30).cdf, 30.0)]
     q99 = mixture_quantile(parts, 0.99)
-    assert 0.25 * stats.expon.cdf(q99, scale=10) + 0.75 * stats.expon.cdf(q99, scale=30) == pytest.approx(0.99)
+    assert 0.25 * stats.expon.cdf(q99, scale=10) + 0.75 * stats.expon.cdf(q99, scale=30) == pytest.approx(
+        0.99
+    )

@@ -9,16 +9,31 @@ from model.queueing.evaluate import evaluate
 
 
 def scenario(**web) -> dict:
-    return {"version": 1, "name": "t", "workload": {"rate_rps": 50}, "entry": "web", "nodes": {
-        "web": {"kind": "service", "cpus": 1, "service_ms": 5.0, "calls": [{"to": "cache", "visits": 2}], **web},
-        "cache": {"kind": "cache", "hit_ratio": 0.75, "hit_ms": 0.5, "miss": "db"},
-        "db": {"kind": "database", "read_ms": 2.0}}}
+    return {
+        "version": 1,
+        "name": "t",
+        "workload": {"rate_rps": 50},
+        "entry": "web",
+        "nodes": {
+            "web": {
+                "kind": "service",
+                "cpus": 1,
+                "service_ms": 5.0,
+                "calls": [{"to": "cache", "visits": 2}],
+                **web,
+            },
+            "cache": {"kind": "cache", "hit_ratio": 0.75, "hit_ms": 0.5, "miss": "db"},
+            "db": {"kind": "database", "read_ms": 2.0},
+        },
+    }
 
 
 @pytest.mark.parametrize("method", ["analytic", "sim"])
 def test_miss_cost_adds_to_the_callers_cpu(method):
     base = evaluate(scenario_from_data(scenario(), "t"), method, rate_rps=50, seed=1, requests=20_000)
-    dear = evaluate(scenario_from_data(scenario(miss_ms=2.0), "t"), method, rate_rps=50, seed=1, requests=20_000)
+    dear = evaluate(
+        scenario_from_data(scenario(miss_ms=2.0), "t"), method, rate_rps=50, seed=1, requests=20_000
+    )
     # 2 cache reads per visit at 25 % misses: 0.5 misses, 1 ms more CPU per visit; U = X * D
     assert base.nodes["web"].utilization == pytest.approx(50 * 0.005, rel=0.05)
     assert dear.nodes["web"].utilization == pytest.approx(50 * 0.006, rel=0.05)
@@ -37,7 +52,9 @@ def test_worker_overhead_scales_cpu_with_concurrency():
     assert at8.nodes["web"].utilization == pytest.approx(50 * 0.005 * g(8) / g(2), rel=1e-6)
     assert at8.latency_ms.mean > at2.latency_ms.mean
     plain = evaluate(scenario_from_data(scenario(worker_usl=usl), "t"), "analytic", rate_rps=50)
-    assert plain.nodes["web"].utilization == pytest.approx(50 * 0.005, rel=1e-6)  # no concurrency: no workers to scale
+    assert plain.nodes["web"].utilization == pytest.approx(
+        50 * 0.005, rel=1e-6
+    )  # no concurrency: no workers to scale
 
 
 def test_new_keys_are_checked():
@@ -46,6 +63,6 @@ def test_new_keys_are_checked():
     with pytest.raises(ScenarioError, match=r"nodes.web.worker_usl.sigma"):
         scenario_from_data(scenario(worker_usl={"sigma": 2, "workers": 2}), "t")
     with_host = scenario(host="box")
-    with_host["nodes"]["web"].pop("cpus", None)   # a node on a host runs on the host's cores
+    with_host["nodes"]["web"].pop("cpus", None)  # a node on a host runs on the host's cores
     with_host["hosts"] = {"box": {"cpus": 1}}
     assert scenario_from_data(with_host, "t").hosts["box"].cpus == 1

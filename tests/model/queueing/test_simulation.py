@@ -22,8 +22,8 @@ P99_TOL = 0.09
 
 def erlang_c(c: int, a: float) -> float:
     """Probability of waiting in M/M/c with offered load a = lambda/mu (a < c)."""
-    below = sum(a ** k / math.factorial(k) for k in range(c))
-    top = a ** c / math.factorial(c) * c / (c - a)
+    below = sum(a**k / math.factorial(k) for k in range(c))
+    top = a**c / math.factorial(c) * c / (c - a)
     return top / (below + top)
 
 
@@ -33,12 +33,26 @@ def mmc_mean_ms(c: int, rate_rps: float, service_ms: float) -> float:
 
 
 def scenario(nodes: dict, rate: float, entry: str = "web", **workload) -> Scenario:
-    return Scenario.model_validate({"version": 1, "name": "t", "entry": entry,
-                                    "workload": {"rate_rps": rate, **workload}, "nodes": nodes})
+    return Scenario.model_validate(
+        {
+            "version": 1,
+            "name": "t",
+            "entry": entry,
+            "workload": {"rate_rps": rate, **workload},
+            "nodes": nodes,
+        }
+    )
 
 
 def service(servers: int, service_ms: float, cv: float = 1.0, **extra) -> dict:
-    return {"kind": "service", "replicas": servers, "cpus": 1, "service_ms": service_ms, "service_cv": cv, **extra}
+    return {
+        "kind": "service",
+        "replicas": servers,
+        "cpus": 1,
+        "service_ms": service_ms,
+        "service_cv": cv,
+        **extra,
+    }
 
 
 def close(actual: float, expected: float, tol: float) -> bool:
@@ -121,8 +135,10 @@ def test_reads_spread_over_replicas_and_writes_to_primary():
     assert close(r.nodes["db"].utilization, 0.7, 0.03)
     assert r.nodes["db"].servers == 3
     # Writes only load the primary: 30 writes/s of 10 ms put 0.3 on one of three servers.
-    writes = {"web": service(4, 1.0, calls=[{"to": "db", "op": "write"}]),
-              "db": {"kind": "database", "read_replicas": 2, "cpus": 1, "read_ms": 10.0, "write_ms": 10.0}}
+    writes = {
+        "web": service(4, 1.0, calls=[{"to": "db", "op": "write"}]),
+        "db": {"kind": "database", "read_replicas": 2, "cpus": 1, "read_ms": 10.0, "write_ms": 10.0},
+    }
     w = simulate(scenario(writes, 30), seed=18, requests=40_000)
     assert close(w.nodes["db"].utilization, 0.1, 0.08)
     assert close(w.latency_ms.mean, mmc_mean_ms(4, 30, 1.0) + mmc_mean_ms(1, 30, 10.0), MEAN_TOL)
@@ -133,11 +149,17 @@ def test_kafka_partition_is_mm1k():
     k, rho = 5, 0.9
     nodes = {
         "web": service(8, 1.0, calls=[{"to": "orders", "mode": "async"}]),
-        "orders": {"kind": "kafka", "partitions": 1, "consumers": 1, "produce_ms": 0, "consume_ms": 10.0,
-                   "max_backlog": k},
+        "orders": {
+            "kind": "kafka",
+            "partitions": 1,
+            "consumers": 1,
+            "produce_ms": 0,
+            "consume_ms": 10.0,
+            "max_backlog": k,
+        },
     }
     r = simulate(scenario(nodes, 90), seed=19, requests=150_000)
-    probs = [rho ** n for n in range(k + 1)]
+    probs = [rho**n for n in range(k + 1)]
     total = sum(probs)
     blocking = probs[k] / total
     in_system = sum(n * p for n, p in enumerate(probs)) / total
@@ -157,9 +179,18 @@ def test_concurrency_slots_make_an_mmc_of_slots():
 
 def test_blocking_calls_hold_threads_while_the_database_works():
     def graph(blocking: bool) -> dict:
-        return {"web": {"kind": "service", "replicas": 1, "cpus": 4, "concurrency": 4, "service_ms": 5.0,
-                        "blocking_calls": blocking, "calls": [{"to": "db"}]},
-                "db": {"kind": "database", "cpus": 8, "read_ms": 40.0}}
+        return {
+            "web": {
+                "kind": "service",
+                "replicas": 1,
+                "cpus": 4,
+                "concurrency": 4,
+                "service_ms": 5.0,
+                "blocking_calls": blocking,
+                "calls": [{"to": "db"}],
+            },
+            "db": {"kind": "database", "cpus": 8, "read_ms": 40.0},
+        }
 
     held = simulate(scenario(graph(True), 70), seed=21, requests=30_000)
     freed = simulate(scenario(graph(False), 70), seed=21, requests=30_000)
@@ -187,14 +218,18 @@ def test_background_cpu_slows_requests_and_shows_in_utilization():
 
 def test_fractional_visits():
     # visits 1.5 = one call plus another with probability 0.5: db sees 1.5x the entry rate.
-    nodes = {"web": service(2, 1.0, calls=[{"to": "db", "visits": 1.5}]),
-             "db": {"kind": "database", "cpus": 4, "read_ms": 5.0}}
+    nodes = {
+        "web": service(2, 1.0, calls=[{"to": "db", "visits": 1.5}]),
+        "db": {"kind": "database", "cpus": 4, "read_ms": 5.0},
+    }
     r = simulate(scenario(nodes, 100), seed=23, requests=20_000)
     assert close(r.nodes["db"].utilization, 150 * 5.0 / 1000 / 4, 0.04)
 
 
 def test_deterministic_arrivals_and_service_never_wait():
-    r = simulate(scenario({"web": service(1, 5.0, cv=0.0)}, 100, arrivals="deterministic"), seed=1, requests=5_000)
+    r = simulate(
+        scenario({"web": service(1, 5.0, cv=0.0)}, 100, arrivals="deterministic"), seed=1, requests=5_000
+    )
     assert r.latency_ms.p99 == pytest.approx(5.0)
     assert r.nodes["web"].mean_wait_ms == pytest.approx(0.0)
 
@@ -223,8 +258,10 @@ def test_trace_starting_in_a_trough_is_not_mistaken_for_saturation(tmp_path):
 
 
 def test_saturated_scenario_returns_promptly_with_saturated_named():
-    nodes = {"web": service(4, 10.0, calls=[{"to": "db"}]),
-             "db": {"kind": "database", "cpus": 1, "read_ms": 20.0}}
+    nodes = {
+        "web": service(4, 10.0, calls=[{"to": "db"}]),
+        "db": {"kind": "database", "cpus": 1, "read_ms": 20.0},
+    }
     start = time.perf_counter()
     r = simulate(scenario(nodes, 80), seed=3, requests=20_000)
     assert time.perf_counter() - start < 60  # bounded work, not a timing benchmark

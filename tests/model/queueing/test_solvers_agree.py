@@ -37,7 +37,9 @@ def test_both_solvers_name_the_same_saturated_node():
     assert solve(scenario).saturated == simulate(scenario, seed=1, requests=5_000).saturated == ["db"]
 
 
-@pytest.mark.parametrize("partitions, consumers, backlog, rate", [(2, 1, 5, 50), (3, 1, 3, 60), (4, 1, 10, 90)])
+@pytest.mark.parametrize(
+    "partitions, consumers, backlog, rate", [(2, 1, 5, 50), (3, 1, 3, 60), (4, 1, 10, 90)]
+)
 def test_consumers_sharing_partitions_drop_what_the_simulator_drops(partitions, consumers, backlog, rate):
     # The per-partition limit with several partitions on one consumer has no closed form. Drops
     # are rare and bursty, so one simulated run is noisy (sd 11% of the value over six seeds at
@@ -45,11 +47,25 @@ def test_consumers_sharing_partitions_drop_what_the_simulator_drops(partitions, 
     # (The pooled M/M/1/(nK) approximation it replaced was 4-6x low.)
     from model.scenario.reader import scenario_from_data
 
-    scenario = scenario_from_data({"version": 1, "name": "k", "entry": "web", "workload": {"rate_rps": rate},
-                                   "nodes": {"web": {"kind": "service", "replicas": 4, "cpus": 1, "service_ms": 1,
-                                                     "calls": [{"to": "q"}]},
-                                             "q": {"kind": "kafka", "partitions": partitions, "consumers": consumers,
-                                                   "consume_ms": 10, "produce_ms": 0, "max_backlog": backlog}}})
+    scenario = scenario_from_data(
+        {
+            "version": 1,
+            "name": "k",
+            "entry": "web",
+            "workload": {"rate_rps": rate},
+            "nodes": {
+                "web": {"kind": "service", "replicas": 4, "cpus": 1, "service_ms": 1, "calls": [{"to": "q"}]},
+                "q": {
+                    "kind": "kafka",
+                    "partitions": partitions,
+                    "consumers": consumers,
+                    "consume_ms": 10,
+                    "produce_ms": 0,
+                    "max_backlog": backlog,
+                },
+            },
+        }
+    )
     runs = [simulate(scenario, seed=seed, requests=100_000) for seed in (2, 3, 4)]
     sim = runs[0]
     ana = solve(scenario)

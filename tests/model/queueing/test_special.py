@@ -29,8 +29,12 @@ def test_incomplete_gamma_matches_scipy_for_arrays_and_numbers(a):
     assert _relative(ours.gammainc(a, x), special.gammainc(a, x)) < tol
     assert _relative(ours.gammaincc(a, x), special.gammaincc(a, x)) < tol
     for value in x[::25]:
-        assert ours.gammainc(a, float(value)) == pytest.approx(special.gammainc(a, value), rel=tol, abs=1e-300)
-        assert ours.gammaincc(a, float(value)) == pytest.approx(special.gammaincc(a, value), rel=tol, abs=1e-300)
+        assert ours.gammainc(a, float(value)) == pytest.approx(
+            special.gammainc(a, value), rel=tol, abs=1e-300
+        )
+        assert ours.gammaincc(a, float(value)) == pytest.approx(
+            special.gammaincc(a, value), rel=tol, abs=1e-300
+        )
 
 
 @pytest.mark.parametrize("a", SHAPES)
@@ -42,7 +46,10 @@ def test_inverse_incomplete_gamma_matches_scipy(a, p):
 
 def test_log_gamma_for_arrays():
     a = np.concatenate([np.geomspace(1e-3, 1e6, 1000), np.arange(1, 3000)])
-    assert np.max(np.abs(ours.gammaln(a) - special.gammaln(a)) / np.maximum(1, np.abs(special.gammaln(a)))) < 1e-12
+    assert (
+        np.max(np.abs(ours.gammaln(a) - special.gammaln(a)) / np.maximum(1, np.abs(special.gammaln(a))))
+        < 1e-12
+    )
     assert ours.gammaln(7.5) == math.lgamma(7.5)
 
 
@@ -72,9 +79,18 @@ def test_student_t_quantile_matches_scipy(df, q):
     assert ours.t_quantile(q, df) == pytest.approx(stats.t.ppf(q, df), rel=1e-10)
 
 
-@pytest.mark.parametrize("f, a, b", [(lambda t: t ** 3 - 2 * t - 5, 2.0, 3.0), (math.cos, 0.0, 3.0),
-                                     (lambda t: math.exp(t) - 1e6, 0.0, 50.0), (lambda t: t - 1e-9, 0.0, 1.0)])
+@pytest.mark.parametrize(
+    "f, a, b",
+    [
+        (lambda t: t**3 - 2 * t - 5, 2.0, 3.0),
+        (math.cos, 0.0, 3.0),
+        (lambda t: math.exp(t) - 1e6, 0.0, 50.0),
+        (lambda t: t - 1e-9, 0.0, 1.0),
+    ],
+)
 def test_brent_root_matches_scipy(f, a, b):
-    assert ours.brentq(f, a, b, xtol=1e-14) == pytest.approx(optimize.brentq(f, a, b, xtol=1e-14), rel=1e-12, abs=1e-14)
+    assert ours.brentq(f, a, b, xtol=1e-14) == pytest.approx(
+        optimize.brentq(f, a, b, xtol=1e-14), rel=1e-12, abs=1e-14
+    )
     with pytest.raises(ValueError):
         ours.brentq(lambda t: t * t + 1, -1.0, 1.0)

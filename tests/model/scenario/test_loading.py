@@ -10,7 +10,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.scenario.reader import ScenarioError, load_scenario, parse_grid, scenario_from_data, scenario_from_text
+from model.scenario.reader import (
+    ScenarioError,
+    load_scenario,
+    parse_grid,
+    scenario_from_data,
+    scenario_from_text,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 CHECKOUT = ROOT / "scenarios" / "checkout.yaml"
@@ -46,30 +52,47 @@ def test_every_example_scenario_loads():
         assert load_scenario(f).nodes
 
 
-@pytest.mark.parametrize("path, value, key_path, words", [
-    ("nodes.web.kind", "servce", "nodes.web.kind", "unknown kind 'servce'"),
-    ("nodes.web.calls.0.to", "nowhere", "nodes.web.calls.0.to", "not in nodes"),
-    ("nodes.cache.hit_ratio", 1.5, "nodes.cache.hit_ratio", "less than or equal to 1"),
-    ("nodes.cache.hit_ratio", -0.1, "nodes.cache.hit_ratio", "greater than or equal to 0"),
-    ("nodes.web.replicas", "four", "nodes.web.replicas", "valid integer"),
-    ("nodes.web.service_ms", "fast", "nodes.web.service_ms", "valid number"),
-    ("nodes.web.replicas", 0, "nodes.web.replicas", "greater than or equal to 1"),
-    ("nodes.web.cpus", 1.5, "nodes.web.cpus", "whole number"),
-    ("nodes.web.replicass", 3, "nodes.web.replicass", "unknown key"),
-    ("workload.rate_rps", 0, "workload.rate_rps", "greater than 0"),
-    ("workload.rate_rps", DELETE, "workload.rate_rps", "required"),
-    ("entry", "gateway", "entry", "not in nodes"),
-    ("nodes.cache.miss", "orders", "nodes.cache.miss", "not a kafka"),
-    ("nodes.web.calls.0.op", "write", "nodes.web.calls.0.op", "goes to a database"),
-    ("pricing.region", "mars-1", "pricing.region", "known regions"),
-    ("version", 2, "version", "1"),
-    ("workload.arrivals", "trace", "workload", "needs trace"),
-    ("slo.max_error_pct", 150, "slo.max_error_pct", "100"),
-    ("nodes.cache.hit_ratio_by_memory_gib", {13: 0.9, 26: 0.8}, "nodes.cache.hit_ratio_by_memory_gib", "never hits less"),
-    ("nodes.cache.hit_ratio_by_memory_gib", {13: 0.9}, "nodes.cache.hit_ratio_by_memory_gib", "at least two sizes"),
-    ("nodes.cache.hit_ratio_by_memory_gib", {13: 0.9, 26: 1.2}, "nodes.cache.hit_ratio_by_memory_gib.26",
-     "less than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    "path, value, key_path, words",
+    [
+        ("nodes.web.kind", "servce", "nodes.web.kind", "unknown kind 'servce'"),
+        ("nodes.web.calls.0.to", "nowhere", "nodes.web.calls.0.to", "not in nodes"),
+        ("nodes.cache.hit_ratio", 1.5, "nodes.cache.hit_ratio", "less than or equal to 1"),
+        ("nodes.cache.hit_ratio", -0.1, "nodes.cache.hit_ratio", "greater than or equal to 0"),
+        ("nodes.web.replicas", "four", "nodes.web.replicas", "valid integer"),
+        ("nodes.web.service_ms", "fast", "nodes.web.service_ms", "valid number"),
+        ("nodes.web.replicas", 0, "nodes.web.replicas", "greater than or equal to 1"),
+        ("nodes.web.cpus", 1.5, "nodes.web.cpus", "whole number"),
+        ("nodes.web.replicass", 3, "nodes.web.replicass", "unknown key"),
+        ("workload.rate_rps", 0, "workload.rate_rps", "greater than 0"),
+        ("workload.rate_rps", DELETE, "workload.rate_rps", "required"),
+        ("entry", "gateway", "entry", "not in nodes"),
+        ("nodes.cache.miss", "orders", "nodes.cache.miss", "not a kafka"),
+        ("nodes.web.calls.0.op", "write", "nodes.web.calls.0.op", "goes to a database"),
+        ("pricing.region", "mars-1", "pricing.region", "known regions"),
+        ("version", 2, "version", "1"),
+        ("workload.arrivals", "trace", "workload", "needs trace"),
+        ("slo.max_error_pct", 150, "slo.max_error_pct", "100"),
+        (
+            "nodes.cache.hit_ratio_by_memory_gib",
+            {13: 0.9, 26: 0.8},
+            "nodes.cache.hit_ratio_by_memory_gib",
+            "never hits less",
+        ),
+        (
+            "nodes.cache.hit_ratio_by_memory_gib",
+            {13: 0.9},
+            "nodes.cache.hit_ratio_by_memory_gib",
+            "at least two sizes",
+        ),
+        (
+            "nodes.cache.hit_ratio_by_memory_gib",
+            {13: 0.9, 26: 1.2},
+            "nodes.cache.hit_ratio_by_memory_gib.26",
+            "less than or equal to 1",
+        ),
+    ],
+)
 def test_refusals_name_the_key_path(path, value, key_path, words):
     err = refused(mutated(path, value))
     assert err.path == key_path, str(err)
@@ -160,22 +183,55 @@ def test_trace_path_is_checked_up_front(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert info.value.path == "workload.trace" and "not found" in info.value.message
-    (tmp_path / "load.csv").write_text("timestamp,rate_rps\n2024-01-01T00:00:00Z,10\n2024-01-01T00:05:00Z,20\n")
+    (tmp_path / "load.csv").write_text(
+        "timestamp,rate_rps\n2024-01-01T00:00:00Z,10\n2024-01-01T00:05:00Z,20\n"
+    )
     assert load_scenario(path).workload.trace == str(tmp_path / "load.csv")
 
 
 # --------------------------------------------------------------- random input never crashes
 
-yaml_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
-                         st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12))
-yaml_values = st.recursive(yaml_scalars, lambda children: st.one_of(
-    st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)), max_leaves=12)
+yaml_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+)
+yaml_values = st.recursive(
+    yaml_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
 
-PATHS = ["version", "name", "entry", "workload", "workload.rate_rps", "workload.arrivals", "nodes",
-         "nodes.web", "nodes.web.kind", "nodes.web.replicas", "nodes.web.calls", "nodes.web.calls.0",
-         "nodes.web.calls.0.visits", "nodes.cache.hit_ratio", "nodes.cache.miss", "nodes.db.read_replicas",
-         "nodes.orders.partitions", "slo", "slo.p99_ms", "pricing", "pricing.provider", "nodes.web.instance",
-         "nodes.web.autoscale.min", "nodes.web.cpus"]
+PATHS = [
+    "version",
+    "name",
+    "entry",
+    "workload",
+    "workload.rate_rps",
+    "workload.arrivals",
+    "nodes",
+    "nodes.web",
+    "nodes.web.kind",
+    "nodes.web.replicas",
+    "nodes.web.calls",
+    "nodes.web.calls.0",
+    "nodes.web.calls.0.visits",
+    "nodes.cache.hit_ratio",
+    "nodes.cache.miss",
+    "nodes.db.read_replicas",
+    "nodes.orders.partitions",
+    "slo",
+    "slo.p99_ms",
+    "pricing",
+    "pricing.provider",
+    "nodes.web.instance",
+    "nodes.web.autoscale.min",
+    "nodes.web.cpus",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -216,4 +272,7 @@ def test_a_misspelt_key_is_named_first_with_a_guess_then_the_missing_one():
     assert err.line == next(n for n, line in enumerate(text.splitlines(), 1) if "servce_ms" in line)
     assert err.message.startswith("unknown key 'servce_ms'; did you mean 'service_ms'?")
     assert "nodes.web.service_ms is required" in err.message
-    assert refused(mutated("nodes.web.replicsa", 3)).message == "unknown key 'replicsa'; did you mean 'replicas'?"
+    assert (
+        refused(mutated("nodes.web.replicsa", 3)).message
+        == "unknown key 'replicsa'; did you mean 'replicas'?"
+    )
