@@ -200,10 +200,12 @@ class PrometheusSource:
         *,
         end: datetime | None = None,
         on_batch: Callable | None = None,
+        allow_empty: bool = False,
     ) -> pd.DataFrame:
         """Every query's chunks, CONCURRENT_QUERIES requests at a time. `on_batch(frame, [query])` gets each
         query once all its chunks have arrived, in order, so a cache never holds part of a series and a pull
-        that fails half-way keeps the whole series it already has."""
+        that fails half-way keeps the whole series it already has. `allow_empty`: a series with no point is
+        not an error, and is still handed to `on_batch` (the cache's pull of the newest periods only)."""
         window = self.window(lookback, period_s, end)
         if window.buckets < 1:
             return empty_frame()
@@ -225,7 +227,7 @@ class PrometheusSource:
                     frame = concat([future.result() for future, _ in futures])
                     for _, s in futures:
                         self.stats.add(s)
-                    if on_batch and len(frame):
+                    if on_batch and (len(frame) or allow_empty):
                         on_batch(frame, [query])
                     parts.append(frame)
             except BaseException:
@@ -233,7 +235,8 @@ class PrometheusSource:
                 raise
         self.stats.metrics_requested += len(queries)
         frame = concat(parts)
-        require_data(frame, queries, window, NAME)
+        if not allow_empty:
+            require_data(frame, queries, window, NAME)
         return frame
 
     def _range(

@@ -403,3 +403,25 @@ def test_pulled_series_are_cached_by_url_and_query(server, tmp_path):
     assert json.dumps(
         prom.PrometheusSource(server.url, {"X-Scope-OrgID": "team-a"}).identity()
     ) != json.dumps(first.identity())
+
+
+def test_a_later_pull_fetches_only_the_newest_periods(server, tmp_path):
+    """The cache keeps what it has: a pull two periods later asks the server for the tail only."""
+    from connectors.cache import SeriesCache
+
+    query = Query(
+        "traffic", PrometheusMetric(query='sum(rate(http_requests_total{job="web"}[2m]))', unit="rps")
+    )
+    cache = SeriesCache(tmp_path / "c")
+    end = datetime.now(timezone.utc) - timedelta(minutes=30)
+    first = prom.PrometheusSource(server.url)
+    cached_fetch(first, [query], timedelta(hours=6), STEP_S, end=end, cache=cache)
+    later = prom.PrometheusSource(server.url)
+    frame, _ = cached_fetch(
+        later, [query], timedelta(hours=6), STEP_S, end=end + timedelta(seconds=2 * STEP_S), cache=cache
+    )
+    assert later.stats.calls == 1 and later.stats.points <= 3  # the two new periods, not six hours again
+    fresh = prom.PrometheusSource(server.url).fetch(
+        [query], timedelta(hours=6), STEP_S, end=end + timedelta(seconds=2 * STEP_S)
+    )
+    assert set(fresh["timestamp"]) <= set(frame["timestamp"])
