@@ -31,6 +31,15 @@ def render(results: dict) -> str:
         f"{settings['work_iters']} loop turns of Python per request, Redis cache-aside at hit ratio {settings['hit_ratio']}, "
         f"PostgreSQL join + aggregate on a miss, INSERT on {100 * settings['write_ratio']:.0f}% of requests.",
         "",
+        *(
+            [
+                f"Fitted and predicted again at {results['remodel']['when']} from the measurements saved in "
+                f"`{results['remodel']['source']}` (`--remodel`): the measured columns are that run's.",
+                "",
+            ]
+            if results.get("remodel")
+            else []
+        ),
         f"Fit: {'ran' if fit['ok'] else 'FAILED'}, {fit['mode']}, over {results['fit_periods']} periods"
         + (f" ({fit['message']})" if fit["message"] else "")
         + ". "

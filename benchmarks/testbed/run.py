@@ -1,6 +1,7 @@
 """Headroom's testbed: a real stack under open-loop load, fitted and predicted by Headroom itself.
 
     python -m benchmarks.testbed [--smoke | --quick | --full] [--out DIR] [options]
+    python -m benchmarks.testbed --remodel DIR [--out DIR]   (fit and predict a saved run again)
 
 Starts PostgreSQL, Redis and a gunicorn service (benchmarks/testbed/app.py) on loopback,
 pinned to the service cores; drives them from the load-generator cores; samples CPU per
@@ -32,6 +33,7 @@ from benchmarks.testbed.cpu import CpuSampler  # noqa: E402
 from benchmarks.testbed.loadgen import run_phase  # noqa: E402
 from benchmarks.testbed.measure import Measured, measure, period_rows  # noqa: E402
 from benchmarks.testbed.phases import PROFILES, Knee, Profile, RampStep, knee, ramp_rates  # noqa: E402
+from benchmarks.testbed.remodel import load_saved  # noqa: E402
 from benchmarks.testbed.render import render  # noqa: E402
 from benchmarks.testbed.services import Stack, missing_binaries, set_priority  # noqa: E402
 
@@ -45,6 +47,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         )
     p.set_defaults(profile="quick")
     p.add_argument("--out", type=Path, help="output directory (default testbed-results/PROFILE-STAMP)")
+    p.add_argument(
+        "--remodel",
+        type=Path,
+        metavar="DIR",
+        help="measure nothing: fit and predict the run saved in DIR again with the current code",
+    )
     p.add_argument(
         "--service-cores",
         default="0",
@@ -172,6 +180,8 @@ class Run:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.remodel:
+        return remodel(args.remodel, args.out)
     profile = profile_of(args)
     missing = missing_binaries()
     if missing:
@@ -220,6 +230,29 @@ def main(argv: list[str] | None = None) -> int:
     results = model_phases(run, args, profile, capacity, knee_found)
     results["wall_s"] = time.time() - started
     results["stack_root"] = str(stack.root)
+    text = render(results)
+    (out / "report.md").write_text(text)
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    print(text, end="")
+    log(f"wrote {out / 'report.md'} and results.json ({results['wall_s']:.0f} s)")
+    return 0 if results["fit"]["ok"] else 1
+
+
+def remodel(source: Path, out: Path | None) -> int:
+    """The fit and the predictions of a saved run, again, with this checkout's code (see remodel.py)."""
+    out = out or source / f"remodel-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+    try:
+        saved = load_saved(source, out)
+    except ValueError as e:
+        print(f"testbed: {e}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    log(f"testbed: fitting and predicting the run saved in {source} again; output in {out}")
+    results = model_phases(saved.run, saved.args, saved.profile, saved.capacity_rps, saved.knee)
+    results["wall_s"] = time.time() - started
+    results["remodel"] = {"source": saved.source, "when": _machine()["when"]}
+    results["machine"] = saved.machine
     text = render(results)
     (out / "report.md").write_text(text)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))

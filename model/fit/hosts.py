@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from model.fit.demand import huber
+from model.fit.demand import with_background
 
 TOGETHER = 0.97  # rates this correlated cannot be told apart
 MIN_POINTS = 12
@@ -103,7 +103,7 @@ def fit_host(
         return out
     groups = _groups(frame[list(rates)])
     columns = [frame[g].sum(axis=1).to_numpy() for g in groups]
-    fit = huber(np.column_stack([np.ones(len(frame))] + columns), frame["y"].to_numpy())
+    fit = with_background(np.column_stack([np.ones(len(frame))] + columns), frame["y"].to_numpy())
     out.background, out.r2 = float(fit.coef[0]), fit.r2
     for i, group in enumerate(groups, start=1):
         cost = 1000 * cpus * float(fit.coef[i])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model.fit.demand import Robust, huber
+from model.fit.demand import Robust, with_background
 
 MAX_CORRELATION = 0.97  # above this the two rates move together: their costs trade off against each other
 MIN_POINTS = 24
@@ -34,4 +34,4 @@ def separate(first: pd.Series, second: pd.Series, busy: pd.Series) -> tuple[Robu
             f"their mix stayed the same in every period (correlation {corr:.3f}; the second's share varied by "
             f"{100 * np.std(share):.1f} points)"
         )
-    return huber(np.column_stack([np.ones(len(both)), a, b]), both["y"].to_numpy()), len(both)
+    return with_background(np.column_stack([np.ones(len(both)), a, b]), both["y"].to_numpy()), len(both)

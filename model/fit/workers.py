@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from model.fit.demand import huber
+from model.fit.demand import with_background
 
 MIN_PERIODS = 12
 DRAWS = 2000  # Monte Carlo draws of the per-count CPU for the coefficients' intervals
@@ -89,7 +89,7 @@ def fit_workers(
     n = both["n"].astype(int).to_numpy()
     x = both["x"].to_numpy()
     design = np.column_stack([np.ones(len(x))] + [np.where(n == k, x, 0.0) for k in levels])
-    fit = huber(design, both["y"].to_numpy())
+    fit = with_background(design, both["y"].to_numpy())
     scale = 1000 * cores / visits
     for i, k in enumerate(levels, start=1):
         out.counts[k] = float(fit.coef[i]) * scale

@@ -105,3 +105,31 @@ def test_peak_is_a_percentile_of_busy_hours_and_short_windows_skip_growth():
     assert load.peak_rps < fit_load(rate, 300, peak_percentile=100).peak_rps
     short = fit_load(rate.iloc[: 3 * 288], 300)
     assert short.growth_pct_per_month is None and "growth not fitted: 3 day(s)" in short.notes[0]
+
+
+def test_a_negative_background_is_refused_and_the_demand_fitted_through_zero():
+    """CPU per request that rises with load (contention) pulls a free intercept below zero, and the
+    slope paired with it above the CPU per request seen at any load; held at zero, the demand lies
+    within what was measured."""
+    rng = np.random.default_rng(4)
+    rate = cycle(rng, peak_rps=150)
+    per_request = 0.0022 + 0.000008 * rate  # 2.2 ms idle-ish, 3.4 ms at 150 req/s
+    busy = rate * per_request + rng.normal(0, 0.002, len(rate))
+    free = np.polyfit(rate, busy, 1)
+    assert free[1] < -0.01  # the data really does pull the intercept below zero
+    fit = fit_demand(rate, busy, 300)
+    assert fit.background == 0.0 and fit.background_ci95 == (0.0, 0.0)
+    assert fit.negative_background is not None and fit.negative_background < 0
+    observed = busy / rate
+    assert observed.min() < fit.slope < observed.max()
+    assert fit.slope < free[0]
+    (warning,) = [w for w in fit.warnings("nodes.web.cpu") if "idle CPU" in w]
+    assert f"{100 * fit.negative_background:.1f} %" in warning
+
+
+def test_a_positive_background_is_kept_as_fitted():
+    rng = np.random.default_rng(5)
+    rate = cycle(rng)
+    fit = fit_demand(rate, 0.03 + rate * 0.003 + rng.normal(0, 0.003, len(rate)), 300)
+    assert fit.negative_background is None
+    assert fit.background == pytest.approx(0.03, abs=0.004)
