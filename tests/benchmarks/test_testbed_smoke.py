@@ -130,3 +130,36 @@ def test_nothing_left_running(smoke):
     assert not root.exists()
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(root) not in ps
+
+
+def test_remodel_fits_and_predicts_the_saved_run_again(smoke, tmp_path):
+    """Same measurements, same code: the same fitted values and analytic answers, and the report says whose run it read."""
+    out, results, _ = smoke
+    again_dir = tmp_path / "again"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.testbed", "--remodel", str(out), "--out", str(again_dir)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = json.loads((again_dir / "results.json").read_text())
+    assert again["phases"] == results["phases"] and again["machine"] == results["machine"]
+
+    def values(path: Path) -> str:
+        lines = [line.split("#")[0].rstrip() for line in path.read_text().splitlines()]
+        return "\n".join(line for line in lines if line and not line.startswith("description:"))
+
+    assert values(again_dir / "fitted.yaml") == values(out / "fitted.yaml")
+    assert again["answers"]["analytic (fitted)"] == results["answers"]["analytic (fitted)"]
+    report = (again_dir / "report.md").read_text()
+    assert f"from the measurements saved in `{out}`" in report
+    bad = subprocess.run(
+        [sys.executable, "-m", "benchmarks.testbed", "--remodel", str(tmp_path / "nothing")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "results.json: not found" in bad.stderr
