@@ -7,6 +7,7 @@ from dataclasses import asdict
 from benchmarks.testbed.measure import Measured
 from benchmarks.testbed.phases import RampStep
 from benchmarks.testbed.phases import knee as find_knee
+from benchmarks.testbed.ramp_report import ramp_table, ramp_worst
 from benchmarks.testbed.report import (
     _e,
     _f,
@@ -110,6 +111,24 @@ def render(results: dict) -> str:
         ]
         for label, by_phase in answers.items():
             worst = target_summary(phases, by_phase, capacity)
+            target = "±15%" if label.startswith("sim") else "±20%"
+            out.append(f"| {label} | {_e(worst['mean'])} | {_e(worst['p99'])} | {target} |")
+        out.append("")
+    ramp = results.get("ramp_answers") or {}
+    if knee and capacity and ramp:
+        out += [
+            "### The ramp's steps, predicted",
+            "",
+            "The same solvers at each ramp step's offered rate (measured before the phases, in short steps):",
+            "",
+        ]
+        out += ramp_table(knee["steps"], ramp, capacity) + [""]
+        out += [
+            "| solver | worst mean error, ramp 20-90% | worst p99 error, ramp 20-90% | target |",
+            "|---|---|---|---|",
+        ]
+        for label, by_step in ramp.items():
+            worst = ramp_worst(knee["steps"], by_step, capacity)
             target = "±15%" if label.startswith("sim") else "±20%"
             out.append(f"| {label} | {_e(worst['mean'])} | {_e(worst['p99'])} | {target} |")
         out.append("")

@@ -33,6 +33,7 @@ from benchmarks.testbed.cpu import CpuSampler  # noqa: E402
 from benchmarks.testbed.loadgen import run_phase  # noqa: E402
 from benchmarks.testbed.measure import Measured, measure, period_rows  # noqa: E402
 from benchmarks.testbed.phases import PROFILES, Knee, Profile, RampStep, knee, ramp_rates  # noqa: E402
+from benchmarks.testbed.ramp_report import step_key  # noqa: E402
 from benchmarks.testbed.remodel import load_saved  # noqa: E402
 from benchmarks.testbed.render import render  # noqa: E402
 from benchmarks.testbed.services import Stack, missing_binaries, set_priority  # noqa: E402
@@ -305,6 +306,7 @@ def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_
     if fit.hosts_scenario:
         variants["fitted + hosts"] = fit.hosts_scenario
     answers: dict[str, dict[str, dict]] = {}
+    ramp_answers: dict[str, dict[str, dict]] = {}  # solver -> offered rate of a ramp step -> answer
     capacities: dict[str, dict] = {}
     if fit.ok:
         jobs = {}
@@ -322,8 +324,21 @@ def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_
                             profile.sim_requests,
                             m.duration_s if m.offered_rps >= 0.99 * (capacity or 1e12) else None,
                         )
+                    for step in knee_found.steps if knee_found else []:
+                        jobs[(f"ramp {label}", step_key(step.offered_rps))] = pool.submit(
+                            model.predict,
+                            path,
+                            step.offered_rps,
+                            method,
+                            (),
+                            profile.sim_requests,
+                            profile.ramp_step_s if step.offered_rps >= 0.99 * (capacity or 1e12) else None,
+                        )
             for (label, phase), job in jobs.items():
-                answers.setdefault(label, {})[phase] = job.result()
+                if label.startswith("ramp "):
+                    ramp_answers.setdefault(label.removeprefix("ramp "), {})[phase] = job.result()
+                else:
+                    answers.setdefault(label, {})[phase] = job.result()
         for vname, path in variants.items():
             low = max(run.phases, key=lambda m: m.offered_rps if m.kind == "fit" else 0)
             capacities[vname] = {
@@ -353,6 +368,7 @@ def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_
             "report": fit.report,
         },
         "answers": answers,
+        "ramp_answers": ramp_answers,
         "predicted_capacity": capacities,
     }
 
