@@ -309,3 +309,50 @@ def test_workers_on_a_shared_core_are_not_declared_saturated_and_track_the_simul
     assert ana.saturated == sim.saturated == []
     assert ana.latency_ms.mean == pytest.approx(sim.latency_ms.mean, rel=0.15)
     assert ana.latency_ms.p99 == pytest.approx(sim.latency_ms.p99, rel=0.15)
+
+
+def exact_two_station_window_mean_ms(rate_rps: float, slots: int, cpu_ms: float, db_ms: float) -> float:
+    """Open Poisson arrivals into K slots held over a one-core CPU and a one-core database (exponential,
+    demands per request `cpu_ms` and `db_ms`): Norton's flow-equivalent server is exact here.
+    X(n) = G(n-1)/G(n), G(n) = sum_j cpu^j db^(n-j); a birth-death chain with death rate X(min(n, K))."""
+    g = [sum(cpu_ms**j * db_ms ** (n - j) for j in range(n + 1)) for n in range(slots + 1)]
+    x = [0.0] + [g[n - 1] / g[n] for n in range(1, slots + 1)]  # per ms
+    lam = rate_rps / 1000
+    p = [1.0]
+    for n in range(1, slots + 1):
+        p.append(p[-1] * lam / x[n])
+    r = lam / x[slots]
+    total = sum(p[:slots]) + p[slots] / (1 - r)
+    mean_n = (sum(n * p[n] for n in range(slots)) + p[slots] * (slots / (1 - r) + r / (1 - r) ** 2)) / total
+    return mean_n / lam  # Little: E[N] / lambda, in ms
+
+
+@pytest.mark.parametrize(
+    "rate, visits, above", [(265.9, 0.35, 0.03), (150.0, 0.25, 0.03), (190.0, 0.8, 0.12)]
+)
+def test_slots_held_through_a_partly_visited_database_are_exact(rate, visits, above):
+    # A callee visited `visits` times per request: its load is rate x visits x service, once. (The
+    # solver once counted the visits twice, in the rate and in the demand, and took most of the
+    # database's load for other callers' work: on the testbed's scenario the mean came out 54% high.)
+    # The analytic mean adds the database's open-queue wait to the slot's holding time where the
+    # window caps it, so it sits above the exact value, by more the busier the database: measured +1.6%
+    # with the database 36% busy (the testbed's case), +10.4% at 58%; held within 3% and 12%. Visits below one are a
+    # Bernoulli visit (probabilistic routing, product form); a fixed count of several is not.
+    nodes = {
+        "web": {
+            "kind": "service",
+            "cpus": 1,
+            "concurrency": 2,
+            "service_ms": 2.5,
+            "blocking_calls": True,
+            "calls": [{"to": "db", "visits": visits}],
+        },
+        "db": {"kind": "database", "cpus": 1, "read_ms": 3.84},
+    }
+    sc = scenario(nodes, rate)
+    db_ms = visits * 3.84
+    truth = exact_two_station_window_mean_ms(rate, 2, 2.5, db_ms)
+    ana = solve(sc)
+    assert truth * 0.999 <= ana.latency_ms.mean <= truth * (1 + above)
+    sim = simulate(sc, seed=2, requests=100_000)
+    assert_in_ci(sim, "mean", truth, slack=0.02)
