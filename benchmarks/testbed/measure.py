@@ -71,6 +71,19 @@ def measure(
     )
 
 
+MIN_FOR_PERCENTILES = 50  # answered requests in a period before its p50 and p99 mean something
+
+
+def period_percentiles(latencies_ms: list[float]) -> dict[str, float]:
+    """A period's p50 and p99 (NaN, an empty cell in the CSV, with too few requests): with two
+    statistics of the same latency the fit can separate the service time's variability from the
+    fixed delay, which a mean alone cannot."""
+    if len(latencies_ms) < MIN_FOR_PERCENTILES:
+        return {"latency_p50_ms": math.nan, "latency_p99_ms": math.nan}
+    p50, p99 = np.percentile(latencies_ms, [50, 99])
+    return {"latency_p50_ms": float(p50), "latency_p99_ms": float(p99)}
+
+
 def period_rows(run: PhaseRun, sampler: CpuSampler, warmup_s: float, period_s: float) -> list[dict]:
     """One row per period of the measured window: rates (per second), mean latency and CPU, for the fit's CSV."""
     rows = []
@@ -86,6 +99,7 @@ def period_rows(run: PhaseRun, sampler: CpuSampler, warmup_s: float, period_s: f
                     "wall": run.start_wall + t,
                     "traffic_rps": len(inside) / period_s,
                     "latency_mean_ms": sum(r.latency_ms for r in ok) / len(ok),
+                    **period_percentiles([r.latency_ms for r in ok]),
                     "cache_hits_rps": hits / period_s,
                     "cache_misses_rps": (len(ok) - hits) / period_s,
                     "db_reads_rps": (len(ok) - hits) / period_s,

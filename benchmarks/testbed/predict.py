@@ -62,7 +62,7 @@ def write_fit_inputs(
         for i, row in enumerate(rows):
             wall = first + 60 * i if restamp else math.floor(row["wall"] / period_s) * period_s
             stamp = datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds")
-            writer.writerow([stamp, *(f"{row[c]:.4f}" for c in columns)])
+            writer.writerow([stamp, *("" if math.isnan(row[c]) else f"{row[c]:.4f}" for c in columns)])
 
     def metric(column: str, unit: str) -> dict:
         return {"file": name, "column": column, "unit": unit}
@@ -73,7 +73,19 @@ def write_fit_inputs(
         "lookback_days": 1 if not restamp else max(1, math.ceil(len(rows) / 1440) + 1),
         "period_s": 60 if restamp else period_s,
         "traffic": {"metric": metric("traffic_rps", "Count/Second"), "kind": "rate"},
-        "latency": {"metric": metric("latency_mean_ms", "Milliseconds")},
+        "latency": {
+            "metric": metric("latency_mean_ms", "Milliseconds"),
+            **(
+                {
+                    "stats": {
+                        "p50": metric("latency_p50_ms", "Milliseconds"),
+                        "p99": metric("latency_p99_ms", "Milliseconds"),
+                    }
+                }
+                if sum(1 for row in rows if not math.isnan(row.get("latency_p99_ms", math.nan))) >= 12
+                else {}  # too few periods with enough requests (the smoke profile's 1 s periods)
+            ),
+        },
         "entry": "web",
         "nodes": {
             "web": {

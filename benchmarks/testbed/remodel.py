@@ -6,7 +6,9 @@ A full run measures for about 20 minutes and needs a quiet machine; the model an
 far more often than the real system does. This reads what a run measured (results.json: the
 phases, the ramp, the settings; fit-metrics.csv: the fit's periods) and runs the same fit and the
 same predictions as the run did, so a change to the model can be judged against the same real
-measurements, and the report says which measurement it used.
+measurements, and the report says which measurement it used. A run saved before the fit's
+periods carried their p50 and p99 gets them from requests.csv (every request, logged), over the
+same windows the run used.
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.testbed.measure import Measured
+import math
+from collections import defaultdict
+
+from benchmarks.testbed.measure import Measured, period_percentiles
 from benchmarks.testbed.phases import Knee, Profile, RampStep
 
 
@@ -61,8 +66,11 @@ def load_saved(source: Path, out: Path) -> Saved:
     except (KeyError, TypeError, json.JSONDecodeError) as e:
         raise ValueError(f"{results_path}: not a testbed results file ({e})") from None
     knee = saved.get("knee")
+    rows = _fit_rows(rows_path)
+    if rows and "latency_p99_ms" not in rows[0] and (source / "requests.csv").is_file():
+        rows = _with_percentiles(rows, phases, profile.period_s, source / "requests.csv")
     return Saved(
-        SavedRun(out, phases, _fit_rows(rows_path)),
+        SavedRun(out, phases, rows),
         argparse.Namespace(**settings),
         profile,
         saved.get("capacity_rps"),
@@ -80,7 +88,37 @@ def _fit_rows(path: Path) -> list[dict]:
         return [
             {
                 "wall": datetime.fromisoformat(row.pop("timestamp")).timestamp(),
-                **{k: float(v) for k, v in row.items()},
+                **{k: float(v) if v != "" else math.nan for k, v in row.items()},
             }
             for row in csv.DictReader(f)
         ]
+
+
+def _with_percentiles(
+    rows: list[dict], phases: list[Measured], period_s: int, requests_csv: Path
+) -> list[dict]:
+    """Each fit period's p50 and p99 from the logged requests, over the windows period_rows used
+    (a phase's start + warm-up + k periods, by scheduled send time), matched to the saved rows by
+    their stamps (the window's start, floored to the period)."""
+    windows: dict[str, list[tuple[float, float]]] = {}
+    stamp_of: dict[tuple[str, int], float] = {}
+    for m in phases:
+        if m.kind != "fit":
+            continue
+        k = 0
+        while m.warmup_s + (k + 1) * period_s <= m.duration_s + 1e-9:
+            start = m.warmup_s + k * period_s
+            windows.setdefault(m.name, []).append((start, start + period_s))
+            stamp_of[(m.name, k)] = math.floor((m.start_wall + start) / period_s) * period_s
+            k += 1
+    latencies: dict[tuple[str, int], list[float]] = defaultdict(list)
+    with open(requests_csv, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["phase"] not in windows or r["ok"] != "1":
+                continue
+            k = math.floor((float(r["sched_s"]) - windows[r["phase"]][0][0]) / period_s)
+            if 0 <= k < len(windows[r["phase"]]):
+                latencies[(r["phase"], k)].append(float(r["latency_ms"]))
+    by_stamp = {stamp_of[key]: period_percentiles(values) for key, values in latencies.items()}
+    missing = period_percentiles([])
+    return [{**row, **by_stamp.get(row["wall"], missing)} for row in rows]

@@ -104,3 +104,32 @@ def test_error_and_predicted_cpu():
         and pred["cpu_cache"] is None
     )
     assert predicted_stats({"error": "refused"}) == {}
+
+
+def test_periods_carry_percentiles_and_a_saved_run_gets_them_back_from_its_requests(tmp_path):
+    from benchmarks.testbed.remodel import _with_percentiles
+
+    start = 1_700_000_003.0
+    run = _run(start)
+    run.records = [  # latencies that differ, so the percentiles are not all one number
+        Record(r.sched_s, r.sent_s, r.sent_s + 0.002 + 0.0001 * (i % 97), r.ok, r.cache, r.wrote, r.error)
+        for i, r in enumerate(run.records)
+    ]
+    sampler = _fake_sampler(tmp_path, start, 31)
+    rows = period_rows(run, sampler, 5.0, 5)
+    assert all(2.0 <= r["latency_p50_ms"] <= r["latency_p99_ms"] <= 11.7 for r in rows)
+    # a run saved before the percentiles: its rows without them, its requests logged as Run logs them
+    with open(tmp_path / "requests.csv", "w") as f:
+        f.write("phase,start_epoch_s,sched_s,sent_s,latency_ms,ok,cache,wrote,error\n")
+        for r in run.records:
+            f.write(f"fit-20%,{start:.3f},{r.sched_s:.4f},{r.sent_s:.4f},{r.latency_ms:.3f},{int(r.ok)},,,\n")
+    m = measure("fit-20%", "fit", run, sampler, 5.0, {"workers": 2, "hit_ratio": 0.75})
+    old = [
+        {k: v for k, v in r.items() if not k.startswith("latency_p")}
+        | {"wall": math.floor(r["wall"] / 5) * 5}  # the CSV's stamp
+        for r in rows
+    ]
+    back = _with_percentiles(old, [m], 5, tmp_path / "requests.csv")
+    for got, want in zip(back, rows):
+        assert got["latency_p50_ms"] == pytest.approx(want["latency_p50_ms"], abs=1e-3)
+        assert got["latency_p99_ms"] == pytest.approx(want["latency_p99_ms"], abs=1e-3)
