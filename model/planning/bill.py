@@ -93,6 +93,16 @@ def _day_units(scenario_json: str, peak_rps: float, daily: tuple[float, ...]) ->
     return {n: tuple(float(v) for v in r.reshape(24, -1).mean(axis=1)) for n, r in day.replicas.items()}
 
 
+def _day_key(scenario: Scenario) -> str:
+    """The scenario as the HPA's day sees it: prices, growth and the calendar do not change a day."""
+    workload = scenario.workload.model_copy(
+        update={"growth_pct_per_month": 0.0, "growth_fit": None, "start_month": None, "horizon_months": 12}
+    )
+    pricing = scenario.pricing.model_copy(update={"commitment": "on_demand"})
+    plain = scenario.model_copy(update={"workload": workload, "pricing": pricing, "name": "day"})
+    return plain.model_dump_json()
+
+
 def hourly_units(scenario: Scenario, peak_rps: float) -> dict[str, np.ndarray]:
     """Each node's billed units in each of the month's 730 hours at this month's peak rate."""
     daily, weekly = _profiles(scenario)
@@ -100,7 +110,7 @@ def hourly_units(scenario: Scenario, peak_rps: float) -> dict[str, np.ndarray]:
     scaled = autoscaled_nodes(scenario)
     if not scaled:
         return out
-    key = scenario.model_dump_json()
+    key = _day_key(scenario)
     hours, weekday = np.arange(HOURS) % 24, _weekday_of_hour()
     for factor in sorted(set(weekly)):
         days = _day_units(key, float(peak_rps * factor), daily)
