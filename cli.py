@@ -38,6 +38,9 @@ def _common(parser: argparse.ArgumentParser, file_arg: bool = True) -> None:
         help="override a key, e.g. --set nodes.web.replicas=6 (repeatable)",
     )
     parser.add_argument("--rate", type=float, metavar="RPS", help="override workload.rate_rps")
+    parser.add_argument(
+        "--users", type=int, metavar="N", help="override workload.users: a closed workload of N users"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout, nothing else")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
 
@@ -205,9 +208,21 @@ def _load(args):
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
     _check_seed(args.seed)
+    _check_users(args)
     return load_scenario(
-        args.file, args.overrides, rate_rps=args.rate, strict_prices=getattr(args, "strict_prices", False)
+        args.file,
+        args.overrides,
+        rate_rps=args.rate,
+        strict_prices=getattr(args, "strict_prices", False),
+        users=args.users,
     )
+
+
+def _check_users(args) -> None:
+    if args.users is not None and args.users < 1:
+        raise InputError(f"--users must be a whole number of users, 1 or more (got {args.users})")
+    if args.users is not None and args.rate is not None:
+        raise InputError("give --rate (an open workload) or --users (a closed one), not both")
 
 
 # ---------------------------------------------------------------- bounds on options (issue 17)
@@ -494,6 +509,7 @@ def cmd_diff(args) -> int:
             raise InputError(f"{flag} must be a number of 0 or more (got {value:g})")
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
+    _check_users(args)
     requests = _requests(args.requests, FORECAST_REQUESTS)
     result = diff(
         args.base,
@@ -505,6 +521,7 @@ def cmd_diff(args) -> int:
         rate_rps=args.rate,
         requests=requests,
         strict_prices=args.strict_prices,
+        users=args.users,
     )
     failures = result.gate_failures(args.check_slo, args.max_p99_increase, args.max_cost_increase)
     if args.json:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from model.planning.autoscale import at_peak, autoscaled_nodes, simulate_day
+from model.planning.load import month_load, month_rate  # noqa: F401 (month_rate: importers of forecast)
 from model.pricing.cost import monthly_cost
 from model.planning.report import money, ms, table
 from model.queueing.results import Results, bottleneck
@@ -40,6 +41,7 @@ class Month:
     saturated: list[str]
     low: tuple[float, float, float] | None = None  # (rate, monthly, p99) at the low growth
     high: tuple[float, float, float] | None = None  # the same at the high growth
+    users: int | None = None  # a closed workload: the month's users (rate_rps is their throughput)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -53,6 +55,8 @@ class Month:
             "bottleneck_utilization": round(self.utilization, 4),
             "saturated": list(self.saturated),
         }
+        if self.users is not None:
+            out["users"] = self.users
         if self.low is not None and self.high is not None:
             out["band"] = {
                 "rate_rps": [round(self.low[0], 3), round(self.high[0], 3)],
@@ -120,7 +124,7 @@ class Forecast:
         for m in self.months:
             row = [
                 str(m.month),
-                f"{m.rate_rps:,.1f} req/s",
+                f"{m.rate_rps:,.1f} req/s" + (f" ({m.users:,} users)" if m.users is not None else ""),
                 money(m.monthly, self.currency),
                 ms(m.p99_ms),
                 "met" if m.slo_met else "MISSED",
@@ -155,10 +159,6 @@ class Forecast:
         return "\n".join(out)
 
 
-def month_rate(rate_rps: float, growth_pct: float, month: int) -> float:
-    return rate_rps * (1.0 + growth_pct / 100.0) ** month
-
-
 def forecast(
     scenario: Scenario,
     months: int,
@@ -171,26 +171,23 @@ def forecast(
     if months < 0:
         raise ValueError("months must be 0 or more")
     growth = scenario.workload.growth_pct_per_month
-    base = scenario.workload.rate_rps
     out = []
     for m in range(months + 1):
-        month = _solve(scenario, month_rate(base, growth, m), method, seed, requests, m)
+        month = _solve(month_load(scenario, m), method, seed, requests, m)
         if growth_sd_pct:
             lo = _solve(
-                scenario,
-                month_rate(base, max(growth - BAND_Z * growth_sd_pct, -99.0), m),
+                month_load(scenario, m, max(growth - BAND_Z * growth_sd_pct, -99.0)),
                 method,
                 seed,
                 requests,
                 m,
             )
-            hi = _solve(
-                scenario, month_rate(base, growth + BAND_Z * growth_sd_pct, m), method, seed, requests, m
-            )
+            hi = _solve(month_load(scenario, m, growth + BAND_Z * growth_sd_pct), method, seed, requests, m)
             month = _with_band(month, lo, hi)
         out.append(month)
     notes = []
-    today = monthly_cost(scenario, base)  # which prices are estimated or unknown does not change by month
+    # which prices are estimated or unknown does not change by month
+    today = monthly_cost(scenario, month_load(scenario).rate_rps)
     prices = {k: v for k, v in today.to_json().items() if k in ("estimated", "unknown")}
     if prices:
         notes.append("cost: " + today.caveat())
@@ -210,8 +207,8 @@ def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
     runway needs, in milliseconds rather than the forecast's second.
     """
     for month in range(months + 1):
-        rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
-        r = evaluate(at_month_peak(scenario, rate), "analytic", rate_rps=rate)
+        load = month_load(scenario, month)
+        r = evaluate(at_month_peak(load.scenario, load.rate_rps), "analytic", rate_rps=load.evaluate_rate)
         if not r.slo.met:
             return month, bottleneck(r)
     return None, None
@@ -231,28 +228,27 @@ def month_results(
 ) -> Results:
     """One month at its peak rate, as the forecast solves it: autoscaled nodes at the replicas their
     HPA holds at that peak, billed for their mean over a day. `diff` calls this too, so a diff's
-    latency and bill are the forecast's for the same month."""
+    latency and bill are the forecast's for the same month. A closed workload (model.planning.load:
+    the month's users) runs as one; `rate_rps`, its throughput, sizes the HPA."""
     unit_hours = (
         simulate_day(scenario, peak_rps=rate_rps).mean_replicas if autoscaled_nodes(scenario) else None
     )
     return evaluate(
         at_month_peak(scenario, rate_rps),
         method,
-        rate_rps=rate_rps,
+        rate_rps=None if scenario.workload.closed else rate_rps,
         seed=seed,
         requests=requests,
         unit_hours_by_node=unit_hours,
     )
 
 
-def _solve(
-    scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int
-) -> Month:
-    r = month_results(scenario, rate_rps, method, seed, requests)
+def _solve(load, method: str, seed: int | None, requests: int, month: int) -> Month:
+    r = month_results(load.scenario, load.rate_rps, method, seed, requests)
     busiest = bottleneck(r)
     return Month(
         month,
-        rate_rps,
+        load.rate_rps if load.rate_given else r.rate_rps,
         r.cost.monthly,
         float(r.latency_ms.p99),
         r.slo.met,
@@ -260,6 +256,7 @@ def _solve(
         busiest,
         r.nodes[busiest].utilization,
         list(r.saturated),
+        users=load.scenario.workload.users,
     )
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from model.planning.autoscale import autoscaled_nodes, simulate_day
 from model.pricing.cost import monthly_cost
-from model.planning.forecast import month_rate
+from model.planning.load import planning_rate
 from model.scenario.schema import Scenario
 
 COMMITMENTS = {"on_demand": "on demand", "1yr": "1-year commitment", "3yr": "3-year commitment"}
@@ -31,7 +31,7 @@ def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
     rows = []
     scaled = bool(autoscaled_nodes(scenario))
     for m in range(months + 1):
-        rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, m)
+        rate = planning_rate(scenario, m)  # a closed workload: its users' throughput
         unit_hours = simulate_day(scenario, peak_rps=rate).mean_replicas if scaled else None
         for commitment in COMMITMENTS:
             cost = monthly_cost(with_commitment(scenario, commitment), rate, unit_hours)
