@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     _strict_prices(p)
 
     p = sub.add_parser(
+        "users", help="how many concurrent users meet the SLO, the throughput there, the bottleneck, the knee"
+    )
+    _common(p)
+    p.add_argument("--check-slo", action="store_true", help="exit 3 when the workload's users miss the SLO")
+
+    p = sub.add_parser(
         "whatif", help="a failure: lose a zone, a read replica, a cache flush, a database failover"
     )
     _common(p)
@@ -332,6 +338,10 @@ def cmd_simulate(args) -> int:
     scenario = _load(args)
     requests = _requests(args.requests, SIM_REQUESTS)
     duration_s = _duration(args)
+    if duration_s is not None and scenario.workload.closed:
+        raise InputError(
+            "--duration offers an open rate for a time: give --rate, or drop --duration for users"
+        )
     results = evaluate(
         scenario,
         args.method,
@@ -387,6 +397,21 @@ def cmd_forecast(args) -> int:
     )
     print(json_text(result.to_json()) if args.json else result.to_text())
     return EXIT_SLO if args.check_slo and result.runway_months is not None else EXIT_OK
+
+
+def cmd_users(args) -> int:
+    from model.planning.report import json_text
+    from model.planning.users import max_users
+
+    scenario = _load(args)
+    if not scenario.workload.closed:
+        raise InputError(
+            f"{printable(args.file)}: users needs a closed workload (workload.users and think_ms); "
+            "try --users N --set workload.think_ms=MS"
+        )
+    answer = max_users(scenario, progress=_progress(not args.json))
+    print(json_text(answer.to_json()) if args.json else answer.to_text())
+    return EXIT_SLO if args.check_slo and not answer.slo_met else EXIT_OK
 
 
 def cmd_whatif(args) -> int:
@@ -537,6 +562,7 @@ COMMANDS = {
     "simulate": cmd_simulate,
     "recommend": cmd_recommend,
     "forecast": cmd_forecast,
+    "users": cmd_users,
     "whatif": cmd_whatif,
     "fit": cmd_fit,
     "sweep": cmd_sweep,

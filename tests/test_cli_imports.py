@@ -51,6 +51,8 @@ CHECKOUT = "scenarios/checkout.yaml"
         ["recommend", "scenarios/three-tier.yaml", "--json"],
         ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
         ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
+        ["users", "scenarios/checkout-users.yaml", "--json"],
+        ["simulate", CHECKOUT, "--users", "40", "--json", "--requests", "2000", "--seed", "1"],
     ],
 )
 def test_commands_that_do_not_need_a_heavy_library_do_not_import_it(argv):
