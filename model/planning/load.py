@@ -53,3 +53,30 @@ def planning_rate(scenario: Scenario, month: int = 0, growth_pct: float | None =
     if month == 0 and growth_pct is None:
         return offered_rps(scenario)
     return month_load(scenario, month, growth_pct).rate_rps
+
+
+def sizing_rate(scenario: Scenario) -> float:
+    """The rate a closed workload's options are sized for: what its users send when their response
+    is the loosest latency target T, N / (Z + T), the least throughput of any configuration that
+    meets the SLO (a faster one lets them send more). Without a latency target, T is the response
+    alone in the system: the most they can send."""
+    from model.queueing.closed_network import closed_network
+
+    net = closed_network(scenario)
+    targets = [t for t in (scenario.slo.p50_ms, scenario.slo.p95_ms, scenario.slo.p99_ms) if t is not None]
+    response_s = max(targets) / 1000.0 if targets else net.demand_s + net.delay_s
+    return net.users / (net.think_s + response_s)
+
+
+def closed_note(rec, scenario: Scenario):
+    """A recommendation for a closed workload: its rate is what the users send on the winner
+    (simulated), and a note says the question was asked of the users."""
+    import dataclasses
+
+    workload = scenario.workload
+    note = (
+        f"closed workload: {workload.users:,} users thinking {workload.think_time_ms:,.0f} ms; each "
+        "configuration is judged with the users (they send what it answers); options sized for "
+        f"{rec.rate_rps:,.1f} requests/s (the users at the loosest latency target)"
+    )
+    return dataclasses.replace(rec, rate_rps=rec.results.rate_rps, notes=[note, *rec.notes])
