@@ -196,6 +196,8 @@ class ClosedSolution:
     network: ClosedNetwork
     curve: MvaCurve  # throughput and response per user count; per-pool columns
     inside: MvaCurve | None  # the network inside the entry's slots (flow-equivalent server)
+    stations: list[MvaStation] = field(default_factory=list)  # the pools as solved (async included)
+    fes: MvaStation | None = None  # the slots as one load-dependent station, with `inside`
 
     def row(self, users: int | None = None) -> int:
         return self.curve.at(users if users is not None else self.network.users)
@@ -206,15 +208,18 @@ class ClosedSolution:
     def response_ms(self, users: int | None = None) -> float:
         return 1000.0 * float(self.curve.response_s[self.row(users)])
 
+    def held(self, users: int | None = None) -> int:
+        """Requests inside the entry's slots (its flow-equivalent server's mean population, at most
+        the slots)."""
+        k = self.row(users)
+        return max(1, min(round(float(self.curve.queue[k].sum())), int(self.inside.users[-1])))
+
     def pool_residence_s(self, users: int | None = None) -> np.ndarray:
         """Seconds per request at each pool (queueing and service)."""
-        k = self.row(users)
         if self.inside is None:
-            return self.curve.residence_s[k]
+            return self.curve.residence_s[self.row(users)]
         # Inside the slots: the inner network at the mean number of requests holding a slot.
-        held = float(self.curve.queue[k].sum())
-        inner = self.inside.at(max(1, min(round(held), int(self.inside.users[-1]))))
-        return self.inside.residence_s[inner]
+        return self.inside.residence_s[self.inside.at(self.held(users))]
 
 
 def solve_closed(scenario: Scenario, users: int | None = None) -> ClosedSolution:
@@ -223,7 +228,7 @@ def solve_closed(scenario: Scenario, users: int | None = None) -> ClosedSolution
     x = 0.0
     for _ in range(ASYNC_ITERATIONS if any(p.async_s > 0 for p in net.pools) else 1):
         stations = _stations(net.pools, x)
-        inside = None
+        inside = fes = None
         if net.entry_slots is not None:
             inside = mva(stations, 0.0, net.delay_s - net.network_s, net.entry_slots)
             rates = inside.throughput_rps / inside.throughput_rps[0]
@@ -237,7 +242,7 @@ def solve_closed(scenario: Scenario, users: int | None = None) -> ClosedSolution
             curve.throughput_rps[:, None] * np.array([p.demand_s / p.servers for p in net.pools]), 1.0
         )
         curve = replace(curve, utilization=util)
-    return ClosedSolution(net, curve, inside)
+    return ClosedSolution(net, curve, inside, stations, fes)
 
 
 @dataclass(frozen=True)

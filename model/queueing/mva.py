@@ -208,3 +208,44 @@ def _schweitzer_curve(stations: list[MvaStation], think_s: float, delay_s: float
     response = delay_s + res.sum(axis=1)
     util = np.minimum(x[:, None] * np.array([s.demand_s / _top(s) for s in stations])[None, :], 1.0)
     return MvaCurve(points, x, response, res, res * x[:, None], util.reshape(res.shape), "schweitzer")
+
+
+def arrival_marginals(stations: list[MvaStation], throughput_rps: np.ndarray, users: int) -> list[np.ndarray]:
+    """What a request arriving at each station finds there with `users` users in the network: by the
+    arrival theorem, the station's queue-length distribution with users - 1 (j = 0..users - 1).
+
+    Carried from n - 1 to n by p(j | n) = X(n) D / a(j) p(j - 1 | n - 1), with X from the curve
+    (exact for product-form; for other networks the shape around MVA's means). O(users^2) per
+    station: call it up to EXACT_USERS."""
+    out = []
+    for s in stations:
+        alpha = s.alpha(max(users, 1))
+        p = np.array([1.0])
+        for n in range(1, users):
+            new = np.empty(n + 1)
+            new[1:] = throughput_rps[n - 1] * s.demand_s / alpha[:n] * p
+            rest = float(new[1:].sum())
+            if rest > 1.0:
+                new[1:] /= rest
+                rest = 1.0
+            new[0] = 1.0 - rest
+            p = new
+        out.append(p)
+    return out
+
+
+def wait_shape(seen: np.ndarray, servers: float, service_s: float) -> tuple[float, float, float]:
+    """(chance of waiting, mean wait when waiting in s, its squared coefficient of variation) for a
+    FIFO station of `servers` servers whose arrivals find j present with probability seen[j]: with
+    j >= servers it waits for j - servers + 1 completions, each exponential of mean service / servers."""
+    j = np.arange(len(seen), dtype=float)
+    ahead = np.maximum(j - servers + 1.0, 0.0)
+    waits = seen * (ahead > 0)
+    prob = float(waits.sum())
+    if prob <= 1e-12:
+        return 0.0, 0.0, 1.0
+    step = service_s / servers
+    mean = float((seen * ahead).sum()) * step / prob
+    second = float((seen * (ahead + ahead**2)).sum()) * step**2 / prob  # Erlang(k): k s^2 + (k s)^2
+    scv = max(second / mean**2 - 1.0, 1e-3)
+    return prob, mean, scv

@@ -1,13 +1,14 @@
-"""The analytic answer for a closed workload (`workload.users`): MVA's means, the open solver's shape.
+"""The analytic answer for a closed workload (`workload.users`): MVA's means, and their distribution.
 
 Throughput, mean response time, utilization and waits per node are MVA's (exact where the network
-is product-form: model.queueing.closed_network says where it is not). MVA gives means only; the
-percentiles come from the open network (model.queueing.analytic.solver) at its *equivalent rate*:
-the Poisson rate at which its mean response equals MVA's. That open network has the same stations,
-calls, caches, slots and service distributions, so its latency has the right shape; it is an
-approximation that is close where think time dominates (users arrive nearly as a Poisson stream)
-and errs wide when few users and no think time keep every queue short and regular (an Erlang-like
-response, tighter than the open network's). The simulator measures the true percentiles.
+is product-form: model.queueing.closed_network says where it is not). For percentiles each pool's
+wait is given the shape of what an arriving request finds there (model.queueing.closed_waits: the
+arrival theorem's queue-length distribution, a chance of waiting and a gamma of MVA's mean), and
+the open solver's composition of visits, calls, caches and repeats (model.queueing.analytic.solver)
+turns them into the end-to-end distribution, visits taken as independent as it takes them. Above
+EXACT_USERS users that shape is not computed, and the percentiles are the open network's at its
+*equivalent rate* (the Poisson rate at which its mean response is MVA's): close where think time
+dominates, wider than the truth past the knee. The simulator measures them.
 """
 
 from __future__ import annotations
@@ -15,16 +16,20 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from model.queueing.analytic.solver import Analysis, _Solver, analyse
-from model.queueing.closed_network import (
-    ClosedSolution,
-    closed_stats,
-    saturated_pools,
-    solve_closed,
-)
+from model.queueing.analytic.delay_grid import ZERO, Delay, Gamma, Mixture, Sum, service_delay
+from model.queueing.analytic.solver import Analysis, _Pool, _Solver, analyse
+from model.queueing.closed_network import ClosedSolution, closed_stats, saturated_pools, solve_closed
+from model.queueing.closed_waits import WaitShape, closed_waits
 from model.queueing.offered_load import offered_load
 from model.queueing.results import Latency, NodeStats, Results, bottleneck, check_slo
-from model.queueing.topology import KafkaStation, reported_utilization, total_servers
+from model.queueing.topology import (
+    DatabaseStation,
+    KafkaStation,
+    ServiceStation,
+    build_stations,
+    reported_utilization,
+    total_servers,
+)
 from model.scenario.graph import arrival_rates
 from model.scenario.schema import Scenario
 
@@ -52,6 +57,55 @@ def equivalent_rate(scenario: Scenario, x_rps: float, response_ms: float) -> flo
     return max(lo, x_rps * 1e-9)
 
 
+def _wait_delay(shape: WaitShape | None) -> Delay:
+    if shape is None or shape.prob <= 0 or shape.mean_s <= 0:
+        return ZERO
+    wait = Gamma(1000.0 * shape.mean_s, shape.scv)
+    return wait if shape.prob >= 1.0 else Mixture([(1.0 - shape.prob, ZERO), (shape.prob, wait)])
+
+
+class _ClosedShape(_Solver):
+    """The open solver's composition at throughput x, each pool's wait replaced by the closed one;
+    worker slots are in the waits already (the entry's) or not modelled (others')."""
+
+    def __init__(self, scenario: Scenario, x_rps: float, waits):
+        super().__init__(scenario, x_rps)
+        self.saturated = set()
+        self.slot_wait = _wait_delay(waits.slots)
+        for name, station in self.stations.items():
+            if isinstance(station, KafkaStation):
+                continue
+            names = station.pools if isinstance(station, DatabaseStation) else [station.pool]
+            self.pools[name] = [
+                _Pool(p.servers, p.load, _wait_delay(waits.pools.get(pool)))
+                for p, pool in zip(self.pools[name], names)
+            ]
+
+    def _response(self, station, op: str) -> Delay:
+        if isinstance(station, ServiceStation) and station.slots is not None:
+            own = Sum([self.pools[station.name][0].wait, service_delay(station.service)])
+            base: Delay = Sum([own] + self._calls(station))
+        else:
+            base = super()._response(station, op)
+        if getattr(station, "name", None) == self.scenario.entry:
+            return Sum([self.slot_wait, base])
+        return base
+
+
+def _shape(scenario: Scenario, sol: ClosedSolution, n: int, x: float, response_ms: float):
+    """(Results whose percentiles are the closed network's, node responses, how they were found)."""
+    waits = closed_waits(sol, n)
+    if waits is not None:
+        solver = _ClosedShape(scenario, x, waits)
+        r = solver.results()
+        responses = {name: solver.response(name).mean_ms for name in scenario.nodes}
+        return r, responses, "percentiles from the waits arriving requests find (arrival theorem)"
+    rate = equivalent_rate(scenario, x, response_ms)
+    shape = analyse(scenario, rate)
+    how = f"percentiles of the open network at the rate with the same mean ({rate:,.2f} req/s, approximate)"
+    return shape.results, shape.node_response_ms, how
+
+
 def analyse_closed(
     scenario: Scenario, users: int | None = None, solution: ClosedSolution | None = None
 ) -> Analysis:
@@ -60,19 +114,15 @@ def analyse_closed(
     n = int(users if users is not None else sol.network.users)
     x = sol.throughput_rps(n)
     response_ms = sol.response_ms(n)
-    rate = equivalent_rate(scenario, x, response_ms)
-    shape = analyse(scenario, rate)
-    r = shape.results
+    r, responses, how = _shape(scenario, sol, n, x, response_ms)
     if r.error_pct > 0 or not math.isfinite(r.latency_ms.mean):
         latency = r.latency_ms
-    else:  # MVA's exact mean; the percentiles of the open network whose mean it is
+    else:  # MVA's mean; the percentiles of the distribution built around it
         latency = Latency(response_ms, r.latency_ms.p50, r.latency_ms.p95, r.latency_ms.p99)
     saturated = saturated_pools(sol, n)
     nodes = _node_stats(scenario, sol, n, x, r.nodes)
     notes = [
-        f"closed workload: {n:,} users; throughput, mean latency and waits by MVA "
-        f"({sol.curve.method}); percentiles of the open network at the rate with the same mean "
-        f"({rate:,.2f} req/s, approximate)"
+        f"closed workload: {n:,} users; throughput, mean latency and waits by MVA ({sol.curve.method}); {how}"
     ]
     notes += sol.network.notes + [note for note in r.notes if note not in notes]
     results = Results(
@@ -89,7 +139,7 @@ def analyse_closed(
         notes=notes,
         closed=closed_stats(sol, n),
     )
-    return Analysis(results, shape.node_response_ms, bottleneck(results))
+    return Analysis(results, responses, bottleneck(results))
 
 
 def solve_closed_results(scenario: Scenario, users: int | None = None) -> Results:
@@ -101,8 +151,6 @@ def _node_stats(
 ) -> dict[str, NodeStats]:
     """Per node at throughput x: arrivals and utilization by the utilization law (exact given x),
     waits from MVA's residence times; Kafka consumers (off the users' path) from the open solver."""
-    from model.queueing.topology import build_stations
-
     stations = build_stations(scenario)
     rates = arrival_rates(scenario, x_rps)
     loads = offered_load(scenario, stations, x_rps)
