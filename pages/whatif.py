@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, charts, confirm, controls, state, users_controls, users_view
+from streamlit_ui import cached, charts, confirm, controls, ramp_view, state, users_controls, users_view
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
@@ -122,6 +122,7 @@ with out:
     scenario_json = scenario.model_dump_json()
     if scenario.workload.closed:  # users wait for their answers: the load-test view replaces the rate's
         users_view.show(scenario, scenario_json)
+        ramp_view.show(scenario)
     else:
         st.subheader("Latency against load")
         curve = cached.latency_curve(scenario_json)
