@@ -51,3 +51,16 @@ def test_switching_an_open_scenario_to_users_and_back():
     no_errors(at)
     assert at.slider(key="wi:workload.rate_rps").value == 120
     assert metric(at, "p99 latency") == ms(evaluate(load_scenario(CHECKOUT), "analytic").latency_ms.p99)
+
+
+def test_a_ramp_runs_in_the_pool_and_shows_each_step():
+    at = _off_sim(app("whatif", params={"scenario": "checkout-users"}))
+    at.number_input(key="ramp-from").set_value(50)
+    at.number_input(key="ramp-to").set_value(300)
+    at.number_input(key="ramp-steps").set_value(3)
+    at.number_input(key="ramp-step-s").set_value(10).run()
+    at.button(key="ramp-go").click().run()
+    no_errors(at)
+    table = at.dataframe[-1].value
+    assert list(table["users"]) == [50, 175, 300]
+    assert "Load-test ramp" in [h.value for h in at.subheader]
