@@ -128,7 +128,7 @@ def k6_steps(path: str | Path) -> list[ObservedStep]:
         error_pct = np.full(len(raw), math.nan)
     frame = pd.DataFrame(
         {
-            "seconds": raw["timestamp"].astype("int64").to_numpy() / 1e9,
+            "seconds": [t.timestamp() for t in pd.to_datetime(raw["timestamp"], utc=True)],
             "users": raw["vus:max"].to_numpy(),
             "rps": raw["http_reqs:count"].to_numpy() / K6_PERIOD_S,
             "p50": raw["http_req_duration:p50"].to_numpy(),

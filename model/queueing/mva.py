@@ -139,6 +139,7 @@ def _recursive(stations: list[MvaStation], think_s: float, delay_s: float, users
     ld = [i for i, s in enumerate(stations) if s.load_dependent]
     single = np.array([not s.load_dependent for s in stations], dtype=bool)
     alphas = {i: stations[i].alpha(users) for i in ld}
+    capacity = min((s.capacity_rps for s in stations), default=math.inf)
     marg = {i: np.array([1.0]) for i in ld}  # p(j | n - 1), j = 0..n - 1
     queue = np.zeros(k)
     util_prev = np.zeros(k)
@@ -156,6 +157,7 @@ def _recursive(stations: list[MvaStation], think_s: float, delay_s: float, users
             residence[i] = demand[i] + (exact - demand[i]) * (1.0 + scv[i]) / 2.0
         response = delay_s + float(residence.sum())
         x = n / (think_s + response) if think_s + response > 0 else math.inf
+        x = min(x, capacity)  # the marginals' round-off near saturation must not pass the exact bound
         for i in ld:
             p = marg[i]
             new = np.empty(n + 1)
