@@ -71,6 +71,15 @@ def _frames(answer) -> tuple[pd.DataFrame, pd.DataFrame]:
     return latency[latency["value"].apply(math.isfinite)], throughput
 
 
+THROUGHPUT_COLOURS = alt.Scale(
+    domain=["simulated", "steady state", "your run"], range=["#1e3a8a", "#9ca3af", "#f58518"]
+)
+LATENCY_COLOURS = alt.Scale(
+    domain=["simulated p95", "simulated p99", "your run p95", "your run p99"],
+    range=["#60a5fa", "#1e3a8a", "#fdba74", "#c2410c"],
+)
+
+
 def ramp_chart(answer) -> alt.VConcatChart:
     """Users, throughput and latency per step through the ramp (your run's plateaus beside)."""
     latency, throughput = _frames(answer)
@@ -91,7 +100,7 @@ def ramp_chart(answer) -> alt.VConcatChart:
         .encode(
             x=x,
             y=alt.Y("rps:Q", title="requests/s"),
-            color=alt.Color("series:N", title=None),
+            color=alt.Color("series:N", title=None, scale=THROUGHPUT_COLOURS),
             tooltip=["series:N", "users:Q", alt.Tooltip("rps:Q", format=",.1f")],
         )
         .properties(height=180, title="Throughput per step")
@@ -102,7 +111,7 @@ def ramp_chart(answer) -> alt.VConcatChart:
         .encode(
             x=x,
             y=alt.Y("value:Q", title="latency (ms)"),
-            color=alt.Color("series:N", title=None),
+            color=alt.Color("series:N", title=None, scale=LATENCY_COLOURS),
             tooltip=["series:N", "users:Q", alt.Tooltip("value:Q", title="ms", format=",.1f")],
         )
         .properties(height=200, title="Latency per step")

@@ -15,30 +15,33 @@ def show(scenario, scenario_json: str) -> None:
     c = st.columns(3)
     if answer.max_users is None:
         held = "no SLO target" if not answer.has_slo else "not one"
-        c[0].metric("Users within the SLO", held, border=True)
+        c[0].metric("Users in SLO", held, border=True)
     else:
         c[0].metric(
-            "Users within the SLO",
+            "Users in SLO",
             f"{answer.max_users:,}" + ("+" if answer.capped else ""),
-            f"{answer.at_max.throughput_rps:,.1f} req/s, p99 {ms(answer.at_max.latency_ms.p99)}",
+            f"p99 {ms(answer.at_max.latency_ms.p99)}",
             delta_color="off",
             delta_arrow="off",
             border=True,
-            help="The most concurrent users whose latency and errors still meet the SLO (analytic).",
+            help="The most concurrent users whose latency and errors still meet the SLO (analytic): "
+            f"they send {answer.at_max.throughput_rps:,.1f} requests/s, p99 {ms(answer.at_max.latency_ms.p99)}.",
         )
     c[1].metric(
         "Knee N*",
-        f"{answer.knee_users:,.0f} users",
-        f"(D + Z) / D_max = ({answer.demand_ms:,.1f} + {answer.think_ms:,.0f}) / {answer.bottleneck_demand_ms:,.2f} ms",
+        f"{answer.knee_users:,.0f}",
+        "users",
         delta_color="off",
         delta_arrow="off",
         border=True,
-        help="Where the two throughput bounds cross: below it users add throughput, beyond it only waiting.",
+        help="Where the two throughput bounds cross: below it users add throughput, beyond it only waiting. "
+        f"N* = (D + Z) / D_max = ({answer.demand_ms:,.1f} + {answer.think_ms:,.0f}) ms / "
+        f"{answer.bottleneck_demand_ms:,.2f} ms.",
     )
     c[2].metric(
-        "Most throughput",
-        f"{answer.max_throughput_rps:,.1f} req/s",
-        f"{answer.bottleneck} saturates first",
+        "Max req/s",
+        f"{answer.max_throughput_rps:,.0f}",
+        f"{answer.bottleneck} first",
         delta_color="off",
         delta_arrow="off",
         border=True,

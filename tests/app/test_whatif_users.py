@@ -23,8 +23,8 @@ def test_a_closed_scenario_shows_its_users_and_the_knee():
     no_errors(at)
     scenario = load_scenario(USERS)
     answer = max_users(scenario)
-    assert metric(at, "Users within the SLO") == f"{answer.max_users:,}"
-    assert metric(at, "Knee N*") == f"{answer.knee_users:,.0f} users"
+    assert metric(at, "Users in SLO") == f"{answer.max_users:,}"
+    assert metric(at, "Knee N*") == f"{answer.knee_users:,.0f}"
     assert metric(at, "p99 latency") == ms(evaluate(scenario, "analytic").latency_ms.p99)
     assert at.slider(key="wi:workload.users").value == 400
     assert "Users against throughput and latency" in [h.value for h in at.subheader]
@@ -44,7 +44,7 @@ def test_switching_an_open_scenario_to_users_and_back():
     no_errors(at)
     users = at.slider(key="wi:workload.users").value
     assert users > 1
-    assert metric(at, "Knee N*").endswith("users")
+    assert float(metric(at, "Knee N*").replace(",", "")) > 0
     closed = load_scenario(CHECKOUT, users=users, overrides=["workload.think_ms=1000"])
     assert metric(at, "p99 latency") == ms(evaluate(closed, "analytic").latency_ms.p99)
     at.radio(key="wi:workload.kind").set_value(OPEN).run()
