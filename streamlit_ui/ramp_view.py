@@ -65,6 +65,15 @@ def _frames(answer) -> tuple[pd.DataFrame, pd.DataFrame]:
         for stat, value in (("p95", o.p95_ms), ("p99", o.p99_ms)):
             rows.append({"time_s": o.start_s, "users": o.users, "series": f"your run {stat}", "value": value})
         rows.append({"time_s": o.start_s, "users": o.users, "series": "your run", "rps": o.throughput_rps})
+    # each line held to its last step's end, as the users line is
+    ends = {"simulated": answer.steps[-1].end_s, "steady state": answer.steps[-1].end_s}
+    if answer.observed:
+        ends["your run"] = answer.observed[-1].start_s + answer.observed[-1].duration_s
+    rows += [
+        {**row, "time_s": ends[row["series"].rsplit(" p", 1)[0]]}
+        for row in rows
+        if row["time_s"] == max(r["time_s"] for r in rows if r["series"] == row["series"])
+    ]
     frame = pd.DataFrame(rows)
     latency = frame.dropna(subset=["value"]) if "value" in frame else frame.iloc[:0]
     throughput = frame.dropna(subset=["rps"]) if "rps" in frame else frame.iloc[:0]
@@ -186,6 +195,27 @@ def show(scenario) -> None:
         ]
     )
     st.dataframe(table, hide_index=True, width="stretch")
+    if result.observed:
+        st.markdown(f"**Your run** ({source}), one row per user count:")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "from (s)": round(o.start_s, 1),
+                        "held (s)": round(o.duration_s, 1),
+                        "users": o.users,
+                        "throughput (req/s)": round(o.throughput_rps, 1),
+                        "p50": ms(o.p50_ms),
+                        "p95": ms(o.p95_ms),
+                        "p99": ms(o.p99_ms),
+                        "errors": f"{o.error_pct:.2f}%" if math.isfinite(o.error_pct) else "-",
+                    }
+                    for o in result.observed
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     st.caption(
         f"Simulated (seed {cached.SEED}); the steady state is the analytic answer at each step's users. "
         f"Knee N* {result.knee_users:,.0f} users."
