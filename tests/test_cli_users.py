@@ -34,7 +34,7 @@ def test_analytic_closed_json_has_its_bounds():
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
     closed = doc["closed"]
-    assert closed["users"] == 400 and closed["think_ms"] == 1000.0 and closed["mva_method"] == "exact"
+    assert closed["users"] == 150 and closed["think_ms"] == 1000.0 and closed["mva_method"] == "exact"
     assert doc["rate_rps"] == pytest.approx(closed["mva_throughput_rps"], rel=1e-3)
     assert doc["rate_rps"] <= closed["max_throughput_rps"] * (1 + 1e-9)
 
@@ -53,18 +53,18 @@ def test_a_file_with_both_names_the_key_and_line(tmp_path):
 
 
 def test_users_command_answers_the_most_users_and_the_knee():
-    out = run("users", USERS, "--json")
+    out = run("users", USERS, "--json", "--users", "400")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert 1 <= doc["max_users"] < 400 and not doc["slo"]["met"]
+    assert 150 <= doc["max_users"] < 400 and not doc["slo"]["met"] and doc["users"] == 400
     assert doc["bottleneck"] == "web" and doc["knee_users"] > 0
     assert doc["at_max_users"]["latency_ms"]["p99"] <= 500.0
     assert [p["users"] for p in doc["curve"]] == sorted(p["users"] for p in doc["curve"])
 
 
 def test_users_check_slo_exits_3_when_the_workloads_users_miss_it():
-    assert run("users", USERS, "--check-slo").returncode == 3
-    assert run("users", USERS, "--check-slo", "--users", "50").returncode == 0
+    assert run("users", USERS, "--check-slo").returncode == 0  # the file's 150 users hold
+    assert run("users", USERS, "--check-slo", "--users", "400").returncode == 3
 
 
 def test_users_command_text_names_the_answer():

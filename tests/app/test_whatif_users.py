@@ -26,15 +26,15 @@ def test_a_closed_scenario_shows_its_users_and_the_knee():
     assert metric(at, "Users in SLO") == f"{answer.max_users:,}"
     assert metric(at, "Knee N*") == f"{answer.knee_users:,.0f}"
     assert metric(at, "p99 latency") == ms(evaluate(scenario, "analytic").latency_ms.p99)
-    assert at.slider(key="wi:workload.users").value == 400
+    assert at.slider(key="wi:workload.users").value == 150
     assert "Users against throughput and latency" in [h.value for h in at.subheader]
 
 
 def test_fewer_users_lower_p99():
     at = _off_sim(app("whatif", params={"scenario": "checkout-users"}))
-    at.slider(key="wi:workload.users").set_value(150).run()
+    at.slider(key="wi:workload.users").set_value(100).run()
     no_errors(at)
-    expected = evaluate(load_scenario(USERS, users=150), "analytic")
+    expected = evaluate(load_scenario(USERS, users=100), "analytic")
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
 
 
