@@ -454,8 +454,10 @@ def cmd_ramp(args) -> int:
         source = f"{'locust' if args.locust else 'k6'} {printable(Path(path).name)}"
         if args.to_users is None:  # the same steps as the user's own run
             schedule = [(o.start_s, o.users) for o in observed]
-    to_users = args.to_users or scenario.workload.users
-    from_users = args.from_users or max(1, round(to_users / max(args.steps, 1)))
+    to_users = args.to_users if args.to_users is not None else scenario.workload.users
+    from_users = (
+        args.from_users if args.from_users is not None else max(1, round(to_users / max(args.steps, 1)))
+    )
     step_s = observed[-1].duration_s if schedule else args.step_s
     if not 1 <= args.steps <= MAX_STEPS:
         raise InputError(f"--steps must be from 1 to {MAX_STEPS} (got {args.steps})")

@@ -52,6 +52,7 @@ CHECKOUT = "scenarios/checkout.yaml"
         ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
         ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
         ["users", "scenarios/checkout-users.yaml", "--json"],
+        ["ramp", "scenarios/checkout-users.yaml", "--steps", "2", "--step-s", "5", "--json"],
         ["simulate", CHECKOUT, "--users", "40", "--json", "--requests", "2000", "--seed", "1"],
     ],
 )

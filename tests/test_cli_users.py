@@ -89,3 +89,59 @@ def test_forecast_of_a_closed_workload_grows_the_users():
     months = json.loads(out.stdout)["months"]
     assert [m["users"] for m in months] == [100, 108, 117]
     assert months[0]["rate_rps"] < months[2]["rate_rps"]
+
+
+def test_ramp_json_has_each_step_beside_its_steady_state():
+    out = run(
+        "ramp",
+        USERS,
+        "--from",
+        "20",
+        "--to",
+        "100",
+        "--steps",
+        "3",
+        "--step-s",
+        "20",
+        "--json",
+        "--seed",
+        "1",
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert [s["users"] for s in doc["steps"]] == [20, 60, 100]
+    assert [s["start_s"] for s in doc["steps"]] == [0.0, 20.0, 40.0]
+    for step in doc["steps"]:
+        assert step["throughput_rps"] > 0 and step["errors"] == 0
+        assert abs(step["throughput_rps"] / step["expected"]["throughput_rps"] - 1) < 0.2
+    assert "observed" not in doc
+
+
+def test_ramp_beside_a_locust_run_follows_its_steps():
+    locust = ROOT / "tests" / "connectors" / "loadtest" / "locust_stats_history.csv"
+    out = run("ramp", USERS, "--locust", str(locust), "--json", "--seed", "1")
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    observed = doc["observed"]["steps"]
+    assert doc["observed"]["from"] == "locust locust_stats_history.csv"
+    assert [s["users"] for s in doc["steps"]] == [o["users"] for o in observed]
+    assert run("ramp", USERS, "--locust", str(locust)).stdout.count("Your load test") == 1
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--to", "0"], "--to must be 1 user or more"),
+        (["--steps", "500"], "--steps must be from 1 to 200"),
+        (["--steps", "100", "--step-s", "3600"], "above 86,400 s"),
+        (["--locust", "no-such-file.csv"], "no such file"),
+    ],
+)
+def test_ramp_bad_input_is_exit_2(args, words):
+    out = run("ramp", USERS, *args)
+    assert out.returncode == 2 and words in out.stderr, out.stderr
+
+
+def test_ramp_needs_users():
+    out = run("ramp", CHECKOUT)
+    assert out.returncode == 2 and "--users" in out.stderr
