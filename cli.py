@@ -38,6 +38,9 @@ def _common(parser: argparse.ArgumentParser, file_arg: bool = True) -> None:
         help="override a key, e.g. --set nodes.web.replicas=6 (repeatable)",
     )
     parser.add_argument("--rate", type=float, metavar="RPS", help="override workload.rate_rps")
+    parser.add_argument(
+        "--users", type=int, metavar="N", help="override workload.users: a closed workload of N users"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout, nothing else")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for repeatable runs")
 
@@ -125,6 +128,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="monthly growth instead of the file's (fitted) one",
     )
     _strict_prices(p)
+
+    p = sub.add_parser(
+        "users", help="how many concurrent users meet the SLO, the throughput there, the bottleneck, the knee"
+    )
+    _common(p)
+    p.add_argument("--check-slo", action="store_true", help="exit 3 when the workload's users miss the SLO")
+
+    p = sub.add_parser("ramp", help="a load-test ramp: users stepped up over time, simulated step by step")
+    _common(p)
+    p.add_argument(
+        "--from", dest="from_users", type=int, default=None, metavar="N", help="users at the first step"
+    )
+    p.add_argument(
+        "--to", dest="to_users", type=int, default=None, metavar="N", help="users at the last step"
+    )
+    p.add_argument(
+        "--steps", type=int, default=10, metavar="K", help="steps from --from to --to (default 10)"
+    )
+    p.add_argument(
+        "--step-s", type=float, default=60.0, metavar="SECONDS", help="each step's length (default 60)"
+    )
+    p.add_argument(
+        "--locust", metavar="PREFIX_stats_history.csv", help="your Locust run: its steps beside ours"
+    )
+    p.add_argument("--k6", metavar="POINTS.json", help="your k6 run (--out json): its steps beside ours")
 
     p = sub.add_parser(
         "whatif", help="a failure: lose a zone, a read replica, a cache flush, a database failover"
@@ -223,9 +251,21 @@ def _load(args):
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
     _check_seed(args.seed)
+    _check_users(args)
     return load_scenario(
-        args.file, args.overrides, rate_rps=args.rate, strict_prices=getattr(args, "strict_prices", False)
+        args.file,
+        args.overrides,
+        rate_rps=args.rate,
+        strict_prices=getattr(args, "strict_prices", False),
+        users=args.users,
     )
+
+
+def _check_users(args) -> None:
+    if args.users is not None and args.users < 1:
+        raise InputError(f"--users must be a whole number of users, 1 or more (got {args.users})")
+    if args.users is not None and args.rate is not None:
+        raise InputError("give --rate (an open workload) or --users (a closed one), not both")
 
 
 # ---------------------------------------------------------------- bounds on options (issue 17)
@@ -335,6 +375,10 @@ def cmd_simulate(args) -> int:
     scenario = _load(args)
     requests = _requests(args.requests, SIM_REQUESTS)
     duration_s = _duration(args)
+    if duration_s is not None and scenario.workload.closed:
+        raise InputError(
+            "--duration offers an open rate for a time: give --rate, or drop --duration for users"
+        )
     results = evaluate(
         scenario,
         args.method,
@@ -411,6 +455,76 @@ def cmd_forecast(args) -> int:
     print(json_text(result.to_json()) if args.json else result.to_text())
     failed = result.runway_months is not None or result.first_over_budget is not None
     return EXIT_SLO if args.check_slo and failed else EXIT_OK
+
+
+def cmd_users(args) -> int:
+    from model.planning.report import json_text
+    from model.planning.users import max_users
+
+    scenario = _load(args)
+    if not scenario.workload.closed:
+        raise InputError(
+            f"{printable(args.file)}: users needs a closed workload (workload.users and think_ms); "
+            "try --users N --set workload.think_ms=MS"
+        )
+    answer = max_users(scenario, progress=_progress(not args.json))
+    print(json_text(answer.to_json()) if args.json else answer.to_text())
+    return EXIT_SLO if args.check_slo and not answer.slo_met else EXIT_OK
+
+
+def cmd_ramp(args) -> int:
+    from model.planning.ramp import ramp
+    from model.planning.report import json_text
+    from model.queueing.sim.load_test import MAX_DURATION_S
+    from model.queueing.sim.ramp import MAX_STEPS
+    from model.scenario.limits import check
+
+    scenario = _load(args)
+    if not scenario.workload.closed:
+        raise InputError(f"{printable(args.file)}: a ramp steps users: give --users N (or workload.users)")
+    if args.locust and args.k6:
+        raise InputError("give --locust or --k6, not both")
+    observed, source, schedule = None, None, None
+    if args.locust or args.k6:
+        from model.fit.loadtest_steps import k6_steps, locust_steps
+
+        path = args.locust or args.k6
+        observed = locust_steps(path) if args.locust else k6_steps(path)
+        source = f"{'locust' if args.locust else 'k6'} {printable(Path(path).name)}"
+        if args.to_users is None:  # the same steps as the user's own run
+            schedule = [(o.start_s, o.users) for o in observed]
+    to_users = args.to_users if args.to_users is not None else scenario.workload.users
+    from_users = (
+        args.from_users if args.from_users is not None else max(1, round(to_users / max(args.steps, 1)))
+    )
+    step_s = observed[-1].duration_s if schedule else args.step_s
+    if not 1 <= args.steps <= MAX_STEPS:
+        raise InputError(f"--steps must be from 1 to {MAX_STEPS} (got {args.steps})")
+    if not (math.isfinite(step_s) and step_s > 0):
+        raise InputError(f"--step-s must be a positive number of seconds (got {step_s:g})")
+    for flag, users in (("--from", from_users), ("--to", to_users)):
+        if users < 1:
+            raise InputError(f"{flag} must be 1 user or more (got {users})")
+        check("USERS", users, flag)
+    total_s = (schedule[-1][0] if schedule else (args.steps - 1) * step_s) + step_s
+    if total_s > MAX_DURATION_S:
+        raise InputError(
+            f"the ramp lasts {total_s:,.0f} s, above {MAX_DURATION_S:,.0f} s: fewer or shorter steps"
+        )
+    result = ramp(
+        scenario,
+        from_users,
+        to_users,
+        args.steps,
+        step_s,
+        seed=args.seed,
+        progress=_progress(not args.json),
+        observed=observed,
+        observed_from=source,
+        schedule=schedule,
+    )
+    print(json_text(result.to_json()) if args.json else result.to_text())
+    return EXIT_OK
 
 
 def cmd_whatif(args) -> int:
@@ -533,6 +647,7 @@ def cmd_diff(args) -> int:
             raise InputError(f"{flag} must be a number of 0 or more (got {value:g})")
     if args.rate is not None and not (args.rate > 0 and math.isfinite(args.rate)):
         raise InputError(f"--rate must be a positive number of requests per second (got {args.rate:g})")
+    _check_users(args)
     requests = _requests(args.requests, FORECAST_REQUESTS)
     result = diff(
         args.base,
@@ -544,6 +659,7 @@ def cmd_diff(args) -> int:
         rate_rps=args.rate,
         requests=requests,
         strict_prices=args.strict_prices,
+        users=args.users,
     )
     failures = result.gate_failures(args.check_slo, args.max_p99_increase, args.max_cost_increase)
     if args.json:
@@ -559,6 +675,8 @@ COMMANDS = {
     "simulate": cmd_simulate,
     "recommend": cmd_recommend,
     "forecast": cmd_forecast,
+    "users": cmd_users,
+    "ramp": cmd_ramp,
     "whatif": cmd_whatif,
     "fit": cmd_fit,
     "sweep": cmd_sweep,

@@ -115,4 +115,10 @@ def _generate(text: str, name: str, seed: int) -> tuple[pd.DataFrame, demo_data.
         scenario = scenario_from_text(text, name)
     except ScenarioError as exc:
         raise ConnectorError(f"the demo scenario is invalid: {exc}", source="demo") from None
+    if scenario.workload.closed:  # the demo's traffic is a day's shape scaled to an open peak rate
+        raise ConnectorError(
+            "the demo generates traffic at the scenario's workload.rate_rps; this one is closed (users)",
+            "Use a scenario with rate_rps for the demo source.",
+            source="demo",
+        )
     return demo_data.generate(scenario, seed)

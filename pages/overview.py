@@ -24,7 +24,10 @@ runway = cached.runway(scenario.model_dump_json(), scenario.workload.horizon_mon
 headline(results, scenario, "beyond" if runway is None else runway)
 
 method = "analytic solver (queueing theory), confirmed by simulation on What-if"
-st.caption(f"At {results.rate_rps:,.0f} requests/s, by {method}. Data source: {state.source_text()}.")
+load = f"{results.rate_rps:,.0f} requests/s" + (
+    f" (from {results.closed.users:,} concurrent users)" if results.closed is not None else ""
+)
+st.caption(f"At {load}, by {method}. Data source: {state.source_text()}.")
 
 left, right = st.columns([3, 2], gap="large")
 with left:

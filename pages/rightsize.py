@@ -7,6 +7,7 @@ from streamlit_ui import cached, confirm, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.scenarios import applied_text, slug, yaml_diff
 from streamlit_ui.views import RESET_HINT, md, scenario_or_stop
+from model.planning.load import planning_rate
 from model.planning.report import money, ms
 
 setup()
@@ -35,7 +36,7 @@ months = c1.select_slider(
     key="rs-months",
     format_func=lambda m: "today" if m == 0 else f"{m} month{'s' if m > 1 else ''}",
 )
-rate = scenario.workload.rate_rps * (1 + scenario.workload.growth_pct_per_month / 100) ** months
+rate = planning_rate(scenario, months)  # a closed workload: its users' throughput that month
 c2.metric("Load planned for", f"{rate:,.0f} req/s", border=True)
 
 pool = cached.pool()

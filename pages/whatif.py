@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, charts, confirm, controls, state
+from streamlit_ui import cached, charts, confirm, controls, ramp_view, state, users_controls, users_view
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
@@ -69,7 +69,13 @@ c[4].metric(
     help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.",
 )
 price_caveat(quick.cost)
-if quick.saturated:
+if quick.saturated and scenario.workload.closed:
+    st.warning(
+        f"**Past the knee.** {', '.join(quick.saturated)} is busy 99% or more: the users' requests queue "
+        "there and each user added only adds waiting. Add capacity there, or see how many users hold below.",
+        icon=":material/warning:",
+    )
+elif quick.saturated:
     st.error(
         f"**Saturated: no steady state.** {', '.join(quick.saturated)} cannot keep up with "
         f"{scenario.workload.rate_rps:,.0f} req/s: queues and latency grow without bound. Add replicas or "
@@ -82,7 +88,7 @@ verdict = st.container()
 
 knobs, out = st.columns([1, 2.2], gap="large")
 with knobs:
-    controls.load_control(scenario, base)
+    users_controls.workload_control(scenario, base)
     for name, node in scenario.nodes.items():
         with st.expander(f"**{md(name)}** · {node.kind}", expanded=name == scenario.entry):
             controls.node_controls(name, node, base.nodes[name], scenario.pricing)
@@ -100,8 +106,8 @@ with out:
 
             day = simulate_day(scenario)
             notes = [
-                f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
-                f"at {scenario.workload.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
+                f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, quick.rate_rps)} replicas "
+                f"at {quick.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
                 f"business day"
                 for n in autoscaled
             ]
@@ -114,18 +120,20 @@ with out:
             pass
 
     scenario_json = scenario.model_dump_json()
-    st.subheader("Latency against load")
-    curve = cached.latency_curve(scenario_json)
-    st.altair_chart(
-        charts.latency_vs_load(
-            curve, scenario.workload.rate_rps, slo.p99_ms, cached.saturation_rps(scenario_json)
-        ),
-        width="stretch",
-    )
-    st.caption(
-        "Queueing theory at each load: flat while servers are mostly idle, then the hockey stick "
-        "as the busiest pool nears 100%."
-    )
+    if scenario.workload.closed:  # users wait for their answers: the load-test view replaces the rate's
+        users_view.show(scenario, scenario_json)
+        ramp_view.show(scenario)
+    else:
+        st.subheader("Latency against load")
+        curve = cached.latency_curve(scenario_json)
+        st.altair_chart(
+            charts.latency_vs_load(curve, quick.rate_rps, slo.p99_ms, cached.saturation_rps(scenario_json)),
+            width="stretch",
+        )
+        st.caption(
+            "Queueing theory at each load: flat while servers are mostly idle, then the hockey stick "
+            "as the busiest pool nears 100%."
+        )
 
     st.subheader("Confirmed by simulation")
     st.toggle(

@@ -116,3 +116,12 @@ def monthly_by_commitment(scenario_json: str, throughput_rps: float) -> dict[str
     from model.scenario.schema import Scenario
 
     return capacity.monthly_by_commitment(Scenario.model_validate_json(scenario_json), throughput_rps)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def users_answer(scenario_json: str):
+    """`model.planning.users.max_users`: the most users within the SLO, the knee, the users curve."""
+    from model.planning.users import max_users
+    from model.scenario.schema import Scenario
+
+    return max_users(Scenario.model_validate_json(scenario_json))

@@ -52,6 +52,9 @@ CHECKOUT = "scenarios/checkout.yaml"
         ["recommend", "scenarios/three-tier.yaml", "--json"],
         ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
         ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
+        ["users", "scenarios/checkout-users.yaml", "--json"],
+        ["ramp", "scenarios/checkout-users.yaml", "--steps", "2", "--step-s", "5", "--json"],
+        ["simulate", CHECKOUT, "--users", "40", "--json", "--requests", "2000", "--seed", "1"],
     ],
 )
 def test_commands_that_do_not_need_a_heavy_library_do_not_import_it(argv):

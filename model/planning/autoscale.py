@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from model.pricing.cost import CostBreakdown, monthly_cost
+from model.queueing.closed_network import offered_rps
 from model.queueing.offered_load import offered_load
 from model.scenario.schema import Autoscale, Scenario, ServiceNode
 from model.queueing.sim.timeline import TimelineSimulation, Window
@@ -153,7 +154,7 @@ def hpa_replicas_at(scenario: Scenario, node: str, rate_rps: float, worst: bool 
 
 def at_peak(scenario: Scenario, rate_rps: float | None = None) -> Scenario:
     """The scenario with each autoscaled node at the replicas the HPA holds at `rate_rps`."""
-    rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
+    rate = offered_rps(scenario) if rate_rps is None else rate_rps
     nodes = dict(scenario.nodes)
     for name in autoscaled_nodes(scenario):
         nodes[name] = nodes[name].model_copy(update={"replicas": hpa_replicas_at(scenario, name, rate)})
@@ -195,7 +196,7 @@ def simulate_day(
     The profile is fractions of the peak (`workload.rate_rps` unless given). Nodes without
     autoscaling run their configured replicas all day.
     """
-    peak = scenario.workload.rate_rps if peak_rps is None else peak_rps
+    peak = offered_rps(scenario) if peak_rps is None else peak_rps  # closed: the users' throughput
     times = np.arange(0.0, 86_400.0, sync_s)
     rates = day_rate(profile, peak, times)
     per_rps = busy_cores_per_rps(scenario)

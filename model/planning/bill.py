@@ -15,7 +15,8 @@ API (stable names; later changes only add):
 - `hourly_shape(scenario)`: the month's 730 hourly rates as fractions of the peak (daily x weekly).
 - `hourly_units(scenario, peak_rps)`: each node's billed units hour by hour over a month.
 - `default_baseline(scenario)`: the commitment baseline finance buys by default (whole units).
-- `month_rate(rate_rps, growth_pct, month)`: the peak rate `month` months ahead (compound growth).
+- the peak rate `month` months ahead is `model.planning.load.planning_rate` (compound growth of the
+  rate, or of a closed workload's users, at their throughput).
 - `FILE_REPLICAS_LABEL`, `file_replicas_note(monthly_usd, bill)`: what a view says beside a number
   that is not the cost of record (`Results.cost` from evaluate: the replicas written in the file).
 
@@ -39,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from model.planning.autoscale import DEFAULT_DAY, SYNC_S, autoscaled_nodes, day_rate, simulate_day
+from model.planning.load import planning_rate
 from model.pricing.cost import HOURS_PER_MONTH, CostBreakdown, NodeCost, monthly_cost, units
 from model.pricing.estimate import unit_price
 from model.scenario.schema import Scenario
@@ -53,11 +55,6 @@ DEFINITION = (
     "shape) x the price for the chosen commitment."
 )
 FILE_REPLICAS_LABEL = "at the replicas written in the file, all month (not the cost of record)"
-
-
-def month_rate(rate_rps: float, growth_pct: float, month: int) -> float:
-    """The peak rate `month` months ahead: rate * (1 + g/100) ** month."""
-    return rate_rps * (1.0 + growth_pct / 100.0) ** month
 
 
 def _profiles(scenario: Scenario) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -212,7 +209,7 @@ def default_baseline(scenario: Scenario, commitment: str | None = None) -> dict[
     """The units a commitment covers by default: each node's lowest hourly usage in month 0 (this
     month, the horizon's first), rounded down to whole units, as savings-plan advice sizes it. With
     `commitment`, a node whose commitment rate is no cheaper than on demand (not offered: MSK) gets 0."""
-    usage = hourly_units(scenario, scenario.workload.rate_rps)
+    usage = hourly_units(scenario, planning_rate(scenario))
     out = {name: int(math.floor(float(u.min()) + 1e-9)) for name, u in usage.items()}
     if commitment and commitment != "on_demand":
         for name, node in scenario.nodes.items():
@@ -239,8 +236,7 @@ def month_bill(
     `default_baseline`. With `on_demand` nothing is committed."""
     if month < 0:
         raise ValueError("month must be 0 or more")
-    w = scenario.workload
-    peak = month_rate(w.rate_rps, w.growth_pct_per_month, month) if peak_rps is None else float(peak_rps)
+    peak = planning_rate(scenario, month) if peak_rps is None else float(peak_rps)
     if not (peak >= 0 and math.isfinite(peak)):
         raise ValueError(f"peak_rps must be a finite rate of 0 or more, got {peak}")
     commitment = commitment or scenario.pricing.commitment

@@ -15,6 +15,7 @@ from model.queueing.evaluate import evaluate
 
 # the offered-load law's saturation rate, defined beside offered_load (no pandas: `diff` and the CLI use it)
 from model.queueing.offered_load import saturation_rps
+from model.queueing.closed_network import offered_rps
 from model.scenario.schema import Scenario
 
 COMMITMENTS = ("on_demand", "1yr", "3yr")
@@ -26,7 +27,7 @@ def latency_curve(scenario: Scenario, points: int = 36) -> pd.DataFrame:
     Rows: rate_rps, percentile (p50, p95, p99), latency_ms; unbounded latencies are left out."""
     top = saturation_rps(scenario)
     if not math.isfinite(top):
-        top = 4 * scenario.workload.rate_rps
+        top = 4 * offered_rps(scenario)
     rates = [top * (0.05 + 0.94 * (k / (points - 1)) ** 0.6) for k in range(points)]
     rows = []
     for rate in rates:

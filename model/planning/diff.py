@@ -22,9 +22,16 @@ import yaml
 
 from model.queueing.results import bottleneck
 from model.planning.autoscale import autoscaled_nodes
-from model.planning.forecast import FORECAST_REQUESTS, month_rate, month_results, runway
+from model.planning.forecast import FORECAST_REQUESTS, month_results, runway
+from model.planning.load import month_load
 from model.queueing.offered_load import saturation_rps
-from model.scenario.reader import ScenarioError, load_scenario, parse_override, scenario_from_text
+from model.scenario.reader import (
+    ScenarioError,
+    load_changes,
+    load_scenario,
+    parse_override,
+    scenario_from_text,
+)
 from model.scenario.schema import Scenario
 
 GIT_PREFIX = "git:"
@@ -228,16 +235,20 @@ def read_text(spec: str) -> str:
 
 
 def load_side(
-    spec: str, overrides: Iterable[str] = (), rate_rps: float | None = None, strict_prices: bool = False
+    spec: str,
+    overrides: Iterable[str] = (),
+    rate_rps: float | None = None,
+    strict_prices: bool = False,
+    users: int | None = None,
 ) -> tuple[str, Scenario]:
-    """One side's text as written, and its validated scenario with --set and --rate applied
+    """One side's text as written, and its validated scenario with --set, --rate and --users applied
     (`strict_prices`: an instance type the catalog does not list is invalid input)."""
     text = read_text(spec)
     if not spec.startswith(GIT_PREFIX):  # a trace resolves beside the file
-        return text, load_scenario(spec, overrides, rate_rps=rate_rps, strict_prices=strict_prices)
-    changes = [parse_override(o) for o in overrides]
-    if rate_rps is not None:
-        changes.append(("workload.rate_rps", rate_rps))
+        return text, load_scenario(
+            spec, overrides, rate_rps=rate_rps, strict_prices=strict_prices, users=users
+        )
+    changes = [parse_override(o) for o in overrides] + load_changes(rate_rps, users)
     # a trace is read from the working tree only: a git: side that names one is refused as text is
     return text, scenario_from_text(text, spec, changes, strict_prices=strict_prices)
 
@@ -297,8 +308,9 @@ def evaluate_side(
     requests: int = FORECAST_REQUESTS,
 ) -> Side:
     workload = scenario.workload
-    rate = month_rate(workload.rate_rps, workload.growth_pct_per_month, months)
-    r = month_results(scenario, rate, method, seed, requests)
+    load = month_load(scenario, months)
+    r = month_results(load.scenario, load.rate_rps, method, seed, requests)
+    rate = load.rate_rps if load.rate_given else r.rate_rps
     busiest = bottleneck(r)
     runway_months, _ = runway(scenario, workload.horizon_months)
     cost = r.cost
@@ -343,11 +355,12 @@ def diff(
     rate_rps: float | None = None,
     requests: int = FORECAST_REQUESTS,
     strict_prices: bool = False,
+    users: int | None = None,
 ) -> Diff:
     """BASE and HEAD (files or git:REF:PATH) evaluated the same way, and what changed between them."""
     overrides = list(overrides)
-    base_text, base_scenario = load_side(base, overrides, rate_rps, strict_prices)
-    head_text, head_scenario = load_side(head, overrides, rate_rps, strict_prices)
+    base_text, base_scenario = load_side(base, overrides, rate_rps, strict_prices, users)
+    head_text, head_scenario = load_side(head, overrides, rate_rps, strict_prices, users)
     return diff_scenarios(
         SideInput(base, base_text, base_scenario),
         SideInput(head, head_text, head_scenario),

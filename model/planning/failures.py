@@ -21,6 +21,7 @@ from typing import Any
 from model.planning.report import ms, table
 from model.queueing.run_size import PLANNING_REQUESTS
 from model.queueing.results import Results, SloCheck, check_slo, Latency
+from model.queueing.closed_network import offered_rps
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 from model.queueing.sim.timeline import TimelineSimulation
@@ -198,7 +199,7 @@ def db_failover(
     name = database or next((n for n, x in scenario.nodes.items() if isinstance(x, DatabaseNode)), None)
     if name is None or not isinstance(scenario.nodes[name], DatabaseNode):
         raise ValueError("no database to fail over")
-    rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
+    rate = offered_rps(scenario) if rate_rps is None else rate_rps
     start_s = window_s / 3.0
     sim = TimelineSimulation(scenario, [(0.0, rate)], window_s, seed)
     saved: dict[str, int] = {}

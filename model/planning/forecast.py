@@ -23,9 +23,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from model.planning.autoscale import at_peak, autoscaled_nodes
-from model.planning.bill import DEFINITION, MonthBill, month_bill, month_rate
+from model.planning.bill import DEFINITION, MonthBill, month_bill
 from model.planning.calendar_months import month_label, month_name, start_month
 from model.planning.growth import GrowthInUse, growth_in_use, with_growth
+from model.planning.load import MonthLoad, month_load, month_rate  # noqa: F401 (month_rate: importers of forecast)
 from model.planning.verdict import verdict_of
 from model.pricing.cost import monthly_cost
 from model.queueing.results import Results, bottleneck
@@ -55,6 +56,7 @@ class Month:
     verdict: str | None = None  # "SLO missed: ...; the bill shown is for a system that does not cope"
     calendar_month: str | None = None  # YYYY-MM
     over_budget: bool | None = None  # None without a budget
+    users: int | None = None  # a closed workload: the month's users (rate_rps is their throughput)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -74,6 +76,8 @@ class Month:
         }
         if self.over_budget is not None:
             out["over_budget"] = self.over_budget
+        if self.users is not None:
+            out["users"] = self.users
         if self.low is not None and self.high is not None:
             out["band"] = {
                 "rate_rps": [round(self.low[0], 3), round(self.high[0], 3)],
@@ -189,7 +193,6 @@ def forecast(
     in_use = growth_in_use(scenario, growth_pct)
     scenario = with_growth(scenario, in_use.pct_per_month)
     growth = in_use.pct_per_month
-    base = scenario.workload.rate_rps
     band: tuple[float, float] | None = None
     if growth_sd_pct:
         band = (max(growth - BAND_Z * growth_sd_pct, -99.0), growth + BAND_Z * growth_sd_pct)
@@ -198,15 +201,16 @@ def forecast(
     first = start_month(scenario, start)
     out = []
     for m in range(months + 1):
-        month = _solve(scenario, month_rate(base, growth, m), method, seed, requests, m)
+        month = _solve(month_load(scenario, m, growth), method, seed, requests, m)
         if band is not None:
-            lo = _solve(scenario, month_rate(base, band[0], m), method, seed, requests, m)
-            hi = _solve(scenario, month_rate(base, band[1], m), method, seed, requests, m)
+            lo = _solve(month_load(scenario, m, band[0]), method, seed, requests, m)
+            hi = _solve(month_load(scenario, m, band[1]), method, seed, requests, m)
             month = _with_band(month, lo, hi)
         over = None if budget_usd is None else month.monthly > budget_usd + 1e-9
         out.append(replace(month, calendar_month=month_label(first, m), over_budget=over))
     notes = []
-    today = monthly_cost(scenario, base)  # which prices are estimated or unknown does not change by month
+    # which prices are estimated or unknown does not change by month
+    today = monthly_cost(scenario, month_load(scenario).rate_rps)
     prices = {k: v for k, v in today.to_json().items() if k in ("estimated", "unknown")}
     if prices:
         notes.append("cost: " + today.caveat())
@@ -239,8 +243,8 @@ def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
     runway needs, in milliseconds rather than the forecast's second.
     """
     for month in range(months + 1):
-        rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, month)
-        r = evaluate(at_month_peak(scenario, rate), "analytic", rate_rps=rate)
+        load = month_load(scenario, month)
+        r = evaluate(at_month_peak(load.scenario, load.rate_rps), "analytic", rate_rps=load.evaluate_rate)
         if not r.slo.met:
             return month, bottleneck(r)
     return None, None
@@ -260,22 +264,29 @@ def month_results(
 ) -> Results:
     """One month at its peak rate, as the forecast solves it: autoscaled nodes at the replicas their
     HPA holds at that peak; `cost` is the month's cost of record (`bill.month_bill`). `diff` calls
-    this too, so a diff's latency and bill are the forecast's for the same month."""
+    this too, so a diff's latency and bill are the forecast's for the same month. A closed workload
+    (model.planning.load: the month's users) runs as one; `rate_rps`, its throughput, sizes the HPA
+    and the bill."""
     return _month(scenario, rate_rps, method, seed, requests)[0]
 
 
 def _month(
     scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int
 ) -> tuple[Results, MonthBill]:
-    r = evaluate(at_month_peak(scenario, rate_rps), method, rate_rps=rate_rps, seed=seed, requests=requests)
+    r = evaluate(
+        at_month_peak(scenario, rate_rps),
+        method,
+        rate_rps=None if scenario.workload.closed else rate_rps,
+        seed=seed,
+        requests=requests,
+    )
     bill = month_bill(scenario, peak_rps=rate_rps)
     return replace(r, cost=bill.cost), bill
 
 
-def _solve(
-    scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int
-) -> Month:
-    r, bill = _month(scenario, rate_rps, method, seed, requests)
+def _solve(load: MonthLoad, method: str, seed: int | None, requests: int, month: int) -> Month:
+    rate_rps = load.rate_rps
+    r, bill = _month(load.scenario, rate_rps, method, seed, requests)
     busiest = bottleneck(r)
     return Month(
         month,
@@ -290,6 +301,7 @@ def _solve(
         mean_rps=bill.mean_rps,
         per_million=bill.per_million_usd,
         verdict=verdict_of(r).message,
+        users=load.scenario.workload.users,
     )
 
 

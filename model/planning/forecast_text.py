@@ -24,7 +24,7 @@ def forecast_text(f: Any) -> str:
     for m in f.months:
         row = [
             f"{m.month} ({m.calendar_month})" if m.calendar_month else str(m.month),
-            f"{m.rate_rps:,.1f} req/s",
+            f"{m.rate_rps:,.1f} req/s" + (f" ({m.users:,} users)" if m.users is not None else ""),
             money(m.monthly, f.currency) + (" *" if m.verdict else "") + (" over" if m.over_budget else ""),
             money(m.per_million, f.currency) + (" *" if m.verdict else ""),
             ms(m.p99_ms),

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from model.planning.autoscale import autoscaled_nodes
 from model.planning.bill import month_bill
 from model.pricing.cost import monthly_cost
-from model.planning.forecast import month_rate
+from model.planning.load import closed_note, month_load, sizing_rate
 from model.planning.report import money, ms, table
 from model.queueing.results import Results, SloCheck
 from model.queueing.evaluate import evaluate
@@ -160,6 +160,7 @@ class Search:
 
     def __init__(self, scenario: Scenario, rate_rps: float):
         self.scenario, self.rate_rps = scenario, rate_rps
+        self.eval_rate = None if scenario.workload.closed else rate_rps  # closed: evaluate the users
         self.names = list(scenario.nodes)
         widest = optimistic(scenario)
         self.options = {n: node_options(widest, n, rate_rps) for n in self.names}
@@ -177,7 +178,7 @@ class Search:
 
     def analytic(self, pick: tuple[int, ...]) -> Results:
         if pick not in self.cache:
-            r = evaluate(self.build(pick), "analytic", rate_rps=self.rate_rps)
+            r = evaluate(self.build(pick), "analytic", rate_rps=self.eval_rate)
             self.cache[pick] = r
             if r.slo.met:
                 self.feasible[pick] = self.cost(pick)
@@ -187,7 +188,7 @@ class Search:
         """slo_excess, graded past saturation by the busiest pool's offered load, so that of two
         saturated configurations the less overloaded one still reads as closer to the SLO."""
         r = self.analytic(pick)
-        if not r.saturated:
+        if not r.saturated or self.eval_rate is None:  # closed: latency stays finite, grade by it
             return slo_excess(self.scenario, r)
         built = self.build(pick)
         worst = max(
@@ -265,7 +266,8 @@ def recommend(
     requests: int = CONFIRM_REQUESTS,
 ) -> Recommendation:
     """The cheapest simulated-SLO-meeting configuration at month `months`' load; see the module docstring."""
-    rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, months)
+    load = month_load(scenario, months)  # a closed workload: the month's users, options sized by sizing_rate
+    scenario, rate = load.scenario, load.rate_rps if load.rate_given else sizing_rate(load.scenario)
     search = Search(scenario, rate)
     if any(not opts for opts in search.options.values()):
         empty = [n for n, o in search.options.items() if not o]
@@ -301,11 +303,12 @@ def recommend(
             winner = (current, r)
     if winner is None:
         winner = min(tried, key=lambda t: slo_excess(scenario, t[1]))
-    return _report(scenario, search, rate, months, seed, requests, winner, tried)
+    rec = _report(scenario, search, rate, months, seed, requests, winner, tried)
+    return closed_note(rec, scenario) if scenario.workload.closed else rec
 
 
 def _simulate(search: Search, pick: tuple[int, ...], seed: int | None, requests: int) -> Results:
-    return evaluate(search.build(pick), "sim", rate_rps=search.rate_rps, seed=seed, requests=requests)
+    return evaluate(search.build(pick), "sim", rate_rps=search.eval_rate, seed=seed, requests=requests)
 
 
 def _confirmed(r: Results, scenario: Scenario | None = None) -> bool:
@@ -346,9 +349,9 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
     recommended = _applied(scenario, changes)
     monthly = _monthly(recommended, rate)
     baseline = _monthly(scenario, rate)
-    baseline_slo = evaluate(at_peak(scenario, rate), "analytic", rate_rps=rate).slo
+    baseline_slo = evaluate(at_peak(scenario, rate), "analytic", rate_rps=search.eval_rate).slo
     headroom = 100.0 * (1.0 - slo_excess(scenario, results)) if results.slo.met else 0.0
-    zone = lose_zone(search.build(pick), rate_rps=rate, method="analytic").slo
+    zone = lose_zone(search.build(pick), rate_rps=search.eval_rate, method="analytic").slo
     runners = [
         Candidate(_with_changes(scenario, search, p).options, search.cost(p), r)
         for p, r in tried
@@ -356,7 +359,7 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
     ][:RUNNERS_UP]
     runners = [dataclasses.replace(c, changes_override=_differences(scenario, c.changes)) for c in runners]
     notes = curve_notes(scenario)
-    caveat = monthly_cost(scenario, scenario.workload.rate_rps).caveat()
+    caveat = monthly_cost(scenario, rate).caveat()
     if caveat:
         notes.append(f"prices: {caveat}")
     if autoscaled_nodes(scenario):
@@ -397,7 +400,9 @@ def _differences(scenario: Scenario, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _nothing_fits(scenario, rate, months, seed, requests, empty) -> Recommendation:
-    r = evaluate(scenario, "sim", rate_rps=rate, seed=seed, requests=requests)
+    r = evaluate(
+        scenario, "sim", rate_rps=None if scenario.workload.closed else rate, seed=seed, requests=requests
+    )
     slo = SloCheck(
         False,
         [f"no stable size found for {', '.join(empty)} at {rate:,.1f} requests/s"] + list(r.slo.violations),

@@ -49,7 +49,11 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
             f" (seed {seed})" if seed is not None else ""
         )
     lat = r.latency_ms
-    out = [f"{r.scenario}: {how} at {r.rate_rps:,.1f} requests/s", ""]
+    load = f"{r.rate_rps:,.1f} requests/s"
+    if r.closed is not None:  # a closed workload: the users are given, the rate is what they send
+        c = r.closed
+        load = f"{c.users:,} users thinking {ms(c.think_ms)} (they send {r.rate_rps:,.1f} requests/s)"
+    out = [f"{r.scenario}: {how} at {load}", ""]
     ci = ""
     if r.latency_ci95_ms and "p99" in r.latency_ci95_ms:
         lo, hi = r.latency_ci95_ms["p99"]
@@ -58,6 +62,12 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
         f"Latency   mean {ms(lat.mean)}   p50 {ms(lat.p50)}   p95 {ms(lat.p95)}   p99 {ms(lat.p99)}{ci}"
     )
     out.append(f"Served    {r.throughput_rps:,.1f} requests/s   errors {r.error_pct:.3f}%")
+    if r.closed is not None:
+        c = r.closed
+        out.append(
+            f"Users     knee N* {c.knee_users:,.0f} users, most throughput {c.max_throughput_rps:,.1f} "
+            f"requests/s ({c.bottleneck} saturates first)"
+        )
     if r.load_test is not None:
         t = r.load_test
         out.append(

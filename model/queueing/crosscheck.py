@@ -57,6 +57,8 @@ def crosscheck(
     on saturation only."""
     from model.queueing.analytic.solver import solve
 
+    if scenario.workload.closed and rate_rps is None:
+        return _closed_crosscheck(scenario, sim)
     try:
         analytic = solve(scenario, rate_rps)
     except (
@@ -65,3 +67,17 @@ def crosscheck(
     ) as err:  # an input the analytic solver cannot take: say so, keep the run
         return [f"the analytic solver could not check this run ({err})"]
     return disagreements(sim, analytic, compare_latency=not timed and scenario.workload.arrivals != "trace")
+
+
+def _closed_crosscheck(scenario: Scenario, sim: Results) -> list[str]:
+    """A closed workload against its MVA answer: latency only. Its `saturated` is a threshold on
+    utilization (99%), which two honest answers can straddle; its latency stays finite."""
+    import dataclasses
+
+    from model.queueing.analytic.closed import solve_closed_results
+
+    try:
+        analytic = solve_closed_results(scenario)
+    except (ValueError, ArithmeticError) as err:
+        return [f"the analytic solver could not check this run ({err})"]
+    return disagreements(dataclasses.replace(sim, saturated=[]), dataclasses.replace(analytic, saturated=[]))

@@ -27,8 +27,22 @@ def evaluate(
     unit_hours_by_node: dict[str, float] | None = None,
     duration_s: float | None = None,
 ) -> Results:
-    """`duration_s` (simulator only) offers the load for that long instead (model.queueing.sim.load_test)."""
-    if duration_s is not None:
+    """`duration_s` (simulator only) offers the load for that long instead (model.queueing.sim.load_test).
+
+    A closed workload (`workload.users`) is run as one (model.queueing.sim.closed, .analytic.closed)
+    unless a `rate_rps` is given: an explicit rate is an open load at that rate."""
+    closed = scenario.workload.closed and rate_rps is None
+    if closed and duration_s is not None:
+        raise ValueError("a timed run (duration) of a closed workload (users) is not available")
+    if closed and method == "analytic":
+        from model.queueing.analytic.closed import solve_closed_results
+
+        results = solve_closed_results(scenario)
+    elif closed and method == "sim":
+        from model.queueing.sim.closed import simulate_closed
+
+        results = simulate_closed(scenario, seed=seed, requests=requests, progress=progress)
+    elif duration_s is not None:
         if method != "sim":
             raise ValueError("a timed run (duration) is a simulation: use method sim")
         from model.queueing.sim.load_test import run_for

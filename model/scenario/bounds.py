@@ -36,9 +36,11 @@ def check_bounds(scenario: Scenario) -> Refusal | None:
     workload = scenario.workload
     for key, value, bound in (
         ("rate_rps", workload.rate_rps, "RATE_RPS"),
+        ("users", workload.users, "USERS"),
+        ("think_ms", workload.think_ms, "MS"),
         ("growth_pct_per_month", workload.growth_pct_per_month, "GROWTH_PCT"),
     ):
-        message = over(bound, value, key)
+        message = over(bound, value, key) if value is not None else None
         if message:
             return ("workload", key), message
     for name, node in scenario.nodes.items():

@@ -174,8 +174,13 @@ def sync_produces(scenario: Scenario) -> dict[str, float]:
 
 
 def arrival_rates(scenario: Scenario, rate_rps: float | None = None) -> dict[str, NodeVisits]:
-    """Per-node arrival rates in requests per second (visit ratios times the entry rate)."""
+    """Per-node arrival rates in requests per second (visit ratios times the entry rate).
+
+    A closed workload (users) has no rate of its own: pass its throughput
+    (model.queueing.closed_network.offered_rps)."""
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
+    if rate is None:
+        raise ValueError("a closed workload (users) has no rate_rps: pass its throughput as rate_rps")
     return {
         n: NodeVisits(v.visits * rate, v.reads * rate, v.writes * rate)
         for n, v in visit_ratios(scenario).items()

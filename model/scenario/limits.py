@@ -42,6 +42,7 @@ LIMITS: dict[str, Limit] = {
         Limit("BACKLOG_STATES", 5_000_000, "Kafka backlog states (partitions per consumer x max_backlog)"),
         Limit("MS", 86_400_000, "milliseconds in one service time or timeout (a day)"),
         Limit("RATE_RPS", 10_000_000, "requests per second at the entry"),
+        Limit("USERS", 1_000_000, "concurrent users of a closed workload"),
         Limit("GROWTH_PCT", 1_000, "percent growth per month"),
         Limit("SERVERS", 1_000_000, "servers in one pool (replicas x cores, or x concurrency)"),
         Limit("REQUESTS", 10_000_000, "requests in one simulation (--requests)"),

@@ -92,7 +92,10 @@ def apply_override(data: dict, path: str, value: Any, source: str = "--set") -> 
     if isinstance(here, list):
         here[_list_index(last, here, path, source)] = value
     elif isinstance(here, dict):
-        here[last] = value
+        if value is DROP:
+            here.pop(last, None)
+        else:
+            here[last] = value
     else:
         raise ScenarioError(source, path, "its parent is not a mapping")
 
@@ -105,6 +108,19 @@ def _list_index(key: str, items: list, path: str, source: str) -> int:
 
 # ---------------------------------------------------------------- loading
 
+DROP = object()  # an override that removes a key (--users drops rate_rps, --rate drops users)
+
+
+def load_changes(rate_rps: float | None, users: int | None) -> list[tuple[str, Any]]:
+    """--rate and --users as key changes: each makes the workload open or closed, whatever the file said."""
+    if rate_rps is not None and users is not None:
+        raise ScenarioError("--users", "workload.users", "give --rate or --users, not both")
+    if rate_rps is not None:
+        return [("workload.users", DROP), ("workload.think_ms", DROP), ("workload.rate_rps", rate_rps)]
+    if users is not None:
+        return [("workload.rate_rps", DROP), ("workload.users", users)]
+    return []
+
 
 def load_scenario(
     path: str | Path,
@@ -112,20 +128,21 @@ def load_scenario(
     rate_rps: float | None = None,
     trace_from_overrides: bool = True,
     strict_prices: bool = False,
+    users: int | None = None,
 ) -> Scenario:
     """Read, override and validate a scenario file, or raise ScenarioError.
 
     `trace_from_overrides=False` refuses overrides that name a trace file: the app passes it,
     since there a link's changes come from whoever wrote the link, not from the file's owner.
     `strict_prices` also refuses an instance type the price catalog does not list (`--strict-prices`).
+    `rate_rps` (`--rate`) makes the workload open at that rate, `users` (`--users`) closed with that many.
     """
     source = display_name(path)
     text = read_text_file(path, source, _scenario_error, "scenario file")
     changes = [parse_override(o) for o in overrides]
     if not trace_from_overrides:
         _refuse_trace_changes(changes)
-    if rate_rps is not None:
-        changes.append(("workload.rate_rps", rate_rps))
+    changes += load_changes(rate_rps, users)
     return scenario_from_text(text, source, changes, strict_prices=strict_prices, _folder=Path(path).parent)
 
 

@@ -223,7 +223,11 @@ class GrowthFit(Strict):
 
 
 class Workload(Strict):
-    rate_rps: float = Field(gt=0)
+    rate_rps: float | None = Field(default=None, gt=0)  # open: requests arrive at this rate
+    # Extension (issue 18): a closed workload, `users` each sending a request, waiting for the answer,
+    # then thinking for an exponential time of mean `think_ms`; exclusive with rate_rps.
+    users: int | None = Field(default=None, ge=1)
+    think_ms: float | None = Field(default=None, ge=0)
     arrivals: Literal["poisson", "deterministic", "trace"] = "poisson"
     trace: str | None = None
     growth_pct_per_month: float = Field(default=0.0, gt=-100)
@@ -244,6 +248,41 @@ class Workload(Strict):
     growth_fit: GrowthFit | None = None
     # Extension (issue 12): the calendar month the forecast's month 0 is (YYYY-MM); default: this month.
     start_month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+
+    @property
+    def closed(self) -> bool:
+        """A closed workload (users who wait for their answers) rather than an open arrival rate."""
+        return self.users is not None
+
+    @model_validator(mode="after")
+    def _open_or_closed(self) -> "Workload":
+        # GraphError carries the offending key's full path, so the message points at its line.
+        if self.rate_rps is None and self.users is None:
+            raise GraphError(
+                ("workload", "rate_rps"),
+                "is required: give rate_rps (an open workload) or users (a closed one)",
+            )
+        if self.rate_rps is not None and self.users is not None:
+            raise GraphError(
+                ("workload", "users"),
+                "rate_rps and users are exclusive: a workload is open (rate_rps) or closed (users), not both",
+            )
+        if self.users is None and self.think_ms is not None:
+            raise GraphError(
+                ("workload", "think_ms"),
+                "is the think time of a closed workload: it needs users, not rate_rps",
+            )
+        if self.users is not None and self.arrivals != "poisson":
+            raise GraphError(
+                ("workload", "arrivals"),
+                f"{self.arrivals} describes an open workload; a closed one (users) has its users' think_ms",
+            )
+        return self
+
+    @property
+    def think_time_ms(self) -> float:
+        """A closed workload's mean think time (0 unless given)."""
+        return self.think_ms or 0.0
 
     @model_validator(mode="after")
     def _trace_given(self) -> "Workload":

@@ -58,7 +58,14 @@ def solve(scenario: Scenario, rate_rps: float | None = None) -> Results:
     return analyse(scenario, rate_rps).results
 
 
+# A closed workload (workload.users, no rate given) is solved by model.queueing.analytic.closed, which
+# builds on this module and registers itself here when the package is imported (its __init__).
+CLOSED_ANALYSIS: list = []
+
+
 def analyse(scenario: Scenario, rate_rps: float | None = None) -> Analysis:
+    if rate_rps is None and scenario.workload.closed:
+        return CLOSED_ANALYSIS[0](scenario)
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
     solver = _Solver(scenario, rate)
     results = solver.results()

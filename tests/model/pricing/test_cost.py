@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from model.queueing.closed_network import offered_rps
 from model.pricing.catalog import hourly_price, lookup
 from model.pricing.cost import HOURS_PER_MONTH, monthly_cost, units, validate_prices
 from model.scenario.schema import Scenario
@@ -215,7 +216,7 @@ def test_every_example_scenario_prices(path, commitment):
     raw.setdefault("pricing", {})["commitment"] = commitment
     scenario = Scenario.model_validate(raw)
     assert validate_prices(scenario) == []
-    cost = monthly_cost(scenario, scenario.workload.rate_rps)
+    cost = monthly_cost(scenario, offered_rps(scenario))  # a closed workload: its users' throughput
     assert cost.monthly > 0 and cost.per_million_requests > 0
     for name, node in scenario.nodes.items():
         if node.instance is not None:
