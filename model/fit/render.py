@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from model.fit.params import Estimate
+from model.fit.estimate import Estimate
 
 FLOW_KEYS = ("instance", "autoscale", "slo", "pricing")
 COMMENT_COLUMN = 34
