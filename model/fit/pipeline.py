@@ -21,6 +21,7 @@ from model.fit.estimate import Estimate, ParamFit
 from model.fit.latency import fit_latency
 from model.fit.params import fit_parameters
 from model.fit.provenance import provenance
+from model.fit.record import fit_record
 from model.fit.refine import given_miss_cost, refine_hosts, refine_workers
 from model.fit.result import FitResult
 from model.fit.errors import FitError
@@ -28,6 +29,7 @@ from model.fit.series import Observations, observations
 from model.fit.traffic import LoadFit, fit_load, fit_load_test
 from model.fit.validate import backtest, validate
 from model.scenario.reader import ScenarioError, load_scenario, scenario_from_data
+from model.scenario.fitted import FitRecord
 from model.scenario.schema import Scenario
 
 __all__ = ["FitError", "FitResult", "fit_scenario", "fit_to_file"]
@@ -77,6 +79,13 @@ def fit_scenario(
     warnings += params.warnings
     not_fitted = list(params.not_fitted) + [n for n in load.notes if "not fitted" in n]
     comments, header = provenance(fit, name, source_name, obs, params, load)
+    record = fit_record(validation, source_name)
+    if record is not None:  # the validation's errors travel with the scenario (contract: fitted)
+        document["fitted"] = record
+        scenario = scenario.model_copy(update={"fitted": FitRecord.model_validate(record)})
+        comments[("fitted",)] = (
+            "the fit's validation: predicted against observed over the busiest periods (not solved)"
+        )
     return FitResult(
         fit_file=name,
         source=source_name,
