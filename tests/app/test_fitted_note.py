@@ -83,7 +83,7 @@ def test_whatif_shows_the_fitted_models_error_and_a_plain_scenario_shows_none():
     at.switch_page("pages/whatif.py").run()
     no_errors(at)
     assert _notes(at) == [fitted_note.sentence(fitted.fitted)]
-    latency = validation[validation["what"].str.startswith("latency")].iloc[0]  # Calibrate's own table
+    latency = validation[validation.index.str.startswith("latency")].iloc[0]  # Calibrate's own table
     observed, predicted = latency["observed busy hour"], latency["predicted busy hour"]
     shown = float(SIGNED.search(_notes(at)[0]).group(1))
     assert shown == pytest.approx(100 * (predicted - observed) / observed, abs=0.06)
