@@ -1,12 +1,14 @@
 """From observed metrics to a calibrated scenario (`python cli.py fit`), with the fit's error shown.
 
-The steps, each in its own module: fetch the fit file's series (connectors), put them on
-one grid and refuse what is unusable (fit_series), estimate hit ratios, visit ratios and
-service times (fit_graph, fit_params, fit_demand), the load (fit_load), build the scenario
-and check it against what was observed and against a held-out week (fit_validate), then
-write it with a comment on every value (fit_yaml). When a service's `replicas` is a metric
-(its running count over time), fit_scaling fits the USL (fit_usl) to its capacity at each
-count and the report and the scenario's comments say where adding replicas stops paying.
+The steps, each in its own module: fetch the fit file's series (fetch, connectors), put them on
+one grid in the fit's units and refuse what is unusable (series, units), estimate hit ratios,
+visit ratios and service times (graph, params, times, demand; then refine: a given miss cost,
+worker counts, shared hosts), the load (traffic), build the scenario and check it against what
+was observed and against a held-out week (validate; the errors travel in the scenario's
+`fitted` key, record), then write it with a comment on every value (provenance, render). When a
+service's `replicas` is a metric (its running count over time), scaling fits the USL (usl) to
+its capacity at each count and the report and the scenario's comments say where adding
+replicas stops paying.
 """
 
 from __future__ import annotations
