@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, charts, diff_view, state
+from streamlit_ui import cached, charts, diff_view, fitted_note, state
 from streamlit_ui.views import node_cost_label
 from streamlit_ui.sidebar import folder_names, setup
 from streamlit_ui.scenarios import read_folder_scenario
@@ -150,6 +150,7 @@ shown = pd.DataFrame(
 )
 # scenarios across, measures down: a static table wraps, so no column (and no name) is cut off
 st.table(shown)
+fitted_note.show(scenarios)
 st.caption(
     "Headroom: how far the load can grow before the busiest node saturates. Losing one zone: a third of "
     "every node gone (at least one left), at today's load, before any autoscaler replaces it."

@@ -7,7 +7,7 @@ import streamlit as st
 
 from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY
 from model.fit import observed as observe
-from model.fit.series import FitError
+from model.fit.errors import FitError
 from streamlit_ui import cached, charts, csv_mapping, endpoints, sources, state, uploads
 from streamlit_ui.scenarios import scenarios_dir
 from streamlit_ui.sidebar import setup

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, confirm, state
+from streamlit_ui import cached, confirm, fitted_note, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.scenarios import applied_text, slug, yaml_diff
 from streamlit_ui.views import RESET_HINT, md, scenario_or_stop
@@ -81,6 +81,7 @@ k4.metric(
     delta_arrow="off",
     border=True,
 )
+fitted_note.show(scenario)
 
 if answer["slo"]["met"]:
     zone = risk.get("survives_zone_loss")

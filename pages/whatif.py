@@ -5,7 +5,17 @@ import math
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, charts, confirm, controls, ramp_view, state, users_controls, users_view
+from streamlit_ui import (
+    cached,
+    charts,
+    confirm,
+    controls,
+    fitted_note,
+    ramp_view,
+    state,
+    users_controls,
+    users_view,
+)
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
@@ -69,6 +79,7 @@ c[4].metric(
     help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.",
 )
 price_caveat(quick.cost)
+fitted_note.show(scenario)
 if quick.saturated and scenario.workload.closed:
     st.warning(
         f"**Past the knee.** {', '.join(quick.saturated)} is busy 99% or more: the users' requests queue "

@@ -14,7 +14,7 @@ def fit_error(exc: Exception) -> None:
     """FitFileError, FitError and ConnectorError as one message with what to do next; anything else briefly."""
     from connectors.errors import ConnectorError
     from model.fit.file import FitFileError
-    from model.fit.series import FitError
+    from model.fit.errors import FitError
 
     if isinstance(exc, FitFileError):
         st.error(

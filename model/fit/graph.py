@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from model.fit.demand import _autocorrelation_factor
 from model.fit.file import FitFile
 from model.scenario.schema import NODE_TYPES
-from model.fit.series import FitError, Observations
+from model.fit.errors import FitError
+from model.fit.series import Observations
 from model.scenario.graph import UnboundedVisitsError, visit_ratios
 from model.scenario.schema import GraphError, Scenario
 

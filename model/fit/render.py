@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from model.fit.params import Estimate
+from model.fit.estimate import Estimate
 
 FLOW_KEYS = ("instance", "autoscale", "slo", "pricing", "growth_fit")
 FLOW_LISTS = ("daily_profile", "weekly_profile")  # lists of numbers, on one line

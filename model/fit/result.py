@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from model.fit.traffic import LoadFit
-from model.fit.params import ParamFit
+from model.fit.estimate import ParamFit
 from model.fit.validate import Backtest, Validation
 from model.fit.render import render
 from model.scenario.schema import Scenario

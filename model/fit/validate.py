@@ -49,6 +49,7 @@ class Row:
     verdict: str  # good | fair | poor | n/a
     cause: str | None = None
     peak: str = "busy hour"  # what the busy-hour columns cover: the busiest hour, or a load test's top phase
+    busy_hour_rps: float = math.nan  # the observed load at the entry over those same periods
 
     def to_json(self) -> dict:
         def r(v: float | None) -> float | None:
@@ -66,6 +67,7 @@ class Row:
             "verdict": self.verdict,
             "cause": self.cause,
             "peak": self.peak,
+            "busy_hour_rps": r(self.busy_hour_rps),
         }
 
     def to_text(self) -> str:
@@ -163,7 +165,7 @@ def validate(
             )
         predicted = predicted.clip(upper=1.0)
         row = _row(
-            f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100
+            f"{name} utilization", "%", 100 * busy, 100 * predicted, busy_hour, MIN_OBSERVED_UTIL * 100, rate
         )
         if row is None:
             validation.notes.append(f"{name}: no observed CPU in this range; nothing to compare")
@@ -185,7 +187,7 @@ def validate(
         if finite.sum() >= 2:
             predicted = pd.Series(np.interp(rate.to_numpy(), grid[finite], model[finite]), index=rate.index)
             predicted[rate > (grid[finite].max() if saturated_at else np.inf)] = np.nan
-            row = _row(f"latency {stat}", "ms", obs.latency_ms, predicted, busy_hour, 0.0)
+            row = _row(f"latency {stat}", "ms", obs.latency_ms, predicted, busy_hour, 0.0, rate)
             if row is None:
                 validation.notes.append("latency: none observed in this range; nothing to compare")
             else:
@@ -295,7 +297,13 @@ def _busy_hour(rate: pd.Series) -> pd.DatetimeIndex:
 
 
 def _row(
-    what: str, unit: str, observed: pd.Series, predicted: pd.Series, busy_hour: pd.DatetimeIndex, floor: float
+    what: str,
+    unit: str,
+    observed: pd.Series,
+    predicted: pd.Series,
+    busy_hour: pd.DatetimeIndex,
+    floor: float,
+    rate: pd.Series,
 ) -> Row | None:
     both = pd.concat([observed.rename("o"), predicted.rename("p")], axis=1).dropna()
     if not len(both):
@@ -320,6 +328,7 @@ def _row(
         float(hour["p"].mean()) if len(hour) else math.nan,
         len(scored),
         verdict,
+        busy_hour_rps=float(rate.reindex(hour.index).mean()) if len(hour) else math.nan,
     )
 
 

@@ -20,6 +20,7 @@ import math
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,8 +28,10 @@ from model.pricing.cost import CostBreakdown, monthly_cost
 from model.queueing.closed_network import offered_rps
 from model.queueing.offered_load import offered_load
 from model.scenario.schema import Autoscale, Scenario, ServiceNode
-from model.queueing.sim.timeline import TimelineSimulation, Window
 from model.queueing.topology import build_stations, cores_per_replica
+
+if TYPE_CHECKING:  # the simulator is imported by step_load alone: the HPA's day and peak need none of it
+    from model.queueing.sim.timeline import TimelineSimulation, Window
 
 SYNC_S = 15.0
 TOLERANCE = 0.10
@@ -262,6 +265,8 @@ def step_load(
     schedule = [(0.0, before_rps), (step_at_s, after_rps)]
     if step_down_at_s is not None:
         schedule.append((step_down_at_s, before_rps))
+    from model.queueing.sim.timeline import TimelineSimulation
+
     start = at_peak(scenario, before_rps)
     sim = TimelineSimulation(start, schedule, duration_s, seed)
     names = autoscaled_nodes(scenario)

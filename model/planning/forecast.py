@@ -30,7 +30,7 @@ from model.planning.load import MonthLoad, month_load, month_rate  # noqa: F401 
 from model.planning.verdict import verdict_of
 from model.pricing.cost import monthly_cost
 from model.queueing.results import Results, bottleneck
-from model.queueing.evaluate import evaluate
+from model.queueing.evaluate import evaluate, slo_verdict
 from model.scenario.schema import Scenario
 from model.queueing.run_size import PLANNING_REQUESTS
 
@@ -238,15 +238,23 @@ def forecast(
 def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
     """`forecast(scenario, months)`'s runway and the node that gives out first, without its bill.
 
-    The SLO never depends on the bill, so this solves each month at its peak only (no simulated
-    HPA day to price it) and stops at the first month that misses: what a page showing only the
-    runway needs, in milliseconds rather than the forecast's second.
+    The SLO never depends on the bill, so this asks each month at its peak for the SLO verdict
+    only (no simulated HPA day to price it, no Kafka lag percentiles; model.queueing.evaluate's
+    slo_verdict) and stops at the first month that misses: what a page showing only the runway, and
+    `diff`, need, in milliseconds rather than the forecast's second. Every month up to the first miss
+    is solved: the verdict is not monotone in the load in general (an HPA adds replicas in steps, an
+    entry timeout drops the slowest requests from the percentiles, growth may be negative).
     """
     for month in range(months + 1):
         load = month_load(scenario, month)
-        r = evaluate(at_month_peak(load.scenario, load.rate_rps), "analytic", rate_rps=load.evaluate_rate)
-        if not r.slo.met:
-            return month, bottleneck(r)
+        peak = at_month_peak(load.scenario, load.rate_rps)
+        if load.rate_given:
+            met, busiest = slo_verdict(peak, load.rate_rps)
+        else:  # a closed workload: the users themselves, solved whole
+            r = evaluate(peak, "analytic")
+            met, busiest = r.slo.met, bottleneck(r)
+        if not met:
+            return month, busiest
     return None, None
 
 

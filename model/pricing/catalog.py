@@ -86,10 +86,22 @@ class Catalog:
         return sorted({t for (p, t, _r), s in self.rows.items() if p == provider and s.unit == unit})
 
     def regions(self, provider: str, type_: str | None = None) -> list[str]:
-        return sorted({r for (p, t, r) in self.rows if p == provider and (type_ is None or t == type_)})
+        return list(self._index[0].get((provider, type_), ()))
 
     def provider_of(self, type_: str) -> list[str]:
-        return sorted({p for (p, t, _r) in self.rows if t == type_})
+        return list(self._index[1].get(type_, ()))
+
+    @functools.cached_property
+    def _index(self) -> tuple[dict[tuple[str, str | None], list[str]], dict[str, list[str]]]:
+        """Sorted regions by (provider, type or None) and providers by type, built once: a node's vCPUs
+        come from its type's row on every solve, and scanning every row each time showed in `diff`."""
+        regions: dict[tuple[str, str | None], set[str]] = {}
+        providers: dict[str, set[str]] = {}
+        for p, t, r in self.rows:
+            regions.setdefault((p, t), set()).add(r)
+            regions.setdefault((p, None), set()).add(r)
+            providers.setdefault(t, set()).add(p)
+        return {k: sorted(v) for k, v in regions.items()}, {k: sorted(v) for k, v in providers.items()}
 
 
 def read_catalog(path: Path) -> Catalog:

@@ -11,8 +11,8 @@ from typing import Callable, Literal
 
 from model.pricing.cost import monthly_cost
 from model.queueing.results import Results
+from model.queueing.run_size import SIM_REQUESTS as DEFAULT_REQUESTS
 from model.scenario.schema import Scenario
-from model.queueing.sim.simulation import DEFAULT_REQUESTS, simulate
 
 Method = Literal["sim", "analytic"]
 
@@ -53,6 +53,8 @@ def evaluate(
 
         results = solve(scenario, rate_rps)
     elif method == "sim":
+        from model.queueing.sim.simulation import simulate  # the simulator's modules: only when simulating
+
         results = simulate(scenario, rate_rps=rate_rps, seed=seed, requests=requests, progress=progress)
     else:
         raise ValueError(f"unknown method {method!r}; use sim or analytic")
@@ -67,3 +69,12 @@ def evaluate(
     # Price the load offered, not the load served: a saturated system is still billed.
     cost = monthly_cost(scenario, results.rate_rps, unit_hours_by_node)
     return dataclasses.replace(results, cost=cost)
+
+
+def slo_verdict(scenario: Scenario, rate_rps: float | None = None) -> tuple[bool, str | None]:
+    """Whether the analytic solve at `rate_rps` meets the SLO, and which node gives out first when it
+    does not: `evaluate(..., "analytic")`'s `slo.met` and bottleneck, without the bill or the work
+    they do not need (model.queueing.analytic.verdict). The runway asks it of every month."""
+    from model.queueing.analytic.verdict import slo_verdict as verdict
+
+    return verdict(scenario, rate_rps)

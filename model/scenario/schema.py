@@ -12,6 +12,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from model.scenario.fitted import FitRecord
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -334,6 +336,7 @@ class Scenario(Strict):
     hosts: dict[str, Host] = Field(default_factory=dict)
     slo: SLO = Field(default_factory=SLO)
     pricing: Pricing = Field(default_factory=Pricing)
+    fitted: FitRecord | None = None  # extension (issue 11): the fit's validation errors; never solved
 
     @model_validator(mode="after")
     def _graph_is_sound(self) -> "Scenario":

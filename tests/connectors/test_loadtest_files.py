@@ -13,7 +13,7 @@ from connectors.base import Query
 from connectors.csv_source import CsvSource
 from connectors.errors import ConnectorError
 from model.fit.file import CsvMetric, FitFileError, fit_file_from_text
-from model.fit.series import latency_stat
+from model.fit.units import latency_stat
 
 HERE = Path(__file__).parent / "loadtest"
 

@@ -99,8 +99,10 @@ class _KafkaSolution:
 class _Solver:
     """One evaluation: pools first (they need only arrival rates), then responses, recursively."""
 
-    def __init__(self, scenario: Scenario, rate_rps: float):
+    def __init__(self, scenario: Scenario, rate_rps: float, verdict_only: bool = False):
         self.scenario, self.rate_rps = scenario, rate_rps
+        self.verdict_only = verdict_only  # model.queueing.analytic.verdict: no lag percentiles, nor
+        # a saturated consumer group's drops (the SLO is missed either way)
         self.stations = build_stations(scenario)
         self.rates: dict[str, NodeVisits] = arrival_rates(scenario, rate_rps)
         self.notes: list[str] = []
@@ -216,6 +218,9 @@ class _Solver:
             (count, owned, consumer_queue(owned, partition_rps, service_rps, station.max_backlog))
             for owned, count in sorted(counts.items())
         ]
+        saturated = any(q.arrival_rps >= service_rps for _, _, q in groups)
+        if self.verdict_only and saturated:
+            return _KafkaSolution(KafkaStats(math.nan, math.nan, math.nan), 1.0, math.nan, True)
         if any(owned > 1 for _, owned, _ in groups):
             shared = max(owned for _, owned, _ in groups)
             self.notes.append(
@@ -228,12 +233,12 @@ class _Solver:
         parts = [(a / total, q.cdf, q.mean_sojourn_ms) for a, (_, _, q) in zip(accepted, groups)]
         lag_mean_ms = sum(w * m for w, _, m in parts)
         busy = sum(count * q.arrival_rps * (1.0 - q.blocking_prob) / service_rps for count, _, q in groups)
-        stats = KafkaStats(mixture_quantile(parts, 0.5), mixture_quantile(parts, 0.99), 100.0 * drop)
+        lags = (
+            (math.nan, math.nan) if self.verdict_only else (mixture_quantile(parts, q) for q in (0.5, 0.99))
+        )
+        stats = KafkaStats(*lags, 100.0 * drop)
         return _KafkaSolution(
-            stats,
-            min(busy / station.active_consumers, 1.0),
-            lag_mean_ms - station.consume.mean_ms,
-            any(q.arrival_rps >= service_rps for _, _, q in groups),
+            stats, min(busy / station.active_consumers, 1.0), lag_mean_ms - station.consume.mean_ms, saturated
         )
 
     # ------------------------------------------------------------ responses

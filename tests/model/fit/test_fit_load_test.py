@@ -19,7 +19,7 @@ import pytest
 
 from model.fit.pipeline import fit_scenario
 from model.fit.phases import detect_phases
-from model.fit.series import FitError
+from model.fit.errors import FitError
 from model.scenario.reader import scenario_from_data
 from model.queueing.evaluate import evaluate
 from tests.model.fit.loadtest_truth import Truth, write

@@ -87,3 +87,58 @@ def test_runway_is_the_forecasts_without_its_bill():
         assert got == (expected["runway_months"], expected["bottleneck"]), (name, changes)
         seen.add(got[0])
     assert None in seen and 0 in seen and len(seen) >= 4  # met all along, missed today, and missed later
+
+
+def _scenario_files() -> list[Path]:
+    """Every scenario in scenarios/ (fit files there are not scenarios and are refused)."""
+    from model.scenario.reader import ScenarioError
+
+    found = []
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        try:
+            load_scenario(path)
+        except ScenarioError:
+            continue
+        found.append(path)
+    assert len(found) >= 4
+    return found
+
+
+VARIANTS = {
+    "as written": [],
+    "fast growth": ["workload.growth_pct_per_month=25"],
+    "shrinking": ["workload.growth_pct_per_month=-5"],
+    "tiny load": ["workload.rate_rps=1"],
+    "heavy load": ["workload.rate_rps=2000"],
+    "no SLO": ["slo.p50_ms=null", "slo.p95_ms=null", "slo.p99_ms=null", "slo.max_error_pct=null"],
+    "errors only": [
+        "slo.p50_ms=null",
+        "slo.p95_ms=null",
+        "slo.p99_ms=null",
+        "workload.growth_pct_per_month=30",
+    ],
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("path", _scenario_files(), ids=lambda p: p.stem)
+def test_runway_is_the_forecasts_on_every_scenario(path, variant):
+    """The fast runway (what `diff`, Overview and Cost show) against the forecast solved month by month."""
+    scenario = load_scenario(path, VARIANTS[variant])
+    months = scenario.workload.horizon_months
+    expected = forecast(scenario, months).to_json()
+    assert runway(scenario, months) == (expected["runway_months"], expected["bottleneck"])
+
+
+def test_runway_is_the_forecasts_for_the_benchmarks_ten_node_scenarios(tmp_path):
+    import yaml
+
+    from benchmarks.diff import ten_nodes
+
+    for args in ((4, 2, 8), (3, 1, 12), (2, 1, 30)):
+        for growth in (5, 20):
+            data = ten_nodes(*args)
+            data["workload"]["growth_pct_per_month"] = growth
+            scenario = scenario_from_data(yaml.safe_load(yaml.safe_dump(data)), "ten-node.yaml")
+            expected = forecast(scenario, 12).to_json()
+            assert runway(scenario, 12) == (expected["runway_months"], expected["bottleneck"]), (args, growth)

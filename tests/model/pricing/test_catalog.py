@@ -263,3 +263,16 @@ def test_duplicate_rows_are_refused(tmp_path):
         read_catalog(path)
     path.write_text(header + row)
     assert lookup("aws", "m6i.large", "us-east-1", read_catalog(path)).hourly["3yr"] == 0.04
+
+
+def test_the_region_and_provider_index_is_the_scan_of_every_row():
+    """Catalog.regions and provider_of answer from an index built once; it must say what a scan says."""
+    catalog = load_catalog()
+    types = sorted({t for (_p, t, _r) in catalog.rows}) + ["no-such-type"]
+    for provider in ("aws", "gcp", "azure"):
+        for type_ in [None, *types]:
+            scan = sorted({r for (p, t, r) in catalog.rows if p == provider and type_ in (None, t)})
+            assert catalog.regions(provider, type_) == scan, (provider, type_)
+    for type_ in types:
+        assert catalog.provider_of(type_) == sorted({p for (p, t, _r) in catalog.rows if t == type_})
+    assert catalog.regions("aws") and catalog.regions("aws") is not catalog.regions("aws")  # a copy each time
