@@ -51,6 +51,7 @@ CHECKOUT = "scenarios/checkout.yaml"
         ["recommend", "scenarios/three-tier.yaml", "--json"],
         ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
         ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
+        ["peak", CHECKOUT, "--factor", "2", "--requests", "2000", "--json"],
     ],
 )
 def test_commands_that_do_not_need_a_heavy_library_do_not_import_it(argv):

@@ -7,10 +7,10 @@ The event (`peak_event.PeakEvent`: ramp, plateau, decay) is answered three ways 
   that cannot grow (a fixed node, or an autoscaled one at its `max`) reaches 100%: exact, so
   the verdict flips where utilization reaches 1;
 - the simulator with the HPA acting inside it (`autoscale.attach_hpas` on
-  `sim.timeline.TimelineSimulation`) over the ramp and the start of the plateau, up to a request
-  budget (`run_size.PEAK_REQUESTS`; a longer stretch starts later in the ramp from the
-  controllers' state there): p99, errors and Kafka drops minute by minute, the scale-up lag
-  included;
+  `sim.timeline.TimelineSimulation`) over the ramp and the start of the plateau, up to a budget
+  of arrivals (`run_size.PEAK_REQUESTS`; when the whole stretch does not fit, the top of the ramp
+  and the HPA's catching up are kept, started from the controllers' state there): p99, errors and
+  Kafka drops minute by minute, the scale-up lag included;
 - queueing theory minute by minute (`evaluate`, analytic) wherever the simulator did not run.
 
 The verdict is the first minute that misses the SLO or saturates: "breaks at minute M" (which
@@ -23,52 +23,16 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 
-from model.planning.autoscale import attach_hpas, autoscaled_nodes, simulate_day
+from model.planning.autoscale import autoscaled_nodes, simulate_day
 from model.planning.peak_additions import Additions, additions, apply
 from model.planning.peak_event import LEAD_S, PeakEvent, Track, onset_end_s, tail_s, track
+from model.planning.peak_minutes import Minute, Pools, kafka_dropping, simulate_minutes, theory_minutes
 from model.pricing.cost import HOURS_PER_MONTH, monthly_cost
-from model.queueing.evaluate import evaluate
-from model.queueing.offered_load import offered_load
-from model.queueing.results import Latency, check_slo
 from model.queueing.run_size import PEAK_REQUESTS
-from model.queueing.sim.timeline import TimelineSimulation
-from model.queueing.topology import build_stations, cores_per_replica
 from model.scenario.schema import Scenario
 
 DEFAULT_TARGET = 0.75  # the utilization the additions keep every node under
-THEORY_POINTS = 240  # at most this many minutes are solved by theory (a long ramp is sampled)
-
-
-@dataclass(frozen=True)
-class Minute:
-    """One minute of the event: the load, the replicas serving, the busiest pool, latency and errors."""
-
-    minute: float  # its start, minutes from the ramp's start
-    rate_rps: float
-    replicas: dict[str, int]  # autoscaled nodes' ready replicas at the minute's end
-    busiest: str
-    utilization: float  # the busiest pool's offered load over its servers (above 1: overloaded)
-    p99_ms: float
-    error_pct: float
-    kafka_drop_pct: float
-    source: str  # "simulation" or "theory"
-    violations: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "minute": round(self.minute, 2),
-            "rate_rps": round(self.rate_rps, 3),
-            "replicas": dict(self.replicas),
-            "busiest": self.busiest,
-            "utilization": round(self.utilization, 4),
-            "p99_ms": round(self.p99_ms, 3) if math.isfinite(self.p99_ms) else None,
-            "error_pct": round(self.error_pct, 4),
-            "kafka_drop_pct": round(self.kafka_drop_pct, 4),
-            "source": self.source,
-            "slo_met": not self.violations,
-        }
 
 
 @dataclass(frozen=True)
@@ -179,9 +143,15 @@ def summary(result: PeakResult) -> str:
     )
     if result.breaks is not None:
         b = result.breaks
+        node, rate = result.first_to_saturate
+        saturates = (
+            f"; {node} saturates at {rate:,.0f} req/s ({rate / result.base_rps:.2f}x)"
+            if math.isfinite(rate) and rate < result.peak_rps and "saturated" not in b.reason
+            else ""
+        )
         return (
-            f"Breaks at minute {math.floor(b.minute)}: {b.node} gives out at {b.rate_rps:,.0f} req/s "
-            f"({b.factor:.2f}x) on the way to {what} ({b.reason})."
+            f"Breaks at minute {math.floor(b.minute)} of {what}: {b.node} gives out at {b.rate_rps:,.0f} req/s "
+            f"({b.factor:.2f}x; {b.reason}){saturates}."
         )
     if result.verdict == "holds_with_autoscaling":
         grown = ", ".join(f"{n} {s['before']} to {s['peak']} replicas" for n, s in result.scaling.items())
@@ -189,55 +159,32 @@ def summary(result: PeakResult) -> str:
     return f"Holds: {what} needs no change and no scaling."
 
 
-def _with_replicas(scenario: Scenario, replicas: dict[str, int]) -> Scenario:
-    nodes = dict(scenario.nodes)
-    for name, count in replicas.items():
-        nodes[name] = nodes[name].model_copy(update={"replicas": max(int(count), 1)})
-    return scenario.model_copy(update={"nodes": nodes})
+def _arrivals(event: PeakEvent, base: float, start_s: float, end_s: float) -> float:
+    return (end_s - start_s) * event.mean_rate_rps(base, start_s, end_s)
 
 
-class _Pools:
-    """Every pool's offered load per request/s and how its servers follow the replicas (the offered-load law)."""
+def _sim_window(
+    scenario: Scenario, event: PeakEvent, base: float, onset_end: float, requests: int
+) -> tuple[float, float]:
+    """The stretch to simulate, in whole minutes, within `requests` arrivals.
 
-    def __init__(self, scenario: Scenario):
-        self.loads = offered_load(scenario, build_stations(scenario), 1.0)
-        self.scaled = set(autoscaled_nodes(scenario))
-        self.cores = {n: cores_per_replica(scenario.nodes[n]) for n in self.scaled}
-
-    def servers(self, pool, replicas: dict[str, int]) -> float:
-        if pool.node in self.scaled and pool.pool == pool.node:  # the node's own cores follow its pods
-            return max(replicas[pool.node], 0) * self.cores[pool.node]
-        return pool.servers
-
-    def busiest(self, rate_rps: float, replicas: dict[str, int]) -> tuple[str, float]:
-        best = ("", 0.0)
-        for p in self.loads:
-            servers = self.servers(p, replicas)
-            u = p.offered * rate_rps / servers if servers else math.inf
-            if u > best[1]:
-                best = (p.node, u)
-        return best
-
-    def saturates(self, scenario: Scenario) -> tuple[str, float]:
-        """The node whose pool reaches 100% at the lowest entry rate, autoscaled nodes at their max."""
-        top = {n: scenario.nodes[n].autoscale.max for n in self.scaled}
-        rates = [(p.node, self.servers(p, top) / p.offered) for p in self.loads if p.offered > 0]
-        return min(rates, key=lambda r: r[1], default=("", math.inf))
-
-
-def _budget_start(event: PeakEvent, base: float, end_s: float, requests: int) -> float:
-    """The whole minute from which simulating to `end_s` stays within `requests` arrivals (at most the lead)."""
-    start = end_s
-    total = 0.0
-    while start - 60.0 >= -LEAD_S - 1e-9:
-        total += 60.0 * event.mean_rate_rps(base, start - 60.0, start)
-        if total > requests:
-            break
+    What must be simulated is the top of the ramp and the first minutes of the plateau, while
+    the HPA catches up (its start-up and two syncs, at least two minutes): from there the window
+    reaches back into the ramp as far as the budget allows (the lead included), then forward
+    into the settled plateau.
+    """
+    startup = max((scenario.nodes[n].autoscale.startup_s for n in autoscaled_nodes(scenario)), default=0.0)
+    must_end = min(math.ceil((event.ramp_s + max(120.0, startup + 30.0)) / 60.0 - 1e-9) * 60.0, onset_end)
+    start = must_end
+    while start - 60.0 >= -LEAD_S - 1e-9 and _arrivals(event, base, start - 60.0, must_end) <= requests:
         start -= 60.0
-    return start
+    end = must_end
+    while end + 60.0 <= onset_end + 1e-9 and _arrivals(event, base, start, end + 60.0) <= requests:
+        end += 60.0
+    return start, end
 
 
-def _fluid_break(tr: Track, pools: _Pools, scenario: Scenario, base: float) -> Break | None:
+def _fluid_break(tr: Track, pools: Pools, scenario: Scenario, base: float) -> Break | None:
     """The first sync at which a pool that cannot grow reaches 100% of its servers."""
     scaled = pools.scaled
     for k, (t, rate) in enumerate(zip(tr.times_s, tr.rate_rps)):
@@ -250,13 +197,15 @@ def _fluid_break(tr: Track, pools: _Pools, scenario: Scenario, base: float) -> B
             )
             servers = pools.servers(p, ready)
             if not growing and p.offered * rate >= servers:
-                why = "its pods are at the HPA's max" if p.node in scaled else "its capacity is fixed"
+                kind = scenario.nodes[p.node].kind
+                what = "a consumer and its partitions" if kind == "kafka" else f"{servers:g} cores"
+                why = "its pods are at the HPA's max" if p.node in scaled else "it does not scale"
                 return Break(
                     t / 60.0,
                     p.node,
                     float(rate),
                     float(rate / base),
-                    f"{p.node} saturates: its offered load reaches its {servers:g} servers and {why}",
+                    f"saturated: the load reaches 100% of {what} and {why}",
                 )
     return None
 
@@ -274,22 +223,24 @@ def peak(
     base = scenario.workload.rate_rps
     tail = tail_s(scenario)
     onset_end = onset_end_s(scenario, event)
-    sim_from = _budget_start(event, base, onset_end, requests)
+    sim_from, sim_to = _sim_window(scenario, event, base, onset_end, requests)
     tr = track(scenario, event, base, snapshot_at=(sim_from,))
-    pools = _Pools(scenario)
+    pools = Pools(scenario)
     scaled = autoscaled_nodes(scenario)
     report(0.05)
 
-    sim_minutes, sim_requests = _simulate(scenario, event, base, tr, sim_from, onset_end, seed, pools, report)
+    sim_minutes, sim_requests = simulate_minutes(
+        scenario, event, base, tr, sim_from, sim_to, seed, pools, report
+    )
     simulated = {round(m.minute, 6) for m in sim_minutes}
-    theory = _theory(scenario, event, base, tr, pools, skip=simulated, onset_end=onset_end, tail=tail)
+    theory = theory_minutes(scenario, event, base, tr, pools, skip=simulated, onset_end=onset_end, tail=tail)
     series = sorted(sim_minutes + theory, key=lambda m: m.minute)
     report(0.9)
 
     candidates = [b for b in [_fluid_break(tr, pools, scenario, base)] if b is not None]
     missed = next((m for m in series if m.violations), None)
     if missed is not None:
-        node = _kafka_dropping(scenario, missed) or missed.busiest
+        node = kafka_dropping(scenario, missed) or missed.busiest
         candidates.append(
             Break(missed.minute, node, missed.rate_rps, missed.rate_rps / base, "; ".join(missed.violations))
         )
@@ -329,10 +280,12 @@ def peak(
             f"the plateau from minute {tr.held_from_s / 60:,.0f} to {tr.held_to_s / 60:,.0f} is extrapolated: "
             "the load is constant there, so the settled state is held rather than simulated"
         )
-    if sim_from > -LEAD_S:
+    if sim_to <= sim_from:
+        notes.append("nothing simulated (no budget): every minute is queueing theory at that minute's load")
+    elif sim_from > -LEAD_S or sim_to < onset_end:
         notes.append(
-            f"simulated from minute {sim_from / 60:,.0f} (a budget of {requests:,} requests); "
-            "earlier minutes are queueing theory at each minute's load"
+            f"simulated minutes {sim_from / 60:,.0f} to {sim_to / 60:,.0f} (a budget of {requests:,} "
+            "arrivals); the other minutes are queueing theory at each minute's load"
         )
     return PeakResult(
         scenario.name,
@@ -348,128 +301,13 @@ def peak(
         series,
         {
             "from_minute": sim_from / 60.0,
-            "to_minute": onset_end / 60.0,
+            "to_minute": sim_to / 60.0,
             "requests": sim_requests,
             "seed": seed,
         },
         None if tr.held_from_s is None else (tr.held_from_s / 60.0, tr.held_to_s / 60.0),
         notes,
     )
-
-
-def _kafka_dropping(scenario: Scenario, minute: Minute) -> str | None:
-    if minute.kafka_drop_pct <= 0:
-        return None
-    return next((n for n, node in scenario.nodes.items() if node.kind == "kafka"), None)
-
-
-def _drop_limit(scenario: Scenario) -> float:
-    """Kafka drops allowed, in %: the SLO's error budget (messages lost are errors too), else none."""
-    return scenario.slo.max_error_pct if scenario.slo.max_error_pct is not None else 0.0
-
-
-def _violations(scenario: Scenario, latency: Latency, error_pct: float, drop_pct: float) -> list[str]:
-    out = list(check_slo(scenario.slo, latency, error_pct).violations)
-    if drop_pct > _drop_limit(scenario):
-        out.append(f"Kafka drops {drop_pct:.3f}% of messages")
-    return out
-
-
-def _simulate(scenario, event, base, tr, sim_from, sim_to, seed, pools, report):
-    """The simulator with the HPAs acting, from `sim_from` to `sim_to` (seconds from the ramp's start)."""
-    duration = sim_to - sim_from
-    if duration < 60.0:
-        return [], 0
-    hpas = tr.snapshots[sim_from]
-    start = _with_replicas(scenario, {n: h.replicas for n, h in hpas.items()})
-    steps = np.arange(sim_from, sim_to, 15.0)
-    schedule = [(t - sim_from, float(event.rate_rps(base, t + 7.5))) for t in steps]
-    sim = TimelineSimulation(start, schedule, duration, seed)
-    _spec, serving = attach_hpas(sim, hpas)
-    kafka = [n for n in sim.kafka_counts]
-    counts: list[tuple[int, int]] = [(0, 0)]
-
-    def tick(s: TimelineSimulation) -> None:
-        counts.append((sum(s.kafka_counts[n][0] for n in kafka), sum(s.kafka_counts[n][1] for n in kafka)))
-        report(0.05 + 0.8 * min(s.env.now / 1000.0 / duration, 1.0))
-
-    sim.every(60.0, tick)
-    sim.run()
-    network = scenario.workload.network_ms
-    out = []
-    for k in range(int(duration // 60)):
-        q, errors = sim.latency_between(60.0 * k, 60.0 * (k + 1))
-        latency = Latency(math.nan, q[50] + network, q[95] + network, q[99] + network)
-        produced = counts[k + 1][0] - counts[k][0] if k + 1 < len(counts) else 0
-        dropped = counts[k + 1][1] - counts[k][1] if k + 1 < len(counts) else 0
-        drop_pct = 100.0 * dropped / produced if produced else 0.0
-        t0 = sim_from + 60.0 * k
-        rate = event.mean_rate_rps(base, t0, t0 + 60.0)
-        replicas = {n: _last(serving[n], 60.0 * (k + 1) - 1e-6) for n in serving}
-        busiest, util = pools.busiest(rate, {**replicas})
-        out.append(
-            Minute(
-                t0 / 60.0,
-                rate,
-                replicas,
-                busiest,
-                util,
-                latency.p99,
-                errors,
-                drop_pct,
-                "simulation",
-                _violations(scenario, latency, errors, drop_pct),
-            )
-        )
-    return out, len(sim.finished)
-
-
-def _last(log: list[tuple[float, int]], t_s: float) -> int:
-    return [v for t, v in log if t <= t_s][-1]
-
-
-def _theory(scenario, event, base, tr, pools, skip, onset_end, tail) -> list[Minute]:
-    """Queueing theory at each minute's mean load with the replicas ready then (the fewest in the minute)."""
-    spans = [(-LEAD_S, onset_end)]
-    if tr.held_from_s is not None:
-        spans.append((math.floor(event.plateau_end_s / 60.0) * 60.0 - 60.0, event.end_s + tail))
-    else:
-        spans = [(-LEAD_S, event.end_s + tail)]
-    starts = [
-        t for lo, hi in spans for t in np.arange(lo, hi - 59.999, 60.0) if round(t / 60.0, 6) not in skip
-    ]
-    step = max(1, math.ceil(len(starts) / THEORY_POINTS))
-    memo: dict[tuple, Any] = {}
-    out = []
-    for t0 in starts[::step]:
-        t0 = float(t0)
-        rate = event.mean_rate_rps(base, t0, t0 + 60.0)
-        inside = (tr.times_s >= t0) & (tr.times_s < t0 + 60.0)
-        replicas = {n: int(tr.ready[n][inside].min()) if inside.any() else tr.at(n, t0) for n in tr.ready}
-        key = (tuple(sorted(replicas.items())), round(rate, 6))
-        if key not in memo:
-            memo[key] = evaluate(_with_replicas(scenario, replicas), "analytic", rate_rps=rate)
-        r = memo[key]
-        drop = max((k.drop_pct for k in r.kafka.values()), default=0.0)
-        busiest, util = pools.busiest(rate, replicas)
-        violations = list(r.slo.violations)
-        if drop > _drop_limit(scenario):
-            violations.append(f"Kafka drops {drop:.3f}% of messages")
-        out.append(
-            Minute(
-                t0 / 60.0,
-                rate,
-                replicas,
-                busiest,
-                util,
-                r.latency_ms.p99,
-                r.error_pct,
-                drop,
-                "theory",
-                violations,
-            )
-        )
-    return out
 
 
 def _event_usd(scenario: Scenario, tr: Track, start_s: float, end_s: float) -> float:

@@ -23,6 +23,7 @@ from model.planning.failures import zone_loss_scenario
 from model.queueing.offered_load import offered_load
 from model.queueing.topology import build_stations, cores_per_replica
 from model.scenario.limits import limit
+from model.scenario.reader import apply_override
 from model.scenario.schema import CacheNode, DatabaseNode, Scenario, ServiceNode
 
 
@@ -158,12 +159,8 @@ def additions(
 
 
 def apply(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
-    """The scenario with `changes` (nodes.NAME.KEY[.SUB] -> value) applied and validated."""
+    """The scenario with `changes` (key path -> value, as `--set` takes them) applied and validated."""
     data = scenario.model_dump()
     for path, value in changes.items():
-        where = data
-        parts = path.split(".")
-        for part in parts[:-1]:
-            where = where[part]
-        where[parts[-1]] = value
+        apply_override(data, path, value)
     return Scenario.model_validate(data)

@@ -19,6 +19,7 @@ PAGES = {
     "observe": "observe",
     "calibrate": "calibrate",
     "whatif": "whatif",
+    "peak": "peak",
     "cost": "cost",
     "rightsize": "rightsize",
     "compare": "compare",
