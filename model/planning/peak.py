@@ -149,6 +149,8 @@ def summary(result: PeakResult) -> str:
             if math.isfinite(rate) and rate < result.peak_rps and "saturated" not in b.reason
             else ""
         )
+        if b.minute < 0:
+            return f"Breaks before the event: at the planning load {b.node} already misses ({b.reason})."
         return (
             f"Breaks at minute {math.floor(b.minute)} of {what}: {b.node} gives out at {b.rate_rps:,.0f} req/s "
             f"({b.factor:.2f}x; {b.reason}){saturates}."
