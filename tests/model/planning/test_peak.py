@@ -168,7 +168,7 @@ def test_the_additions_make_the_event_hold_when_applied(path, factor):
     again = peak(grown, event, seed=2)
     assert again.holds, again.breaks
     for name in scenario.nodes:  # every node at or under 75% at the plateau
-        assert node_utilization(grown, name, event.factor * 120 if path == THREE_TIER else 300) <= 0.75 + 1e-9
+        assert node_utilization(grown, name, factor * scenario.workload.rate_rps) <= 0.75 + 1e-9
     zone = apply(scenario, first.zone_additions.changes)
     lost = zone_loss_scenario(zone)
     for name in scenario.nodes:
