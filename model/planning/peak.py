@@ -27,9 +27,16 @@ from typing import Any, Callable
 from model.planning.autoscale import autoscaled_nodes, simulate_day
 from model.planning.peak_additions import Additions, additions, apply
 from model.planning.peak_event import LEAD_S, PeakEvent, Track, onset_end_s, tail_s, track
-from model.planning.peak_minutes import Minute, Pools, kafka_dropping, simulate_minutes, theory_minutes
+from model.planning.peak_minutes import (
+    Minute,
+    Pools,
+    confirm_misses,
+    kafka_dropping,
+    simulate_minutes,
+    theory_minutes,
+)
 from model.pricing.cost import HOURS_PER_MONTH, monthly_cost
-from model.queueing.run_size import PEAK_REQUESTS
+from model.queueing.run_size import PEAK_REQUESTS, PLANNING_REQUESTS
 from model.scenario.schema import Scenario
 
 DEFAULT_TARGET = 0.75  # the utilization the additions keep every node under
@@ -239,14 +246,19 @@ def peak(
     series = sorted(sim_minutes + theory, key=lambda m: m.minute)
     report(0.9)
 
-    candidates = [b for b in [_fluid_break(tr, pools, scenario, base)] if b is not None]
+    saturated = _fluid_break(tr, pools, scenario, base)
+    candidates = [saturated] if saturated is not None else []
+    series, checked = confirm_misses(
+        scenario, series, math.floor(saturated.minute) if saturated else math.inf, seed, PLANNING_REQUESTS
+    )
     missed = next((m for m in series if m.violations), None)
     if missed is not None:
         node = kafka_dropping(scenario, missed) or missed.busiest
         candidates.append(
             Break(missed.minute, node, missed.rate_rps, missed.rate_rps / base, "; ".join(missed.violations))
         )
-    first = min(candidates, key=lambda b: b.minute, default=None)
+    # the saturation's own sync when it falls in the first failing minute: its time and load are exact
+    first = min(candidates, key=lambda b: math.floor(b.minute), default=None)
     before = {n: int(tr.start_replicas[n]) for n in scaled}
     most = {n: int(tr.replicas[n].max()) for n in scaled}
     scaling = {
@@ -277,6 +289,7 @@ def peak(
         "zone loss: a third of every node's units gone; autoscaled nodes are assumed back to their "
         "HPA's replicas in the surviving zones after its start-up delay",
     ]
+    notes += checked
     if tr.held_from_s is not None:
         notes.append(
             f"the plateau from minute {tr.held_from_s / 60:,.0f} to {tr.held_to_s / 60:,.0f} is extrapolated: "
