@@ -248,9 +248,11 @@ def peak(
 
     saturated = _fluid_break(tr, pools, scenario, base)
     candidates = [saturated] if saturated is not None else []
-    series, checked = confirm_misses(
-        scenario, series, math.floor(saturated.minute) if saturated else math.inf, seed, PLANNING_REQUESTS
-    )
+    checked: list[str] = []
+    if requests > 0:  # no budget: queueing theory alone (exact for M/M/c), nothing simulated
+        series, checked = confirm_misses(
+            scenario, series, math.floor(saturated.minute) if saturated else math.inf, seed, PLANNING_REQUESTS
+        )
     missed = next((m for m in series if m.violations), None)
     if missed is not None:
         node = kafka_dropping(scenario, missed) or missed.busiest
