@@ -73,58 +73,43 @@ else:
     st.success(sentence, icon=":material/check_circle:")
 
 node, sat_rps = result.first_to_saturate
+quiet = {"delta_color": "off", "delta_arrow": "off", "border": True}
 k1, k2, k3, k4 = st.columns(4)
-k1.metric(
-    "Peak load",
-    f"{result.peak_rps:,.0f} req/s",
-    f"{factor:g}x {base:,.0f} req/s",
-    delta_arrow="off",
-    delta_color="off",
-    border=True,
-)
+k1.metric("Peak load (req/s)", f"{result.peak_rps:,.0f}", f"{factor:g}x {base:,.0f} req/s", **quiet)
 if result.breaks is not None:
     k2.metric(
         "Breaks first",
         md(result.breaks.node),
-        f"minute {int(result.breaks.minute)} at {result.breaks.rate_rps:,.0f} req/s",
+        f"minute {int(result.breaks.minute)}, {result.breaks.factor:.2f}x",
         delta_color="inverse",
         delta_arrow="off",
         border=True,
+        help=f"At {result.breaks.rate_rps:,.0f} req/s: {result.breaks.reason}",
     )
 else:
     k2.metric(
         "First to saturate",
         md(node) or "nothing",
-        f"at {sat_rps:,.0f} req/s ({sat_rps / base:.1f}x)" if sat_rps != float("inf") else "never",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
-        help="The node that reaches 100% at the lowest load, autoscaled nodes at their HPA max.",
+        f"at {sat_rps / base:.1f}x" if sat_rps != float("inf") else "never",
+        help=f"The node that reaches 100% at the lowest load ({sat_rps:,.0f} req/s), autoscaled nodes at "
+        "their HPA max.",
+        **quiet,
     )
 k3.metric(
-    "Extra cost of the event",
+    "Extra cost",
     money(result.cost.extra_usd),
-    f"over {result.cost.hours:,.1f} hours, against normal days",
-    delta_color="off",
-    delta_arrow="off",
-    border=True,
-    help=f"The event's {result.cost.hours:,.1f} hours cost {money(result.cost.event_usd)}; the same hours on normal "
-    f"days {money(result.cost.normal_usd)}. Dollars for those hours, not a monthly figure.",
+    f"{result.cost.hours:,.1f} hours",
+    help=f"The event's {result.cost.hours:,.1f} hours cost {money(result.cost.event_usd)}; the same hours on "
+    f"normal days {money(result.cost.normal_usd)}. Dollars for those hours, not a monthly figure.",
+    **quiet,
 )
 if result.scaling:
     name, most = max(result.scaling.items(), key=lambda kv: kv[1]["peak"] - kv[1]["before"])
     k4.metric(
-        f"Replicas of {md(name)}",
-        f"{most['before']} → {most['peak']}",
-        f"HPA max {most['max']}",
-        delta_color="off",
-        delta_arrow="off",
-        border=True,
+        f"Replicas of {md(name)}", f"{most['before']} → {most['peak']}", f"HPA max {most['max']}", **quiet
     )
 else:
-    k4.metric(
-        "Autoscaling", "none", "every node keeps its size", delta_color="off", delta_arrow="off", border=True
-    )
+    k4.metric("Autoscaling", "none", "fixed sizes", **quiet)
 
 st.subheader("Through the event")
 st.altair_chart(peak_view.chart(result, scenario.slo.p99_ms), width="stretch")

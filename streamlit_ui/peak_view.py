@@ -165,7 +165,12 @@ def chart(result, slo_p99_ms: float | None) -> alt.Chart:
         .mark_line(point=True)
         .encode(
             x=x,
-            y=alt.Y("pct:Q", title="errors (%)"),
+            y=alt.Y(
+                "pct:Q",
+                title="errors (%)",
+                scale=alt.Scale(domain=[0, max(1.0, float(errors_long["pct"].max() or 0.0))]),
+                axis=alt.Axis(format=",.3~f"),
+            ),
             color=alt.Color(
                 "what:N",
                 title=None,
@@ -182,4 +187,4 @@ def chart(result, slo_p99_ms: float | None) -> alt.Chart:
             .encode(x="minute:Q")
         )
         panels = [alt.layer(p, mark) for p in panels]
-    return alt.vconcat(*panels).resolve_scale(color="independent")
+    return alt.vconcat(*panels).resolve_scale(color="independent").configure_legend(orient="top")

@@ -21,7 +21,7 @@ def test_checkout_3x_holds_with_autoscaling_in_green_with_the_models_cost():
     assert len(at.success) == 1 and at.success[0].value.startswith("Holds with autoscaling")
     assert expected.verdict == "holds_with_autoscaling" and "web 4 to 10 replicas" in at.success[0].value
     assert not at.warning and not at.error
-    assert metric(at, "Extra cost of the event") == money(expected.cost.extra_usd)
+    assert metric(at, "Extra cost") == money(expected.cost.extra_usd)
     assert metric(at, "Replicas of web") == "4 → 10"
     assert at.session_state["peak_event"] == {"factor": 3.0, "days": 1.0, "ramp_minutes": 30.0}
     assert len(at.get("vega_lite_chart")) == 1
