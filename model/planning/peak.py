@@ -178,12 +178,12 @@ def _sim_window(
     """The stretch to simulate, in whole minutes, within `requests` arrivals.
 
     What must be simulated is the top of the ramp and the first minutes of the plateau, while
-    the HPA catches up (its start-up and two syncs, at least two minutes): from there the window
+    the HPA catches up (its start-up and two syncs, at least a minute): from there the window
     reaches back into the ramp as far as the budget allows (the lead included), then forward
     into the settled plateau.
     """
     startup = max((scenario.nodes[n].autoscale.startup_s for n in autoscaled_nodes(scenario)), default=0.0)
-    must_end = min(math.ceil((event.ramp_s + max(120.0, startup + 30.0)) / 60.0 - 1e-9) * 60.0, onset_end)
+    must_end = min(math.ceil((event.ramp_s + max(60.0, startup + 30.0)) / 60.0 - 1e-9) * 60.0, onset_end)
     start = must_end
     while start - 60.0 >= -LEAD_S - 1e-9 and _arrivals(event, base, start - 60.0, must_end) <= requests:
         start -= 60.0
