@@ -28,6 +28,7 @@ PAGES = [
     ("observe", "Observe", ":material/monitoring:"),
     ("calibrate", "Calibrate", ":material/tune:"),
     ("whatif", "What-if", ":material/science:"),
+    ("peak", "Peak event", ":material/trending_up:"),
     ("cost", "Cost", ":material/payments:"),
     ("rightsize", "Right-size", ":material/straighten:"),
     ("compare", "Compare", ":material/compare_arrows:"),

@@ -1,4 +1,4 @@
-"""Headroom's command line (contract section 2): simulate, recommend, forecast, fit, sweep, diff.
+"""Headroom's command line (contract section 2): simulate, recommend, forecast, fit, sweep, diff, peak.
 
 Exit codes: 0 success; 2 invalid input (one message on stderr); 3 with --check-slo when
 the SLO is not met. With --json, stdout carries only the JSON document.
@@ -241,6 +241,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 3 when HEAD's monthly bill is more than USD above BASE's",
     )
     _strict_prices(p)
+
+    p = sub.add_parser("peak", help="a peak event (F x the planning load for D days) with the HPA acting")
+    _common(p)
+    p.add_argument(
+        "--factor", type=float, required=True, metavar="F", help="the plateau, times the planning load"
+    )
+    p.add_argument("--days", type=float, default=1.0, metavar="D", help="days at the plateau (default 1)")
+    p.add_argument(
+        "--ramp-minutes", type=float, default=30.0, metavar="M", help="ramp up and decay (default 30)"
+    )
+    p.add_argument(
+        "--target-util", type=float, default=75.0, metavar="PCT", help="additions keep every node under it"
+    )
+    p.add_argument("--requests", type=int, default=None, metavar="N", help="arrivals simulated, at most")
+    p.add_argument("--check-slo", action="store_true", help="exit 3 when the system does not hold")
     return parser
 
 
@@ -671,6 +686,28 @@ def cmd_diff(args) -> int:
     return EXIT_SLO if failures else EXIT_OK
 
 
+def cmd_peak(args) -> int:
+    from model.planning.peak import peak
+    from model.planning.peak_event import PeakEvent, PeakInputError
+    from model.planning.peak_report import peak_text
+    from model.planning.report import json_text
+    from model.queueing.run_size import PEAK_REQUESTS
+
+    try:
+        event = PeakEvent(args.factor, args.days, args.ramp_minutes)
+    except PeakInputError as exc:
+        raise InputError(str(exc)) from None
+    if not (0 < args.target_util <= 100):
+        raise InputError(f"--target-util must be above 0 and at most 100 percent (got {args.target_util:g})")
+    requests = _requests(args.requests, PEAK_REQUESTS)
+    scenario = _load(args)
+    result = peak(
+        scenario, event, args.target_util / 100.0, args.seed, requests, progress=_progress(not args.json)
+    )
+    print(json_text(result.to_json()) if args.json else peak_text(result))
+    return EXIT_SLO if args.check_slo and not result.holds else EXIT_OK
+
+
 COMMANDS = {
     "simulate": cmd_simulate,
     "recommend": cmd_recommend,
@@ -681,6 +718,7 @@ COMMANDS = {
     "fit": cmd_fit,
     "sweep": cmd_sweep,
     "diff": cmd_diff,
+    "peak": cmd_peak,
 }
 
 

@@ -122,6 +122,16 @@ def recommend_job(job: str, scenario_json: str, months: int, seed: int) -> dict:
     return {"answer": answer.to_json(), "started": started, "finished": time.time(), "pid": os.getpid()}
 
 
+def peak_job(job: str, scenario_json: str, event: dict, target: float, seed: int) -> dict:
+    """A peak event (model.planning.peak) through the HPA, simulated over its ramp."""
+    from model.planning.peak import peak
+    from model.planning.peak_event import PeakEvent
+
+    started = time.time()
+    result = peak(_scenario(scenario_json), PeakEvent(**event), target, seed, progress=_reporter(job))
+    return {"result": result, "started": started, "finished": time.time(), "pid": os.getpid()}
+
+
 def curve_job(job: str, scenario_json: str, rates: tuple[float, ...], seed: int, requests: int) -> dict:
     """Latency at several rates by short simulations (used only while the analytic solver is missing)."""
     from model.queueing.evaluate import evaluate

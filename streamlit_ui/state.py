@@ -9,6 +9,8 @@ Streamlit when its page is not shown):
 - `source`:    a one-line description of the data source in use (set by Observe; None: the demo, see `source_text`)
 - `fit_yaml`:  the fit file last built on Observe, `{yaml, folder, endpoint}`, for Calibrate
 - `notice`:    a message to show once (a bad upload, a link that could not be opened)
+- `peak_event`: the peak event declared on the Peak event page, `{factor, days, ramp_minutes}`
+  (streamlit_ui/peak_view.py), for the other pages to plan for
 
 The URL carries the scenario and the changes (`streamlit_ui.scenarios.encode_query`), so a
 copied link reproduces the view in another browser.

@@ -55,6 +55,7 @@ CHECKOUT = "scenarios/checkout.yaml"
         ["users", "scenarios/checkout-users.yaml", "--json"],
         ["ramp", "scenarios/checkout-users.yaml", "--steps", "2", "--step-s", "5", "--json"],
         ["simulate", CHECKOUT, "--users", "40", "--json", "--requests", "2000", "--seed", "1"],
+        ["peak", CHECKOUT, "--factor", "2", "--requests", "2000", "--json"],
     ],
 )
 def test_commands_that_do_not_need_a_heavy_library_do_not_import_it(argv):

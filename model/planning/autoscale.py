@@ -188,6 +188,22 @@ def day_rate(profile: tuple[float, ...] | list[float], peak_rps: float, times_s:
     return peak_rps * np.interp((times_s / 3600.0) % 24.0, hours, values)
 
 
+def follow(
+    hpa: Hpa, times_s: np.ndarray, rates_rps: np.ndarray, busy_cores_per_rps: float, cores_each: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step `hpa` at each time with the utilization the offered load implies on its ready pods
+    (offered work over ready cores, capped at 100%): spec replicas, ready replicas and that
+    utilization at each sync. The fast path: no requests are simulated."""
+    spec_out, ready_out, util_out = [], [], []
+    for t, rate in zip(times_s, rates_rps):
+        serving = hpa.ready(t)
+        u = min(busy_cores_per_rps * rate / (serving * cores_each), 1.0) if serving else 1.0
+        spec_out.append(hpa.step(t, u))
+        ready_out.append(hpa.ready(t))
+        util_out.append(u)
+    return np.array(spec_out), np.array(ready_out), np.array(util_out)
+
+
 def simulate_day(
     scenario: Scenario,
     profile: tuple[float, ...] | list[float] = DEFAULT_DAY,
@@ -207,16 +223,10 @@ def simulate_day(
     for name in autoscaled_nodes(scenario):
         node = scenario.nodes[name]
         hpa = Hpa(node.autoscale, node.replicas, sync_s)
-        cores_each = cores_per_replica(node)
-        for day in range(2):  # the first day settles the state the second one starts from
-            spec_out, ready_out, util_out = [], [], []
-            for t, rate in zip(times + day * 86_400.0, rates):
-                serving = hpa.ready(t)
-                u = min(per_rps[name] * rate / (serving * cores_each), 1.0) if serving else 1.0
-                spec_out.append(hpa.step(t, u))
-                ready_out.append(hpa.ready(t))
-                util_out.append(u)
-        replicas[name], ready[name], util[name] = np.array(spec_out), np.array(ready_out), np.array(util_out)
+        follow(hpa, times, rates, per_rps[name], cores_per_replica(node))  # a day to settle
+        replicas[name], ready[name], util[name] = follow(
+            hpa, times + 86_400.0, rates, per_rps[name], cores_per_replica(node)
+        )
     cost = monthly_cost(scenario, float(rates.mean()), {n: float(r.mean()) for n, r in replicas.items()})
     return Day(times, rates, replicas, ready, util, cost)
 
@@ -258,9 +268,8 @@ def step_load(
 ) -> StepLoad:
     """Simulate a step from `before_rps` to `after_rps` (and optionally back) with the HPA acting.
 
-    Each autoscaled node starts at the replicas the HPA would hold at `before_rps`; every sync
-    the controller reads the utilization of the ready pods over the last period (busy time
-    over core time), and a new pod joins the pool `startup_s` after the decision.
+    Each autoscaled node starts at the replicas the HPA would hold at `before_rps` (`attach_hpas`
+    runs the controllers inside the simulation).
     """
     schedule = [(0.0, before_rps), (step_at_s, after_rps)]
     if step_down_at_s is not None:
@@ -271,9 +280,30 @@ def step_load(
     sim = TimelineSimulation(start, schedule, duration_s, seed)
     names = autoscaled_nodes(scenario)
     hpas = {n: Hpa(start.nodes[n].autoscale, start.nodes[n].replicas, SYNC_S) for n in names}
+    spec_log, serving_log = attach_hpas(sim, hpas)
+    sim.run()
+    windows = sim.windows(window_s)
+    rates = [_rate_at(schedule, w.start_s) for w in windows]
+    spec = {n: [_last(spec_log[n], w.end_s - 1e-6) for w in windows] for n in names}
+    ready = {n: [_last(serving_log[n], w.end_s - 1e-6) for w in windows] for n in names}
+    return StepLoad(windows, rates, spec, ready)
+
+
+ReplicaLog = dict[str, list[tuple[float, int]]]  # node -> [(time s, replicas)], in time order
+
+
+def attach_hpas(sim: TimelineSimulation, hpas: dict[str, Hpa]) -> tuple[ReplicaLog, ReplicaLog]:
+    """Let each `Hpa` drive its node inside a timeline simulation (before `sim.run()`).
+
+    Every sync the controller reads the utilization of the ready pods over the last period
+    (busy time over core time), and a new pod joins the pool `startup_s` after the decision.
+    An `Hpa` may come with pods still starting (times relative to the simulation's start):
+    each joins when ready. Returns the spec and the serving replicas, logged as they change.
+    """
+    names = list(hpas)
     last_busy = {n: 0.0 for n in names}
-    spec_log: dict[str, list[tuple[float, int]]] = {n: [(0.0, hpas[n].replicas)] for n in names}
-    serving_log: dict[str, list[tuple[float, int]]] = {n: [(0.0, hpas[n].replicas)] for n in names}
+    spec_log: ReplicaLog = {n: [(0.0, hpas[n].replicas)] for n in names}
+    serving_log: ReplicaLog = {n: [(0.0, hpas[n].ready(0.0))] for n in names}
 
     def serve(s: TimelineSimulation, n: str) -> None:
         now_s = s.env.now / 1000.0
@@ -296,13 +326,12 @@ def step_load(
                 s.at(now_s + hpa.config.startup_s, lambda s2, n=n: serve(s2, n))
             spec_log[n].append((now_s, hpa.replicas))
 
+    for n, hpa in hpas.items():
+        sim.set_replicas(n, hpa.ready(0.0))
+        for when in sorted({t for t in hpa.ready_at_s if t > 0.0}):
+            sim.at(when, lambda s2, n=n: serve(s2, n))
     sim.every(SYNC_S, sync)
-    sim.run()
-    windows = sim.windows(window_s)
-    rates = [_rate_at(schedule, w.start_s) for w in windows]
-    spec = {n: [_last(spec_log[n], w.end_s - 1e-6) for w in windows] for n in names}
-    ready = {n: [_last(serving_log[n], w.end_s - 1e-6) for w in windows] for n in names}
-    return StepLoad(windows, rates, spec, ready)
+    return spec_log, serving_log
 
 
 def _rate_at(schedule: list[tuple[float, float]], t_s: float) -> float:

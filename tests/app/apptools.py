@@ -8,7 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["overview", "observe", "calibrate", "whatif", "cost", "rightsize", "compare"]
+PAGES = ["overview", "observe", "calibrate", "whatif", "peak", "cost", "rightsize", "compare"]
 
 
 def app(page: str | None = None, params: dict | None = None, timeout: float = 120) -> AppTest:

@@ -19,6 +19,7 @@ PAGES = {
     "observe": "observe",
     "calibrate": "calibrate",
     "whatif": "whatif",
+    "peak": "peak",
     "cost": "cost",
     "rightsize": "rightsize",
     "compare": "compare",
@@ -70,6 +71,9 @@ def test_every_page_renders_without_an_exception(server, browser):
             settle(page)
         if name == "whatif":
             page.wait_for_selector("text=/Simulation (agrees|: SLO missed)/", timeout=90_000)
+            settle(page)
+        if name == "peak":
+            page.wait_for_selector("text=Through the event", timeout=90_000)
             settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0, name
         assert page.locator("h1").count() >= 1, name
