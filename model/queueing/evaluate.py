@@ -10,7 +10,7 @@ import dataclasses
 from typing import Callable, Literal
 
 from model.pricing.cost import monthly_cost
-from model.queueing.results import Results
+from model.queueing.results import Results, bottleneck
 from model.queueing.run_size import SIM_REQUESTS as DEFAULT_REQUESTS
 from model.scenario.schema import Scenario
 
@@ -75,6 +75,9 @@ def slo_verdict(scenario: Scenario, rate_rps: float | None = None) -> tuple[bool
     """Whether the analytic solve at `rate_rps` meets the SLO, and which node gives out first when it
     does not: `evaluate(..., "analytic")`'s `slo.met` and bottleneck, without the bill or the work
     they do not need (model.queueing.analytic.verdict). The runway asks it of every month."""
+    if rate_rps is None and scenario.workload.closed:  # the users themselves: the whole closed solve
+        r = evaluate(scenario, "analytic")
+        return r.slo.met, None if r.slo.met else bottleneck(r)
     from model.queueing.analytic.verdict import slo_verdict as verdict
 
     return verdict(scenario, rate_rps)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from model.queueing.closed_network import offered_rps
 from model.queueing.evaluate import evaluate, slo_verdict
 from model.queueing.results import bottleneck
 from model.scenario.reader import ScenarioError, load_scenario
@@ -41,7 +42,9 @@ def test_the_verdict_is_the_full_solves(path, change):
     scenario = load_scenario(path, changes)
     saw_missed = saw_saturated = False
     for factor in (0.05, 0.5, 0.9, 1.0, 1.2, 1.5, 2.5, 6.0):
-        rate = scenario.workload.rate_rps * factor
+        rate = (
+            scenario.workload.rate_rps or offered_rps(scenario)
+        ) * factor  # closed: open at its throughput
         full = evaluate(scenario, "analytic", rate_rps=rate)
         expected = (full.slo.met, None if full.slo.met else bottleneck(full))
         assert slo_verdict(scenario, rate) == expected, (factor, full.slo.violations)
