@@ -9,7 +9,7 @@ from streamlit_ui import cached, charts, confirm, controls, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
-from streamlit_ui import narrow
+from streamlit_ui import narrow, story
 from streamlit_ui.views import latency_metric
 
 setup()
@@ -69,15 +69,7 @@ c[4].metric(
     help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.",
 )
 price_caveat(quick.cost)
-if quick.saturated:
-    st.error(
-        f"**Saturated: no steady state.** {', '.join(quick.saturated)} cannot keep up with "
-        f"{scenario.workload.rate_rps:,.0f} req/s: queues and latency grow without bound. Add replicas or "
-        "cores, or lower the load.",
-        icon=":material/warning:",
-    )
-elif not quick.slo.met:
-    st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
+story.whatif_banner(scenario)  # one verdict: holds / holds only with autoscaling / breaks
 verdict = st.container()
 
 knobs, out = st.columns([1, 2.2], gap="large")
@@ -93,26 +85,6 @@ with out:
     # submitted once the analytic numbers and the knobs are on screen: the first visit after a start
     # waits ~2 s for the worker pool, which must not hold back the instant answer
     handle = confirm.start(scenario) if auto else None
-    autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
-    if autoscaled:
-        try:
-            from model.planning.autoscale import hpa_replicas_at, simulate_day
-
-            day = simulate_day(scenario)
-            notes = [
-                f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
-                f"at {scenario.workload.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
-                f"business day"
-                for n in autoscaled
-            ]
-            st.info(
-                "; ".join(notes) + f", which would bill about {money(day.cost.monthly)}/month. "
-                "Latency and cost above use the replicas you set.",
-                icon=":material/autorenew:",
-            )
-        except ImportError:
-            pass
-
     scenario_json = scenario.model_dump_json()
     st.subheader("Latency against load")
     curve = cached.latency_curve(scenario_json)

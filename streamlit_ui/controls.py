@@ -150,7 +150,7 @@ def node_controls(name: str, node, base_node, pricing) -> None:
             node.nodes,
             base_node.nodes,
             min_value=1,
-            max_value=max(8, 2 * base_node.nodes),
+            max_value=max(8, 2 * base_node.nodes, node.nodes),  # a Right-size option may need more
         )
     elif isinstance(node, DatabaseNode):
         _widget(
@@ -160,7 +160,7 @@ def node_controls(name: str, node, base_node, pricing) -> None:
             node.read_replicas,
             base_node.read_replicas,
             min_value=0,
-            max_value=max(5, base_node.read_replicas + 3),
+            max_value=max(5, base_node.read_replicas + 3, node.read_replicas),
             help="Reads spread over the primary and its replicas; writes all go to the primary.",
         )
     elif isinstance(node, KafkaNode):

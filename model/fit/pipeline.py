@@ -170,6 +170,9 @@ def _build(
         "growth_pct_per_month": round(max(load.growth_pct_per_month or 0.0, -99.0), 3),
         "horizon_months": 12,
     }
+    if load.busiest_hour_rps is not None and load.busiest_hour_rps > workload["rate_rps"] * 1.001:
+        # the busiest hour seen: recommend never sizes below what it needs (contract, issue 13)
+        workload["observed_peak_rps"] = float(f"{load.busiest_hour_rps:.5g}")
     providers = [
         n["instance"]["provider"] for n in params.data.values() if n.get("instance", {}).get("provider")
     ]
@@ -415,6 +418,10 @@ def _comments(
         comments[("workload", "rate_rps")] = (
             f"fitted: {load.peak_percentile:g}th percentile of each day's busiest hour of traffic "
             f"({load.busy_hours} days; mean {load.mean_rps:.4g}, highest period {load.max_rps:.4g} req/s)"
+        )
+    if load.busiest_hour_rps is not None:
+        comments[("workload", "observed_peak_rps")] = (
+            f"fitted: the busiest hour of traffic over the {days:.0f} days observed (recommend holds it)"
         )
     if obs.load_test:
         comments[("workload", "growth_pct_per_month")] = (

@@ -37,6 +37,7 @@ class LoadFit:
     notes: list[str] = field(default_factory=list)
     mode: str = "history"  # or "load_test": phases, not days (model.fit.phases)
     phases: list = field(default_factory=list)
+    busiest_hour_rps: float | None = None  # the busiest hour of the window: the observed peak to hold
 
     def to_json(self) -> dict:
         if self.mode == "load_test":
@@ -101,6 +102,7 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
         ci,
         used,
         notes,
+        busiest_hour_rps=float(busiest.max()) if len(busiest) else None,
     )
 
 

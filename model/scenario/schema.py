@@ -213,6 +213,9 @@ class Workload(Strict):
     # Extension: time every request spends outside the modelled stations (network, accept, client),
     # a constant added to its end-to-end latency.
     network_ms: float = Field(default=0.0, ge=0)
+    # Extension (issue 13): the busiest load the observed data holds (the fit writes its busiest
+    # hour); recommend never sizes below what it needs.
+    observed_peak_rps: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _trace_given(self) -> "Workload":
