@@ -75,7 +75,7 @@ k3.metric(
 k4.metric(
     "p99 (simulated)",
     ms(answer["latency_ms"]["p99"]),
-    f"{risk.get('slo_headroom_pct', 0):.0f}% headroom to the SLO" if risk else None,
+    f"{risk.get('slo_headroom_pct', 0):.0f}% inside the SLO target" if risk else None,
     delta_color="normal",
     delta_arrow="off",
     border=True,

@@ -28,7 +28,7 @@ def settings(scenario) -> dict[str, Any]:
         st.session_state[HEADROOM_KEY] = int(state.headroom_pct())
     auto_zone = production_like(scenario)
     chosen = st.session_state.get(state.ZONE_LOSS)
-    if ZONE_KEY not in st.session_state:
+    if chosen is None or ZONE_KEY not in st.session_state:  # untouched: follows the scenario open
         st.session_state[ZONE_KEY] = auto_zone if chosen is None else chosen
     c1, c2 = st.columns([2, 1])
     c1.slider(

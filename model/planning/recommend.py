@@ -146,12 +146,7 @@ class Recommendation:
     def to_text(self) -> str:
         when = "today's load" if self.months == 0 else f"the load in {self.months} months"
         out = [f"{self.scenario}: cheapest configuration for {when} ({self.rate_rps:,.1f} requests/s)", ""]
-        out += [self.verdict, ""]
-        if not self.slo.met:
-            out.append(
-                "No configuration searched meets the SLO; the closest one is shown. "
-                + "; ".join(self.slo.violations)
-            )
+        out += [self.verdict, ""]  # "No configuration searched meets the SLO; ..." when none does
         rows = [[k, str(v)] for k, v in self.changes.items()] or [["(no change)", ""]]
         out += [table(["change", "to"], rows), ""]
         saving = self.baseline_monthly - self.monthly
@@ -175,7 +170,7 @@ class Recommendation:
             )
         )
         out.append(
-            f"Risk      {self.headroom_pct:.0f}% headroom to the tightest SLO target; losing one zone: {zone}"
+            f"Risk      {self.headroom_pct:.0f}% inside the tightest SLO target; losing one zone: {zone}"
         )
         if self.risk is not None:
             level, reasons = self.risk.graded()
@@ -186,26 +181,11 @@ class Recommendation:
         if self.riskier is not None and self.riskier.risk is not None:
             level, reasons = self.riskier.risk.graded()
             saving = self.baseline_monthly - self.riskier.monthly
+            changes = ", ".join(f"{k}={v}" for k, v in self.riskier.changes.items()) or "(no change)"
+            verb = "saves" if saving >= 0 else "costs"
             out.append(
-                f"Not offered: {', '.join(f'{k}={v}' for k, v in self.riskier.changes.items()) or '(no change)'} "
-                f"({money(self.riskier.monthly, self.currency)}, saves {money(saving, self.currency)} a month): "
-                f"{level} risk, " + "; ".join(r for r in reasons[:2])
-            )
-        if self.runners_up:
-            out += ["", "Runners-up:"]
-            out.append(
-                table(
-                    ["monthly", "p99", "SLO", "changes"],
-                    [
-                        [
-                            money(c.monthly, self.currency),
-                            ms(c.results.latency_ms.p99) if c.results else "-",
-                            ("met" if c.results.slo.met else "missed") if c.results else "-",
-                            ", ".join(f"{k}={v}" for k, v in c.changes.items()) or "(none)",
-                        ]
-                        for c in self.runners_up
-                    ],
-                )
+                f"Not offered: {changes} ({money(self.riskier.monthly, self.currency)} a month, {verb} "
+                f"{money(abs(saving), self.currency)}): {level} risk, " + "; ".join(reasons[:2])
             )
         out += [f"Note      {n}" for n in self.notes]
         return "\n".join(out)

@@ -106,12 +106,8 @@ def rules_for(
         if value is not None and not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a number above 0 (got {value:g})")
     if zone_loss is None:
-        zone, why = (
-            production_like(scenario),
-            "production-like scenario"
-            if production_like(scenario)
-            else ("single units, no SLO or no redundancy declared"),
-        )
+        zone = production_like(scenario)
+        why = "production-like scenario" if zone else "no SLO target or nothing run redundantly"
     else:
         zone, why = bool(zone_loss), "asked for" if zone_loss else "turned off"
     peaks = []
