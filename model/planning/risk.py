@@ -147,16 +147,18 @@ def graded_excess(scenario: Scenario, rate_rps: float, r: Results) -> float:
     return SATURATED * max(max((p.utilization for p in loads), default=1.0), 1.0)
 
 
-def busiest_pool(scenario: Scenario, rate_rps: float) -> tuple[str, float]:
-    """(pool, utilization) of the pool judged busiest for headroom (see the module docstring)."""
-    worst = ("", 0.0)
+def busiest_pool(scenario: Scenario, rate_rps: float) -> tuple[str, float, str]:
+    """(pool, utilization, judged by) of the pool judged busiest for headroom (module docstring):
+    judged by "utilization", or for an autoscaled service by "HPA target" or "HPA max"."""
+    worst = ("", 0.0, "utilization")
     for p in offered_load(scenario, build_stations(scenario), rate_rps):
         node = scenario.nodes[p.node]
-        u = p.utilization
+        u, how = p.utilization, "utilization"
         if isinstance(node, ServiceNode) and node.autoscale is not None and p.pool == p.node:
-            u = max(node.autoscale.target_cpu_pct / 100.0, u * node.replicas / node.autoscale.max)
+            target, at_max = node.autoscale.target_cpu_pct / 100.0, u * node.replicas / node.autoscale.max
+            u, how = (target, "HPA target") if target >= at_max else (at_max, "HPA max")
         if u > worst[1]:
-            worst = (p.pool, u)
+            worst = (p.pool, u, how)
     return worst
 
 
@@ -170,6 +172,7 @@ class Assessment:
     planning_excess: float
     pool: str  # the busiest pool for headroom
     utilization: float  # its utilization as judged for headroom (0..)
+    judged_by: str = "utilization"  # or "HPA target" / "HPA max" (an autoscaled service)
     zone: Results | None = None  # right after a zone is lost (None: not checked)
     zone_excess: float = 0.0
     peak: Results | None = None  # at rules.must_hold_rps (None: no known peak above the planning load)
@@ -212,7 +215,11 @@ class Assessment:
     def graded(self) -> tuple[str, list[str]]:
         """(level, reasons): every reason that raised the level, then what was checked and held."""
         level, reasons, held = 0, [], []
-        rules, pool, u = self.rules, self.pool, self.utilization
+        rules, u = self.rules, self.utilization
+        pool = {
+            "HPA target": f"{self.pool} (its HPA target)",
+            "HPA max": f"{self.pool} (at its HPA max)",
+        }.get(self.judged_by, self.pool)
         if not self.planning.slo.met:
             level = 2
             reasons.append(
@@ -225,7 +232,10 @@ class Assessment:
             )
         elif self.holds_peak:
             held.append(f"holds the known peak of {rules.must_hold_rps:,.0f} req/s ({rules.must_hold_why})")
-        if u >= HIGH_UTILIZATION:
+        if u >= 1.0:
+            level = 2
+            reasons.append(f"{pool} saturated: {100 * u:.0f}% of its capacity is asked of it")
+        elif u >= HIGH_UTILIZATION:
             level = 2
             reasons.append(f"{pool} {100 * u:.0f}% busy: a spike saturates it")
         elif not self.headroom_ok:
@@ -262,6 +272,7 @@ class Assessment:
             "safe": self.safe,
             "busiest_pool": self.pool,
             "busiest_utilization_pct": round(100 * self.utilization, 1),
+            "busiest_judged_by": self.judged_by,
             "within_headroom": self.headroom_ok,
             "survives_zone_loss": self.survives_zone_loss,
             "holds_peak": self.holds_peak,
@@ -280,7 +291,7 @@ def assess(
     solved (analytic or simulated). Zone loss and the peak are solved analytically."""
     if planning is None:
         planning = evaluate(scenario, "analytic", rate_rps=rate_rps)
-    pool, u = busiest_pool(scenario, rate_rps)
+    pool, u, how = busiest_pool(scenario, rate_rps)
     excess = graded_excess(scenario, rate_rps, planning)
     margin = 100.0 * (1.0 - slo_excess(scenario, planning)) if planning.slo.met else 0.0
     zone = zone_excess = None
@@ -294,7 +305,18 @@ def assess(
         peak = evaluate(at, "analytic", rate_rps=rules.must_hold_rps)
         peak_excess = graded_excess(at, rules.must_hold_rps, peak)
     return Assessment(
-        rules, rate_rps, planning, excess, pool, u, zone, zone_excess or 0.0, peak, peak_excess or 0.0, margin
+        rules,
+        rate_rps,
+        planning,
+        excess,
+        pool,
+        u,
+        how,
+        zone,
+        zone_excess or 0.0,
+        peak,
+        peak_excess or 0.0,
+        margin,
     )
 
 

@@ -139,3 +139,13 @@ def test_autoscaled_demo_service_reports_the_usl_it_was_generated_with(tmp_path,
     assert "# scaling (USL" in result.yaml_text()
     assert result.scenario.nodes["search"].autoscale.max == 20
     assert 2 < result.scenario.nodes["search"].replicas <= 20
+
+
+def test_the_observed_peak_is_written_for_recommend_to_hold(demo):
+    """The busiest hour of the window: above the planning rate (the 90th percentile of the days'
+    busiest hours), written as workload.observed_peak_rps with its provenance (issue 13)."""
+    result, _truth = demo
+    load = result.load
+    assert load.busiest_hour_rps > load.peak_rps
+    assert result.scenario.workload.observed_peak_rps == pytest.approx(load.busiest_hour_rps, rel=1e-4)
+    assert "observed_peak_rps:" in result.yaml_text() and "the busiest hour of traffic" in result.yaml_text()
