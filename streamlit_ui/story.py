@@ -83,16 +83,20 @@ def whatif_banner(scenario) -> None:
 
 
 def overview_banner(scenario, results, target: float) -> None:
-    """Overview's SLO banner: red saturated, amber missed or above the headroom target, green otherwise."""
-    if results.saturated:
+    """Overview's SLO banner, on What-if's verdict: red breaks, amber holds only with autoscaling or
+    runs a node above the headroom target, green holds within it."""
+    from model.planning.holding import BREAKS, WITH_AUTOSCALING
+
+    h = _holding(scenario.model_dump_json())
+    detail = h.detail()[:1].upper() + h.detail()[1:]
+    if h.verdict == BREAKS:
+        head = "Saturated" if results.saturated else "SLO missed"
         st.error(
-            f"Saturated: {md(', '.join(results.saturated))} cannot keep up with {results.rate_rps:,.0f} "
-            "requests/s with the replicas as set. Add capacity on What-if or see Right-size.",
-            icon=":material/warning:",
+            f"**{head}.** {md(detail)}. Add capacity on What-if or see Right-size.", icon=":material/warning:"
         )
         return
-    if results.slo.violations:
-        st.warning("SLO missed: " + md("; ".join(results.slo.violations)), icon=":material/warning:")
+    if h.verdict == WITH_AUTOSCALING:
+        st.warning(f"**{h.title}.** {md(detail)}.", icon=":material/autorenew:")
         return
     hot = [(n, s.utilization) for n, s in results.nodes.items() if s.utilization > target + 1e-9]
     if hot:

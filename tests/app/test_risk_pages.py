@@ -121,3 +121,13 @@ def test_nodes_above_the_target_are_amber_not_green():
     dot = graph_dot(scenario, evaluate(scenario, "analytic"), "web")
     web = next(line for line in dot.splitlines() if line.strip().startswith('"web" [label'))
     assert f'fillcolor="{AMBER}"' in web and "above the 75% headroom target" in web
+
+
+def test_overview_at_360_says_it_holds_only_with_autoscaling():
+    at = app()
+    at.session_state[state.CHANGES] = dict(AT_360)
+    at.run()
+    no_errors(at)  # not a red "Saturated" beside a runway that lets the HPA scale
+    assert "Holds only with autoscaling." in _texts(at.warning) and "web from 4 to 10 replicas" in _texts(
+        at.warning
+    )
