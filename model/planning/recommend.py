@@ -187,6 +187,23 @@ class Recommendation:
                 f"Not offered: {changes} ({money(self.riskier.monthly, self.currency)} a month, {verb} "
                 f"{money(abs(saving), self.currency)}): {level} risk, " + "; ".join(reasons[:2])
             )
+        if self.runners_up:
+            out += ["", "Runners-up:"]
+            out.append(
+                table(
+                    ["monthly", "p99", "SLO", "risk", "changes"],
+                    [
+                        [
+                            money(c.monthly, self.currency),
+                            ms(c.results.latency_ms.p99) if c.results else "-",
+                            ("met" if c.results.slo.met else "missed") if c.results else "-",
+                            c.risk.level if c.risk else "-",
+                            ", ".join(f"{k}={v}" for k, v in c.changes.items()) or "(none)",
+                        ]
+                        for c in self.runners_up
+                    ],
+                )
+            )
         out += [f"Note      {n}" for n in self.notes]
         return "\n".join(out)
 
