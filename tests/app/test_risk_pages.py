@@ -22,9 +22,9 @@ def _texts(elements) -> str:
 
 def _at(page: str, changes: dict):
     at = app(page)
-    at.session_state[state.CHANGES] = dict(changes)
     if page == "whatif":
-        at.session_state["wi-auto-sim"] = False  # the analytic story is what these tests read
+        at.toggle(key="wi-auto-sim").set_value(False).run()  # the analytic story is what these tests read
+    at.session_state[state.CHANGES] = dict(changes)
     at.run()
     return at
 

@@ -55,3 +55,18 @@ def test_stretch_names_each_assumption():
     )
     plain = stretch(scenario_from_data(mmc_scenario(4, 50, 60, p99_ms=500)))
     assert len(plain) == 1 and math.isclose(plain[0].saturation_rps, 80.0)
+
+
+def test_the_seed_stories_break_where_their_files_say():
+    """three-tier: the database saturates first at 1.4x (more pods cannot help); kafka-consumers: the
+    consumers saturate at 150% of peak."""
+    folder = CHECKOUT.parent
+    tier = load_scenario(folder / "three-tier.yaml")
+    assert holding(tier, 1.3 * tier.workload.rate_rps).verdict == HOLDS
+    h = holding(tier, 1.45 * tier.workload.rate_rps)
+    assert h.verdict == BREAKS and h.fixed.saturated == ["db"] and "db cannot keep up" in h.sentence()
+    kafka = load_scenario(folder / "kafka-consumers.yaml")
+    h = holding(kafka, 1.5 * kafka.workload.rate_rps)
+    assert h.verdict == BREAKS and any(
+        n in h.fixed.saturated for n in kafka.nodes if kafka.nodes[n].kind == "kafka"
+    )
