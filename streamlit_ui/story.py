@@ -128,9 +128,13 @@ def stretch_table(scenario) -> None:
         n: node.autoscale.max for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)
     }
     head = ["", *(r.assumption for r in rows)]
+
+    def cell(name: str) -> str:  # a node name inside a Markdown table cell
+        return md(name).replace("|", "\\|")
+
     if autoscaled and len(rows) > 1:
-        head[2] = "HPA scaling (" + ", ".join(f"{md(n)} up to {m}" for n, m in autoscaled.items()) + ")"
-        sets = ", ".join(f"{md(n)} {scenario.nodes[n].replicas}" for n in autoscaled)
+        head[2] = "HPA scaling (" + ", ".join(f"{cell(n)} up to {m}" for n, m in autoscaled.items()) + ")"
+        sets = ", ".join(f"{cell(n)} {scenario.nodes[n].replicas}" for n in autoscaled)
         head[1] = f"replicas as set ({sets}, fixed)"
 
     def saturates(r) -> str:
