@@ -299,6 +299,7 @@ def assess(
         lost = zone_loss_scenario(scenario)
         zone = evaluate(lost, "analytic", rate_rps=rate_rps)
         zone_excess = graded_excess(lost, rate_rps, zone)
+    notes = single_units(scenario) if rules.zone_loss and zone is not None else []
     peak = peak_excess = None
     if rules.must_hold_rps is not None:
         at = at_peak(scenario, rules.must_hold_rps)
@@ -317,7 +318,24 @@ def assess(
         peak,
         peak_excess or 0.0,
         margin,
+        notes,
     )
+
+
+def single_units(scenario: Scenario) -> list[str]:
+    """What the zone check assumes of a node with one unit (it keeps at least one of each): said
+    beside the grade, so a survived zone loss is not read as more than it is."""
+    out = []
+    for name, node in scenario.nodes.items():
+        if isinstance(node, DatabaseNode) and node.read_replicas == 0 and node.host is None:
+            out.append(
+                f"{name} runs one instance: the zone check assumes it fails over (a pause; see the failover what-if)"
+            )
+        elif isinstance(node, CacheNode) and node.nodes == 1 and node.host is None:
+            out.append(
+                f"{name} runs one node: the zone check keeps it (lost, every lookup misses until it is back)"
+            )
+    return out
 
 
 def rules_text(rules: Rules) -> str:

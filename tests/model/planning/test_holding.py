@@ -62,7 +62,7 @@ def test_the_seed_stories_break_where_their_files_say():
     consumers saturate at 150% of peak."""
     folder = CHECKOUT.parent
     tier = load_scenario(folder / "three-tier.yaml")
-    assert holding(tier, 1.3 * tier.workload.rate_rps).verdict == HOLDS
+    assert holding(tier, 1.2 * tier.workload.rate_rps).verdict == HOLDS  # db 86% busy
     h = holding(tier, 1.45 * tier.workload.rate_rps)
     assert h.verdict == BREAKS and h.fixed.saturated == ["db"] and "db cannot keep up" in h.sentence()
     kafka = load_scenario(folder / "kafka-consumers.yaml")
