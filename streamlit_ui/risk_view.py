@@ -72,7 +72,9 @@ def settings(scenario) -> dict[str, Any]:
 
 
 def _why(risk: dict | None, count: int = 3) -> str:
-    return "; ".join(md(r) for r in (risk or {}).get("reasons", [])[:count])
+    """The first reasons, as one sentence."""
+    text = "; ".join(md(r) for r in (risk or {}).get("reasons", [])[:count])
+    return text[:1].upper() + text[1:]
 
 
 def verdict(answer: dict) -> None:
@@ -100,14 +102,17 @@ def verdict(answer: dict) -> None:
         st.caption(
             f"Not offered: {changes or 'no change'} ({money(riskier['monthly'])} a month"
             + (f", saving {money(saves)}" if saves > 0 else "")
-            + f") meets the SLO but is {riskier['risk']['level']} risk: {_why(riskier['risk'], 2)}."
+            + f") meets the SLO but is {riskier['risk']['level']} risk: {_why(riskier['risk'], 2).lower()[:1]}{_why(riskier['risk'], 2)[1:]}."
         )
 
 
 def runner_risk(runner: dict) -> str:
+    """A runner-up's grade; above low, with what raised it."""
     risk = runner.get("risk") or {}
     level = risk.get("level")
-    return f"{level}: {'; '.join(risk.get('reasons', [])[:1])}" if level else "—"
+    if not level:
+        return "—"
+    return level if level == "low" else f"{level}: {(risk.get('reasons') or [''])[0]}"
 
 
 def try_on_whatif(changes: dict[str, Any]) -> None:
