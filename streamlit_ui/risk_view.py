@@ -71,10 +71,10 @@ def settings(scenario) -> dict[str, Any]:
     }
 
 
-def _why(risk: dict | None, count: int = 3) -> str:
-    """The first reasons, as one sentence."""
+def _why(risk: dict | None, count: int = 3, capital: bool = True) -> str:
+    """The first reasons, as one sentence (or the rest of one)."""
     text = "; ".join(md(r) for r in (risk or {}).get("reasons", [])[:count])
-    return text[:1].upper() + text[1:]
+    return (text[:1].upper() if capital else text[:1]) + text[1:]
 
 
 def verdict(answer: dict) -> None:
@@ -102,7 +102,7 @@ def verdict(answer: dict) -> None:
         st.caption(
             f"Not offered: {changes or 'no change'} ({money(riskier['monthly'])} a month"
             + (f", saving {money(saves)}" if saves > 0 else "")
-            + f") meets the SLO but is {riskier['risk']['level']} risk: {_why(riskier['risk'], 2).lower()[:1]}{_why(riskier['risk'], 2)[1:]}."
+            + f") meets the SLO but is {riskier['risk']['level']} risk: {_why(riskier['risk'], 2, capital=False)}."
         )
 
 
