@@ -3,7 +3,7 @@ grade of every option, and the button that takes an option to What-if.
 
 The rules and grades are model.planning.risk's; this module only reads widgets and draws. The
 settings live in session state (`streamlit_ui.state`: `headroom_pct`, `zone_loss`, `peak_event`)
-so that Overview and What-if colour nodes by the same headroom target.
+so that Overview colours its service graph by the same headroom target.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def settings(scenario) -> dict[str, Any]:
         format="%d%%",
         on_change=lambda: st.session_state.__setitem__(state.HEADROOM, float(st.session_state[HEADROOM_KEY])),
         help="The busiest pool's utilization at the planned load (an autoscaled service: its HPA target). "
-        "Overview and What-if colour nodes above it amber. 100% turns the rule off.",
+        "Overview's service graph draws nodes above it amber. 100% turns the rule off.",
     )
     c2.toggle(
         "Survive losing a zone",

@@ -10,7 +10,7 @@ Streamlit when its page is not shown):
 - `fit_yaml`:  the fit file last built on Observe, `{yaml, folder, endpoint}`, for Calibrate
 - `notice`:    a message to show once (a bad upload, a link that could not be opened)
 - `headroom_pct`: the headroom target (max utilization of any pool, %) Right-size searches by and
-               Overview and What-if colour nodes by; absent: model.planning.risk's default (75)
+               Overview colours the service graph by; absent: model.planning.risk's default (75)
 - `zone_loss`: Right-size's "survive losing a zone" switch; absent: on for production-like scenarios
 - `peak_event`: a declared peak event `{factor, days, ramp_minutes}` (set by the peak page), which
                Right-size must hold
