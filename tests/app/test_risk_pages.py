@@ -131,3 +131,18 @@ def test_overview_at_360_says_it_holds_only_with_autoscaling():
     assert "Holds only with autoscaling." in _texts(at.warning) and "web from 4 to 10 replicas" in _texts(
         at.warning
     )
+
+
+def test_rightsize_holds_a_peak_event_declared_in_the_session():
+    """The peak page leaves `peak_event` in session state; Right-size must hold its plateau."""
+    at = app("rightsize")
+    at.session_state[state.CHANGES] = dict(AT_360)
+    at.session_state[state.PEAK_EVENT] = {"factor": 1.5, "days": 1, "ramp_minutes": 30}
+    at.run()
+    assert "Must also hold the declared peak event: 1.5× the load for 1 day" in _texts(at.caption)
+    at.button(key="rs-go").click().run()
+    no_errors(at)
+    answer = recommend(load_scenario(DEMO, ["workload.rate_rps=360"]), seed=1, peak_factor=1.5).to_json()
+    assert answer["rules"]["must_hold_rps"] == 540.0 and answer["risk"]["holds_peak"] is True
+    assert metric(at, "Recommended") == money(answer["monthly"])
+    assert "holds 540 req/s" in _texts(at.success) + _texts(at.warning)
