@@ -88,6 +88,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, default=0, metavar="N", help="plan for the load N months ahead")
     p.add_argument("--check-slo", action="store_true", help="exit 3 when no configuration meets the SLO")
     _strict_prices(p)
+    risk = p.add_argument_group("risk (issue 13): what the cheapest configuration must also do")
+    risk.add_argument(
+        "--headroom-pct",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="no pool busier than PCT%% at the planned load (default 75)",
+    )
+    risk.add_argument(
+        "--zone-loss",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="survive losing one zone (default: on for production-like scenarios)",
+    )
+    risk.add_argument(
+        "--must-hold-rps",
+        type=float,
+        default=None,
+        metavar="RPS",
+        help="a known peak the SLO must hold at (never size below it)",
+    )
+    risk.add_argument(
+        "--peak-factor",
+        type=float,
+        default=None,
+        metavar="F",
+        help="a declared peak event of F x the planned load (as `peak --factor`)",
+    )
 
     p = sub.add_parser("forecast", help="month by month: load, cost, latency, SLO met; and the runway")
     _common(p)
@@ -429,9 +457,30 @@ def _duration(args) -> float | None:
 def cmd_recommend(args) -> int:
     from model.planning.recommend import recommend
     from model.planning.report import json_text
+    from model.planning.risk import rules_for
 
     scenario = _load(args)
-    rec = recommend(scenario, months=_months(args.months), seed=args.seed, progress=_progress(not args.json))
+    risk = dict(
+        headroom_pct=args.headroom_pct,
+        zone_loss=args.zone_loss,
+        must_hold_rps=args.must_hold_rps,
+        peak_factor=args.peak_factor,
+    )
+    try:
+        rules_for(scenario, scenario.workload.rate_rps, **risk)  # bad values: exit 2 before any search
+    except ValueError as exc:
+        flags = {
+            "headroom_pct": "--headroom-pct",
+            "must_hold_rps": "--must-hold-rps",
+            "peak_factor": "--peak-factor",
+        }
+        message = str(exc)
+        for key, flag in flags.items():
+            message = message.replace(key, flag)
+        raise InputError(message) from None
+    rec = recommend(
+        scenario, months=_months(args.months), seed=args.seed, progress=_progress(not args.json), **risk
+    )
     print(json_text(rec.to_json()) if args.json else rec.to_text())
     return EXIT_SLO if args.check_slo and not rec.slo.met else EXIT_OK
 

@@ -6,7 +6,7 @@ from streamlit_ui import cached, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, graph_dot, headline, legend, md, scenario_or_stop
 from model.planning.report import ms
-from streamlit_ui import narrow
+from streamlit_ui import narrow, story
 from streamlit_ui.views import plural
 
 setup()
@@ -22,6 +22,8 @@ if scenario.description:
 
 runway = cached.runway(scenario.model_dump_json(), scenario.workload.horizon_months)["runway_months"]
 headline(results, scenario, "beyond" if runway is None else runway)
+story.stretch_table(scenario)  # runway and saturation side by side, each on its assumption
+target = state.headroom_pct() / 100.0
 
 method = "analytic solver (queueing theory), confirmed by simulation on What-if"
 load = f"{results.rate_rps:,.0f} requests/s" + (
@@ -34,30 +36,21 @@ with left:
     st.subheader("Service graph")
     narrow.style()
     st.container(key=narrow.GRAPH_KEY).graphviz_chart(
-        graph_dot(scenario, results, bottleneck), width="stretch"
+        graph_dot(scenario, results, bottleneck, target), width="stretch"
     )
-    st.markdown(legend() + " &nbsp; red outline: the bottleneck", unsafe_allow_html=True)
+    st.markdown(legend(target) + " &nbsp; red outline: the bottleneck", unsafe_allow_html=True)
 with right:
     st.subheader("Where the time goes")
     busiest = results.nodes[bottleneck]
     headroom = cached.saturation_rps(scenario.model_dump_json())
     st.markdown(
         f"**{md(bottleneck)}** is the busiest node at **{100 * busiest.utilization:.0f}%** of its "
-        f"{plural(busiest.servers, 'server')}. The graph saturates at about **{headroom:,.0f} requests/s**, "
-        f"{headroom / results.rate_rps:,.1f}× today's load."
+        f"{plural(busiest.servers, 'server')}. With the replicas as set, the graph saturates at about "
+        f"**{headroom:,.0f} requests/s**, {headroom / results.rate_rps:,.1f}× today's load."
         if results.rate_rps and headroom < float("inf")
         else f"**{md(bottleneck)}** is the busiest node."
     )
-    if results.saturated:
-        st.error(
-            f"Saturated: {md(', '.join(results.saturated))} cannot keep up with {results.rate_rps:,.0f} requests/s. "
-            "Add capacity on What-if or see Right-size.",
-            icon=":material/warning:",
-        )
-    elif results.slo.violations:
-        st.warning("SLO missed: " + md("; ".join(results.slo.violations)), icon=":material/warning:")
-    else:
-        st.success("Every SLO target is met.", icon=":material/check_circle:")
+    story.overview_banner(scenario, results, target)
     rows = [
         {
             "node": n,

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, confirm, fitted_note, state
+from streamlit_ui import cached, confirm, fitted_note, risk_view, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.scenarios import applied_text, slug, yaml_diff
 from streamlit_ui.views import RESET_HINT, md, scenario_or_stop
@@ -38,17 +38,17 @@ months = c1.select_slider(
 )
 rate = planning_rate(scenario, months)  # a closed workload: its users' throughput that month
 c2.metric("Load planned for", f"{rate:,.0f} req/s", border=True)
+rules = risk_view.settings(scenario)  # headroom target, zone loss, a declared peak
 
 pool = cached.pool()
-key = pool.key("recommend", scenario.model_dump_json(), months, cached.SEED)
-ready = pool.answer(key) is not None
+ready = pool.answer(confirm.recommend_key(scenario, months, rules)) is not None
 if not ready and not st.button(
     "Find the cheapest configuration", type="primary", icon=":material/search:", key="rs-go"
 ):
     st.caption("Takes a few seconds: the queueing formulas search, then the best candidates are simulated.")
     st.stop()
 
-answer = confirm.recommend(scenario, months)
+answer = confirm.recommend(scenario, months, risk=rules)
 if answer is None:
     st.stop()
 
@@ -76,34 +76,14 @@ k3.metric(
 k4.metric(
     "p99 (simulated)",
     ms(answer["latency_ms"]["p99"]),
-    f"{risk.get('slo_headroom_pct', 0):.0f}% headroom to the SLO" if risk else None,
+    f"{risk.get('slo_headroom_pct', 0):.0f}% inside the SLO target" if risk else None,
     delta_color="normal",
     delta_arrow="off",
     border=True,
 )
 fitted_note.show(scenario)
 
-if answer["slo"]["met"]:
-    zone = risk.get("survives_zone_loss")
-    text = "Meets the SLO in simulation. "
-    if zone is True:
-        text += "It also survives losing a third of each node (one zone)."
-        st.success(text, icon=":material/verified:")
-    elif zone is False:
-        text += (
-            "Risk: losing one zone would miss the SLO ("
-            + "; ".join(risk.get("zone_loss_violations", []))
-            + ")."
-        )
-        st.warning(text, icon=":material/warning:")
-    else:
-        st.success(text, icon=":material/verified:")
-else:
-    st.error(
-        "No configuration searched meets the SLO; the closest is shown: "
-        + "; ".join(answer["slo"]["violations"]),
-        icon=":material/error:",
-    )
+risk_view.verdict(answer)  # one banner, the grade and why, today's risk, the cheaper option not offered
 
 left, right = st.columns([1, 1.3], gap="large")
 with left:
@@ -119,13 +99,8 @@ with left:
                 now = now.get(part) if isinstance(now, dict) else None
             lines.append(f"- `{path}`: {md(_plain(now))} → **{md(_plain(value))}**")
         st.markdown("\n".join(lines))  # a list wraps where a table of long key paths was cut off
-        merged = {**state.changes(), **changes}
-        st.button(
-            "Try it on What-if",
-            icon=":material/science:",
-            key="rs-apply",
-            on_click=lambda: state.set_scenario(state.scenario(), merged),
-        )
+        if st.button("Try it on What-if", icon=":material/science:", key="rs-apply"):
+            risk_view.try_on_whatif(changes)  # opens What-if with the option applied
     if answer.get("runners_up"):
         st.subheader("Runners-up")
         st.table(
@@ -135,6 +110,7 @@ with left:
                         "per month": money(r["monthly"]),
                         "p99": ms(r["latency_ms"]["p99"]) if r.get("latency_ms") else "—",
                         "SLO": {True: "met", False: "missed"}.get(r.get("slo_met"), "—"),
+                        "risk": risk_view.runner_risk(r),
                         "changes": "; ".join(
                             f"{k.removeprefix('nodes.')} = {_plain(v)}" for k, v in r["changes"].items()
                         )

@@ -19,7 +19,7 @@ from streamlit_ui import (
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
-from streamlit_ui import narrow
+from streamlit_ui import narrow, story
 from streamlit_ui.views import latency_metric
 
 setup()
@@ -80,21 +80,17 @@ c[4].metric(
 )
 price_caveat(quick.cost)
 fitted_note.show(scenario)
-if quick.saturated and scenario.workload.closed:
-    st.warning(
-        f"**Past the knee.** {', '.join(quick.saturated)} is busy 99% or more: the users' requests queue "
-        "there and each user added only adds waiting. Add capacity there, or see how many users hold below.",
-        icon=":material/warning:",
-    )
-elif quick.saturated:
-    st.error(
-        f"**Saturated: no steady state.** {', '.join(quick.saturated)} cannot keep up with "
-        f"{scenario.workload.rate_rps:,.0f} req/s: queues and latency grow without bound. Add replicas or "
-        "cores, or lower the load.",
-        icon=":material/warning:",
-    )
-elif not quick.slo.met:
-    st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
+if scenario.workload.closed:
+    if quick.saturated:
+        st.warning(
+            f"**Past the knee.** {', '.join(quick.saturated)} is busy 99% or more: the users' requests queue "
+            "there and each user added only adds waiting. Add capacity there, or see how many users hold below.",
+            icon=":material/warning:",
+        )
+    elif not quick.slo.met:
+        st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
+else:
+    story.whatif_banner(scenario)  # one verdict: holds / holds only with autoscaling / breaks
 verdict = st.container()
 
 knobs, out = st.columns([1, 2.2], gap="large")
@@ -110,26 +106,6 @@ with out:
     # submitted once the analytic numbers and the knobs are on screen: the first visit after a start
     # waits ~2 s for the worker pool, which must not hold back the instant answer
     handle = confirm.start(scenario) if auto else None
-    autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
-    if autoscaled:
-        try:
-            from model.planning.autoscale import hpa_replicas_at, simulate_day
-
-            day = simulate_day(scenario)
-            notes = [
-                f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, quick.rate_rps)} replicas "
-                f"at {quick.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
-                f"business day"
-                for n in autoscaled
-            ]
-            st.info(
-                "; ".join(notes) + f", which would bill about {money(day.cost.monthly)}/month. "
-                "Latency and cost above use the replicas you set.",
-                icon=":material/autorenew:",
-            )
-        except ImportError:
-            pass
-
     scenario_json = scenario.model_dump_json()
     if scenario.workload.closed:  # users wait for their answers: the load-test view replaces the rate's
         users_view.show(scenario, scenario_json)

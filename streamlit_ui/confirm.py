@@ -132,14 +132,23 @@ def _served(rps: float) -> str:
     return f"{rps:,.1f} req/s" if rps > 0 else "none (saturated)"
 
 
-def recommend(scenario, months: int, seed: int = cached.SEED) -> dict | None:
-    """model.planning.recommend's answer (JSON) run in the pool with a progress bar, or None on failure."""
+def recommend_key(scenario, months: int, risk: dict | None = None, seed: int = cached.SEED) -> str:
+    """The pool's key for one recommendation: the scenario, the month, the seed and the risk rules."""
+    risk = risk or {}
+    return cached.pool().key("recommend", scenario.model_dump_json(), months, seed, sorted(risk.items()))
+
+
+def recommend(scenario, months: int, seed: int = cached.SEED, risk: dict | None = None) -> dict | None:
+    """model.planning.recommend's answer (JSON) run in the pool with a progress bar, or None on failure.
+    `risk`: its headroom_pct, zone_loss, must_hold_rps, peak_factor (absent: the defaults)."""
     pool = cached.pool()
     scenario_json = scenario.model_dump_json()
-    key = pool.key("recommend", scenario_json, months, seed)
+    key = recommend_key(scenario, months, risk, seed)
     answer = pool.answer(key)
     if answer is None:
-        run = pool.submit(key, recommend_job, scenario_json, months, seed, owner=cached.owner("recommend"))
+        run = pool.submit(
+            key, recommend_job, scenario_json, months, seed, dict(risk or {}), owner=cached.owner("recommend")
+        )
         bar = st.progress(0.0, text="Searching configurations…")
         try:
             answer = pool.wait(

@@ -150,7 +150,7 @@ def node_controls(name: str, node, base_node, pricing) -> None:
             node.nodes,
             base_node.nodes,
             min_value=1,
-            max_value=max(8, 2 * base_node.nodes, node.nodes),  # a change from a link or Peak event fits
+            max_value=max(8, 2 * base_node.nodes, node.nodes),  # a link, Peak event or Right-size change fits
         )
     elif isinstance(node, DatabaseNode):
         _widget(

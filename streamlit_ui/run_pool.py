@@ -114,11 +114,14 @@ def simulate_job(job: str, scenario_json: str, seed: int, requests: int) -> dict
     return {"results": results, "started": started, "finished": time.time(), "pid": os.getpid()}
 
 
-def recommend_job(job: str, scenario_json: str, months: int, seed: int) -> dict:
+def recommend_job(job: str, scenario_json: str, months: int, seed: int, risk: dict | None = None) -> dict:
+    """`risk`: recommend's headroom_pct, zone_loss, must_hold_rps, peak_factor (None: defaults)."""
     from model.planning.recommend import recommend
 
     started = time.time()
-    answer = recommend(_scenario(scenario_json), months=months, seed=seed, progress=_reporter(job))
+    answer = recommend(
+        _scenario(scenario_json), months=months, seed=seed, progress=_reporter(job), **(risk or {})
+    )
     return {"answer": answer.to_json(), "started": started, "finished": time.time(), "pid": os.getpid()}
 
 

@@ -9,8 +9,11 @@ Streamlit when its page is not shown):
 - `source`:    a one-line description of the data source in use (set by Observe; None: the demo, see `source_text`)
 - `fit_yaml`:  the fit file last built on Observe, `{yaml, folder, endpoint}`, for Calibrate
 - `notice`:    a message to show once (a bad upload, a link that could not be opened)
-- `peak_event`: the peak event declared on the Peak event page, `{factor, days, ramp_minutes}`
-  (streamlit_ui/peak_view.py), for the other pages to plan for
+- `headroom_pct`: the headroom target (max utilization of any pool, %) Right-size searches by and
+               Overview colours the service graph by; absent: model.planning.risk's default (75)
+- `zone_loss`: Right-size's "survive losing a zone" switch; absent: on for production-like scenarios
+- `peak_event`: a declared peak event `{factor, days, ramp_minutes}` (set by the peak page), which
+               Right-size must hold
 
 The URL carries the scenario and the changes (`streamlit_ui.scenarios.encode_query`), so a
 copied link reproduces the view in another browser.
@@ -117,3 +120,20 @@ def source_text() -> str:
 
 def notice() -> str | None:
     return st.session_state.pop(NOTICE, None)
+
+
+HEADROOM, ZONE_LOSS, PEAK_EVENT = "headroom_pct", "zone_loss", "peak_event"
+
+
+def headroom_pct() -> float:
+    """The headroom target in %, as Right-size last set it (model.planning.risk's default before)."""
+    from model.planning.risk import DEFAULT_HEADROOM_PCT
+
+    return float(st.session_state.get(HEADROOM, DEFAULT_HEADROOM_PCT))
+
+
+def peak_factor() -> float | None:
+    """The declared peak event's load factor, when one is declared."""
+    event = st.session_state.get(PEAK_EVENT)
+    factor = event.get("factor") if isinstance(event, dict) else None
+    return float(factor) if isinstance(factor, (int, float)) and factor > 0 else None

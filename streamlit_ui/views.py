@@ -10,13 +10,22 @@ import streamlit as st
 
 from model.planning.report import money, ms
 
-# utilization bands: (upper bound, fill colour, word)
-BANDS = (
-    (0.5, "#cdebd3", "light"),
-    (0.7, "#fff1b8", "busy"),
-    (0.85, "#ffd5a8", "hot"),
-    (math.inf, "#ffb3ad", "saturating"),
-)
+DEFAULT_TARGET = 0.75  # model.planning.risk.DEFAULT_HEADROOM_PCT: the headroom target, as a fraction
+AMBER = "#ffcf7a"
+
+
+def bands(target: float = DEFAULT_TARGET) -> tuple[tuple[float, str, str], ...]:
+    """Utilization bands (upper bound, fill colour, word): green up to the headroom target, amber
+    above it (even when the SLO is met: one spike or a lost zone away from trouble), red saturated."""
+    return (
+        (min(0.5, target), "#cdebd3", "light"),
+        (target, "#e6f4c4", "busy, within the headroom target"),
+        (1.0, AMBER, f"above the {target:.0%} headroom target"),
+        (math.inf, "#ffb3ad", "saturated"),
+    )
+
+
+BANDS = bands()
 SHAPES = {"service": "box", "cache": "box", "database": "cylinder", "kafka": "box"}
 STYLES = {"service": "rounded,filled", "cache": "filled", "database": "filled", "kafka": "filled,dashed"}
 
@@ -40,15 +49,21 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
-def band(utilization: float) -> tuple[str, str]:
-    for top, colour, word in BANDS:
-        if utilization < top:
-            return colour, word
-    return BANDS[-1][1], BANDS[-1][2]
+def band(utilization: float, target: float = DEFAULT_TARGET) -> tuple[str, str]:
+    """(fill, word) of a utilization: at or under the target is within it; 100% is saturated."""
+    light, within, above, saturated = bands(target)
+    if utilization < light[0]:
+        return light[1], light[2]
+    if utilization <= target + 1e-9:
+        return within[1], within[2]
+    if utilization < 1.0:
+        return above[1], above[2]
+    return saturated[1], saturated[2]
 
 
-def graph_dot(scenario, results, bottleneck: str | None) -> str:
-    """DOT source of the service graph: nodes coloured by utilization, the bottleneck outlined in red."""
+def graph_dot(scenario, results, bottleneck: str | None, target: float = DEFAULT_TARGET) -> str:
+    """DOT source of the service graph: nodes coloured by utilization against the headroom target
+    (`bands`), the bottleneck outlined in red."""
     lines = [
         "digraph G {",
         '  rankdir=TB; bgcolor="transparent"; pad=0.2; nodesep=0.6; ranksep=0.55;',
@@ -60,7 +75,7 @@ def graph_dot(scenario, results, bottleneck: str | None) -> str:
         stats = results.nodes.get(name)
         util = stats.utilization if stats else 0.0
         saturated = name in results.saturated
-        colour, word = band(1.0 if saturated else util)
+        colour, word = band(1.0 if saturated else util, target)
         detail = f"{node.kind} · {plural(stats.servers, 'server')}" if stats else node.kind
         label = f"{dot(name)}\\n{detail}\\n{100 * util:.0f}% busy"
         extra = ""
@@ -87,12 +102,18 @@ def graph_dot(scenario, results, bottleneck: str | None) -> str:
     return "\n".join(lines)
 
 
-def legend() -> str:
+def legend(target: float = DEFAULT_TARGET) -> str:
+    """The bands as coloured chips: light, busy (up to the target), above the target, saturated."""
+    light, within, above, saturated = bands(target)
+    chips = (
+        (light[1], f"light &lt;{light[0]:.0%}"),
+        (within[1], f"busy &le;{target:.0%} (headroom target)"),
+        (above[1], f"above {target:.0%}"),
+        (saturated[1], "saturated (100%)"),
+    )
     return " ".join(
-        f"<span style='background:{c};padding:1px 6px;border-radius:3px;font-size:0.8em'>{w} &lt;{t:.0%}</span>"
-        if math.isfinite(t)
-        else f"<span style='background:{c};padding:1px 6px;border-radius:3px;font-size:0.8em'>{w}</span>"
-        for t, c, w in BANDS
+        f"<span style='background:{c};padding:1px 6px;border-radius:3px;font-size:0.8em'>{w}</span>"
+        for c, w in chips
     )
 
 

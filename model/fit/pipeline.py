@@ -196,6 +196,9 @@ def _build(
         "horizon_months": 12,
         **_shape_and_growth(load, round(max(load.growth_pct_per_month or 0.0, -99.0), 3)),
     }
+    if load.busiest_hour_rps is not None and load.busiest_hour_rps > workload["rate_rps"] * 1.001:
+        # the busiest hour seen: recommend never sizes below what it needs (contract, issue 13)
+        workload["observed_peak_rps"] = float(f"{load.busiest_hour_rps:.5g}")
     providers = [
         n["instance"]["provider"] for n in params.data.values() if n.get("instance", {}).get("provider")
     ]

@@ -36,6 +36,10 @@ def provenance(
             f"fitted: {load.peak_percentile:g}th percentile of each day's busiest hour of traffic "
             f"({load.busy_hours} days; mean {load.mean_rps:.4g}, highest period {load.max_rps:.4g} req/s)"
         )
+    if load.busiest_hour_rps is not None:
+        comments[("workload", "observed_peak_rps")] = (
+            f"fitted: the busiest hour of traffic over the {days:.0f} days observed (recommend holds it)"
+        )
     if obs.load_test:
         comments[("workload", "growth_pct_per_month")] = (
             "assumed: a load test says nothing about growth; set it from your history"

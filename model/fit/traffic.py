@@ -38,6 +38,7 @@ class LoadFit:
     mode: str = "history"  # or "load_test": phases, not days (model.fit.phases)
     phases: list = field(default_factory=list)
     growth_ci90: tuple[float, float] | None = None  # the 90% interval (the forecast's band)
+    busiest_hour_rps: float | None = None  # the busiest hour of the window: the observed peak to hold
 
     def to_json(self) -> dict:
         if self.mode == "load_test":
@@ -103,6 +104,7 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
         used,
         notes,
         growth_ci90=ci90,
+        busiest_hour_rps=float(busiest.max()) if len(busiest) else None,
     )
 
 

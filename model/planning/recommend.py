@@ -26,15 +26,20 @@ from model.planning.report import money, ms, table
 from model.queueing.results import Results, SloCheck
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import Scenario
-from model.queueing.offered_load import offered_load
-from model.planning.search_space import Option, curve_notes, node_options, optimistic
-from model.queueing.topology import build_stations
+from model.planning.risk import Assessment, Rules, assess, rules_for, slo_excess, verdict
+from model.planning.search_space import (
+    KAFKA_CONSUMER_UTILIZATION,
+    Option,
+    curve_notes,
+    node_options,
+    optimistic,
+)
 from model.queueing.run_size import PLANNING_REQUESTS
 
 CONFIRM_REQUESTS = PLANNING_REQUESTS
 RUNNERS_UP = 3
 MAX_STEPS = 400
-SATURATED = 1e9  # slo_excess of a configuration that cannot keep up
+SLO_ONLY = Rules(headroom_pct=100.0, zone_loss=False, zone_loss_why="turned off")
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Candidate:
     monthly: float
     results: Results | None = None  # the simulation, once run
     changes_override: dict[str, Any] | None = None
+    risk: Assessment | None = None
 
     @property
     def changes(self) -> dict[str, Any]:
@@ -67,6 +73,25 @@ class Recommendation:
     baseline_slo: SloCheck | None = None
     notes: list[str] = field(default_factory=list)
     currency: str = "USD"
+    rules: Rules | None = None  # the risk rules searched by (model/planning/risk.py)
+    risk: Assessment | None = None  # the winner against them
+    baseline_risk: Assessment | None = None  # today's setup against them
+    riskier: Candidate | None = None  # the cheapest that only meets the SLO, when cheaper and not safe
+
+    @property
+    def safe(self) -> bool:
+        return self.slo.met and (self.risk is None or self.risk.safe)
+
+    @property
+    def verdict(self) -> str:
+        return verdict(
+            self.slo.met,
+            self.risk,
+            self.baseline_risk,
+            self.baseline_monthly - self.monthly,
+            bool(self.changes),
+            self.currency,
+        )
 
     def to_json(self) -> dict[str, Any]:
         lat = self.results.latency_ms
@@ -81,6 +106,7 @@ class Recommendation:
             "months": self.months,
             "currency": self.currency,
             "risk": {
+                **(self.risk.to_json() if self.risk else {}),
                 "slo_headroom_pct": round(self.headroom_pct, 1),
                 "survives_zone_loss": None if self.zone_loss is None else self.zone_loss.met,
                 "zone_loss_violations": [] if self.zone_loss is None else list(self.zone_loss.violations),
@@ -92,20 +118,36 @@ class Recommendation:
                     "monthly": round(c.monthly, 2),
                     "latency_ms": {"p99": _r(c.results.latency_ms.p99)} if c.results else None,
                     "slo_met": c.results.slo.met if c.results else None,
+                    "risk": c.risk.to_json() if c.risk else None,
                 }
                 for c in self.runners_up
             ],
             "notes": list(self.notes),
+            **self._risk_json(),
+        }
+
+    def _risk_json(self) -> dict[str, Any]:
+        """The keys issue 13 added (contract: recommend's risk extension)."""
+        riskier = self.riskier
+        return {
+            "safe": self.safe,
+            "verdict": self.verdict,
+            "rules": self.rules.to_json() if self.rules else None,
+            "baseline_risk": self.baseline_risk.to_json() if self.baseline_risk else None,
+            "riskier_cheaper": None
+            if riskier is None
+            else {
+                "changes": riskier.changes,
+                "monthly": round(riskier.monthly, 2),
+                "savings_monthly": round(self.baseline_monthly - riskier.monthly, 2),
+                "risk": riskier.risk.to_json() if riskier.risk else None,
+            },
         }
 
     def to_text(self) -> str:
         when = "today's load" if self.months == 0 else f"the load in {self.months} months"
         out = [f"{self.scenario}: cheapest configuration for {when} ({self.rate_rps:,.1f} requests/s)", ""]
-        if not self.slo.met:
-            out.append(
-                "No configuration searched meets the SLO; the closest one is shown. "
-                + "; ".join(self.slo.violations)
-            )
+        out += [self.verdict, ""]  # "No configuration searched meets the SLO; ..." when none does
         rows = [[k, str(v)] for k, v in self.changes.items()] or [["(no change)", ""]]
         out += [table(["change", "to"], rows), ""]
         saving = self.baseline_monthly - self.monthly
@@ -129,18 +171,34 @@ class Recommendation:
             )
         )
         out.append(
-            f"Risk      {self.headroom_pct:.0f}% headroom to the tightest SLO target; losing one zone: {zone}"
+            f"Risk      {self.headroom_pct:.0f}% inside the tightest SLO target; losing one zone: {zone}"
         )
+        if self.risk is not None:
+            level, reasons = self.risk.graded()
+            out.append(f"Grade     {level}: " + "; ".join(reasons))
+        if self.baseline_risk is not None:
+            level, reasons = self.baseline_risk.graded()
+            out.append(f"Today     {level} risk: " + "; ".join(reasons))
+        if self.riskier is not None and self.riskier.risk is not None:
+            level, reasons = self.riskier.risk.graded()
+            saving = self.baseline_monthly - self.riskier.monthly
+            changes = ", ".join(f"{k}={v}" for k, v in self.riskier.changes.items()) or "(no change)"
+            verb = "saves" if saving >= 0 else "costs"
+            out.append(
+                f"Not offered: {changes} ({money(self.riskier.monthly, self.currency)} a month, {verb} "
+                f"{money(abs(saving), self.currency)}): {level} risk, " + "; ".join(reasons[:2])
+            )
         if self.runners_up:
             out += ["", "Runners-up:"]
             out.append(
                 table(
-                    ["monthly", "p99", "SLO", "changes"],
+                    ["monthly", "p99", "SLO", "risk", "changes"],
                     [
                         [
                             money(c.monthly, self.currency),
                             ms(c.results.latency_ms.p99) if c.results else "-",
                             ("met" if c.results.slo.met else "missed") if c.results else "-",
+                            c.risk.level if c.risk else "-",
                             ", ".join(f"{k}={v}" for k, v in c.changes.items()) or "(none)",
                         ]
                         for c in self.runners_up
@@ -156,15 +214,19 @@ def _r(v: float) -> float:
 
 
 class Search:
-    """Evaluations of option combinations, cached, at one rate."""
+    """Evaluations of option combinations, cached, at one rate, judged by the risk rules."""
 
-    def __init__(self, scenario: Scenario, rate_rps: float):
-        self.scenario, self.rate_rps = scenario, rate_rps
+    def __init__(self, scenario: Scenario, rate_rps: float, rules: Rules = SLO_ONLY):
+        self.scenario, self.rate_rps, self.rules = scenario, rate_rps, rules
         self.eval_rate = None if scenario.workload.closed else rate_rps  # closed: evaluate the users
         self.names = list(scenario.nodes)
         widest = optimistic(scenario)
-        self.options = {n: node_options(widest, n, rate_rps) for n in self.names}
+        consumers = min(KAFKA_CONSUMER_UTILIZATION, rules.headroom_pct / 100.0)
+        self.options = {
+            n: node_options(widest, n, rate_rps, consumer_utilization=consumers) for n in self.names
+        }
         self.cache: dict[tuple[int, ...], Results] = {}
+        self.assessed: dict[tuple[int, ...], Assessment] = {}
         self.feasible: dict[tuple[int, ...], float] = {}
 
     def build(self, pick: tuple[int, ...]) -> Scenario:
@@ -178,23 +240,26 @@ class Search:
 
     def analytic(self, pick: tuple[int, ...]) -> Results:
         if pick not in self.cache:
-            r = evaluate(self.build(pick), "analytic", rate_rps=self.eval_rate)
-            self.cache[pick] = r
-            if r.slo.met:
+            self.cache[pick] = evaluate(self.build(pick), "analytic", rate_rps=self.eval_rate)
+            if self.ok(pick):
                 self.feasible[pick] = self.cost(pick)
         return self.cache[pick]
 
+    def assess(self, pick: tuple[int, ...]) -> Assessment:
+        if pick not in self.assessed:
+            self.assessed[pick] = assess(
+                self.build(pick), self.rate_rps, self.rules, self.analytic(pick), check_zone=False
+            )
+        return self.assessed[pick]
+
+    def ok(self, pick: tuple[int, ...]) -> bool:
+        """Meets the SLO (formulas) and every risk rule."""
+        return self.assess(pick).safe
+
     def excess(self, pick: tuple[int, ...]) -> float:
-        """slo_excess, graded past saturation by the busiest pool's offered load, so that of two
-        saturated configurations the less overloaded one still reads as closer to the SLO."""
-        r = self.analytic(pick)
-        if not r.saturated or self.eval_rate is None:  # closed: latency stays finite, grade by it
-            return slo_excess(self.scenario, r)
-        built = self.build(pick)
-        worst = max(
-            (p.utilization for p in offered_load(built, build_stations(built), self.rate_rps)), default=1.0
-        )
-        return SATURATED * max(worst, 1.0)
+        """Every rule as one ratio (<= 1: all kept); past saturation graded by the busiest pool's
+        offered load, so that of two saturated configurations the less overloaded reads as closer."""
+        return self.assess(pick).excess
 
     def upgrades(self, pick: tuple[int, ...]) -> list[tuple[int, ...]]:
         """For each node, the cheapest option with more capacity than its current one, and for a
@@ -213,25 +278,10 @@ class Search:
         return out
 
 
-def slo_excess(scenario: Scenario, r: Results) -> float:
-    """How far past its targets a result is: the worst value/target ratio (<= 1 means met)."""
-    slo, lat, worst = scenario.slo, r.latency_ms, 0.0
-    for key in ("p50", "p95", "p99"):
-        target = getattr(slo, f"{key}_ms")
-        if target:
-            worst = max(worst, getattr(lat, key) / target)
-    if slo.max_error_pct is not None:
-        worst = max(worst, r.error_pct / max(slo.max_error_pct, 1e-9))
-    if r.saturated:
-        worst = math.inf
-    return worst if math.isfinite(worst) else SATURATED
-
-
 def _greedy(search: Search) -> tuple[int, ...]:
     pick = tuple(0 for _ in search.names)
     for _ in range(MAX_STEPS):
-        now = search.analytic(pick)
-        if now.slo.met:
+        if search.ok(pick):
             break
         excess, cost = search.excess(pick), search.cost(pick)
         best, best_score = None, -math.inf
@@ -244,7 +294,7 @@ def _greedy(search: Search) -> tuple[int, ...]:
             break
         pick = best
     # Push each node back down to its cheapest option that still meets the SLO.
-    changed = search.analytic(pick).slo.met
+    changed = search.ok(pick)
     while changed:
         changed = False
         for i, name in enumerate(search.names):
@@ -252,7 +302,7 @@ def _greedy(search: Search) -> tuple[int, ...]:
                 if search.options[name][k].monthly >= search.options[name][pick[i]].monthly:
                     break
                 cand = pick[:i] + (k,) + pick[i + 1 :]
-                if search.analytic(cand).slo.met:
+                if search.ok(cand):
                     pick, changed = cand, True
                     break
     return pick
@@ -264,14 +314,22 @@ def recommend(
     seed: int | None = None,
     progress: Callable[[float], None] | None = None,
     requests: int = CONFIRM_REQUESTS,
+    headroom_pct: float | None = None,
+    zone_loss: bool | None = None,
+    must_hold_rps: float | None = None,
+    peak_factor: float | None = None,
 ) -> Recommendation:
-    """The cheapest simulated-SLO-meeting configuration at month `months`' load; see the module docstring."""
-    load = month_load(scenario, months)  # a closed workload: the month's users, options sized by sizing_rate
+    """The cheapest configuration at month `months`' load whose simulation meets the SLO and that
+    keeps the risk rules (model/planning/risk.py: `headroom_pct` default 75, `zone_loss` default on
+    for production-like scenarios, a known peak of `must_hold_rps` or `peak_factor` x the load);
+    see the module docstring. A closed workload: the month's users, options sized by sizing_rate."""
+    load = month_load(scenario, months)
     scenario, rate = load.scenario, load.rate_rps if load.rate_given else sizing_rate(load.scenario)
-    search = Search(scenario, rate)
+    rules = rules_for(scenario, rate, headroom_pct, zone_loss, must_hold_rps, peak_factor)
+    search = Search(scenario, rate, rules)
     if any(not opts for opts in search.options.values()):
         empty = [n for n, o in search.options.items() if not o]
-        return _nothing_fits(scenario, rate, months, seed, requests, empty)
+        return _nothing_fits(scenario, rate, months, seed, requests, empty, rules)
     pick = _greedy(search)
     if progress:
         progress(0.3)
@@ -299,7 +357,7 @@ def recommend(
         current = min(ups, key=lambda c: (search.excess(c), search.cost(c)))
         r = _simulate(search, current, seed, requests)
         tried.append((current, r))
-        if _confirmed(r, scenario):
+        if _confirmed(r, scenario) and search.ok(current):
             winner = (current, r)
     if winner is None:
         winner = min(tried, key=lambda t: slo_excess(scenario, t[1]))
@@ -339,8 +397,24 @@ def _applied(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     return with_changes(scenario_data(scenario), changes, "recommend")
 
 
+def _riskier(scenario: Scenario, search: Search, pick: tuple[int, ...]) -> Candidate | None:
+    """The cheapest configuration that only meets the SLO, when it is cheaper than `pick` and breaks
+    a rule: what the search would have said without the rules, and why it is not offered."""
+    if search.rules == SLO_ONLY:
+        return None
+    loose = Search(scenario, search.rate_rps)
+    cheap = _greedy(loose)
+    if not loose.ok(cheap) or loose.cost(cheap) >= search.cost(pick) - 0.005:
+        return None
+    risk = assess(loose.build(cheap), search.rate_rps, search.rules)
+    if risk.safe:
+        return None
+    changes = _differences(scenario, _with_changes(scenario, loose, cheap).changes)
+    monthly = _monthly(_applied(scenario, changes), search.rate_rps)
+    return Candidate((), monthly, None, changes, risk)
+
+
 def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Recommendation:
-    from model.planning.failures import lose_zone
     from model.planning.autoscale import at_peak
 
     pick, results = winner
@@ -349,11 +423,24 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
     recommended = _applied(scenario, changes)
     monthly = _monthly(recommended, rate)
     baseline = _monthly(scenario, rate)
-    baseline_slo = evaluate(at_peak(scenario, rate), "analytic", rate_rps=search.eval_rate).slo
+    today = at_peak(scenario, rate)
+    baseline_results = evaluate(today, "analytic", rate_rps=search.eval_rate)
+    baseline_risk = assess(today, rate, search.rules, baseline_results)
+    risk = assess(search.build(pick), rate, search.rules, results)
+    if changes and monthly > baseline + 0.005 and baseline_risk.safe:
+        # today's setup keeps every rule for less than the search's pick: never advise spending more
+        simulated = evaluate(today, "sim", rate_rps=search.eval_rate, seed=seed, requests=requests)
+        if _confirmed(simulated, scenario):
+            changes, monthly, results = {}, baseline, simulated
+            risk = assess(today, rate, search.rules, simulated)
     headroom = 100.0 * (1.0 - slo_excess(scenario, results)) if results.slo.met else 0.0
-    zone = lose_zone(search.build(pick), rate_rps=search.eval_rate, method="analytic").slo
     runners = [
-        Candidate(_with_changes(scenario, search, p).options, search.cost(p), r)
+        Candidate(
+            _with_changes(scenario, search, p).options,
+            search.cost(p),
+            r,
+            risk=assess(search.build(p), rate, search.rules, r),
+        )
         for p, r in tried
         if p != pick
     ][:RUNNERS_UP]
@@ -377,10 +464,14 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
         results,
         results.slo,
         headroom,
-        zone,
+        risk.zone.slo if risk.zone is not None else None,
         runners,
-        baseline_slo,
+        baseline_results.slo,
         notes,
+        rules=search.rules,
+        risk=risk,
+        baseline_risk=baseline_risk,
+        riskier=_riskier(scenario, search, pick),
     )
 
 
@@ -399,7 +490,7 @@ def _differences(scenario: Scenario, changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _nothing_fits(scenario, rate, months, seed, requests, empty) -> Recommendation:
+def _nothing_fits(scenario, rate, months, seed, requests, empty, rules) -> Recommendation:
     r = evaluate(
         scenario, "sim", rate_rps=None if scenario.workload.closed else rate, seed=seed, requests=requests
     )
@@ -408,4 +499,6 @@ def _nothing_fits(scenario, rate, months, seed, requests, empty) -> Recommendati
         [f"no stable size found for {', '.join(empty)} at {rate:,.1f} requests/s"] + list(r.slo.violations),
     )
     monthly = _monthly(scenario, rate)  # priced as every other answer is: the cost of record
-    return Recommendation(scenario.name, rate, months, {}, monthly, monthly, r, slo, 0.0, None, [], r.slo)
+    return Recommendation(
+        scenario.name, rate, months, {}, monthly, monthly, r, slo, 0.0, None, [], r.slo, rules=rules
+    )

@@ -109,13 +109,20 @@ def _price(scenario: Scenario, instance: Instance | None) -> float:
     return hourly * HOURS_PER_MONTH
 
 
-def node_options(scenario: Scenario, name: str, rate_rps: float, profile=DEFAULT_DAY) -> list[Option]:
-    """Every stable option for one node at `rate_rps`, cheapest first (more capacity first on ties)."""
+def node_options(
+    scenario: Scenario,
+    name: str,
+    rate_rps: float,
+    profile=DEFAULT_DAY,
+    consumer_utilization: float = KAFKA_CONSUMER_UTILIZATION,
+) -> list[Option]:
+    """Every stable option for one node at `rate_rps`, cheapest first (more capacity first on ties).
+    Kafka consumers are sized to at most `consumer_utilization` (the headroom target, when lower)."""
     node = scenario.nodes[name]
     loads = [p for p in offered_load(scenario, build_stations(scenario), rate_rps) if p.node == name]
     if isinstance(node, KafkaNode):
         # Brokers keep their type: the model has no broker capacity to size them against.
-        return [_kafka_option(name, node, loads, _price(scenario, node.instance))]
+        return [_kafka_option(name, node, loads, _price(scenario, node.instance), consumer_utilization)]
     opts: list[Option] = []
     for inst, cpus, changes in _sizes(scenario, name):
         sized = node.model_copy(update={"instance": inst, "cpus": cpus})
@@ -234,11 +241,13 @@ def _service_options(
         rec = {**changes, "autoscale.target_cpu_pct": target}
         if most > cfg.max:
             rec["autoscale.max"] = most
+        # the HPA's own settings travel with the peak: the risk rules read its target and max
+        hpa = cfg.model_copy(update={"target_cpu_pct": target, "max": max(most, cfg.max)})
         out.append(
             Option(
                 name,
                 rec,
-                {"replicas": fewest, **inst},
+                {"replicas": fewest, "autoscale": hpa, **inst},
                 price * mean,
                 fewest * per * speed,
                 f"HPA target {target}% (peak {fewest} to {most})",
@@ -274,13 +283,13 @@ def _database_options(
     return out
 
 
-def _kafka_option(name: str, node: KafkaNode, loads, price: float) -> Option:
+def _kafka_option(name: str, node: KafkaNode, loads, price: float, most: float) -> Option:
     """Consumers are not billed here, so they are sized for a bounded lag, not searched for cost."""
     per_consumer = max((p.offered for p in loads), default=0.0)
     total = sum(p.offered for p in loads)
     consumers = node.consumers
-    if per_consumer > KAFKA_CONSUMER_UTILIZATION:
-        consumers = max(consumers, math.ceil(total / KAFKA_CONSUMER_UTILIZATION))
+    if per_consumer > most:
+        consumers = max(consumers, math.ceil(total / most - 1e-9))
     partitions = max(node.partitions, consumers)
     partitions = math.ceil(partitions / consumers) * consumers  # an even share per consumer
     changes = {}

@@ -237,6 +237,9 @@ class Workload(Strict):
     # Extension: time every request spends outside the modelled stations (network, accept, client),
     # a constant added to its end-to-end latency.
     network_ms: float = Field(default=0.0, ge=0)
+    # Extension (issue 13): the busiest load the observed data holds (the fit writes its busiest
+    # hour); recommend never sizes below what it needs.
+    observed_peak_rps: float | None = Field(default=None, gt=0)
     # Extension (issue 12): the traffic's shape over a day and a week, as fractions of the peak
     # (`rate_rps`): 24 hourly values (UTC), 7 daily ones (Monday..Sunday). They set how many replicas
     # an HPA runs hour by hour and how many requests a month serves (model/planning/bill.py).

@@ -167,3 +167,13 @@ def test_the_bill_of_a_fitted_scenario_serves_the_observed_mean_traffic(demo):
     bill = this_month(result.scenario)
     assert bill.mean_rps == pytest.approx(result.load.mean_rps, rel=0.05)
     assert bill.mean_rps < 0.6 * result.scenario.workload.rate_rps
+
+
+def test_the_observed_peak_is_written_for_recommend_to_hold(demo):
+    """The busiest hour of the window: above the planning rate (the 90th percentile of the days'
+    busiest hours), written as workload.observed_peak_rps with its provenance (issue 13)."""
+    result, _truth = demo
+    load = result.load
+    assert load.busiest_hour_rps > load.peak_rps
+    assert result.scenario.workload.observed_peak_rps == pytest.approx(load.busiest_hour_rps, rel=1e-4)
+    assert "observed_peak_rps:" in result.yaml_text() and "the busiest hour of traffic" in result.yaml_text()
