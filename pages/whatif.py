@@ -9,7 +9,7 @@ from streamlit_ui import cached, charts, confirm, controls, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
-from streamlit_ui import narrow
+from streamlit_ui import narrow, storm_view
 from streamlit_ui.views import latency_metric
 
 setup()
@@ -78,11 +78,13 @@ if quick.saturated:
     )
 elif not quick.slo.met:
     st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
+storm_view.retries_caption(quick)
 verdict = st.container()
 
 knobs, out = st.columns([1, 2.2], gap="large")
 with knobs:
     controls.load_control(scenario, base)
+    controls.retries_control(scenario, base)
     for name, node in scenario.nodes.items():
         with st.expander(f"**{md(name)}** · {node.kind}", expanded=name == scenario.entry):
             controls.node_controls(name, node, base.nodes[name], scenario.pricing)
@@ -177,3 +179,5 @@ with out:
                 )
     else:
         st.caption("Simulation off: the numbers above are the analytic estimate.")
+
+    storm_view.show(scenario)

@@ -64,4 +64,11 @@ def crosscheck(
         ArithmeticError,
     ) as err:  # an input the analytic solver cannot take: say so, keep the run
         return [f"the analytic solver could not check this run ({err})"]
+    if sim.retries is not None and sim.saturated and not analytic.saturated:
+        # Both can be right: a metastable system has a calm state and a storm (model/queueing/retry_load.py).
+        return [
+            f"the simulation ran into a retry storm ({sim.retries.amplification:.2f} attempts per request, "
+            f"{sim.retries.offered_rps:,.1f}/s offered; {', '.join(sim.saturated)} saturated) where the analytic "
+            "solver gives the calm state: both states exist here, and this run ended in the storm"
+        ]
     return disagreements(sim, analytic, compare_latency=not timed and scenario.workload.arrivals != "trace")

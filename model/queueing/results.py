@@ -117,6 +117,7 @@ class Results:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the two solvers disagree (model.queueing.crosscheck)
     load_test: Any = None  # a timed run's counts (model.queueing.sim.simulation.LoadTest)
+    retries: Any = None  # client retries' load and outcome (model.queueing.retry_load.RetryStats)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -149,6 +150,8 @@ class Results:
         )
         if self.load_test is not None:
             out["load_test"] = self.load_test.to_json()
+        if self.retries is not None:
+            out["retries"] = self.retries.to_json()
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out

@@ -204,6 +204,17 @@ NODE_TYPES: dict[str, type[BaseModel]] = {
 NODE_KINDS = tuple(NODE_TYPES)
 
 
+class Retries(Strict):
+    """Extension (issue 18): the client sends a request again when it times out (the entry's
+    `timeout_ms`) or is refused, up to `attempts` more times, waiting `backoff_ms` doubled each time;
+    with `jitter` the wait is drawn uniformly between 0 and that (full jitter), so clients spread out.
+    Retries are extra arrivals: the work of an abandoned attempt is still done (model/queueing/retry_load.py)."""
+
+    attempts: int = Field(ge=0, le=10)  # sends after the first; 0 sends once (as without retries)
+    backoff_ms: float = Field(default=100.0, ge=0, le=86_400_000)
+    jitter: bool = True
+
+
 class Workload(Strict):
     rate_rps: float = Field(gt=0)
     arrivals: Literal["poisson", "deterministic", "trace"] = "poisson"
@@ -213,6 +224,8 @@ class Workload(Strict):
     # Extension: time every request spends outside the modelled stations (network, accept, client),
     # a constant added to its end-to-end latency.
     network_ms: float = Field(default=0.0, ge=0)
+    # Extension (issue 18): client retries of timed-out or refused requests; None: no client retries.
+    retries: Retries | None = None
 
     @model_validator(mode="after")
     def _trace_given(self) -> "Workload":

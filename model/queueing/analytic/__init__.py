@@ -1,5 +1,6 @@
 """The analytic solver: `solver.py` (a scenario to Results by queueing theory), `formulas.py` (Erlang C,
-Allen-Cunneen, M/M/1/K, Kafka consumers) and `delay_grid.py` (latency distributions on a grid).
+Allen-Cunneen, M/M/1/K, Kafka consumers) and `delay_grid.py` (latency distributions on a grid);
+`retries.py` (client retries: the offered load as a fixed point).
 
 May import model.queueing's base modules, model.scenario and model.pricing.
 """
