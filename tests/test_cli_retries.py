@@ -75,7 +75,7 @@ def test_the_same_burst_without_retries_recovers_and_says_when():
 def test_the_text_tells_the_storm():
     out = run("simulate", STORM, "--seed", "2", "--duration", "120", "--burst", "2,40,10")
     assert out.returncode == 0, out.stderr
-    assert "Retries   up to 2 more attempt(s), backoff 100 ms doubling with jitter" in out.stdout
+    assert "Retries   up to 2 more attempt(s), backoff 100.0 ms doubling with jitter" in out.stdout
     assert "sustains itself (metastable)" in out.stdout
     assert "still failing when the run ended" in out.stdout
 

@@ -103,9 +103,10 @@ class RetryingClient:
     def attempt_error_pct(self) -> float:
         return 100.0 * self.failed_attempts / self.ended_attempts if self.ended_attempts else 0.0
 
-    def stats(self, rate_rps: float, goodput_rps: float, error_pct: float) -> RetryStats:
-        """What the run reports: `rate_rps` requests per second offered, `goodput_rps` answered in time,
-        `error_pct` of requests failed after their last attempt."""
+    def stats(self, rate_rps: float, goodput_rps: float, error_pct: float, steady_rps: float) -> RetryStats:
+        """What the run reports: `rate_rps` requests per second offered (a burst or a trace included),
+        `goodput_rps` answered in time, `error_pct` of requests failed after their last attempt; the storm
+        risk at `steady_rps`, the rate a burst returns to (a trace's peak)."""
         return RetryStats(
             self.retries,
             rate_rps * self.amplification,
@@ -113,5 +114,5 @@ class RetryingClient:
             self.attempt_error_pct,
             error_pct,
             rate_rps,
-            storm_risk(self.scenario, rate_rps),
+            storm_risk(self.scenario, steady_rps),
         )

@@ -412,7 +412,9 @@ class Simulation:
                 f"of {self.limits.requests:,} requests measured: the system cannot keep up"
             )
         throughput_rps = len(lat) / window_ms * 1000.0
-        retries = self.client.stats(offered_rps, throughput_rps, error_pct) if self.client else None
+        retries = (
+            self.client.stats(offered_rps, throughput_rps, error_pct, self.rate_rps) if self.client else None
+        )
         return Results(
             scenario=self.scenario.name,
             method="sim",
