@@ -389,15 +389,12 @@ def _retries_note(recommended: Scenario, rate: float) -> str:
     from model.queueing.retry_load import storm_risk
 
     risk = storm_risk(recommended, rate)
-    return (
-        "client retries: the SLO is met with the retries' load counted; "
-        + (
-            f"a retry storm would sustain itself at this size (every attempt failing, clients send "
-            f"{risk.storm_rps:,.1f}/s against a capacity of {risk.capacity_rps:,.1f}/s): a burst can leave it "
-            "failing; more capacity than that or fewer retries rules it out"
-            if risk.sustains
-            else "a retry storm would die out at this size"
-        )
+    return "client retries: the SLO is met with the retries' load counted; " + (
+        f"a retry storm would sustain itself at this size (every attempt failing, clients send "
+        f"{risk.storm_rps:,.1f}/s against a capacity of {risk.capacity_rps:,.1f}/s): a burst can leave it "
+        "failing; more capacity than that or fewer retries rules it out"
+        if risk.sustains
+        else "a retry storm would die out at this size"
     )
 
 
