@@ -14,9 +14,9 @@ import pandas as pd
 
 SERIES = {  # LoadSeries field -> legend label
     "requests_rps": "requests sent",
-    "offered_rps": "offered, with retries",
+    "offered_rps": "offered, retries included",
     "goodput_rps": "goodput (answered in time)",
-    "errors_rps": "errors (failed after the last attempt)",
+    "errors_rps": "errors after the last attempt",
 }
 COLOURS = alt.Scale(domain=list(SERIES.values()), range=["#6b7280", "#f58518", "#2e7d32", "#c62828"])
 
@@ -49,7 +49,12 @@ def through_time(series: dict, capacity_rps: float, burst: tuple[float, float] |
         .encode(
             x=x,
             y=alt.Y("rps:Q", title="per second"),
-            color=alt.Color("series:N", scale=COLOURS, title=None, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(
+                "series:N",
+                scale=COLOURS,
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=2, labelLimit=260),
+            ),
             tooltip=[
                 alt.Tooltip("t_s:Q", title="from (s)", format=",.1f"),
                 "series:N",

@@ -58,17 +58,11 @@ def test_a_burst_with_retries_is_a_storm_and_without_them_it_recovers():
 
 @pytest.mark.browser
 @pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")
-def test_the_storm_chart_in_a_browser(tmp_path):
+def test_the_storm_chart_in_a_browser(_scenarios_dir):
     from playwright.sync_api import sync_playwright
 
-    from tests.app.browser import ROOT
-
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    folder = tmp_path / "scenarios"
-    folder.mkdir()
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    server = Server(folder).wait_ready()
+    server = Server(_scenarios_dir).wait_ready()  # a copy of scenarios/ (tests/app/conftest.py)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -81,6 +75,13 @@ def test_the_storm_chart_in_a_browser(tmp_path):
             assert page.locator('[data-testid="stException"]').count() == 0
             assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2  # latency curve, storm
             page.screenshot(path=str(SCREENSHOTS / "whatif-retry-storm.png"), full_page=True)
+            page.goto(f"{server.url}/whatif?scenario=retry-storm&set=workload.retries%3Dnull")  # no retries
+            settle(page)
+            assert page.get_by_text("Client retries:").count() == 0  # the retries caption is gone
+            page.get_by_role("button", name="Simulate the burst").click()
+            page.wait_for_selector("text=Recovered at", timeout=120_000)
+            settle(page)
+            page.screenshot(path=str(SCREENSHOTS / "whatif-burst-recovers.png"), full_page=True)
             browser.close()
     finally:
         server.stop()
