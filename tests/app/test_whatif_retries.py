@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.apptools import app, metric, number
+from tests.app.apptools import PAGES, app, metric, number
 from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, have_chromium, settle
 
 STORM = {"scenario": "retry-storm"}
@@ -24,6 +24,13 @@ def _burst(at, duration_s: int = 60):
     at.button(key="storm-run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_a_scenario_with_retries(page):
+    at = app(page, STORM)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title
 
 
 def test_the_retries_control_edits_the_scenario_and_the_link():
