@@ -68,9 +68,15 @@ def show(scenario) -> None:
     answer = pool.answer(key)
     if answer is None:
         rate = scenario.workload.rate_rps
+        scaled = any(getattr(node, "autoscale", None) for node in scenario.nodes.values())
         st.caption(
             f"{duration} s at {rate:,.0f} requests/s, {factor:.1f}x from {start} s for {burst[2]:g} s "
             f"(seed {cached.SEED}, in a worker process)."
+            + (
+                " The HPA does not act in this run: nodes keep the replicas set on the left."
+                if scaled
+                else ""
+            )
         )
         if not st.button("Simulate the burst", icon=":material/play_arrow:", key="storm-run"):
             return
