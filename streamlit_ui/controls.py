@@ -113,18 +113,19 @@ def retries_control(current, baseline) -> None:
         "jitter). Every retry is more load; the server still works on the attempts clients gave up on.",
     )
     if st.session_state[keys["on"]]:
+        values = [r for r in (now, base) if r is not None]  # the range holds what the file says
         st.slider(
             "Retries per request",
-            1,
-            5,
+            0,
+            max([5] + [r.attempts for r in values]),
             key=keys["attempts"],
             on_change=changed,
-            help="Sends after the first.",
+            help="Sends after the first; 0 sends once.",
         )
         st.slider(
             "First backoff",
             0.0,
-            2000.0,
+            float(max([2000.0] + [r.backoff_ms for r in values])),
             step=10.0,
             key=keys["backoff_ms"],
             on_change=changed,
