@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="a timed run instead of --requests: the load offered for that long, as a load test sees it",
     )
+    p.add_argument(
+        "--burst",
+        default=None,
+        metavar="FACTOR,START_S,LENGTH_S",
+        help="with --duration: the rate times FACTOR from START_S for LENGTH_S seconds (e.g. 2,60,10); "
+        "the JSON's load_test then says whether and when the system recovered",
+    )
     p.add_argument("--check-slo", action="store_true", help="exit 3 when the SLO is not met")
     _strict_prices(p)
 
@@ -429,6 +436,7 @@ def cmd_simulate(args) -> int:
         requests=requests,
         progress=_progress(not args.json),
         duration_s=duration_s,
+        burst=_burst(args.burst, duration_s, scenario),
     )
     if args.json:
         print(json_text(results.to_json()))
@@ -452,6 +460,30 @@ def _duration(args) -> float | None:
             f"--duration must be above 0 and at most {MAX_DURATION_S:,.0f} seconds (got {args.duration:g})"
         )
     return args.duration
+
+
+def _burst(text: str | None, duration_s: float | None, scenario):
+    """--burst FACTOR,START_S,LENGTH_S (model.queueing.sim.load_test.Burst), within a --duration run."""
+    if text is None:
+        return None
+    from model.queueing.sim.load_test import Burst
+
+    if duration_s is None:
+        raise InputError("--burst happens within a timed run: give --duration SECONDS too")
+    if scenario.workload.arrivals == "trace":
+        raise InputError("--burst changes a steady rate; this scenario replays a trace, which sets its own")
+    try:
+        factor, start_s, length_s = (float(part) for part in text.split(","))
+    except ValueError:
+        raise InputError(
+            f"--burst expects FACTOR,START_S,LENGTH_S, for example 2,60,10 (got {text[:40]!r})"
+        ) from None
+    burst = Burst(factor, start_s, length_s)
+    try:
+        burst.check(duration_s)
+    except ValueError as exc:
+        raise InputError(f"--burst: {exc}") from None
+    return burst
 
 
 def cmd_recommend(args) -> int:

@@ -19,7 +19,7 @@ from streamlit_ui import (
 from streamlit_ui.sidebar import setup
 from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import money, ms
-from streamlit_ui import narrow, story
+from streamlit_ui import narrow, story, storm_view
 from streamlit_ui.views import latency_metric
 
 setup()
@@ -91,11 +91,13 @@ if scenario.workload.closed:
         st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
 else:
     story.whatif_banner(scenario)  # one verdict: holds / holds only with autoscaling / breaks
+storm_view.retries_caption(quick)
 verdict = st.container()
 
 knobs, out = st.columns([1, 2.2], gap="large")
 with knobs:
     users_controls.workload_control(scenario, base)
+    controls.retries_control(scenario, base)
     for name, node in scenario.nodes.items():
         with st.expander(f"**{md(name)}** · {node.kind}", expanded=name == scenario.entry):
             controls.node_controls(name, node, base.nodes[name], scenario.pricing)
@@ -172,3 +174,5 @@ with out:
                 )
     else:
         st.caption("Simulation off: the numbers above are the analytic estimate.")
+
+    storm_view.show(scenario)

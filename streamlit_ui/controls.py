@@ -81,6 +81,62 @@ def load_control(current, baseline) -> None:
         )
 
 
+def retries_control(current, baseline) -> None:
+    """Client retries (`workload.retries`): on or off, attempts and first backoff, kept as one change."""
+    base = baseline.workload.retries
+    now = current.workload.retries
+    keys = {k: state.WIDGET_PREFIX + "workload.retries." + k for k in ("on", "attempts", "backoff_ms")}
+    seeds = {
+        "on": now is not None,
+        "attempts": now.attempts if now else 2,
+        "backoff_ms": now.backoff_ms if now else 100.0,
+    }
+    for k, key in keys.items():
+        if key not in st.session_state:
+            st.session_state[key] = seeds[k]
+
+    def changed() -> None:
+        value = None
+        if st.session_state[keys["on"]]:
+            value = {
+                "attempts": int(st.session_state[keys["attempts"]]),
+                "backoff_ms": float(st.session_state[keys["backoff_ms"]]),
+                "jitter": now.jitter if now else True,
+            }
+        state.set_change("workload.retries", value, base.model_dump() if base else None)
+
+    st.toggle(
+        "Client retries",
+        key=keys["on"],
+        on_change=changed,
+        help="Clients send a timed-out or refused request again after a backoff (doubled each time, with "
+        "jitter). Every retry is more load; the server still works on the attempts clients gave up on.",
+    )
+    if st.session_state[keys["on"]]:
+        values = [r for r in (now, base) if r is not None]  # the range holds what the file says
+        st.slider(
+            "Retries per request",
+            0,
+            max([5] + [r.attempts for r in values]),
+            key=keys["attempts"],
+            on_change=changed,
+            help="Sends after the first; 0 sends once.",
+        )
+        st.slider(
+            "First backoff",
+            0.0,
+            float(max([2000.0] + [r.backoff_ms for r in values])),
+            step=10.0,
+            key=keys["backoff_ms"],
+            on_change=changed,
+            format="%.0f ms",
+            help="The wait before the first retry; each next one waits twice as long.",
+        )
+        entry = current.nodes[current.entry]
+        if not getattr(entry, "timeout_ms", None):
+            st.caption(f"{current.entry} has no timeout_ms: only refused requests are retried.")
+
+
 def node_controls(name: str, node, base_node, pricing) -> None:
     """The knobs that matter for one node's kind."""
     prefix = f"nodes.{name}."

@@ -114,6 +114,22 @@ def simulate_job(job: str, scenario_json: str, seed: int, requests: int) -> dict
     return {"results": results, "started": started, "finished": time.time(), "pid": os.getpid()}
 
 
+def timed_job(job: str, scenario_json: str, seed: int, duration_s: float, burst: tuple | None) -> dict:
+    """A timed run (with a burst: FACTOR, START_S, LENGTH_S) through time; its Results and its JSON."""
+    from model.queueing.evaluate import evaluate
+    from model.queueing.sim.load_test import Burst
+
+    results = evaluate(
+        _scenario(scenario_json),
+        "sim",
+        seed=seed,
+        duration_s=duration_s,
+        burst=Burst(*burst) if burst else None,
+        progress=_reporter(job),
+    )
+    return {"results": results, "json": results.to_json()}
+
+
 def recommend_job(job: str, scenario_json: str, months: int, seed: int, risk: dict | None = None) -> dict:
     """`risk`: recommend's headroom_pct, zone_loss, must_hold_rps, peak_factor (None: defaults)."""
     from model.planning.recommend import recommend

@@ -47,6 +47,7 @@ CHECKOUT = "scenarios/checkout.yaml"
         ["simulate", CHECKOUT, "--method", "analytic", "--json"],
         ["simulate", CHECKOUT, "--json", "--requests", "2000", "--seed", "1"],
         ["simulate", CHECKOUT, "--set", "nodes.web.replicas=lots"],  # bad input: exit 2, still light
+        ["simulate", "scenarios/retry-storm.yaml", "--json", "--duration", "20", "--burst", "2,5,5"],
         ["forecast", CHECKOUT, "--months", "2", "--json"],
         ["forecast", CHECKOUT, "--months", "2", "--budget", "1500", "--start", "2027-01"],
         ["recommend", "scenarios/three-tier.yaml", "--json"],

@@ -454,6 +454,8 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
             "autoscaled nodes: the SLO is checked at the fewest replicas the HPA may settle on at peak "
             "(10% tolerance); cost is the cost of record (the HPA's replicas hour by hour over the month)"
         )
+    if scenario.workload.retries is not None:
+        notes.append(_retries_note(recommended, rate))
     return Recommendation(
         scenario.name,
         rate,
@@ -472,6 +474,21 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
         risk=risk,
         baseline_risk=baseline_risk,
         riskier=_riskier(scenario, search, pick),
+    )
+
+
+def _retries_note(recommended: Scenario, rate: float) -> str:
+    """Client retries: the SLO was met with their load counted (both solvers run them); say whether the
+    recommended size would sustain a retry storm once one started (model.queueing.retry_load)."""
+    from model.queueing.retry_load import storm_risk
+
+    risk = storm_risk(recommended, rate)
+    return "client retries: the SLO is met with the retries' load counted; " + (
+        f"a retry storm would sustain itself at this size (every attempt failing, clients send "
+        f"{risk.storm_rps:,.1f}/s against a capacity of {risk.capacity_rps:,.1f}/s): a burst can leave it "
+        "failing; more capacity than that or fewer retries rules it out"
+        if risk.sustains
+        else "a retry storm would die out at this size"
     )
 
 

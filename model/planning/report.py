@@ -75,6 +75,7 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
             f"{t.in_flight_end:,} still in the system at the end"
             + (f" (growing by {t.backlog_growth_rps:,.1f}/s)" if t.backlog_grows else "")
         )
+    out += through_time_text(r)
     out.append("")
     rows = [
         [
@@ -137,3 +138,56 @@ def json_safe(value: Any) -> Any:
 
 def json_text(value: Any) -> str:
     return json.dumps(json_safe(value), indent=2, allow_nan=False)
+
+
+def through_time_text(r: Results, rows: int = 24) -> list[str]:
+    """Client retries (issue 18) and a timed run's load through time, as lines for results_text."""
+    out: list[str] = []
+    if r.retries is not None:
+        x, p = r.retries, r.retries.policy
+        out.append(
+            f"Retries   up to {p.attempts} more attempt(s), backoff {ms(p.backoff_ms)} doubling"
+            + (" with jitter" if p.jitter else "")
+            + f": {x.amplification:.3f} attempts per request, {x.offered_rps:,.1f} attempts/s offered, "
+            f"goodput {x.goodput_rps:,.1f}/s; {x.attempt_error_pct:.3f}% of attempts failed, "
+            f"{x.error_pct:.3f}% of requests after their last"
+        )
+        k = x.risk
+        out.append(
+            f"          every attempt failing, clients would send {k.storm_rps:,.1f}/s against a capacity of "
+            f"{k.capacity_rps:,.1f}/s: "
+            + (
+                "a storm, once started, sustains itself (metastable)"
+                if k.sustains
+                else "a storm would die out"
+            )
+        )
+    series = getattr(r.load_test, "series", None)
+    if series is None:
+        return out
+    step = max(1, -(-len(series.start_s) // rows))
+    width = series.bucket_s * step
+    table_rows = []
+    for i in range(0, len(series.start_s), step):
+        m = series.mean_between(series.start_s[i], series.start_s[i] + width - 1e-9)
+        table_rows.append(
+            [f"{series.start_s[i]:g} s"]
+            + [f"{m[key]:,.1f}" for key in ("requests_rps", "offered_rps", "goodput_rps", "errors_rps")]
+        )
+    out += ["", f"Through time (per {width:g} s)"]
+    out.append(table(["from", "requests/s", "offered/s", "goodput/s", "errors/s"], table_rows))
+    burst = r.load_test.burst
+    if burst is not None:
+        after = burst.start_s + burst.length_s
+        when = series.recovered_at_s(after)
+        end = series.end()
+        out.append(
+            f"Burst     {burst.factor:g} x the rate from {burst.start_s:g} s for {burst.length_s:g} s: "
+            + (
+                f"recovered at {when:g} s ({when - after:g} s after it ended)"
+                if when is not None
+                else f"still failing when the run ended (goodput {end['goodput_rps']:,.1f}/s of "
+                f"{end['requests_rps']:,.1f} requests/s since {end['from_s']:g} s)"
+            )
+        )
+    return out

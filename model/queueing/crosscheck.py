@@ -16,6 +16,7 @@ from model.queueing.results import Results
 from model.scenario.schema import Scenario
 
 ANALYTIC_ERROR = {"mean": 0.10, "p99": 0.20}  # relative, beyond the simulator's 95% interval
+RETRY_AMPLIFICATION_ERROR = 0.10  # relative: client retries' attempts per request
 
 
 def disagreements(sim: Results, analytic: Results, compare_latency: bool = True) -> list[str]:
@@ -66,7 +67,23 @@ def crosscheck(
         ArithmeticError,
     ) as err:  # an input the analytic solver cannot take: say so, keep the run
         return [f"the analytic solver could not check this run ({err})"]
-    return disagreements(sim, analytic, compare_latency=not timed and scenario.workload.arrivals != "trace")
+    if sim.retries is not None and sim.saturated and not analytic.saturated:
+        # Both can be right: a metastable system has a calm state and a storm (model/queueing/retry_load.py).
+        return [
+            f"the simulation ran into a retry storm ({sim.retries.amplification:.2f} attempts per request, "
+            f"{sim.retries.offered_rps:,.1f}/s offered; {', '.join(sim.saturated)} saturated) where the analytic "
+            "solver gives the calm state: both states exist here, and this run ended in the storm"
+        ]
+    out = disagreements(sim, analytic, compare_latency=not timed and scenario.workload.arrivals != "trace")
+    if sim.retries is not None and analytic.retries is not None and not (timed or sim.saturated or out):
+        measured, formula = sim.retries.amplification, analytic.retries.amplification
+        if abs(measured - formula) > RETRY_AMPLIFICATION_ERROR * formula:
+            out.append(
+                f"the solvers differ on retry amplification: simulated {measured:.3f} attempts per request, "
+                f"analytic {formula:.3f}; the formulas take attempts as failing independently, and retries "
+                "that come back within the busy spell that failed them fail more (a short backoff)"
+            )
+    return out
 
 
 def _closed_crosscheck(scenario: Scenario, sim: Results) -> list[str]:

@@ -26,11 +26,15 @@ def evaluate(
     progress: Callable[[float], None] | None = None,
     unit_hours_by_node: dict[str, float] | None = None,
     duration_s: float | None = None,
+    burst=None,
 ) -> Results:
-    """`duration_s` (simulator only) offers the load for that long instead (model.queueing.sim.load_test).
+    """`duration_s` (simulator only) offers the load for that long instead (model.queueing.sim.load_test),
+    with an optional `burst` in it (model.queueing.sim.load_test.Burst).
 
     A closed workload (`workload.users`) is run as one (model.queueing.sim.closed, .analytic.closed)
     unless a `rate_rps` is given: an explicit rate is an open load at that rate."""
+    if burst is not None and duration_s is None:
+        raise ValueError("a burst happens within a timed run: give a duration")
     closed = scenario.workload.closed and rate_rps is None
     if closed and duration_s is not None:
         raise ValueError("a timed run (duration) of a closed workload (users) is not available")
@@ -47,7 +51,7 @@ def evaluate(
             raise ValueError("a timed run (duration) is a simulation: use method sim")
         from model.queueing.sim.load_test import run_for
 
-        results = run_for(scenario, duration_s, rate_rps=rate_rps, seed=seed, progress=progress)
+        results = run_for(scenario, duration_s, rate_rps=rate_rps, seed=seed, progress=progress, burst=burst)
     elif method == "analytic":
         from model.queueing.analytic.solver import solve
 

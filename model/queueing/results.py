@@ -118,6 +118,7 @@ class Results:
     warnings: list[str] = field(default_factory=list)  # the two solvers disagree (model.queueing.crosscheck)
     load_test: Any = None  # a timed run's counts (model.queueing.sim.simulation.LoadTest)
     closed: Any = None  # a closed workload's users, think time and bounds (model.queueing.closed_network)
+    retries: Any = None  # client retries' load and outcome (model.queueing.retry_load.RetryStats)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -152,6 +153,8 @@ class Results:
             out["load_test"] = self.load_test.to_json()
         if self.closed is not None:
             out["closed"] = self.closed.to_json()
+        if self.retries is not None:
+            out["retries"] = self.retries.to_json()
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out

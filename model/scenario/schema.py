@@ -224,6 +224,17 @@ class GrowthFit(Strict):
         return self
 
 
+class Retries(Strict):
+    """Extension (issue 18): the client sends a request again when it times out (the entry's
+    `timeout_ms`) or is refused, up to `attempts` more times, waiting `backoff_ms` doubled each time;
+    with `jitter` the wait is drawn uniformly between 0 and that (full jitter), so clients spread out.
+    Retries are extra arrivals: the work of an abandoned attempt is still done (model/queueing/retry_load.py)."""
+
+    attempts: int = Field(ge=0, le=10)  # sends after the first; 0 sends once (as without retries)
+    backoff_ms: float = Field(default=100.0, ge=0, le=86_400_000)
+    jitter: bool = True
+
+
 class Workload(Strict):
     rate_rps: float | None = Field(default=None, gt=0)  # open: requests arrive at this rate
     # Extension (issue 18): a closed workload, `users` each sending a request, waiting for the answer,
@@ -288,6 +299,9 @@ class Workload(Strict):
     def think_time_ms(self) -> float:
         """A closed workload's mean think time (0 unless given)."""
         return self.think_ms or 0.0
+
+    # Extension (issue 18): client retries of timed-out or refused requests; None: no client retries.
+    retries: Retries | None = None
 
     @model_validator(mode="after")
     def _trace_given(self) -> "Workload":

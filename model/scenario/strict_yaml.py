@@ -192,7 +192,9 @@ def describe(err: dict, unknown_key: str) -> str:
     return message
 
 
-YES_NO_KEYS = frozenset({"blocking_calls"})  # the only keys of either file kind that take true/false
+YES_NO_KEYS = frozenset(
+    {"blocking_calls", "jitter"}
+)  # the only keys of either file kind that take true/false
 
 
 def find_yes_no(data: Any, yes_no_keys: frozenset[str] = YES_NO_KEYS) -> tuple | None:

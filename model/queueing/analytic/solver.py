@@ -17,6 +17,7 @@ from model.queueing.analytic.delay_grid import (
     INFINITE,
     ZERO,
     Delay,
+    GridDistribution,
     Mixture,
     Repeat,
     Sum,
@@ -51,6 +52,7 @@ class Analysis:
     results: Results
     node_response_ms: dict[str, float]  # mean response of one visit, its sync calls included
     bottleneck: str  # model.queueing.results.bottleneck: first saturated, else the busiest
+    attempt_latency: GridDistribution | None = None  # one attempt's latency at the entry (network excluded)
 
 
 def solve(scenario: Scenario, rate_rps: float | None = None) -> Results:
@@ -67,10 +69,20 @@ def analyse(scenario: Scenario, rate_rps: float | None = None) -> Analysis:
     if rate_rps is None and scenario.workload.closed:
         return CLOSED_ANALYSIS[0](scenario)
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
+    # Client retries: the offered attempts as a fixed point (model/queueing/analytic/retries.py).
+    if scenario.workload.retries is not None:
+        from model.queueing.analytic.retries import with_retries
+
+        return with_retries(scenario, rate, _analyse_attempts)
+    return _analyse_attempts(scenario, rate)
+
+
+def _analyse_attempts(scenario: Scenario, rate: float) -> Analysis:
+    """The scenario offered `rate` attempts a second at its entry (requests, when nothing retries)."""
     solver = _Solver(scenario, rate)
     results = solver.results()
     responses = {name: solver.response(name).mean_ms for name in scenario.nodes}
-    return Analysis(results, responses, bottleneck(results))
+    return Analysis(results, responses, bottleneck(results), solver.entry_distribution)
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,7 @@ class _Solver:
         ] = {}  # a slotted node's wait for a core, from model.queueing.analytic.slots
         self.kafka: dict[str, _KafkaSolution] = {}
         self.memo: dict[tuple[str, str], Delay] = {}
+        self.entry_distribution: GridDistribution | None = None  # set by results()
         arrival_scv = self._arrival_scv()
         demands = {
             name: station.demands(self.rates[name])
@@ -354,7 +367,7 @@ class _Solver:
                 self.notes.append(f"{name}: timeout_ms not modelled analytically (only the entry's is)")
         if not entry.finite:
             return Latency(math.inf, math.inf, math.inf, math.inf), (1.0 if timeout_ms is not None else 0.0)
-        dist = distribution_of(entry)
+        dist = self.entry_distribution = distribution_of(entry)
         error_frac = 0.0 if timeout_ms is None else max(0.0, 1.0 - dist.cdf(timeout_ms))
         if error_frac <= 1e-12:
             return Latency(

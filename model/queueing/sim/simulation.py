@@ -30,6 +30,7 @@ from model.scenario.graph import arrival_rates
 from model.queueing.offered_load import offered_load, saturated_nodes
 from model.queueing.run_size import SIM_REQUESTS
 from model.queueing.results import KafkaStats, Latency, NodeStats, Results, check_slo
+from model.queueing.sim.client import RetryingClient
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 from model.queueing.statistics import batch_ci, percentiles
 from model.queueing.topology import (
@@ -77,6 +78,8 @@ class Simulation:
     finish; latencies and per-node statistics after the warm-up become `Results`. `timeline.py`
     subclasses it for runs over a span of time with a changing load and events."""
 
+    KEEP_TIMES = False  # runs through time keep when each retry was sent (model.queueing.sim.series)
+
     def __init__(
         self,
         scenario: Scenario,
@@ -103,6 +106,8 @@ class Simulation:
         entry = scenario.nodes[scenario.entry]
         self.entry_visitor = self.visitors[scenario.entry]
         self.entry_timeout_ms = entry.timeout_ms if isinstance(entry, ServiceNode) else None
+        # With workload.retries a client resends failed attempts (model/queueing/sim/client.py).
+        self.client = RetryingClient.of(self) if scenario.workload.retries is not None else None
         # Measurement.
         self.target = limits.warmup_requests + limits.requests
         self.completed = 0
@@ -287,12 +292,20 @@ class Simulation:
         return visit
 
     def start_request(self) -> None:
-        """One request at the entry node: a flow whose end (or deadline) records its latency."""
+        """One request at the entry node: a flow whose end (or deadline) records its latency; with
+        client retries, the client sends it and records it once its last attempt ends."""
+        if self.client is not None:
+            self.client.send()
+        else:
+            self.send_attempt(self._finished)
+
+    def send_attempt(self, on_done: Callable[[Flow], None]) -> None:
+        """One attempt at the entry node, under the entry's timeout; `on_done(flow)` when it ends."""
         failed = [False]
         visitor = self.entry_visitor
         if self.entry_timeout_ms:
             visitor = self._with_deadline(visitor, self.entry_timeout_ms)
-        Flow(self.env, _as_generator(visitor("read", failed)), self._finished, failed).advance(None)
+        Flow(self.env, _as_generator(visitor("read", failed)), on_done, failed).advance(None)
 
     def _finished(self, flow: Flow) -> None:
         self._record(self.env._now - flow.started_at, flow.failed[0])
@@ -377,12 +390,13 @@ class Simulation:
         ci = batch_ci(lat)
         # A replayed trace offers its own mean over the span simulated, not the peak it was scaled to.
         offered_rps = self.trace.mean_rps(0.0, now) if self.trace is not None else self.rate_rps
-        rates = arrival_rates(self.scenario, offered_rps)
+        amplification = self.client.amplification if self.client is not None else 1.0
+        rates = arrival_rates(self.scenario, offered_rps * amplification)  # retries are arrivals too
         nodes: dict[str, NodeStats] = {}
         for name, st in self.stations.items():
             nodes[name] = self._node_stats(name, st, rates[name].visits, window_ms)
         kafka = {name: self._kafka_stats(name) for name in self.consumers}
-        saturated = saturated_nodes(offered_load(self.scenario, self.stations, self.rate_rps))
+        saturated = saturated_nodes(offered_load(self.scenario, self.stations, self.rate_rps * amplification))
         if hit_time_limit:
             # The run could not complete its requests in twice the expected time: something
             # other than a pool (worker slots held by slow calls) has run out of capacity.
@@ -397,12 +411,16 @@ class Simulation:
                 f"stopped at the time bound with {max(self.completed - self.limits.warmup_requests, 0):,} "
                 f"of {self.limits.requests:,} requests measured: the system cannot keep up"
             )
+        throughput_rps = len(lat) / window_ms * 1000.0
+        retries = (
+            self.client.stats(offered_rps, throughput_rps, error_pct, self.rate_rps) if self.client else None
+        )
         return Results(
             scenario=self.scenario.name,
             method="sim",
             rate_rps=self.rate_rps,
             latency_ms=latency,
-            throughput_rps=len(lat) / window_ms * 1000.0,
+            throughput_rps=throughput_rps,
             error_pct=error_pct,
             nodes=nodes,
             kafka=kafka,
@@ -411,6 +429,7 @@ class Simulation:
             latency_ci95_ms=ci,
             requests=len(lat),
             notes=notes,
+            retries=retries,
         )
 
     def _node_stats(self, name: str, st, arrival_rps: float, window_ms: float) -> NodeStats:

@@ -19,6 +19,7 @@ from simpy.events import Timeout
 
 from model.queueing.results import Results
 from model.scenario.schema import Scenario, ServiceNode
+from model.queueing.sim.series import LoadSeries, bucket_width_s, load_series
 from model.queueing.sim.simulation import RunLimits, Simulation
 from model.queueing.statistics import percentiles
 from model.queueing.topology import cores_per_replica
@@ -49,6 +50,8 @@ class TimelineSimulation(Simulation):
     request is kept with its finish time, so latency can be read per window of time.
     """
 
+    KEEP_TIMES = True  # with client retries, when each retry was sent (see `load`)
+
     def __init__(
         self,
         scenario: Scenario,
@@ -65,6 +68,7 @@ class TimelineSimulation(Simulation):
         rates = np.array([r / 1000.0 for _, r in schedule])
         self.trace = ArrivalTrace(starts, rates, max(self.duration_ms, float(starts[-1]) + 1.0) * 2)
         self.finished: list[tuple[float, float, bool]] = []  # (finish ms, latency ms, failed)
+        self.sent_ms: list[float] = []  # when each request was sent (its first attempt)
         self.measure_from = 0.0  # no warm-up: a timeline is measured from its first second
         self.replicas: dict[str, int] = {
             n: node.replicas for n, node in scenario.nodes.items() if isinstance(node, ServiceNode)
@@ -127,6 +131,7 @@ class TimelineSimulation(Simulation):
         gap = self._arrivals()
 
         def arrive(_event) -> None:
+            self.sent_ms.append(env._now)
             self.start_request()
             next_gap = gap()
             if env._now + next_gap < self.duration_ms:
@@ -158,3 +163,11 @@ class TimelineSimulation(Simulation):
         q = percentiles(ok) if len(ok) else {50: math.inf, 95: math.inf, 99: math.inf}
         errors = 100.0 * rows[:, 2].sum() / len(rows) if len(rows) else 0.0
         return q, float(errors)
+
+    def load(self, bucket_s: float | None = None) -> LoadSeries:
+        """Requests sent, attempts offered (retries included), goodput and errors per bucket of time."""
+        data = np.array(self.finished, dtype=float).reshape(-1, 3)
+        retries = self.client.retry_times_ms if self.client is not None else []
+        width = bucket_s if bucket_s is not None else bucket_width_s(self.duration_ms / 1000.0)
+        answered, failed = data[data[:, 2] == 0, 0], data[data[:, 2] != 0, 0]
+        return load_series(self.duration_ms, width, self.sent_ms, retries, answered, failed)
