@@ -1,0 +1,128 @@
+"""The Cost page's controls: each widget edits one field of `state.cost()`, which the link carries.
+
+As with the what-if widgets (`streamlit_ui.controls`), a widget holds no truth of its own: it
+is seeded from the session's `CostSettings` (itself read from the link on the first run) and
+writes back on change, so leaving the page, coming back or opening a shared link shows the
+same commitment, horizon, budget, growth and baseline. A control left at its default is None
+in the settings and stays out of the link.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from streamlit_ui import cost_link, state
+
+SHORT = {"on_demand": "on demand", "1yr": "1 year", "3yr": "3 years"}  # fits 390 px
+
+
+def _key(name: str) -> str:
+    return state.COST_WIDGET_PREFIX + name
+
+
+def _seed(name: str, value: Any) -> str:
+    key = _key(name)
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def _on_change(name: str, default: Any, convert: Callable[[Any], Any] = lambda v: v) -> Callable[[], None]:
+    def changed() -> None:
+        value = st.session_state[_key(name)]
+        value = None if value is None else convert(value)
+        state.set_cost(**{name: None if value == default else value})
+
+    return changed
+
+
+def horizon(where, default_months: int) -> int:
+    """Months ahead to plan; the scenario's `workload.horizon_months` unless changed."""
+    chosen = state.cost().horizon or default_months
+    top = max(36, chosen, default_months)
+    key = _seed("horizon", chosen)
+    value = where.slider(
+        "Horizon (months)",
+        1,
+        int(min(top, cost_link.RANGES["horizon"].high)),
+        key=key,
+        on_change=_on_change("horizon", default_months, int),
+        help=f"Months planned, this month included. The scenario's own horizon is {default_months}.",
+    )
+    return int(value)
+
+
+def commitment(where, default: str) -> str:
+    """The pricing the bill is shown at: on demand, or a 1- or 3-year commitment on the baseline."""
+    key = _seed("commitment", state.cost().commitment or default)
+    value = where.segmented_control(
+        "Pricing (commitment)",
+        list(cost_link.COMMITMENT_KEYS),
+        format_func=SHORT.get,
+        key=key,
+        on_change=_on_change("commitment", default),
+        help="A commitment prices the steady baseline below at the committed rate for its whole term; "
+        "usage above the baseline is billed on demand.",
+    )
+    return value or state.cost().commitment or default
+
+
+def budget(where, suggested_usd: float) -> float:
+    """A monthly budget in USD (0: none); suggested at a quarter above this month's bill until set."""
+    chosen = state.cost().budget
+    key = _seed("budget", float(suggested_usd if chosen is None else chosen))
+
+    def changed() -> None:
+        state.set_cost(budget=float(st.session_state[key] or 0.0))
+
+    value = where.number_input(
+        "Monthly budget (USD)",
+        min_value=0.0,
+        max_value=cost_link.RANGES["budget"].high,
+        step=100.0,
+        format="%.0f",
+        key=key,
+        on_change=changed,
+        help="Drawn as a red line; the first month above it is named in the headline. 0: no budget.",
+    )
+    return float(value or 0.0)
+
+
+def growth(where, in_use_pct: float, source: str) -> float | None:
+    """An override of the load's growth (% a month); empty: the scenario's or the fitted growth."""
+    bounds = cost_link.RANGES["growth"]
+    key = _seed("growth", state.cost().growth)
+    value = where.number_input(
+        "Growth override (% a month)",
+        min_value=bounds.low,
+        max_value=bounds.high,
+        step=0.5,
+        format="%.1f",
+        key=key,
+        placeholder=f"{in_use_pct:g}% ({source})",
+        on_change=_on_change("growth", None, float),
+        help=f"Empty: {source}, {in_use_pct:g}% a month. A number here replaces it on this page and in its "
+        "exports (the scenario file is unchanged).",
+    )
+    return None if value is None else float(value)
+
+
+def baseline(where, default_usd_per_hour: float, unit_label: str = "USD an hour") -> float | None:
+    """The commitment's steady baseline; empty: the model's default sizing."""
+    key = _seed("baseline", state.cost().baseline)
+    value = where.number_input(
+        f"Commitment baseline ({unit_label})",
+        min_value=0.0,
+        max_value=cost_link.RANGES["baseline"].high,
+        step=0.1,
+        format="%.2f",
+        key=key,
+        placeholder=f"{default_usd_per_hour:,.2f} (lowest hour of the first month)",
+        on_change=_on_change("baseline", None, float),
+        help="The steady usage the commitment covers for its whole term (priced at the committed rate, "
+        "paid whether used or not); usage above it is billed on demand. Empty: the lowest hourly usage "
+        "in the horizon's first month, the way savings-plan recommendations are usually sized.",
+    )
+    return None if value is None else float(value)
