@@ -104,7 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="uncertainty of the monthly growth (points); adds a 90%% band of load, cost and p99",
     )
     p.add_argument(
-        "--check-slo", action="store_true", help="exit 3 when a month in the horizon misses the SLO"
+        "--check-slo",
+        action="store_true",
+        help="exit 3 when a month in the horizon misses the SLO (or, with --budget, exceeds the budget)",
+    )
+    p.add_argument(
+        "--budget", type=float, default=None, metavar="USD", help="a monthly budget: the first month over it"
+    )
+    p.add_argument(
+        "--start",
+        default=None,
+        metavar="YYYY-MM",
+        help="the calendar month of month 0 (default workload.start_month, else this month)",
     )
     _strict_prices(p)
 
@@ -367,11 +378,27 @@ def cmd_forecast(args) -> int:
     months = _months(args.months if args.months is not None else scenario.workload.horizon_months)
     if args.growth_sd is not None and not 0 <= args.growth_sd <= 100:
         raise InputError(f"--growth-sd must be from 0 to 100 percentage points (got {args.growth_sd:g})")
+    if args.budget is not None and not (math.isfinite(args.budget) and args.budget >= 0):
+        raise InputError(f"--budget must be a sum of 0 or more a month (got {args.budget:g})")
+    if args.start is not None:
+        from model.planning.calendar_months import parse_month
+
+        try:
+            parse_month(args.start)
+        except ValueError as exc:
+            raise InputError(f"--start: {exc}") from None
     result = forecast(
-        scenario, months=months, method=args.method, seed=args.seed, growth_sd_pct=args.growth_sd
+        scenario,
+        months=months,
+        method=args.method,
+        seed=args.seed,
+        growth_sd_pct=args.growth_sd,
+        budget_usd=args.budget,
+        start=args.start,
     )
     print(json_text(result.to_json()) if args.json else result.to_text())
-    return EXIT_SLO if args.check_slo and result.runway_months is not None else EXIT_OK
+    failed = result.runway_months is not None or result.first_over_budget is not None
+    return EXIT_SLO if args.check_slo and failed else EXIT_OK
 
 
 def cmd_whatif(args) -> int:

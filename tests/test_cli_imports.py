@@ -48,6 +48,7 @@ CHECKOUT = "scenarios/checkout.yaml"
         ["simulate", CHECKOUT, "--json", "--requests", "2000", "--seed", "1"],
         ["simulate", CHECKOUT, "--set", "nodes.web.replicas=lots"],  # bad input: exit 2, still light
         ["forecast", CHECKOUT, "--months", "2", "--json"],
+        ["forecast", CHECKOUT, "--months", "2", "--budget", "1500", "--start", "2027-01"],
         ["recommend", "scenarios/three-tier.yaml", "--json"],
         ["whatif", CHECKOUT, "--failure", "zone", "--method", "analytic", "--json"],
         ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],

@@ -11,6 +11,7 @@ count and the report and the scenario's comments say where adding replicas stops
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -146,6 +147,27 @@ def _fit_file(fit_file_or_path: FitFile | str | Path, source: str | None) -> tup
     return load_fit_file_as(fit_file_or_path, source), name
 
 
+def _shape_and_growth(load: LoadFit, growth_pct: float) -> dict:
+    """Extension keys (issue 12): the daily and weekly shape as fractions of their busiest hour and
+    day (the bill's month shape), and the growth's 90% interval, when the fit measured them."""
+    out: dict = {}
+    daily = load.daily_shape
+    if daily and all(math.isfinite(v) for v in daily) and max(daily) > 0:
+        out["daily_profile"] = [round(v / max(daily), 4) for v in daily]
+    weekly = load.weekly_shape
+    if weekly and all(math.isfinite(v) for v in weekly) and max(weekly) > 0:
+        out["weekly_profile"] = [round(v / max(weekly), 4) for v in weekly]
+    if load.mode != "load_test" and load.growth_pct_per_month is not None and load.growth_ci90:
+        low, high = (round(max(v, -99.0), 3) for v in load.growth_ci90)
+        out["growth_fit"] = {
+            "pct_per_month": growth_pct,
+            "low_pct": low,
+            "high_pct": high,
+            "days": load.growth_days,
+        }
+    return out
+
+
 def _build(
     fit: FitFile, name: str, obs: Observations, peak_percentile: float
 ) -> tuple[Scenario, dict, ParamFit, LoadFit, str | None]:
@@ -169,6 +191,7 @@ def _build(
         "arrivals": "poisson",
         "growth_pct_per_month": round(max(load.growth_pct_per_month or 0.0, -99.0), 3),
         "horizon_months": 12,
+        **_shape_and_growth(load, round(max(load.growth_pct_per_month or 0.0, -99.0), 3)),
     }
     providers = [
         n["instance"]["provider"] for n in params.data.values() if n.get("instance", {}).get("provider")
@@ -429,6 +452,14 @@ def _comments(
         comments[("workload", "growth_pct_per_month")] = (
             "assumed: too few whole days of traffic to fit a trend"
         )
+    if load.growth_ci90 and not obs.load_test:
+        comments[("workload", "growth_fit")] = (
+            "fitted: the growth above and its 90% interval (the forecast's band)"
+        )
+    comments[("workload", "daily_profile")] = "fitted: mean traffic by UTC hour over the busiest hour's"
+    comments[("workload", "weekly_profile")] = (
+        "fitted: mean traffic by weekday (Monday first) over the busiest day's"
+    )
     comments[("workload", "arrivals")] = "assumed: Poisson arrivals at the planning rate"
     lf = params.latency
     if lf is not None and lf.network_ms is not None:

@@ -16,7 +16,8 @@ import yaml
 
 from model.fit.params import Estimate
 
-FLOW_KEYS = ("instance", "autoscale", "slo", "pricing")
+FLOW_KEYS = ("instance", "autoscale", "slo", "pricing", "growth_fit")
+FLOW_LISTS = ("daily_profile", "weekly_profile")  # lists of numbers, on one line
 COMMENT_COLUMN = 34
 
 
@@ -48,7 +49,7 @@ def _mapping(data: dict, path: tuple, depth: int, comments: dict[tuple, str], li
         ):
             lines.append(_with_comment(f"{pad}{key}:", comments.get(here)))
             _mapping(value, here, depth + 1, comments, lines)
-        elif isinstance(value, list) and value:
+        elif isinstance(value, list) and value and key not in FLOW_LISTS:
             lines.append(_with_comment(f"{pad}{key}:", comments.get(here)))
             for i, item in enumerate(value):
                 lines.append(_with_comment(f"{pad}  - {_flow(item)}", comments.get(here + (i,))))

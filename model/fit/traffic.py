@@ -37,6 +37,7 @@ class LoadFit:
     notes: list[str] = field(default_factory=list)
     mode: str = "history"  # or "load_test": phases, not days (model.fit.phases)
     phases: list = field(default_factory=list)
+    growth_ci90: tuple[float, float] | None = None  # the 90% interval (the forecast's band)
 
     def to_json(self) -> dict:
         if self.mode == "load_test":
@@ -88,7 +89,7 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
     if len(days) >= 7 and present.index.day_of_week.nunique() == 7:
         by_day = present.groupby(present.index.day_of_week).mean()
         weekly = [float(by_day[d] / mean) if mean > 0 else 1.0 for d in range(7)]
-    growth, ci, used = _growth(present, period_s, notes)
+    growth, ci, used, ci90 = _growth(present, period_s, notes)
     return LoadFit(
         peak,
         peak_percentile,
@@ -101,6 +102,7 @@ def fit_load(rate_rps: pd.Series, period_s: int, peak_percentile: float = 90.0) 
         ci,
         used,
         notes,
+        growth_ci90=ci90,
     )
 
 
@@ -140,7 +142,8 @@ def fit_load_test(rate_rps: pd.Series, phases: list) -> LoadFit:
 
 def _growth(
     rate: pd.Series, period_s: int, notes: list[str]
-) -> tuple[float | None, tuple[float, float] | None, int]:
+) -> tuple[float | None, tuple[float, float] | None, int, tuple[float, float] | None]:
+    """Growth per month, its 95% and 90% intervals, and the days it was fitted on."""
     hourly = rate.resample("1h").mean().dropna() if period_s < 3600 else rate
     hourly = hourly[hourly > 0]
     day_of = hourly.index.floor("D")
@@ -151,7 +154,7 @@ def _growth(
             f"growth not fitted: {len(used_days)} day(s) with traffic in at least {MIN_DAY_HOURS} of their "
             f"hours; it needs {MIN_GROWTH_DAYS}"
         )
-        return None, None, len(used_days)
+        return None, None, len(used_days), None
     hourly = hourly[day_of.isin(used_days)]
     day_of = hourly.index.floor("D")
     t = ((hourly.index - hourly.index[0]).total_seconds() / 86400).to_numpy()
@@ -173,7 +176,7 @@ def _growth(
     dof_days = len(used_days) - day_terms
     if dof_days < 2:
         notes.append("growth not fitted: too few days for the trend and the weekly cycle together")
-        return None, None, len(used_days)
+        return None, None, len(used_days), None
     x = np.column_stack(columns)
     y = np.log(hourly.to_numpy())
     coef, *_ = np.linalg.lstsq(x, y, rcond=None)
@@ -190,8 +193,14 @@ def _growth(
     )
     se = float(np.sqrt(sigma2 * design_effect * np.linalg.pinv(x.T @ x)[1, 1]))
     tq = float(stdtrit(dof_days, 0.975))
+    tq90 = float(stdtrit(dof_days, 0.95))
 
     def monthly(slope_per_day: float) -> float:
         return 100.0 * (np.exp(slope_per_day * DAYS_PER_MONTH) - 1.0)
 
-    return monthly(coef[1]), (monthly(coef[1] - tq * se), monthly(coef[1] + tq * se)), len(used_days)
+    return (
+        monthly(coef[1]),
+        (monthly(coef[1] - tq * se), monthly(coef[1] + tq * se)),
+        len(used_days),
+        (monthly(coef[1] - tq90 * se), monthly(coef[1] + tq90 * se)),
+    )

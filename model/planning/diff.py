@@ -3,7 +3,7 @@
 Cost tools post the dollar difference of an infrastructure change; a reviewer also wants to
 know what it does to latency, errors and runway before it merges. Each side is evaluated the
 way `forecast` evaluates a month (`forecast.month_results`: the planning load N months ahead,
-autoscaled nodes at the replicas their HPA holds there, billed for their mean over a day), so
+autoscaled nodes at the replicas their HPA holds there, billed with the cost of record `bill.month_bill`), so
 a diff's numbers are the forecast's numbers for the same file, month and method.
 
 A side is a scenario file, or `git:REF:PATH` read with `git show` (PATH relative to the

@@ -5,19 +5,29 @@ simulated) as a steady state at that month's peak rate; the runway is the first 
 whose SLO is missed. A fitted growth rate is uncertain, so with `growth_sd_pct` every month
 is also solved at the growth rate z standard deviations below and above (one rate for the
 whole horizon: the uncertainty is in the trend, so the band widens like a cone).
-With autoscaling, "today's configuration" is the HPA's settings: each month runs the
-replicas the HPA would hold at that month's peak, and is billed for its mean over a day.
+With autoscaling, "today's configuration" is the HPA's settings: each month's latency is
+solved with the replicas the HPA would hold at that month's peak.
+
+Each month's bill is the cost of record (`model.planning.bill.month_bill`: instance-hours hour by
+hour over the month's traffic shape x the price), so month 0 here is "this month" on every page.
+Each month also carries its verdict (`model.planning.verdict`): a month that misses the SLO or
+saturates is marked, and counted. With a budget, the first month whose bill exceeds it is named.
+A fitted scenario's growth comes with its 90% band (`workload.growth_fit`), used as the band
+unless `growth_sd_pct` is given.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from model.planning.autoscale import at_peak, autoscaled_nodes, simulate_day
+from model.planning.autoscale import at_peak, autoscaled_nodes
+from model.planning.bill import DEFINITION, MonthBill, month_bill, month_rate
+from model.planning.calendar_months import month_label, month_name, start_month
+from model.planning.growth import GrowthInUse, growth_in_use
+from model.planning.verdict import verdict_of
 from model.pricing.cost import monthly_cost
-from model.planning.report import money, ms, table
 from model.queueing.results import Results, bottleneck
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import Scenario
@@ -40,6 +50,11 @@ class Month:
     saturated: list[str]
     low: tuple[float, float, float] | None = None  # (rate, monthly, p99) at the low growth
     high: tuple[float, float, float] | None = None  # the same at the high growth
+    mean_rps: float | None = None  # the month's mean rate over its traffic shape
+    per_million: float | None = None  # the bill over the requests of the month (mean rate x 730 h)
+    verdict: str | None = None  # "SLO missed: ...; the bill shown is for a system that does not cope"
+    calendar_month: str | None = None  # YYYY-MM
+    over_budget: bool | None = None  # None without a budget
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -52,7 +67,13 @@ class Month:
             "bottleneck": self.bottleneck,
             "bottleneck_utilization": round(self.utilization, 4),
             "saturated": list(self.saturated),
+            "calendar_month": self.calendar_month,
+            "mean_rps": None if self.mean_rps is None else round(self.mean_rps, 3),
+            "per_million_requests": None if self.per_million is None else round(self.per_million, 4),
+            "verdict": self.verdict,
         }
+        if self.over_budget is not None:
+            out["over_budget"] = self.over_budget
         if self.low is not None and self.high is not None:
             out["band"] = {
                 "rate_rps": [round(self.low[0], 3), round(self.high[0], 3)],
@@ -78,6 +99,24 @@ class Forecast:
     prices: dict[str, Any] = field(
         default_factory=dict
     )  # cost's `estimated` / `unknown`, when some node has them
+    budget_usd: float | None = None
+    growth: GrowthInUse | None = None
+    growth_band_pct: tuple[float, float] | None = None  # (low, high) growth of the band, when there is one
+    start_month: str | None = None  # YYYY-MM of month 0
+
+    @property
+    def slo_missed_months(self) -> int:
+        """How many of the months shown miss the SLO."""
+        return sum(not m.slo_met for m in self.months)
+
+    @property
+    def saturated_months(self) -> int:
+        return sum(bool(m.saturated) for m in self.months)
+
+    @property
+    def first_over_budget(self) -> int | None:
+        """The first month whose bill exceeds the budget, or None (also without a budget)."""
+        return next((m.month for m in self.months if m.over_budget), None)
 
     @property
     def runway_months(self) -> int | None:
@@ -102,61 +141,29 @@ class Forecast:
         if self.growth_sd_pct is not None:
             out["growth_sd_pct"] = self.growth_sd_pct
             out["band_z"] = BAND_Z
+        if self.growth_band_pct is not None:
+            out["growth_band_pct"] = [round(v, 4) for v in self.growth_band_pct]
         out.update(self.prices)
+        out["start_month"] = self.start_month
+        out["slo_missed_months"] = self.slo_missed_months
+        out["saturated_months"] = self.saturated_months
+        out["cost_definition"] = DEFINITION
+        if self.growth is not None:
+            out["growth"] = self.growth.to_json()
+        if self.budget_usd is not None:
+            first = self.first_over_budget
+            out["budget"] = {
+                "monthly_usd": self.budget_usd,
+                "first_exceeded_month": first,
+                "first_exceeded_calendar_month": None if first is None else self.months[first].calendar_month,
+                "exceeded_monthly_usd": None if first is None else round(self.months[first].monthly, 2),
+            }
         return out
 
     def to_text(self) -> str:
-        how = "queueing formulas" if self.method == "analytic" else "simulation"
-        head = [
-            f"{self.scenario}: forecast with today's configuration ({how}), "
-            f"load growing {self.growth_pct_per_month:g}% a month",
-            "",
-        ]
-        band = self.growth_sd_pct is not None
-        headers = ["month", "load", "monthly cost", "p99", "SLO", "busiest node"]
-        if band:
-            headers += ["cost band", "p99 band"]
-        rows = []
-        for m in self.months:
-            row = [
-                str(m.month),
-                f"{m.rate_rps:,.1f} req/s",
-                money(m.monthly, self.currency),
-                ms(m.p99_ms),
-                "met" if m.slo_met else "MISSED",
-                f"{m.bottleneck} {100 * m.utilization:.0f}%",
-            ]
-            if band and m.low and m.high:
-                row += [
-                    f"{money(m.low[1], self.currency)} to {money(m.high[1], self.currency)}",
-                    f"{ms(m.low[2])} to {ms(m.high[2])}",
-                ]
-            rows.append(row)
-        out = head + [table(headers, rows), ""]
-        runway = self.runway_months
-        if runway is None:
-            out.append(f"Runway: the SLO holds for all {len(self.months) - 1} months.")
-        elif runway == 0:
-            out.append(
-                f"Runway: none, the SLO is already missed today ({'; '.join(self.months[0].violations)})."
-            )
-        else:
-            m = self.months[runway]
-            out.append(
-                f"Runway: {runway} months. In month {runway} ({m.rate_rps:,.1f} req/s) the SLO is missed: "
-                f"{'; '.join(m.violations)}. {m.bottleneck} gives out first "
-                f"({100 * m.utilization:.0f}% busy)."
-            )
-        if band:
-            out.append(
-                f"Band: growth {self.growth_pct_per_month:g}% +/- {BAND_Z:g} x {self.growth_sd_pct:g}% a month."
-            )
-        out += [f"Note: {n}" for n in self.notes]
-        return "\n".join(out)
+        from model.planning.forecast_text import forecast_text
 
-
-def month_rate(rate_rps: float, growth_pct: float, month: int) -> float:
-    return rate_rps * (1.0 + growth_pct / 100.0) ** month
+        return forecast_text(self)
 
 
 def forecast(
@@ -166,40 +173,59 @@ def forecast(
     seed: int | None = None,
     growth_sd_pct: float | None = None,
     requests: int = FORECAST_REQUESTS,
+    budget_usd: float | None = None,
+    start: str | None = None,
 ) -> Forecast:
-    """Months 0..months inclusive at compound growth; see the module docstring for the band."""
+    """Months 0..months inclusive at compound growth; see the module docstring for the band.
+
+    `budget_usd`: a monthly budget; each month says whether its bill exceeds it. `start`: the
+    calendar month (YYYY-MM) of month 0 (default `workload.start_month`, else this month)."""
     if months < 0:
         raise ValueError("months must be 0 or more")
+    if budget_usd is not None and not (math.isfinite(budget_usd) and budget_usd >= 0):
+        raise ValueError(f"the budget must be a sum of 0 or more (got {budget_usd:g})")
     growth = scenario.workload.growth_pct_per_month
     base = scenario.workload.rate_rps
+    in_use = growth_in_use(scenario)
+    band: tuple[float, float] | None = None
+    if growth_sd_pct:
+        band = (max(growth - BAND_Z * growth_sd_pct, -99.0), growth + BAND_Z * growth_sd_pct)
+    elif in_use.source == "fitted" and in_use.band_pct is not None:
+        band = (max(in_use.band_pct[0], -99.0), in_use.band_pct[1])
+    first = start_month(scenario, start)
     out = []
     for m in range(months + 1):
         month = _solve(scenario, month_rate(base, growth, m), method, seed, requests, m)
-        if growth_sd_pct:
-            lo = _solve(
-                scenario,
-                month_rate(base, max(growth - BAND_Z * growth_sd_pct, -99.0), m),
-                method,
-                seed,
-                requests,
-                m,
-            )
-            hi = _solve(
-                scenario, month_rate(base, growth + BAND_Z * growth_sd_pct, m), method, seed, requests, m
-            )
+        if band is not None:
+            lo = _solve(scenario, month_rate(base, band[0], m), method, seed, requests, m)
+            hi = _solve(scenario, month_rate(base, band[1], m), method, seed, requests, m)
             month = _with_band(month, lo, hi)
-        out.append(month)
+        over = None if budget_usd is None else month.monthly > budget_usd + 1e-9
+        out.append(replace(month, calendar_month=month_label(first, m), over_budget=over))
     notes = []
     today = monthly_cost(scenario, base)  # which prices are estimated or unknown does not change by month
     prices = {k: v for k, v in today.to_json().items() if k in ("estimated", "unknown")}
     if prices:
         notes.append("cost: " + today.caveat())
+    notes.append(f"month 0 is {month_name(first, 0)}; " + DEFINITION[0].lower() + DEFINITION[1:])
     if autoscaled_nodes(scenario):
         notes.append(
-            "autoscaled nodes run the replicas their HPA holds at each month's peak; "
-            "cost is their mean over a day (model/planning/autoscale.py DEFAULT_DAY shape)"
+            "latency: autoscaled nodes at the replicas their HPA holds at each month's peak"
+            + ("" if scenario.workload.daily_profile else "; the day's shape is autoscale.DEFAULT_DAY")
         )
-    return Forecast(scenario.name, method, growth, out, growth_sd_pct or None, notes=notes, prices=prices)
+    return Forecast(
+        scenario.name,
+        method,
+        growth,
+        out,
+        growth_sd_pct or None,
+        notes=notes,
+        prices=prices,
+        budget_usd=budget_usd,
+        growth=in_use,
+        growth_band_pct=band,
+        start_month=month_label(first, 0),
+    )
 
 
 def runway(scenario: Scenario, months: int) -> tuple[int | None, str | None]:
@@ -230,25 +256,23 @@ def month_results(
     requests: int = FORECAST_REQUESTS,
 ) -> Results:
     """One month at its peak rate, as the forecast solves it: autoscaled nodes at the replicas their
-    HPA holds at that peak, billed for their mean over a day. `diff` calls this too, so a diff's
-    latency and bill are the forecast's for the same month."""
-    unit_hours = (
-        simulate_day(scenario, peak_rps=rate_rps).mean_replicas if autoscaled_nodes(scenario) else None
-    )
-    return evaluate(
-        at_month_peak(scenario, rate_rps),
-        method,
-        rate_rps=rate_rps,
-        seed=seed,
-        requests=requests,
-        unit_hours_by_node=unit_hours,
-    )
+    HPA holds at that peak; `cost` is the month's cost of record (`bill.month_bill`). `diff` calls
+    this too, so a diff's latency and bill are the forecast's for the same month."""
+    return _month(scenario, rate_rps, method, seed, requests)[0]
+
+
+def _month(
+    scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int
+) -> tuple[Results, MonthBill]:
+    r = evaluate(at_month_peak(scenario, rate_rps), method, rate_rps=rate_rps, seed=seed, requests=requests)
+    bill = month_bill(scenario, peak_rps=rate_rps)
+    return replace(r, cost=bill.cost), bill
 
 
 def _solve(
     scenario: Scenario, rate_rps: float, method: str, seed: int | None, requests: int, month: int
 ) -> Month:
-    r = month_results(scenario, rate_rps, method, seed, requests)
+    r, bill = _month(scenario, rate_rps, method, seed, requests)
     busiest = bottleneck(r)
     return Month(
         month,
@@ -260,14 +284,15 @@ def _solve(
         busiest,
         r.nodes[busiest].utilization,
         list(r.saturated),
+        mean_rps=bill.mean_rps,
+        per_million=bill.per_million_usd,
+        verdict=verdict_of(r).message,
     )
 
 
 def _with_band(month: Month, low: Month, high: Month) -> Month:
-    return Month(
-        **{
-            **month.__dict__,
-            "low": (low.rate_rps, low.monthly, low.p99_ms),
-            "high": (high.rate_rps, high.monthly, high.p99_ms),
-        }
+    return replace(
+        month,
+        low=(low.rate_rps, low.monthly, low.p99_ms),
+        high=(high.rate_rps, high.monthly, high.p99_ms),
     )

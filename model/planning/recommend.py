@@ -18,7 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from model.planning.autoscale import autoscaled_nodes, simulate_day
+from model.planning.autoscale import autoscaled_nodes
+from model.planning.bill import month_bill
 from model.pricing.cost import monthly_cost
 from model.planning.forecast import month_rate
 from model.planning.report import money, ms, table
@@ -325,9 +326,8 @@ def _with_changes(scenario: Scenario, search: Search, pick: tuple[int, ...]) -> 
 
 
 def _monthly(scenario: Scenario, rate: float) -> float:
-    """A configuration's bill: autoscaled nodes at their mean over a day, the rest as configured."""
-    unit_hours = simulate_day(scenario, peak_rps=rate).mean_replicas if autoscaled_nodes(scenario) else None
-    return evaluate(scenario, "analytic", rate_rps=rate, unit_hours_by_node=unit_hours).cost.monthly
+    """A configuration's bill: the cost of record (`bill.month_bill`) of the month whose peak is `rate`."""
+    return month_bill(scenario, peak_rps=rate).monthly_usd
 
 
 def _applied(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
@@ -362,7 +362,7 @@ def _report(scenario, search, rate, months, seed, requests, winner, tried) -> Re
     if autoscaled_nodes(scenario):
         notes.append(
             "autoscaled nodes: the SLO is checked at the fewest replicas the HPA may settle on at peak "
-            "(10% tolerance); cost is the mean over a typical day"
+            "(10% tolerance); cost is the cost of record (the HPA's replicas hour by hour over the month)"
         )
     return Recommendation(
         scenario.name,
@@ -402,5 +402,5 @@ def _nothing_fits(scenario, rate, months, seed, requests, empty) -> Recommendati
         False,
         [f"no stable size found for {', '.join(empty)} at {rate:,.1f} requests/s"] + list(r.slo.violations),
     )
-    monthly = _monthly(scenario, rate)  # priced as every other answer is: autoscaled nodes over the day
+    monthly = _monthly(scenario, rate)  # priced as every other answer is: the cost of record
     return Recommendation(scenario.name, rate, months, {}, monthly, monthly, r, slo, 0.0, None, [], r.slo)

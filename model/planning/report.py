@@ -100,6 +100,7 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
             for n, v in c.by_node.items()
         )
         out.append(f"Cost      {money(c.monthly, c.currency)} a month{per_m}")
+        out.append("          at the replicas in the file, all month (forecast shows the cost of record)")
         out.append(f"          {parts}")
         if c.caveat():
             out.append(f"          {c.caveat()}")

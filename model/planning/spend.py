@@ -1,9 +1,9 @@
-"""Month-by-month spend by node, the way `model.planning.forecast` bills it (no Streamlit here).
+"""Month-by-month spend by node and commitment as a frame (pandas; the Cost page's table and chart).
 
-The forecast gives one total per month; finance wants it split by node and by commitment.
-Each month is priced exactly as `model.planning.forecast._solve` prices it: autoscaled nodes at the
-mean replicas their HPA runs over a day at that month's peak (`model.planning.autoscale.simulate_day`),
-every other node at its configured count. A test checks the totals against the forecast.
+Every value is the cost of record (`model.planning.bill.month_bill`), under each commitment as
+finance buys it (a baseline committed, the rest on demand), so its on-demand totals are the
+forecast's `monthly`. For calendar months, verdicts, budget and totals use
+`model.planning.ledger`; for files, `model.planning.export`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ import io
 
 import pandas as pd
 
-from model.planning.autoscale import autoscaled_nodes, simulate_day
-from model.pricing.cost import monthly_cost
-from model.planning.forecast import month_rate
+from model.planning.bill import month_bill
 from model.scenario.schema import Scenario
 
 COMMITMENTS = {"on_demand": "on demand", "1yr": "1-year commitment", "3yr": "3-year commitment"}
@@ -27,17 +25,17 @@ def with_commitment(scenario: Scenario, commitment: str) -> Scenario:
 
 
 def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
-    """Rows: month, rate_rps, commitment, node, monthly (USD), per_million (USD per million requests)."""
+    """Rows: month (0..months, as the forecast's), rate_rps (the month's peak), commitment, node, price,
+    monthly (USD), per_million (USD per million requests of the month: its mean rate x 730 h)."""
     rows = []
-    scaled = bool(autoscaled_nodes(scenario))
     for m in range(months + 1):
-        rate = month_rate(scenario.workload.rate_rps, scenario.workload.growth_pct_per_month, m)
-        unit_hours = simulate_day(scenario, peak_rps=rate).mean_replicas if scaled else None
         for commitment in COMMITMENTS:
-            cost = monthly_cost(with_commitment(scenario, commitment), rate, unit_hours)
-            requests_m = rate * 3600 * 730 / 1e6
-            for node, monthly in cost.by_node.items():
-                price = "unknown" if monthly is None else "estimated" if node in cost.estimated else "listed"
+            bill = month_bill(scenario, m, commitment=commitment)
+            requests_m = bill.requests / 1e6
+            for node, monthly in bill.cost.by_node.items():
+                price = (
+                    "unknown" if monthly is None else "estimated" if node in bill.cost.estimated else "listed"
+                )
                 label = (
                     node
                     if price == "listed"
@@ -46,7 +44,7 @@ def monthly_spend(scenario: Scenario, months: int) -> pd.DataFrame:
                 rows.append(
                     {
                         "month": m,
-                        "rate_rps": rate,
+                        "rate_rps": bill.peak_rps,
                         "commitment": commitment,
                         "node": label,
                         "price": price,

@@ -204,6 +204,24 @@ NODE_TYPES: dict[str, type[BaseModel]] = {
 NODE_KINDS = tuple(NODE_TYPES)
 
 
+class GrowthFit(Strict):
+    """Extension (issue 12): the fit's estimate of the monthly growth and its 90% interval.
+
+    Growth is "fitted" while `workload.growth_pct_per_month` still equals `pct_per_month`; a file
+    edited to another growth keeps the record of the fit but says its growth is given."""
+
+    pct_per_month: float = Field(gt=-100)
+    low_pct: float = Field(gt=-100)  # the 90% interval, percent per month
+    high_pct: float = Field(gt=-100)
+    days: int = Field(default=0, ge=0)  # days of traffic the trend was fitted on
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "GrowthFit":
+        if not self.low_pct <= self.high_pct:
+            raise ValueError(f"low_pct ({self.low_pct:g}) is above high_pct ({self.high_pct:g})")
+        return self
+
+
 class Workload(Strict):
     rate_rps: float = Field(gt=0)
     arrivals: Literal["poisson", "deterministic", "trace"] = "poisson"
@@ -213,11 +231,31 @@ class Workload(Strict):
     # Extension: time every request spends outside the modelled stations (network, accept, client),
     # a constant added to its end-to-end latency.
     network_ms: float = Field(default=0.0, ge=0)
+    # Extension (issue 12): the traffic's shape over a day and a week, as fractions of the peak
+    # (`rate_rps`): 24 hourly values (UTC), 7 daily ones (Monday..Sunday). They set how many replicas
+    # an HPA runs hour by hour and how many requests a month serves (model/planning/bill.py).
+    daily_profile: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        default=None, min_length=24, max_length=24
+    )
+    weekly_profile: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        default=None, min_length=7, max_length=7
+    )
+    # Extension (issue 12): how the fit estimated growth_pct_per_month (its 90% interval); written by `fit`.
+    growth_fit: GrowthFit | None = None
+    # Extension (issue 12): the calendar month the forecast's month 0 is (YYYY-MM); default: this month.
+    start_month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
 
     @model_validator(mode="after")
     def _trace_given(self) -> "Workload":
         if self.arrivals == "trace" and not self.trace:
             raise ValueError("arrivals: trace needs trace: a CSV of timestamp,rate_rps")
+        for key, what in (("daily_profile", "hour"), ("weekly_profile", "day")):
+            values = getattr(self, key)
+            if values is not None and abs(max(values) - 1.0) > 1e-6:
+                raise ValueError(
+                    f"{key}: the busiest {what} runs at the peak (rate_rps), so its largest value must be 1 "
+                    f"(got {max(values):g})"
+                )
         return self
 
 

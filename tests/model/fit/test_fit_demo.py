@@ -139,3 +139,20 @@ def test_autoscaled_demo_service_reports_the_usl_it_was_generated_with(tmp_path,
     assert "# scaling (USL" in result.yaml_text()
     assert result.scenario.nodes["search"].autoscale.max == 20
     assert 2 < result.scenario.nodes["search"].replicas <= 20
+
+
+def test_the_fitted_scenario_carries_its_growth_band_and_traffic_shape(demo):
+    """Issue 12: the fit writes growth_fit (the 90% interval, inside the 95% one) and the daily and
+    weekly profiles as fractions of their busiest hour and day; the plan then says "fitted"."""
+    from model.planning.growth import growth_in_use
+
+    result, truth = demo
+    workload = result.scenario.workload
+    fit = workload.growth_fit
+    lo95, hi95 = result.load.growth_ci95
+    assert fit.pct_per_month == workload.growth_pct_per_month
+    assert lo95 < fit.low_pct < fit.pct_per_month < fit.high_pct < hi95
+    assert growth_in_use(result.scenario).source == "fitted"
+    assert max(workload.daily_profile) == 1.0 and workload.daily_profile.index(1.0) in (19, 20)
+    assert workload.weekly_profile[5] < 0.85 * workload.weekly_profile[1]
+    assert "growth_fit: {pct_per_month:" in result.yaml_text() and "daily_profile: [" in result.yaml_text()

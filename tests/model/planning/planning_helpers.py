@@ -36,6 +36,25 @@ def mmc_scenario(
     }
 
 
+def fixed(count: int = 3, workload: dict | None = None, commitment: str = "on_demand") -> dict:
+    """One service of `count` m6i.large (listed prices), for bills checked by hand."""
+    return {
+        "version": 1,
+        "name": "fixed",
+        "workload": {"rate_rps": 50.0, **(workload or {})},
+        "entry": "web",
+        "nodes": {
+            "web": {
+                "kind": "service",
+                "replicas": count,
+                "service_ms": 20,
+                "instance": {"provider": "aws", "type": "m6i.large"},
+            }
+        },
+        "pricing": {"commitment": commitment},
+    }
+
+
 def erlang_c(c: int, a: float) -> float:
     below = sum(a**k / math.factorial(k) for k in range(c))
     top = a**c / math.factorial(c) * c / (c - a)
