@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, confirm, state
+from streamlit_ui import cached, confirm, cost_record, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.scenarios import applied_text, slug, yaml_diff
 from streamlit_ui.views import RESET_HINT, md, scenario_or_stop
@@ -26,7 +26,7 @@ st.caption(
 )
 
 
-c1, c2 = st.columns([2, 1])
+c1, c2, c3 = st.columns([2, 1, 1])
 horizon = scenario.workload.horizon_months
 months = c1.select_slider(
     "Plan for the load in",
@@ -37,6 +37,7 @@ months = c1.select_slider(
 )
 rate = scenario.workload.rate_rps * (1 + scenario.workload.growth_pct_per_month / 100) ** months
 c2.metric("Load planned for", f"{rate:,.0f} req/s", border=True)
+cost_record.metric(c3, scenario)  # today's setup, the cost of record as on every page
 
 pool = cached.pool()
 key = pool.key("recommend", scenario.model_dump_json(), months, cached.SEED)

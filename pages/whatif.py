@@ -5,10 +5,10 @@ import math
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, charts, confirm, controls, state
+from streamlit_ui import cached, charts, confirm, controls, cost_record, state
 from streamlit_ui.sidebar import setup
-from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
-from model.planning.report import money, ms
+from streamlit_ui.views import RESET_HINT, file_note, md, price_caveat, scenario_or_stop
+from model.planning.report import ms
 from streamlit_ui import narrow
 from streamlit_ui.views import latency_metric
 
@@ -47,17 +47,7 @@ for col, key in zip(c[:3], ("p50", "p95", "p99")):
         border=True,
         help=f"SLO {ms(target)}" if target else "No SLO target for this percentile.",
     )
-change = quick.cost.monthly - before.cost.monthly
-c[3].metric(
-    "Cost per month",
-    money(quick.cost.monthly),
-    (f"{'+' if change > 0 else '-'}{money(abs(change))} vs file" if round(change, 2) else "same as the file")
-    if state.changes()
-    else None,
-    delta_color="inverse" if round(change, 2) else "off",
-    delta_arrow="auto" if round(change, 2) else "off",
-    border=True,
-)
+cost_record.metric(c[3], scenario, base, bool(state.changes()))  # the cost of record, as on every page
 drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
 c[4].metric(
     "Errors",
@@ -68,7 +58,7 @@ c[4].metric(
     border=True,
     help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.",
 )
-price_caveat(quick.cost)
+price_caveat(cost_record.this_month(scenario.model_dump_json()).cost)
 if quick.saturated:
     st.error(
         f"**Saturated: no steady state.** {', '.join(quick.saturated)} cannot keep up with "
@@ -95,23 +85,15 @@ with out:
     handle = confirm.start(scenario) if auto else None
     autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
     if autoscaled:
-        try:
-            from model.planning.autoscale import hpa_replicas_at, simulate_day
+        from model.planning.autoscale import hpa_replicas_at
 
-            day = simulate_day(scenario)
-            notes = [
-                f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} replicas "
-                f"at {scenario.workload.rate_rps:,.0f} req/s and average {day.mean_replicas[n]:.1f} over a "
-                f"business day"
-                for n in autoscaled
-            ]
-            st.info(
-                "; ".join(notes) + f", which would bill about {money(day.cost.monthly)}/month. "
-                "Latency and cost above use the replicas you set.",
-                icon=":material/autorenew:",
-            )
-        except ImportError:
-            pass
+        held = "; ".join(
+            f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, scenario.workload.rate_rps)} "
+            f"replicas at {scenario.workload.rate_rps:,.0f} req/s"
+            for n in autoscaled
+        )
+        note = file_note(scenario, quick, "the replicas set here")
+        st.info(f"{held}. {note or ''}", icon=":material/autorenew:")
 
     scenario_json = scenario.model_dump_json()
     st.subheader("Latency against load")

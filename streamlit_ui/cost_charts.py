@@ -90,7 +90,9 @@ def spend_by_month(
     if budget_usd:
         line = pd.DataFrame({"budget": [budget_usd], "text": [f"budget ${budget_usd:,.0f}"]})
         layers += [
-            alt.Chart(line).mark_rule(color=MISSED_RED, strokeDash=[6, 4], strokeWidth=2).encode(y="budget:Q"),
+            alt.Chart(line)
+            .mark_rule(color=MISSED_RED, strokeDash=[6, 4], strokeWidth=2)
+            .encode(y="budget:Q"),
             alt.Chart(line)
             .mark_text(align="left", x=4, dy=-6, color=MISSED_RED)
             .encode(y="budget:Q", text="text:N"),

@@ -109,20 +109,35 @@ def growth(where, in_use_pct: float, source: str) -> float | None:
     return None if value is None else float(value)
 
 
-def baseline(where, default_usd_per_hour: float, unit_label: str = "USD an hour") -> float | None:
-    """The commitment's steady baseline; empty: the model's default sizing."""
-    key = _seed("baseline", state.cost().baseline)
-    value = where.number_input(
-        f"Commitment baseline ({unit_label})",
-        min_value=0.0,
-        max_value=cost_link.RANGES["baseline"].high,
-        step=0.1,
-        format="%.2f",
-        key=key,
-        placeholder=f"{default_usd_per_hour:,.2f} (lowest hour of the first month)",
-        on_change=_on_change("baseline", None, float),
-        help="The steady usage the commitment covers for its whole term (priced at the committed rate, "
-        "paid whether used or not); usage above it is billed on demand. Empty: the lowest hourly usage "
-        "in the horizon's first month, the way savings-plan recommendations are usually sized.",
-    )
-    return None if value is None else float(value)
+def baseline(where, defaults: dict[str, int]) -> dict[str, int]:
+    """The commitment's steady baseline, whole units per node; an empty box is the model's default
+    (`defaults`: each node's lowest hourly usage in the first month). Returns the hand-set units."""
+    from streamlit_ui.views import md
+
+    chosen = state.cost().baseline_units(defaults)
+
+    def changed() -> None:
+        units = {}
+        for node in defaults:
+            value = st.session_state.get(_key(f"baseline:{node}"))
+            if value is not None:
+                units[node] = int(value)
+        state.set_cost(baseline=tuple(sorted(units.items())) or None)
+
+    columns = where.columns(min(4, max(1, len(defaults))))
+    for k, (node, default) in enumerate(defaults.items()):
+        key = _seed(f"baseline:{node}", chosen.get(node))
+        columns[k % len(columns)].number_input(
+            f"{md(node)} (units)",
+            min_value=0,
+            max_value=cost_link.MAX_BASELINE_UNITS,
+            step=1,
+            format="%d",
+            key=key,
+            placeholder=f"{default} (default)",
+            on_change=changed,
+            help=f"Units of {md(node)} committed for the whole term. Empty: {default}, its lowest hourly "
+            "usage in the first month (the way savings-plan recommendations are usually sized; 0 where "
+            "the commitment is no cheaper than on demand).",
+        )
+    return chosen

@@ -14,12 +14,16 @@ functions only: no Streamlit here, so all of it is tested without a browser.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, fields
 from typing import Any
 
 COMMITMENT_KEYS = ("on_demand", "1yr", "3yr")
 MAX_VALUE_CHARS = 24  # a number or a commitment name; anything longer is not one
+MAX_BASELINE_CHARS = 8_000  # the baseline's JSON: {node: units} for up to MAX_BASELINE_NODES nodes
+MAX_BASELINE_NODES = 200  # the app's node limit (guard.MAX_NODES)
+MAX_BASELINE_UNITS = 10_000  # units of one node (guard.MAX_COUNT)
 _DECIMAL = re.compile(r"-?\d{1,10}(\.\d{1,6})?")
 
 PREFIX = "cost_"
@@ -43,7 +47,6 @@ RANGES = {
     "horizon": Range(1, 120, integer=True),  # the schema's horizon_months bound
     "budget": Range(0, 1e9),  # USD a month; 0 is "no budget"
     "growth": Range(-50, 100),  # % a month
-    "baseline": Range(0, 1e7),  # the commitment baseline, in the model's unit (USD an hour)
 }
 
 
@@ -55,7 +58,13 @@ class CostSettings:
     horizon: int | None = None  # months; None: the scenario's workload.horizon_months
     budget: float | None = None  # USD a month; None: the page's suggestion; 0: no budget
     growth: float | None = None  # % a month overriding the scenario's (or fitted) growth; None: no override
-    baseline: float | None = None  # the commitment's baseline; None: the model's default sizing
+    # the commitment's baseline, (node, whole units) pairs for the nodes set by hand; None: the model's
+    # default sizing (`model.planning.bill.default_baseline`) for every node
+    baseline: tuple[tuple[str, int], ...] | None = None
+
+    def baseline_units(self, nodes) -> dict[str, int]:
+        """The hand-set baseline for the nodes the scenario has (a link may name others: ignored)."""
+        return {n: u for n, u in (self.baseline or ()) if n in nodes}
 
 
 NAMES = tuple(f.name for f in fields(CostSettings))
@@ -68,7 +77,10 @@ def encode(settings: CostSettings) -> dict[str, str]:
         value = getattr(settings, name)
         if value is None:
             continue
-        out[PREFIX + name] = value if isinstance(value, str) else _number_text(value)
+        if name == "baseline":
+            out[PREFIX + name] = json.dumps(dict(value), sort_keys=True, separators=(",", ":"))
+        else:
+            out[PREFIX + name] = value if isinstance(value, str) else _number_text(value)
     return out
 
 
@@ -90,7 +102,7 @@ def decode(params: dict[str, list[str]]) -> tuple[CostSettings, list[str]]:
             continue
         raw = str(given[-1])
         try:
-            values[name] = _parse(name, raw)
+            values[name] = _baseline(raw) if name == "baseline" else _parse(name, raw)
         except ValueError as exc:
             problems.append(f"Ignored the link's {PREFIX}{name}={guard.echo(raw)!r}: expected {exc}.")
     return CostSettings(**values), problems
@@ -109,6 +121,30 @@ def _parse(name: str, raw: str) -> Any:
     if not bounds.low <= value <= bounds.high or (bounds.integer and not value.is_integer()):
         raise ValueError(bounds.text())
     return int(value) if bounds.integer else value
+
+
+def _baseline(raw: str) -> tuple[tuple[str, int], ...]:
+    """`{"web": 2, "db": 1}`: node names to whole units, bounded in size and count."""
+    expected = f"a JSON object of node names to whole units from 0 to {MAX_BASELINE_UNITS:,}"
+    if len(raw) > MAX_BASELINE_CHARS:
+        raise ValueError(expected + f", at most {MAX_BASELINE_CHARS:,} characters")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValueError(expected) from None
+    if not isinstance(data, dict) or len(data) > MAX_BASELINE_NODES:
+        raise ValueError(expected)
+    out = []
+    for node, units in data.items():
+        if (
+            not isinstance(units, int)
+            or isinstance(units, bool)
+            or not 0 <= units <= MAX_BASELINE_UNITS
+            or len(node) > 200
+        ):
+            raise ValueError(expected)
+        out.append((node, units))
+    return tuple(sorted(out))
 
 
 def is_cost_key(key: str) -> bool:

@@ -76,9 +76,7 @@ def set_scenario(st_text: ScenarioText, new_changes: dict[str, Any] | None = Non
     """Open a scenario; the Cost page's budget, growth and baseline belong to the one left behind."""
     old = st.session_state.get(SCENARIO)
     if old is None or (old.name, old.origin) != (st_text.name, st_text.origin):
-        st.session_state[COST] = cost_link.CostSettings(
-            commitment=cost().commitment, horizon=cost().horizon
-        )
+        st.session_state[COST] = cost_link.CostSettings(commitment=cost().commitment, horizon=cost().horizon)
         for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(COST_WIDGET_PREFIX)]:
             del st.session_state[key]
     st.session_state[SCENARIO] = st_text

@@ -182,7 +182,7 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
     go(page, "Overview")
     simulated = cli("simulate", str(tmp_path / "app-fitted.yaml"), "--method", "analytic")
     assert number(metric(page, "p99 latency")) == pytest.approx(simulated["latency_ms"]["p99"], abs=0.05)
-    assert number(metric(page, "Cost per month")) == pytest.approx(simulated["cost"]["monthly"], abs=0.005)
+    assert number(metric(page, "Cost this month")) == pytest.approx(simulated["cost"]["monthly"], abs=0.005)
     assert (
         "CSV upload (elb_requests.csv, metrics.csv)" in page.locator('[data-testid="stSidebar"]').inner_text()
     )
@@ -191,7 +191,7 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
 
     # is 4 safe? two steps down on the web tier's replicas
     go(page, "What-if")
-    cost_before = metric(page, "Cost per month")
+    cost_before = metric(page, "Cost this month")
     slider = (
         page.locator('[data-testid="stSlider"]')
         .filter(has_text=re.compile(r"^Replicas"))
@@ -203,7 +203,7 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
         settle(page)
     page.wait_for_function(
         """(before) => [...document.querySelectorAll('[data-testid="stMetric"]')]
-             .some(m => m.innerText.includes('Cost per month') && !m.innerText.includes(before))""",
+             .some(m => m.innerText.includes('Cost this month') && !m.innerText.includes(before))""",
         arg=cost_before,
         timeout=60_000,
     )
@@ -212,7 +212,7 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
         "simulate", str(tmp_path / "app-fitted.yaml"), "--method", "analytic", "--set", "nodes.web.replicas=4"
     )
     assert number(metric(page, "p99 latency")) == pytest.approx(four["latency_ms"]["p99"], abs=0.05)
-    assert number(metric(page, "Cost per month")) == pytest.approx(four["cost"]["monthly"], abs=0.005)
+    assert number(metric(page, "Cost this month")) == pytest.approx(four["cost"]["monthly"], abs=0.005)
     assert_whole(page, "What-if")
     shot(page, "engineer-whatif-4")
 

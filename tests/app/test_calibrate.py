@@ -7,7 +7,6 @@ import pytest
 from streamlit_ui import state
 from model.scenario.reader import scenario_from_text
 from model.planning.report import money
-from model.queueing.evaluate import evaluate
 from tests.app.apptools import ROOT, app, metric, no_errors
 
 
@@ -52,7 +51,10 @@ def test_use_the_fitted_scenario_makes_it_current(demo_fit):
     at.switch_page("pages/overview.py").run()
     no_errors(at)
     assert at.title[0].value == "Checkout API (fitted)"
-    assert metric(at, "Cost per month") == money(evaluate(fitted, "analytic").cost.monthly)
+    from model.planning.bill import this_month
+    from streamlit_ui.cost_record import LABEL
+
+    assert metric(at, LABEL) == money(this_month(fitted).monthly_usd)
 
 
 BAD = {

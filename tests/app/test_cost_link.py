@@ -13,7 +13,9 @@ def _params(settings: CostSettings) -> dict[str, list[str]]:
 
 
 def test_every_control_survives_the_round_trip():
-    settings = CostSettings(commitment="3yr", horizon=36, budget=2150.5, growth=-2.25, baseline=1.75)
+    settings = CostSettings(
+        commitment="3yr", horizon=36, budget=2150.5, growth=-2.25, baseline=(("db", 1), ("web", 2))
+    )
     back, problems = decode(_params(settings))
     assert back == settings and problems == []
 
@@ -42,6 +44,12 @@ def test_defaults_stay_out_of_the_link_and_numbers_carry_no_float_noise():
         ("cost_growth", "-99"),
         ("cost_growth", "0x10"),
         ("cost_baseline", "1e308"),
+        ("cost_baseline", '{"web": 2.5}'),
+        ("cost_baseline", '{"web": -1}'),
+        ("cost_baseline", '{"web": true}'),
+        ("cost_baseline", '{"web": 100001}'),
+        ("cost_baseline", "[" * 100_000),
+        ("cost_baseline", "{" + ",".join(f'"n{k}": 1' for k in range(300)) + "}"),
         ("cost_commitment", "5yr"),
         ("cost_commitment", "ON_DEMAND"),
     ],
@@ -52,7 +60,14 @@ def test_a_bad_value_is_dropped_with_a_message_and_the_rest_still_opens(key, raw
     assert getattr(settings, key.removeprefix("cost_")) is None
     assert len(problems) == 1 and key in problems[0] and "expected" in problems[0]
     assert len(problems[0]) < 400  # a long value is echoed cut short
-    assert settings == CostSettings(horizon=24) if key == "cost_commitment" else CostSettings(commitment="1yr")
+    assert (
+        settings == CostSettings(horizon=24) if key == "cost_commitment" else CostSettings(commitment="1yr")
+    )
+
+
+def test_a_baseline_naming_nodes_the_scenario_lacks_keeps_only_its_own():
+    settings, problems = decode({"cost_baseline": ['{"web": 3, "ghost": 9}']})
+    assert problems == [] and settings.baseline_units(["web", "db"]) == {"web": 3}
 
 
 def test_the_last_value_of_a_repeated_key_wins_and_unknown_keys_are_ignored():
