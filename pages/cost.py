@@ -93,7 +93,8 @@ bad = [(label, m) for label, m in zip(labels, ledger.months) if not m.verdict.co
 if bad:
     label0, m0 = bad[0]
     st.error(
-        f"**{len(bad)} of {n} months are not a plan** (from {label0}): {md(m0.verdict.message)}. "
+        f"**{len(bad)} of {n} months {'is' if len(bad) == 1 else 'are'} not a plan** (from {label0}): "
+        f"{md(m0.verdict.message)}. "
         "Their bars are faded on a red ground below; see Right-size for what it would take.",
         icon=":material/error:",
     )

@@ -29,21 +29,31 @@ def spend_by_month(
     missed = months[~months["slo_met"].astype(bool)]
     stacked = by_node.merge(months[["label", "slo_met"]], on="label", how="left")
     stacked["plan"] = stacked["slo_met"].map({True: "SLO met", False: "SLO missed"})
-    top = float(max(months["total"].max(), months.get("high", months["total"]).max(), budget_usd or 0.0))
+    highs = (
+        pd.to_numeric(months["high"], errors="coerce").dropna()
+        if "high" in months
+        else pd.Series(dtype=float)
+    )
+    top = max(float(months["total"].max()), float(highs.max()) if len(highs) else 0.0, budget_usd or 0.0)
+    y_title = "bill per month (USD)"
+
+    def y(field: str) -> alt.Y:
+        return alt.Y(field, title=y_title, axis=alt.Axis(format="$,.0f"))
+
     layers: list[alt.Chart] = []
     if len(missed):
         band = missed.assign(top=top * 1.12, text="SLO missed")
         layers += [
             alt.Chart(band)
             .mark_bar(color=MISSED_RED, opacity=0.10, width={"band": 1.0})
-            .encode(x=x, y=alt.Y("top:Q"), tooltip=[alt.Tooltip("label:N", title="month"), "text:N"]),
+            .encode(x=x, y=y("top:Q"), tooltip=[alt.Tooltip("label:N", title="month"), "text:N"]),
         ]
     layers.append(
         alt.Chart(stacked)
         .mark_bar()
         .encode(
             x=x,
-            y=alt.Y("sum(monthly):Q", title="bill per month (USD)", axis=alt.Axis(format="$,.0f")),
+            y=y("sum(monthly):Q"),
             color=alt.Color("node:N", title="node", scale=colours or alt.Undefined),
             opacity=alt.Opacity(
                 "plan:N",
@@ -62,7 +72,7 @@ def spend_by_month(
         layers.append(
             alt.Chart(missed)
             .mark_bar(fill=None, stroke=MISSED_RED, strokeWidth=2, strokeDash=[4, 2])
-            .encode(x=x, y=alt.Y("total:Q"))
+            .encode(x=x, y=y("total:Q"))
         )
         first = missed.iloc[[0]].assign(text=f"SLO missed from {missed.iloc[0]['label']}: not a plan")
         layers += [
@@ -78,7 +88,7 @@ def spend_by_month(
             .mark_rule(color="#111827", strokeWidth=1.5)
             .encode(
                 x=x,
-                y="low:Q",
+                y=y("low:Q"),
                 y2="high:Q",
                 tooltip=[
                     alt.Tooltip("label:N", title="month"),
@@ -92,9 +102,9 @@ def spend_by_month(
         layers += [
             alt.Chart(line)
             .mark_rule(color=MISSED_RED, strokeDash=[6, 4], strokeWidth=2)
-            .encode(y="budget:Q"),
+            .encode(y=y("budget:Q")),
             alt.Chart(line)
             .mark_text(align="left", x=4, dy=-6, color=MISSED_RED)
-            .encode(y="budget:Q", text="text:N"),
+            .encode(y=y("budget:Q"), text="text:N"),
         ]
     return alt.layer(*layers).properties(height=340)

@@ -93,11 +93,12 @@ def budget(where, suggested_usd: float) -> float:
 def growth(where, in_use_pct: float, source: str) -> float | None:
     """An override of the load's growth (% a month); empty: the scenario's or the fitted growth."""
     bounds = cost_link.RANGES["growth"]
-    key = _seed("growth", state.cost().growth)
+    key = _key("growth")  # not seeded: an empty box needs `value=None`, which a seeded key would contradict
     value = where.number_input(
         "Growth override (% a month)",
-        min_value=bounds.low,
-        max_value=bounds.high,
+        min_value=float(bounds.low),
+        max_value=float(bounds.high),
+        value=None if key in st.session_state else state.cost().growth,
         step=0.5,
         format="%.1f",
         key=key,
@@ -126,11 +127,12 @@ def baseline(where, defaults: dict[str, int]) -> dict[str, int]:
 
     columns = where.columns(min(4, max(1, len(defaults))))
     for k, (node, default) in enumerate(defaults.items()):
-        key = _seed(f"baseline:{node}", chosen.get(node))
+        key = _key(f"baseline:{node}")
         columns[k % len(columns)].number_input(
             f"{md(node)} (units)",
             min_value=0,
             max_value=cost_link.MAX_BASELINE_UNITS,
+            value=None if key in st.session_state else chosen.get(node),
             step=1,
             format="%d",
             key=key,

@@ -14,7 +14,7 @@ from model.planning.report import money
 from model.scenario.reader import load_scenario
 from streamlit_ui.cost_record import LABEL
 from streamlit_ui.scenarios import folder_scenarios
-from tests.app.apptools import ROOT, app, metric, no_errors
+from tests.app.apptools import ROOT, app, metric
 
 NAMES = folder_scenarios()  # the folder's scenarios, fit files left out
 
@@ -41,15 +41,14 @@ def test_this_month_is_one_number_on_every_page_and_in_the_cli(name):
     assert money(_cli_month0(path)) == expected
 
     at = app(params={"scenario": name})
-    no_errors(at)
+    assert not at.exception  # errors are allowed: a scenario may miss its SLO later in its horizon
     seen = {"overview": metric(at, LABEL)}
     at.session_state["wi-auto-sim"] = False  # the simulation is not what this checks
-    for page in ("whatif", "cost", "rightsize"):
+    for page in ("whatif", "cost", "rightsize", "compare"):
         at.switch_page(f"pages/{page}.py").run()
-        no_errors(at)
-        seen[page] = metric(at, LABEL)
-    at.switch_page("pages/compare.py").run()
-    no_errors(at)
+        assert not at.exception, (page, [e.value for e in at.exception])
+        if page != "compare":
+            seen[page] = metric(at, LABEL)
     seen["compare"] = at.table[0].value[f"{name}.yaml"]["cost this month"].split(" (")[0]
     assert seen == dict.fromkeys(seen, expected)
 
@@ -68,10 +67,10 @@ def test_the_file_replicas_bill_is_said_to_be_something_else():
 
 def test_a_saturated_link_never_shows_a_plain_bill():
     at = app(params={"scenario": "checkout", "set": ["workload.rate_rps=100000"]})
-    no_errors(at)
+    assert not at.exception
     verdicts = [m.proto.delta for m in at.metric if m.label == LABEL]
     assert verdicts and all("not a plan" in v for v in verdicts)
     at.switch_page("pages/cost.py").run()
-    no_errors(at)
+    assert not at.exception
     assert any("not a plan" in e.value for e in at.error)
     assert "not a plan" in [m for m in at.metric if m.label == LABEL][0].proto.delta
