@@ -59,15 +59,16 @@ k1.metric(
     border=True,
     help=cost_record.definition(),
 )
+change = last.bill.monthly_usd - now.bill.monthly_usd
 k2.metric(
     f"{labels[-1]} (month {last.month})" if n > 1 else "Last month shown",
     money(last.bill.monthly_usd),
-    f"{'+' if last.bill.monthly_usd >= now.bill.monthly_usd else '-'}"
-    f"{money(abs(last.bill.monthly_usd - now.bill.monthly_usd))} vs this month"
-    + ("" if last.verdict.copes else " · not a plan"),
+    f"{'+' if change >= 0 else '-'}{money(abs(change))}"
+    + (" vs this month" if last.verdict.copes else " · not a plan"),
     delta_color="inverse",
     delta_arrow="off" if not last.verdict.copes else "auto",
     border=True,
+    help=None if last.verdict.copes else last.verdict.message,
 )
 k3.metric(
     f"Total over {n} month{'s' if n != 1 else ''}",
@@ -80,13 +81,17 @@ k3.metric(
 )
 k4.metric(
     "Per million requests",
-    money(now.bill.per_million_usd) if now.bill.per_million_usd else "—",
-    f"{money(last.bill.per_million_usd)} in {labels[-1]}" if n > 1 and last.bill.per_million_usd else None,
-    delta_color="off",
+    cost_view.per_million(now),
+    "saturated: not served"
+    if now.verdict.saturated
+    else f"{cost_view.per_million(last)} in {labels[-1]}" + (" (saturated)" if last.verdict.saturated else "")
+    if n > 1
+    else None,
+    delta_color="inverse" if now.verdict.saturated else "off",
     delta_arrow="off",
     border=True,
     help="The month's bill divided by the requests it serves: the mean rate over the month's daily and "
-    "weekly shape x 730 hours (not the peak all month).",
+    "weekly shape x 730 hours (not the peak all month). None for a saturated month: it does not serve them.",
 )
 
 bad = [(label, m) for label, m in zip(labels, ledger.months) if not m.verdict.copes]
@@ -107,9 +112,15 @@ if budget:
             icon=":material/warning:",
         )
     else:
-        st.success(
-            f"Within the {cost_record.dollars(money(budget))} monthly budget in all {n} months.",
-            icon=":material/check_circle:",
+        (st.warning if bad else st.success)(
+            f"Within the {cost_record.dollars(money(budget))} monthly budget in all {n} months"
+            + (
+                f", but {len(bad)} of those bills are for a system that does not cope: meeting the SLO "
+                "would cost more."
+                if bad
+                else "."
+            ),
+            icon=":material/warning:" if bad else ":material/check_circle:",
         )
 st.caption(
     f"Load {md(growth.sentence())}"

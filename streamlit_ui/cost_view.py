@@ -97,6 +97,22 @@ def month_names(the_ledger) -> list[str]:
     return [month_name(start, m.month) for m in the_ledger.months]
 
 
+def verdict_text(verdict) -> str:
+    """A table cell: "met", or "not a plan: " and the first reason (the full sentence is the headline's)."""
+    if verdict.saturated:
+        return f"not a plan: {', '.join(verdict.saturated)} saturated"
+    if not verdict.slo_met:
+        return "not a plan: " + (verdict.violations[0] if verdict.violations else "SLO missed")
+    return "met"
+
+
+def per_million(month) -> str:
+    """A ledger month's cost per million requests; "—" when saturated (its requests are not served:
+    the bill over the requests that arrive would read as a bargain)."""
+    value = month.bill.per_million_usd
+    return "—" if month.verdict.saturated or not value else money(value)
+
+
 def chart_frames(the_ledger, labels: list[str], band: list[tuple[float, float]] | None):
     """(by node: label, node, monthly) and (by month: label, total, slo_met, low, high) for the chart."""
     from streamlit_ui.views import node_cost_label
@@ -128,19 +144,16 @@ def table(the_ledger, labels: list[str], band: list[tuple[float, float]] | None)
     rows = []
     for label, m in zip(labels, the_ledger.months):
         bill = m.bill
-        row = {
-            "month": label,
-            "peak load": f"{bill.peak_rps:,.1f} req/s",
-            "mean load": f"{bill.mean_rps:,.1f} req/s",
-            "bill": money(bill.monthly_usd),
-        }
+        row = {"month": label, "bill": money(bill.monthly_usd)}
         if band:
             low, high = band[m.month]
             row["bill, 90% growth band"] = f"{money(low)} to {money(high)}"
-        row["per million requests"] = money(bill.per_million_usd) if bill.per_million_usd else "—"
+        row["SLO"] = verdict_text(m.verdict)
+        row["per million requests"] = per_million(m)
+        row["peak load"] = f"{bill.peak_rps:,.1f} req/s"
+        row["mean load"] = f"{bill.mean_rps:,.1f} req/s"
         for c, name in COMMITMENTS.items():
             row[name if c == "on_demand" else f"with {name}"] = money(m.by_commitment[c])
-        row["SLO"] = m.verdict.message or "met"
         if the_ledger.budget_usd is not None:
             row["budget"] = "over" if m.over_budget else "within"
         rows.append(row)
