@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM",
         help="the calendar month of month 0 (default workload.start_month, else this month)",
     )
+    p.add_argument(
+        "--growth",
+        type=float,
+        default=None,
+        metavar="PCT",
+        help="monthly growth instead of the file's (fitted) one",
+    )
     _strict_prices(p)
 
     p = sub.add_parser(
@@ -380,6 +387,10 @@ def cmd_forecast(args) -> int:
         raise InputError(f"--growth-sd must be from 0 to 100 percentage points (got {args.growth_sd:g})")
     if args.budget is not None and not (math.isfinite(args.budget) and args.budget >= 0):
         raise InputError(f"--budget must be a sum of 0 or more a month (got {args.budget:g})")
+    if args.growth is not None and not (math.isfinite(args.growth) and -100 < args.growth <= 1000):
+        raise InputError(
+            f"--growth must be above -100 and at most 1000 percent a month (got {args.growth:g})"
+        )
     if args.start is not None:
         from model.planning.calendar_months import parse_month
 
@@ -395,6 +406,7 @@ def cmd_forecast(args) -> int:
         growth_sd_pct=args.growth_sd,
         budget_usd=args.budget,
         start=args.start,
+        growth_pct=args.growth,
     )
     print(json_text(result.to_json()) if args.json else result.to_text())
     failed = result.runway_months is not None or result.first_over_budget is not None

@@ -25,7 +25,7 @@ from typing import Any
 from model.planning.autoscale import at_peak, autoscaled_nodes
 from model.planning.bill import DEFINITION, MonthBill, month_bill, month_rate
 from model.planning.calendar_months import month_label, month_name, start_month
-from model.planning.growth import GrowthInUse, growth_in_use
+from model.planning.growth import GrowthInUse, growth_in_use, with_growth
 from model.planning.verdict import verdict_of
 from model.pricing.cost import monthly_cost
 from model.queueing.results import Results, bottleneck
@@ -175,18 +175,21 @@ def forecast(
     requests: int = FORECAST_REQUESTS,
     budget_usd: float | None = None,
     start: str | None = None,
+    growth_pct: float | None = None,
 ) -> Forecast:
     """Months 0..months inclusive at compound growth; see the module docstring for the band.
 
     `budget_usd`: a monthly budget; each month says whether its bill exceeds it. `start`: the
-    calendar month (YYYY-MM) of month 0 (default `workload.start_month`, else this month)."""
+    calendar month (YYYY-MM) of month 0 (default `workload.start_month`, else this month).
+    `growth_pct`: the user's growth instead of the file's (`growth.source` "override")."""
     if months < 0:
         raise ValueError("months must be 0 or more")
     if budget_usd is not None and not (math.isfinite(budget_usd) and budget_usd >= 0):
         raise ValueError(f"the budget must be a sum of 0 or more (got {budget_usd:g})")
-    growth = scenario.workload.growth_pct_per_month
+    in_use = growth_in_use(scenario, growth_pct)
+    scenario = with_growth(scenario, in_use.pct_per_month)
+    growth = in_use.pct_per_month
     base = scenario.workload.rate_rps
-    in_use = growth_in_use(scenario)
     band: tuple[float, float] | None = None
     if growth_sd_pct:
         band = (max(growth - BAND_Z * growth_sd_pct, -99.0), growth + BAND_Z * growth_sd_pct)

@@ -26,7 +26,7 @@ def forecast_text(f: Any) -> str:
             f"{m.month} ({m.calendar_month})" if m.calendar_month else str(m.month),
             f"{m.rate_rps:,.1f} req/s",
             money(m.monthly, f.currency) + (" *" if m.verdict else "") + (" over" if m.over_budget else ""),
-            money(m.per_million, f.currency),
+            money(m.per_million, f.currency) + (" *" if m.verdict else ""),
             ms(m.p99_ms),
             "met" if m.slo_met else "MISSED",
             f"{m.bottleneck} {100 * m.utilization:.0f}%",
@@ -38,6 +38,7 @@ def forecast_text(f: Any) -> str:
             ]
         rows.append(row)
     out = head + [table(headers, rows), ""]
+    marked = any(m.verdict for m in f.months)
     out.append(_runway(f))
     out += _not_a_plan(f)
     if f.budget_usd is not None:
@@ -55,7 +56,7 @@ def forecast_text(f: Any) -> str:
         out.append(f"Growth: {f.growth.sentence()}.")
     out.append(
         "Per million: the month's bill over the requests of the month (its mean rate x 730 h), "
-        "not the peak's."
+        "not the peak's" + ("; in a month marked * not all of them are served." if marked else ".")
     )
     out += [f"Note: {n}" for n in f.notes]
     return "\n".join(out)

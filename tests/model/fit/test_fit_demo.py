@@ -156,3 +156,14 @@ def test_the_fitted_scenario_carries_its_growth_band_and_traffic_shape(demo):
     assert max(workload.daily_profile) == 1.0 and workload.daily_profile.index(1.0) in (19, 20)
     assert workload.weekly_profile[5] < 0.85 * workload.weekly_profile[1]
     assert "growth_fit: {pct_per_month:" in result.yaml_text() and "daily_profile: [" in result.yaml_text()
+
+
+def test_the_bill_of_a_fitted_scenario_serves_the_observed_mean_traffic(demo):
+    """The cost of record's month, over the fitted daily and weekly profile, carries the traffic the
+    metrics saw (their mean), not the planning peak running all month."""
+    from model.planning.bill import this_month
+
+    result, _ = demo
+    bill = this_month(result.scenario)
+    assert bill.mean_rps == pytest.approx(result.load.mean_rps, rel=0.05)
+    assert bill.mean_rps < 0.6 * result.scenario.workload.rate_rps

@@ -39,3 +39,20 @@ def test_the_forecast_of_a_fitted_scenario_shows_the_fits_band():
 def test_a_band_upside_down_is_refused():
     with pytest.raises(ScenarioError, match="above high_pct"):
         scenario_from_data(fixed(2, {"growth_fit": {**FIT, "low_pct": 12.0}}))
+
+
+def test_the_users_growth_overrides_the_fitted_one(tmp_path, capsys):
+    import json
+
+    import yaml
+
+    from cli import main
+
+    path = tmp_path / "fitted.yaml"
+    path.write_text(yaml.safe_dump(fixed(2, {"growth_pct_per_month": 9.0, "growth_fit": FIT})))
+    assert main(["forecast", str(path), "--months", "2", "--growth", "5", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["growth"]["source"] == "override" and doc["growth_pct_per_month"] == 5.0
+    assert doc["months"][2]["rate_rps"] == round(50 * 1.05**2, 3) and "band" not in doc["months"][2]
+    assert main(["forecast", str(path), "--months", "2", "--growth", "-100"]) == 2
+    assert "--growth must be above -100" in capsys.readouterr().err

@@ -58,3 +58,17 @@ def test_the_first_month_over_budget():
     assert first is not None and first.month == next(m for m in range(12) if bills[m] > budget)
     assert book.to_json()["budget"]["first_exceeded_month"] == first.month
     assert ledger(scenario, 12, budget_usd=10 * max(bills)).first_over_budget is None
+
+
+def test_the_ledger_and_the_forecast_agree_month_by_month():
+    from pathlib import Path
+
+    from model.planning.forecast import forecast
+    from model.scenario.reader import load_scenario
+
+    scenario = load_scenario(Path(__file__).resolve().parents[3] / "scenarios" / "checkout.yaml")
+    book = ledger(scenario, 24)
+    months = forecast(scenario, 23).months
+    assert [m.bill.monthly_usd for m in book.months] == [m.monthly for m in months]
+    assert [m.verdict.message for m in book.months] == [m.verdict for m in months]
+    assert book.slo_missed_months == sum(not m.slo_met for m in months) > 0  # checkout misses from month 19
