@@ -158,7 +158,8 @@ for col, (term, plan) in zip(cols, terms["plans"].items()):
     saved = plan.savings_usd
     with col.container(border=True):
         st.metric(
-            f"{plan.term_months}-month ({term}) commitment",
+            f"{plan.term_months}-month ({term}) commitment"
+            + (" · the pricing above" if term == commitment else ""),
             money(abs(saved)),
             f"{'saved' if saved >= 0 else 'lost'} over the {plan.term_months} months of the term",
             delta_color="normal" if saved >= 0 else "inverse",

@@ -166,11 +166,16 @@ def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
         if scenario.slo.p99_ms
         else "End-to-end 99th percentile at the entry node (async work excluded).",
     )
+    from model.planning.growth import growth_in_use
     from streamlit_ui import cost_record
 
     cost_record.metric(c2, scenario)  # the cost of record, as on every page
     if isinstance(runway, int):
-        text, sub = f"{runway} months", f"at {scenario.workload.growth_pct_per_month:g}% growth a month"
+        fitted = " (fitted)" if growth_in_use(scenario).source == "fitted" else ""
+        text, sub = (
+            f"{runway} months",
+            f"at {scenario.workload.growth_pct_per_month:g}% growth a month{fitted}",
+        )
     elif runway == "beyond":
         text, sub = f"> {scenario.workload.horizon_months} months", "SLO met over the whole horizon"
     else:

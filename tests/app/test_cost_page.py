@@ -100,6 +100,22 @@ def test_a_bad_link_value_is_ignored_with_a_note():
     assert metric(at, "Total over 6 months")
 
 
+def test_hostile_cost_values_in_a_link_are_refused_quickly_and_the_page_opens():
+    at = app(
+        params={
+            "cost_baseline": ['{"web": 2, "ghost": 3}', "{" * 9000],
+            "cost_horizon": "99999999999",
+            "cost_growth": "NaN",
+        }
+    )
+    notes = " ".join(i.value for i in at.info)
+    assert "cost_baseline" in notes and "cost_horizon" in notes and "cost_growth" in notes
+    assert len(notes) < 2000  # quoted cut short
+    at.switch_page("pages/cost.py").run()
+    no_errors(at)
+    assert metric(at, "Total over 12 months")
+
+
 def test_a_fitted_growth_is_used_with_its_band_and_can_be_overridden():
     fitted = {
         "scenario": "checkout",
