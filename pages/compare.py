@@ -140,9 +140,11 @@ shown = pd.DataFrame(
             "SLO": row["SLO"],
             "cost this month": money(row["cost / month"])
             + (f" ({row['bill verdict']})" if row["bill verdict"] else ""),
-            "per million requests": money(row["per million req"])
-            if row["per million req"] and row["bill verdict"] != "not a plan: saturated"
-            else "— (saturated)",
+            "per million requests": "— (saturated)"
+            if row["bill verdict"] == "not a plan: saturated"
+            else money(row["per million req"])
+            if row["per million req"]
+            else "—",
             "busiest node": f"{row['bottleneck']} at {100 * row['busiest utilization']:.0f}%",
             "headroom": f"{row['headroom']:.1f}× today's load"
             if math.isfinite(row["headroom"])
