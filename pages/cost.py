@@ -37,14 +37,15 @@ baseline_json = json.dumps(baseline, sort_keys=True)
 first = cost_view.ledger(scenario_json, 1, commitment, baseline_json, None, override).months[0].bill
 budget = cost_controls.budget(c4, float(max(100.0, round(first.monthly_usd * 1.25, -2))))
 
-ledger = cost_view.ledger(scenario_json, months, commitment, baseline_json, budget or None, override)
-growth = ledger.growth
-labels = cost_view.month_names(ledger)
-band = (
-    cost_view.band_totals(scenario_json, months, commitment, baseline_json, *growth.band_pct)
-    if growth.source == "fitted" and growth.band_pct
-    else None
-)
+with st.spinner(f"Billing {months} months hour by hour…"):  # a second or two the first time
+    ledger = cost_view.ledger(scenario_json, months, commitment, baseline_json, budget or None, override)
+    growth = ledger.growth
+    labels = cost_view.month_names(ledger)
+    band = (
+        cost_view.band_totals(scenario_json, months, commitment, baseline_json, *growth.band_pct)
+        if growth.source == "fitted" and growth.band_pct
+        else None
+    )
 now, last = ledger.months[0], ledger.months[-1]
 n = len(ledger.months)
 
@@ -152,7 +153,8 @@ st.dataframe(
 
 # ---- commitments as finance buys them
 st.subheader("Commitments over their full term")
-terms = cost_view.plans(scenario_json, growth.pct_per_month, baseline_json)
+with st.spinner("Pricing the 12- and 36-month terms…"):
+    terms = cost_view.plans(scenario_json, growth.pct_per_month, baseline_json)
 cols = st.columns(len(TERMS))
 for col, (term, plan) in zip(cols, terms["plans"].items()):
     saved = plan.savings_usd
