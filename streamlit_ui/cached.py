@@ -107,12 +107,3 @@ def runway(scenario_json: str, months: int) -> dict:
 
     month, bottleneck = plain_runway(Scenario.model_validate_json(scenario_json), months)
     return {"runway_months": month, "bottleneck": bottleneck}
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def monthly_by_commitment(scenario_json: str, throughput_rps: float) -> dict[str, dict]:
-    """The monthly bill (contract `cost` object) on demand, with 1-year and 3-year commitments."""
-    from model.planning import capacity
-    from model.scenario.schema import Scenario
-
-    return capacity.monthly_by_commitment(Scenario.model_validate_json(scenario_json), throughput_rps)
