@@ -166,8 +166,9 @@ for col, (term, plan) in zip(cols, terms["plans"].items()):
             f"{'saved' if saved >= 0 else 'lost'} over the {plan.term_months} months of the term",
             delta_color="normal" if saved >= 0 else "inverse",
             delta_arrow="off",
-            help=f"All {plan.term_months} months on demand ({money(plan.on_demand_usd)}) minus the same "
-            f"months with the commitment ({money(plan.with_commitment_usd)}), at the growth in use.",
+            help=f"All {plan.term_months} months on demand ({cost_record.dollars(money(plan.on_demand_usd))}) "
+            f"minus the same months with the commitment ({cost_record.dollars(money(plan.with_commitment_usd))}), "
+            "at the growth in use.",
         )
         brk = plan.break_even_month
         st.markdown(
@@ -176,8 +177,7 @@ for col, (term, plan) in zip(cols, terms["plans"].items()):
             + (
                 "never pays for itself within the term"
                 if brk is None
-                else f"breaks even by the end of month {brk}"
-                + (f" ({labels[brk]})" if brk < len(labels) else "")
+                else f"breaks even by the end of month {brk} ({cost_view.month_name(ledger, brk)})"
             )
             + ". Baseline: "
             + (", ".join(f"{md(k)} {v}" for k, v in plan.baseline_units.items()) or "none")

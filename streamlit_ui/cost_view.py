@@ -91,10 +91,14 @@ def exports(_ledger, _plan, key: str) -> tuple[str, bytes]:
 
 def month_names(the_ledger) -> list[str]:
     """ "Nov 2026" for each month of the ledger."""
-    from model.planning.calendar_months import month_name, parse_month
+    return [month_name(the_ledger, m.month) for m in the_ledger.months]
 
-    start = parse_month(the_ledger.start_month)
-    return [month_name(start, m.month) for m in the_ledger.months]
+
+def month_name(the_ledger, month: int) -> str:
+    """ "Nov 2026": month `month` counted from the ledger's start (also past its horizon)."""
+    from model.planning.calendar_months import month_name as plain, parse_month
+
+    return plain(parse_month(the_ledger.start_month), month)
 
 
 def verdict_text(verdict) -> str:
