@@ -116,3 +116,10 @@ with right:
         "Every line says whether the value was fitted, given or assumed. "
         + (f"The SLO is {current.name}.yaml's: a fit does not estimate targets." if slo else "")
     )
+    growth_fit = (fitted["document"].get("workload") or {}).get("growth_fit")
+    if growth_fit:  # the same growth on Cost and in the forecasts, with the interval they draw
+        st.caption(
+            f"Cost and the forecasts plan with this growth, {growth_fit['pct_per_month']:g}% a month, and its "
+            f"90% band, {growth_fit['low_pct']:g}% to {growth_fit['high_pct']:g}% (`workload.growth_fit`; "
+            "the load above shows the 95% interval)."
+        )

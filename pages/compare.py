@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, charts, diff_view, fitted_note, state
+from streamlit_ui import cached, charts, cost_record, diff_view, fitted_note, state
 from streamlit_ui.views import node_cost_label
 from streamlit_ui.sidebar import folder_names, setup
 from streamlit_ui.scenarios import read_folder_scenario
@@ -96,6 +96,7 @@ for label in picked:
     zone = cached.quick_results(zone_loss_scenario(scenario).model_dump_json())
     top = cached.saturation_rps(scenario.model_dump_json())
     busiest = cached.bottleneck(r)
+    bill = cost_record.this_month(scenario.model_dump_json())  # the cost of record, as on every page
     rows.append(
         {
             "scenario": label,
@@ -106,8 +107,9 @@ for label in picked:
             "p99 SLO": scenario.slo.p99_ms,
             "errors %": r.error_pct,
             "SLO": "met" if r.slo.met else "missed",
-            "cost / month": r.cost.monthly,
-            "per million req": r.cost.per_million_requests,
+            "cost / month": bill.monthly_usd,
+            "per million req": bill.per_million_usd,
+            "bill verdict": cost_record.not_a_plan(scenario),
             "bottleneck": busiest,
             "busiest utilization": r.nodes[busiest].utilization if busiest in r.nodes else float("nan"),
             "headroom": top / r.rate_rps if r.rate_rps and math.isfinite(top) else float("inf"),
@@ -117,11 +119,11 @@ for label in picked:
         }
     )
     costs += [
-        {"scenario": label, "node": node_cost_label(r.cost, n), "monthly": v}
-        for n, v in r.cost.by_node.items()
+        {"scenario": label, "node": node_cost_label(bill.cost, n), "monthly": v}
+        for n, v in bill.cost.by_node.items()
     ]
-    if r.cost.caveat():
-        caveats.append(f"{label}: {r.cost.caveat()}")
+    if bill.cost.caveat():
+        caveats.append(f"{label}: {bill.cost.caveat()}")
 for p in problems:
     st.error(p, icon=":material/error:")
 if not rows:
@@ -136,8 +138,13 @@ shown = pd.DataFrame(
             "p99 SLO": _ms(row["p99 SLO"]) if row["p99 SLO"] else "none",
             "errors": f"{row['errors %']:.2f}%",
             "SLO": row["SLO"],
-            "cost per month": money(row["cost / month"]),
-            "per million requests": money(row["per million req"]),
+            "cost this month": money(row["cost / month"])
+            + (f" ({row['bill verdict']})" if row["bill verdict"] else ""),
+            "per million requests": "— (saturated)"
+            if row["bill verdict"] == "not a plan: saturated"
+            else money(row["per million req"])
+            if row["per million req"]
+            else "—",
             "busiest node": f"{row['bottleneck']} at {100 * row['busiest utilization']:.0f}%",
             "headroom": f"{row['headroom']:.1f}× today's load"
             if math.isfinite(row["headroom"])
@@ -153,7 +160,8 @@ st.table(shown)
 fitted_note.show(scenarios)
 st.caption(
     "Headroom: how far the load can grow before the busiest node saturates. Losing one zone: a third of "
-    "every node gone (at least one left), at today's load, before any autoscaler replaces it."
+    "every node gone (at least one left), at today's load, before any autoscaler replaces it. "
+    "Cost this month: " + cost_record.definition()
 )
 
 finite = table[table["p99"] < 1e9]
@@ -175,7 +183,7 @@ with left:
             "Not drawn (saturated, no steady state): " + ", ".join(table[table["p99"] >= 1e9]["scenario"])
         )
 with right:
-    st.subheader("Cost per month")
+    st.subheader("Cost this month")
     st.altair_chart(charts.cost_by_node(pd.DataFrame(costs), colours), width="stretch", height=bars_px + 40)
     for caveat in caveats:
         st.caption(f"Cost of {caveat}.")
@@ -184,7 +192,7 @@ best = table[table["SLO"] == "met"].sort_values("cost / month")
 if len(best) > 1:
     b = best.iloc[0]
     st.success(
-        f"Cheapest that meets its SLO: **{md(b['scenario'])}** at {money(b['cost / month'])}/month, "
+        f"Cheapest that meets its SLO: **{md(b['scenario'])}** at {money(b['cost / month'])} this month, "
         f"p99 {ms(b['p99'])}.",
         icon=":material/savings:",
     )

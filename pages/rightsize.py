@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from streamlit_ui import cached, confirm, fitted_note, risk_view, state
+from streamlit_ui import cached, confirm, cost_record, fitted_note, risk_view, state
 from streamlit_ui.sidebar import setup
 from streamlit_ui.scenarios import applied_text, slug, yaml_diff
 from streamlit_ui.views import RESET_HINT, md, scenario_or_stop
@@ -27,7 +27,7 @@ st.caption(
 )
 
 
-c1, c2 = st.columns([2, 1])
+c1, c2, c3 = st.columns([2, 1, 1])
 horizon = scenario.workload.horizon_months
 months = c1.select_slider(
     "Plan for the load in",
@@ -38,6 +38,7 @@ months = c1.select_slider(
 )
 rate = planning_rate(scenario, months)  # a closed workload: its users' throughput that month
 c2.metric("Load planned for", f"{rate:,.0f} req/s", border=True)
+cost_record.metric(c3, scenario)  # today's setup, the cost of record as on every page
 rules = risk_view.settings(scenario)  # headroom target, zone loss, a declared peak
 
 pool = cached.pool()

@@ -10,6 +10,7 @@ from streamlit_ui import (
     charts,
     confirm,
     controls,
+    cost_record,
     fitted_note,
     ramp_view,
     state,
@@ -17,8 +18,8 @@ from streamlit_ui import (
     users_view,
 )
 from streamlit_ui.sidebar import setup
-from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
-from model.planning.report import money, ms
+from streamlit_ui.views import RESET_HINT, file_note, md, price_caveat, scenario_or_stop
+from model.planning.report import ms
 from streamlit_ui import narrow, story, storm_view
 from streamlit_ui.views import latency_metric
 
@@ -57,17 +58,7 @@ for col, key in zip(c[:3], ("p50", "p95", "p99")):
         border=True,
         help=f"SLO {ms(target)}" if target else "No SLO target for this percentile.",
     )
-change = quick.cost.monthly - before.cost.monthly
-c[3].metric(
-    "Cost per month",
-    money(quick.cost.monthly),
-    (f"{'+' if change > 0 else '-'}{money(abs(change))} vs file" if round(change, 2) else "same as the file")
-    if state.changes()
-    else None,
-    delta_color="inverse" if round(change, 2) else "off",
-    delta_arrow="auto" if round(change, 2) else "off",
-    border=True,
-)
+cost_record.metric(c[3], scenario, base, bool(state.changes()))  # the cost of record, as on every page
 drops = max((k.drop_pct for k in quick.kafka.values()), default=0.0)
 c[4].metric(
     "Errors",
@@ -78,7 +69,7 @@ c[4].metric(
     border=True,
     help="Requests that failed or timed out; drops are Kafka messages refused by a full partition.",
 )
-price_caveat(quick.cost)
+price_caveat(cost_record.this_month(scenario.model_dump_json()).cost)
 fitted_note.show(scenario)
 if scenario.workload.closed:
     if quick.saturated:
@@ -108,6 +99,18 @@ with out:
     # submitted once the analytic numbers and the knobs are on screen: the first visit after a start
     # waits ~2 s for the worker pool, which must not hold back the instant answer
     handle = confirm.start(scenario) if auto else None
+    autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
+    if autoscaled:
+        from model.planning.autoscale import hpa_replicas_at
+
+        held = "; ".join(
+            f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, quick.rate_rps)} "
+            f"replicas at {quick.rate_rps:,.0f} req/s"
+            for n in autoscaled
+        )
+        note = file_note(scenario, quick, "the replicas set here")
+        st.info(f"{held}. {note or ''}", icon=":material/autorenew:")
+
     scenario_json = scenario.model_dump_json()
     if scenario.workload.closed:  # users wait for their answers: the load-test view replaces the rate's
         users_view.show(scenario, scenario_json)

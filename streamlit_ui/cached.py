@@ -110,15 +110,6 @@ def runway(scenario_json: str, months: int) -> dict:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def monthly_by_commitment(scenario_json: str, throughput_rps: float) -> dict[str, dict]:
-    """The monthly bill (contract `cost` object) on demand, with 1-year and 3-year commitments."""
-    from model.planning import capacity
-    from model.scenario.schema import Scenario
-
-    return capacity.monthly_by_commitment(Scenario.model_validate_json(scenario_json), throughput_rps)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
 def users_answer(scenario_json: str):
     """`model.planning.users.max_users`: the most users within the SLO, the knee, the users curve."""
     from model.planning.users import max_users

@@ -142,30 +142,6 @@ def cost_by_node(frame: pd.DataFrame, colours: alt.Scale | None = None) -> alt.C
     )
 
 
-def monthly_spend(frame: pd.DataFrame, budget: float | None, colours: alt.Scale | None = None) -> alt.Chart:
-    """Month-by-month spend stacked by node, with an optional budget line. `frame`: month, node, monthly."""
-    bars = (
-        alt.Chart(frame)
-        .mark_bar()
-        .encode(
-            x=alt.X("month:O", title="month from now"),
-            y=alt.Y("sum(monthly):Q", title="spend per month (USD)", axis=alt.Axis(format="$,.0f")),
-            color=alt.Color("node:N", title="node", scale=colours or alt.Undefined),
-            tooltip=["month:O", "node:N", alt.Tooltip("monthly:Q", format="$,.2f")],
-        )
-    )
-    layers = [bars]
-    if budget:
-        line = pd.DataFrame({"budget": [budget], "label": [f"budget ${budget:,.0f}"]})
-        layers += [
-            alt.Chart(line).mark_rule(color="#c62828", strokeDash=[6, 4], strokeWidth=2).encode(y="budget:Q"),
-            alt.Chart(line)
-            .mark_text(align="left", x=4, dy=-6, color="#c62828")
-            .encode(y="budget:Q", text="label:N"),
-        ]
-    return alt.layer(*layers).properties(height=320)
-
-
 def series_chart(
     frame: pd.DataFrame,
     title: str,

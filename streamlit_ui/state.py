@@ -14,9 +14,11 @@ Streamlit when its page is not shown):
 - `zone_loss`: Right-size's "survive losing a zone" switch; absent: on for production-like scenarios
 - `peak_event`: a declared peak event `{factor, days, ramp_minutes}` (set by the peak page), which
                Right-size must hold
+- `cost`:      the Cost page's controls, a `streamlit_ui.cost_link.CostSettings`
 
-The URL carries the scenario and the changes (`streamlit_ui.scenarios.encode_query`), so a
-copied link reproduces the view in another browser.
+The URL carries the scenario, the changes (`streamlit_ui.scenarios.encode_query`) and the
+Cost page's controls (`streamlit_ui.cost_link.encode`), so a copied link reproduces the view
+in another browser.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 import streamlit as st
 
+from streamlit_ui import cost_link
 from streamlit_ui.scenarios import (
     DEFAULT_NAME,
     ScenarioText,
@@ -33,16 +36,18 @@ from streamlit_ui.scenarios import (
     read_folder_scenario,
 )
 
-SCENARIO, CHANGES, LIBRARY, SOURCE, FIT_YAML, NOTICE = (
+SCENARIO, CHANGES, LIBRARY, SOURCE, FIT_YAML, NOTICE, COST = (
     "scenario",
     "changes",
     "library",
     "source",
     "fit_yaml",
     "notice",
+    "cost",
 )
 DEMO_SOURCE = None  # until Observe reads a source, the pages use demo data generated from the open scenario
 WIDGET_PREFIX = "wi:"  # what-if widgets; cleared when the scenario changes
+COST_WIDGET_PREFIX = "cost:"  # Cost page widgets; seeded from `cost()`, cleared when another scenario opens
 
 
 def init() -> None:
@@ -57,6 +62,9 @@ def init() -> None:
     st.session_state[SOURCE] = DEMO_SOURCE
     if st_text is not None and st_text.origin == "upload":
         st.session_state[LIBRARY][st_text.name] = st_text
+    settings, ignored = cost_link.decode(params)
+    st.session_state[COST] = settings
+    problem = " ".join(p for p in [problem, *ignored] if p)
     if problem:
         st.session_state[NOTICE] = problem
 
@@ -70,6 +78,12 @@ def changes() -> dict[str, Any]:
 
 
 def set_scenario(st_text: ScenarioText, new_changes: dict[str, Any] | None = None) -> None:
+    """Open a scenario; the Cost page's budget, growth and baseline belong to the one left behind."""
+    old = st.session_state.get(SCENARIO)
+    if old is None or (old.name, old.origin) != (st_text.name, st_text.origin):
+        st.session_state[COST] = cost_link.CostSettings(commitment=cost().commitment, horizon=cost().horizon)
+        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(COST_WIDGET_PREFIX)]:
+            del st.session_state[key]
     st.session_state[SCENARIO] = st_text
     st.session_state[CHANGES] = dict(new_changes or {})
     clear_widgets()
@@ -95,9 +109,20 @@ def clear_widgets() -> None:
         del st.session_state[key]
 
 
+def cost() -> cost_link.CostSettings:
+    return st.session_state.get(COST) or cost_link.CostSettings()
+
+
+def set_cost(**values: Any) -> None:
+    """Record Cost page controls (None: back to the default, which drops it from the link)."""
+    from dataclasses import replace
+
+    st.session_state[COST] = replace(cost(), **values)
+
+
 def sync_url() -> None:
-    """Write the scenario and changes into the URL (only when they differ, to avoid churn)."""
-    wanted = encode_query(scenario(), changes())
+    """Write the scenario, changes and Cost controls into the URL (only when they differ, to avoid churn)."""
+    wanted = encode_query(scenario(), changes()) | cost_link.encode(cost())
     current = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
     normal = {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()}
     if current != normal:

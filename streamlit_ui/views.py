@@ -187,20 +187,16 @@ def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
         if scenario.slo.p99_ms
         else "End-to-end 99th percentile at the entry node (async work excluded).",
     )
-    cost = results.cost
-    per_m = f"{money(cost.per_million_requests)} per million requests" if cost.per_million_requests else None
-    c2.metric(
-        "Cost per month",
-        money(cost.monthly, cost.currency),
-        per_m,
-        delta_color="off",
-        border=True,
-        delta_arrow="off",
-        help=f"730 hours at {scenario.pricing.commitment.replace('_', '-')} prices, "
-        f"{scenario.pricing.provider} {scenario.pricing.region}.",
-    )
+    from model.planning.growth import growth_in_use
+    from streamlit_ui import cost_record
+
+    cost_record.metric(c2, scenario)  # the cost of record, as on every page
     if isinstance(runway, int):
-        text, sub = f"{runway} months", f"at {scenario.workload.growth_pct_per_month:g}% growth a month"
+        fitted = " (fitted)" if growth_in_use(scenario).source == "fitted" else ""
+        text, sub = (
+            f"{runway} months",
+            f"at {scenario.workload.growth_pct_per_month:g}% growth a month{fitted}",
+        )
     elif runway == "beyond":
         text, sub = f"> {scenario.workload.horizon_months} months", "SLO met over the whole horizon"
     else:
@@ -223,7 +219,33 @@ def headline(results, scenario, runway: Any, runway_note: str = "") -> None:
         border=True,
         help="Requests that failed or timed out; SLO status covers every target.",
     )
-    price_caveat(cost)
+    price_caveat(cost_record.this_month(scenario.model_dump_json()).cost)
+    note = file_note(scenario, results)
+    if note:
+        st.caption(note)
+
+
+def file_note(scenario, results, what: str = "the replicas written in the file") -> str | None:
+    """Markdown for beside the bill when the latency shown assumes a fixed replica count that is not
+    what the cost of record bills (autoscaled nodes), or when that count's bill differs; else None.
+    Node names are visitor text: escaped (`views.md`)."""
+    from streamlit_ui import cost_record
+    from streamlit_ui.cost_record import dollars
+
+    bill = cost_record.this_month(scenario.model_dump_json())
+    scaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
+    if not scaled and abs(results.cost.monthly - bill.monthly_usd) < 0.005:
+        return None
+    replicas = ", ".join(f"{md(n)} {scenario.nodes[n].replicas}" for n in scaled)
+    text = (
+        f"Latency here is at {what}{f' ({replicas})' if replicas else ''}, which would bill "
+        f"{dollars(money(results.cost.monthly))} all month; the cost of record this month, "
+        f"{dollars(money(bill.monthly_usd))}, bills "
+    )
+    if scaled:
+        mean = ", ".join(f"{md(n)} {bill.nodes[n].mean_units:.1f}" for n in scaled)
+        return text + f"the replicas the HPA runs hour by hour (mean {mean})."
+    return text + "the commitment as finance buys it (a steady baseline, the rest on demand)."
 
 
 def scenario_error(exc: Exception, what_next: str = "") -> None:

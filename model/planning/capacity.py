@@ -1,4 +1,6 @@
-"""How far a scenario stretches: the entry rate that saturates it, latency against load, the bill by commitment.
+"""How far a scenario stretches: the entry rate that saturates it, latency against load.
+
+The bill by commitment is the cost of record's (model.planning.bill, .commitments), not here.
 
 Plain functions over a Scenario, so the CLI and tests reach what the app's Overview, What-if and
 Cost pages draw (the app wraps them in its cache, keyed by the scenario's JSON).
@@ -10,15 +12,12 @@ import math
 
 import pandas as pd
 
-from model.pricing.cost import monthly_cost
 from model.queueing.evaluate import evaluate
 
 # the offered-load law's saturation rate, defined beside offered_load (no pandas: `diff` and the CLI use it)
 from model.queueing.offered_load import saturation_rps
 from model.queueing.closed_network import offered_rps
 from model.scenario.schema import Scenario
-
-COMMITMENTS = ("on_demand", "1yr", "3yr")
 
 
 def latency_curve(scenario: Scenario, points: int = 36) -> pd.DataFrame:
@@ -36,14 +35,3 @@ def latency_curve(scenario: Scenario, points: int = 36) -> pd.DataFrame:
             rows.append({"rate_rps": rate, "percentile": name, "latency_ms": float(value)})
     frame = pd.DataFrame(rows)
     return frame[frame["latency_ms"].apply(math.isfinite)]
-
-
-def monthly_by_commitment(scenario: Scenario, throughput_rps: float) -> dict[str, dict]:
-    """The monthly bill (contract `cost` object) on demand, with 1-year and 3-year commitments."""
-    out = {}
-    for commitment in COMMITMENTS:
-        pricing = scenario.pricing.model_copy(update={"commitment": commitment})
-        out[commitment] = monthly_cost(
-            scenario.model_copy(update={"pricing": pricing}), throughput_rps
-        ).to_json()
-    return out

@@ -7,7 +7,6 @@ import pytest
 from streamlit_ui import state
 from model.scenario.reader import scenario_from_text
 from model.planning.report import money
-from model.queueing.evaluate import evaluate
 from tests.app.apptools import ROOT, app, metric, no_errors
 
 
@@ -44,6 +43,8 @@ def test_use_the_fitted_scenario_makes_it_current(demo_fit):
     at = app("calibrate")
     text = at.code[-1].value
     fitted = scenario_from_text(text, "fitted.yaml")
+    band = fitted.workload.growth_fit
+    assert band is not None and any(f"90% band, {band.low_pct:g}%" in c.value for c in at.caption)
     assert fitted.nodes == demo_fit.scenario.nodes and fitted.workload == demo_fit.scenario.workload
     assert fitted.slo.p99_ms == 500  # carried over from checkout.yaml
     at.button(key="cal-use").click().run()
@@ -52,7 +53,14 @@ def test_use_the_fitted_scenario_makes_it_current(demo_fit):
     at.switch_page("pages/overview.py").run()
     no_errors(at)
     assert at.title[0].value == "Checkout API (fitted)"
-    assert metric(at, "Cost per month") == money(evaluate(fitted, "analytic").cost.monthly)
+    from model.planning.bill import this_month
+    from streamlit_ui.cost_record import LABEL
+
+    assert metric(at, LABEL) == money(this_month(fitted).monthly_usd)
+    at.switch_page("pages/cost.py").run()  # Cost plans with the fitted growth and draws its band
+    assert not at.exception
+    assert any("fitted from" in c.value and "90% band" in c.value for c in at.caption)
+    assert "bill, 90% growth band" in at.dataframe[0].value.columns
 
 
 BAD = {

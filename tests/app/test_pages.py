@@ -6,8 +6,10 @@ import pytest
 
 from tests.app.apptools import PAGES, ROOT, app, metric, no_errors, number
 from model.scenario.reader import load_scenario
+from model.planning.bill import this_month
 from model.planning.report import money, ms
 from model.queueing.evaluate import evaluate
+from streamlit_ui.cost_record import LABEL
 
 DEMO = ROOT / "scenarios" / "checkout.yaml"
 
@@ -36,7 +38,7 @@ def test_overview_headline_numbers_are_the_models():
     scenario = load_scenario(DEMO)
     expected = evaluate(scenario, "analytic")
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
-    assert metric(at, "Cost per month") == money(expected.cost.monthly)
+    assert metric(at, LABEL) == money(this_month(scenario).monthly_usd)  # the cost of record
     from model.planning.forecast import forecast
 
     runway = forecast(scenario, scenario.workload.horizon_months).runway_months
@@ -47,17 +49,21 @@ def test_overview_headline_numbers_are_the_models():
     assert '"web"' in dot and "bottleneck" in dot
 
 
-def test_more_replicas_lower_p99_and_higher_cost():
+def test_more_replicas_lower_p99_and_the_bill_stays_the_hpas():
+    """web autoscales: more replicas in the file lower the p99 shown (solved at them), but the cost
+    of record bills what the HPA runs, and the page says what the set replicas would bill."""
     at = _off_sim(app("whatif"))
-    p99_before, cost_before = number(metric(at, "p99 latency")), number(metric(at, "Cost per month"))
+    p99_before, cost_before = number(metric(at, "p99 latency")), metric(at, LABEL)
     at.slider(key="wi:nodes.web.replicas").set_value(6).run()
     no_errors(at)
-    p99_after, cost_after = number(metric(at, "p99 latency")), number(metric(at, "Cost per month"))
-    assert p99_after < p99_before
-    assert cost_after > cost_before
-    expected = evaluate(load_scenario(DEMO, ["nodes.web.replicas=6"]), "analytic")
+    assert number(metric(at, "p99 latency")) < p99_before
+    scenario = load_scenario(DEMO, ["nodes.web.replicas=6"])
+    expected = evaluate(scenario, "analytic")
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
-    assert metric(at, "Cost per month") == money(expected.cost.monthly)
+    assert metric(at, LABEL) == money(this_month(scenario).monthly_usd) == cost_before
+    assert any(
+        "(web 6)" in i.value and money(expected.cost.monthly).replace("$", "\\$") in i.value for i in at.info
+    )
     assert "nodes.web.replicas=6" in _values(at.query_params.get("set"))
 
 
@@ -82,7 +88,8 @@ def test_instance_type_change_moves_cores_with_it():
         load_scenario(DEMO, ["nodes.web.instance.type=m6i.xlarge", "nodes.web.cpus=4"]), "analytic"
     )
     assert metric(at, "p99 latency") == ms(expected.latency_ms.p99)
-    assert metric(at, "Cost per month") == money(expected.cost.monthly)
+    changed = load_scenario(DEMO, ["nodes.web.instance.type=m6i.xlarge", "nodes.web.cpus=4"])
+    assert metric(at, LABEL) == money(this_month(changed).monthly_usd)
 
 
 def test_simulation_confirms_with_the_models_numbers():
@@ -105,9 +112,7 @@ def test_bad_upload_gives_a_friendly_error_with_the_line():
     assert any(
         "nodes.web.replicas" in e and f"line {line}" in e and "upload the file again" in e for e in errors
     ), errors
-    assert metric(at, "Cost per month") == money(
-        evaluate(load_scenario(DEMO), "analytic").cost.monthly
-    )  # still the demo
+    assert metric(at, LABEL) == money(this_month(load_scenario(DEMO)).monthly_usd)  # still the demo
 
 
 def test_not_yaml_upload_is_refused_with_the_line():
@@ -124,8 +129,8 @@ def test_good_upload_opens_it_and_puts_it_in_the_url():
     text = (ROOT / "scenarios" / "three-tier.yaml").read_text(encoding="utf-8")
     at.file_uploader(key="sb:upload").set_value(("mine.yaml", text.encode(), "application/x-yaml")).run()
     no_errors(at)
-    expected = evaluate(load_scenario(ROOT / "scenarios" / "three-tier.yaml"), "analytic")
-    assert metric(at, "Cost per month") == money(expected.cost.monthly)
+    expected = this_month(load_scenario(ROOT / "scenarios" / "three-tier.yaml"))
+    assert metric(at, LABEL) == money(expected.monthly_usd)
     assert at.query_params.get("yaml") and _values(at.query_params.get("name")) == ["mine"]
 
 
@@ -146,21 +151,19 @@ def test_a_broken_link_opens_the_demo_with_a_note():
     at = app(params={"scenario": "no-such-file"})
     assert not at.exception
     assert any("not in the scenarios folder" in i.value for i in at.info)
-    assert metric(at, "Cost per month") == money(evaluate(load_scenario(DEMO), "analytic").cost.monthly)
+    assert metric(at, LABEL) == money(this_month(load_scenario(DEMO)).monthly_usd)
 
 
-def test_cost_page_totals_match_the_forecast_and_export():
+def test_cost_page_month_zero_is_the_forecasts_and_commitments_are_cheaper():
     from model.planning.forecast import forecast
 
     at = app("cost")
     no_errors(at)
     scenario = load_scenario(DEMO)
     months = forecast(scenario, scenario.workload.horizon_months).to_json()["months"]
-    assert metric(at, "This month") == money(months[0]["monthly"])
-    assert metric(at, f"Month {len(months) - 1}") == money(months[-1]["monthly"])
-    on_demand = number(metric(at, "on demand"))
-    assert number(metric(at, "3-year")) < number(metric(at, "1-year")) < on_demand
-    assert [b for b in at.get("download_button") if "Excel" in b.proto.label]  # its contents: test_support.py
+    assert metric(at, LABEL) == money(months[0]["monthly"])
+    assert number(metric(at, "36-month")) > number(metric(at, "12-month")) > 0  # savings over the term
+    assert [b for b in at.get("download_button") if "Excel" in b.proto.label]  # its contents: tests/model
 
 
 def test_rightsize_shows_the_recommenders_answer():
@@ -176,13 +179,15 @@ def test_rightsize_shows_the_recommenders_answer():
         assert f"{path.split('.')[-1]}: {value}" in diff
     at.button(key="rs-apply").click().run()
     at.switch_page("pages/overview.py").run()
-    expected = evaluate(load_scenario(DEMO, [f"{k}={v}" for k, v in answer["changes"].items()]), "analytic")
-    assert metric(at, "Cost per month") == money(expected.cost.monthly)
+    expected = this_month(load_scenario(DEMO, [f"{k}={v}" for k, v in answer["changes"].items()]))
+    assert metric(at, LABEL) == money(expected.monthly_usd)
+    assert money(answer["monthly"]) == money(expected.monthly_usd)  # Right-size's bill is the cost of record
 
 
 def test_compare_keeps_a_changed_scenario_next_to_the_file():
     at = _off_sim(app("whatif"))
     at.slider(key="wi:nodes.web.replicas").set_value(8).run()
+    at.selectbox(key="wi:nodes.db.instance.type").set_value("db.r6g.2xlarge").run()  # a bigger bill
     at.text_input(key="sb:save_name").input("eight pods").run()
     at.button(key="sb:keep").click().run()
     at.switch_page("pages/compare.py").run()
@@ -191,6 +196,6 @@ def test_compare_keeps_a_changed_scenario_next_to_the_file():
     assert {"eight-pods (this session)", "checkout.yaml"} <= set(table.columns)
     assert "kafka-consumers.yaml" not in table.columns  # another system: only when picked
     eight, base = table["eight-pods (this session)"], table["checkout.yaml"]
-    assert number(eight["cost per month"]) > number(base["cost per month"])
+    assert number(eight["cost this month"]) > number(base["cost this month"])
     assert number(eight["p50 / p95 / p99"].split(" / ")[2]) < number(base["p50 / p95 / p99"].split(" / ")[2])
     assert {"busiest node", "headroom", "losing one zone"} <= set(table.index)

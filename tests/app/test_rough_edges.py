@@ -55,7 +55,7 @@ def test_a_saturated_whatif_says_so_plainly():
     assert not at.exception
     latency = [m for m in at.metric if m.label.endswith("latency")]
     assert [(m.value, m.delta) for m in latency] == [("saturated", "no steady state")] * 3
-    cost = next(m for m in at.metric if m.label == "Cost per month")
+    cost = next(m for m in at.metric if m.label == "Cost this month")
     assert "$0.00" not in (cost.delta or "")
     captions = " ".join(c.value for c in at.caption)
     assert "Simulated 0 requests" not in captions and "served none of the requests" in captions

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
 
 import pytest
 
-from model.planning.capacity import latency_curve, monthly_by_commitment, saturation_rps
-from model.pricing.cost import monthly_cost
+from model.planning.capacity import latency_curve, saturation_rps
 from model.scenario.reader import scenario_from_data
 from tests.model.planning.planning_helpers import mmc_p99_ms, mmc_scenario
 
@@ -26,12 +24,3 @@ def test_latency_curve_rises_to_just_below_saturation_and_matches_mmc():
     assert p99["latency_ms"].is_monotonic_increasing
     low = p99.iloc[0]
     assert low["latency_ms"] == pytest.approx(mmc_p99_ms(4, low["rate_rps"], 20.0), rel=0.02)
-
-
-def test_monthly_by_commitment_is_the_cost_model_per_commitment():
-    scenario = scenario_from_data(mmc_scenario(4, 20.0, 50.0))
-    bills = monthly_by_commitment(scenario, 50.0)
-    assert list(bills) == ["on_demand", "1yr", "3yr"]
-    assert bills["on_demand"] == monthly_cost(scenario, 50.0).to_json()
-    totals = [bills[c]["monthly"] for c in bills]
-    assert totals[0] > totals[1] > totals[2] > 0 and all(math.isfinite(t) for t in totals)
