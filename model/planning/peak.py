@@ -227,8 +227,23 @@ def peak(
     requests: int = PEAK_REQUESTS,
     progress: Callable[[float], None] | None = None,
 ) -> PeakResult:
-    """Run the event against the scenario at its planning load (`workload.rate_rps`)."""
+    """Run the event against the scenario at its planning load (`workload.rate_rps`).
+
+    A closed workload (users) is planned at what its users send today (their MVA throughput), and the
+    event is that rate times `factor` offered as an open load: users who wait for their answers send
+    less once the system slows, so this is the pessimistic reading of "F times the users", said so."""
     report = progress or (lambda _f: None)
+    closed_note = None
+    if scenario.workload.closed:
+        from model.planning.load import planning_rate
+
+        users, rate = scenario.workload.users, planning_rate(scenario)
+        workload = scenario.workload.model_copy(update={"rate_rps": rate, "users": None, "think_ms": None})
+        scenario = scenario.model_copy(update={"workload": workload})
+        closed_note = (
+            f"closed workload: {users:,} users send {rate:,.1f} req/s today; the event offers {event.factor:g}x "
+            "that as an open load (users who wait for slow answers would send less: a pessimistic reading)"
+        )
     base = scenario.workload.rate_rps
     tail = tail_s(scenario)
     onset_end = onset_end_s(scenario, event)
@@ -292,6 +307,8 @@ def peak(
         "HPA's replicas in the surviving zones after its start-up delay",
     ]
     notes += checked
+    if closed_note:
+        notes.append(closed_note)
     if tr.held_from_s is not None:
         notes.append(
             f"the plateau from minute {tr.held_from_s / 60:,.0f} to {tr.held_to_s / 60:,.0f} is extrapolated: "

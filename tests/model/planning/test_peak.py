@@ -228,3 +228,16 @@ def test_the_track_holds_the_plateau_rather_than_stepping_a_week():
     assert len(week.times_s) < 1000  # the ramp, ten minutes of plateau, the decay and the tail
     assert week.held_to_s - week.held_from_s > 6.9 * 86_400
     assert week.unit_hours("web", 0.0, 7 * 86_400) == pytest.approx(10 * 7 * 24, rel=0.01)
+
+
+def test_a_closed_workload_peaks_at_its_users_throughput_times_the_factor():
+    """Issue 18: a peak accepts users; the event is the factor times what they send today (MVA),
+    offered as an open load, and the note says so."""
+    from model.planning.load import planning_rate
+
+    scenario = load_scenario(ROOT / "scenarios" / "checkout-users.yaml")
+    sends = planning_rate(scenario)
+    result = peak(scenario, PeakEvent(factor=2.0, days=1.0, ramp_minutes=30.0), requests=0)
+    doc = result.to_json()
+    assert any(n.startswith("closed workload: 150 users send") for n in doc["notes"])
+    assert f"({sends:,.0f} req/s)" in doc["notes"][0]
