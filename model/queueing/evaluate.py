@@ -79,8 +79,9 @@ def slo_verdict(scenario: Scenario, rate_rps: float | None = None) -> tuple[bool
     """Whether the analytic solve at `rate_rps` meets the SLO, and which node gives out first when it
     does not: `evaluate(..., "analytic")`'s `slo.met` and bottleneck, without the bill or the work
     they do not need (model.queueing.analytic.verdict). The runway asks it of every month."""
-    if rate_rps is None and scenario.workload.closed:  # the users themselves: the whole closed solve
-        r = evaluate(scenario, "analytic")
+    closed = rate_rps is None and scenario.workload.closed  # the users themselves: the whole closed solve
+    if closed or scenario.workload.retries is not None:  # retries: the offered load's fixed point, whole
+        r = evaluate(scenario, "analytic", rate_rps=rate_rps)
         return r.slo.met, None if r.slo.met else bottleneck(r)
     from model.queueing.analytic.verdict import slo_verdict as verdict
 
