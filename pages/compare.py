@@ -46,17 +46,22 @@ def _load(label: str):
 
 
 def _variant(label: str, graph: tuple) -> bool:
-    """Another version of the open system: the same nodes of the same kinds and the same entry."""
+    """Another version of the open system: the same nodes of the same kinds, the same entry and the same kind
+    of workload (a rate or users: an open and a closed load's numbers do not compare as variants)."""
     try:
         other = _load(label)
     except Exception:
         return False
-    return (other.entry, sorted((n, x.kind) for n, x in other.nodes.items())) == graph
+    return _graph(other) == graph
+
+
+def _graph(scenario) -> tuple:
+    return (scenario.entry, sorted((n, x.kind) for n, x in scenario.nodes.items()), scenario.workload.closed)
 
 
 try:
     base = cached.baseline()
-    graph = (base.entry, sorted((n, x.kind) for n, x in base.nodes.items()))
+    graph = _graph(base)
 except Exception:
     base, graph = None, None
 # By default: variants of the open system (the file, its what-if changes, the versions kept this session);

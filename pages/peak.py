@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from model.planning.load import planning_rate
 from streamlit_ui import peak_view, state
 from streamlit_ui import cached
 from streamlit_ui.sidebar import setup
@@ -12,7 +13,7 @@ from model.planning.report import money
 setup()
 
 scenario = scenario_or_stop(cached.current, RESET_HINT)
-base = scenario.workload.rate_rps
+base = planning_rate(scenario)  # a closed workload: what its users send today
 
 st.title("Peak event")
 st.caption(

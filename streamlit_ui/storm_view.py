@@ -13,6 +13,7 @@ import math
 
 import streamlit as st
 
+from model.planning.load import planning_rate
 from streamlit_ui import cached, storm_chart
 from streamlit_ui.run_pool import timed_job
 from streamlit_ui.views import run_error
@@ -67,7 +68,7 @@ def show(scenario) -> None:
     key = pool.key("storm", scenario_json, cached.SEED, float(duration), burst)
     answer = pool.answer(key)
     if answer is None:
-        rate = scenario.workload.rate_rps
+        rate = planning_rate(scenario)  # a closed workload: what its users send
         scaled = any(getattr(node, "autoscale", None) for node in scenario.nodes.values())
         st.caption(
             f"{duration} s at {rate:,.0f} requests/s, {factor:.1f}x from {start} s for {burst[2]:g} s "

@@ -11,6 +11,7 @@ import math
 
 import streamlit as st
 
+from model.planning.load import planning_rate
 from model.planning.report import money
 from streamlit_ui.views import md, plural
 
@@ -122,7 +123,7 @@ def _runway_text(months: int | None, horizon: int) -> str:
 def stretch_table(scenario) -> None:
     """Saturation and runway side by side, each column on its assumption (replicas as set / HPA to max)."""
     rows = _stretch(scenario.model_dump_json())
-    rate = scenario.workload.rate_rps
+    rate = planning_rate(scenario)  # a closed workload: what its users send
     horizon = scenario.workload.horizon_months
     autoscaled = {
         n: node.autoscale.max for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from model.planning.load import planning_rate
 from model.planning.autoscale import at_peak, autoscaled_nodes
 from model.planning.diff import at_most_replicas
 from model.planning.forecast import runway
@@ -74,7 +75,7 @@ class Holding:
 def holding(scenario: Scenario, rate_rps: float | None = None, fixed: Results | None = None) -> Holding:
     """`scenario` at `rate_rps` (default its own), with the replicas as set and with the HPA's.
     `fixed` is the analytic result with the replicas as set, when the caller already has it."""
-    rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
+    rate = planning_rate(scenario) if rate_rps is None else rate_rps  # closed: the users' throughput
     fixed = fixed if fixed is not None else evaluate(scenario, "analytic", rate_rps=rate)
     names = autoscaled_nodes(scenario)
     if not names:
