@@ -18,7 +18,7 @@ from streamlit_ui import (
     users_view,
 )
 from streamlit_ui.sidebar import setup
-from streamlit_ui.views import RESET_HINT, file_note, md, price_caveat, scenario_or_stop
+from streamlit_ui.views import RESET_HINT, md, price_caveat, scenario_or_stop
 from model.planning.report import ms
 from streamlit_ui import narrow, story, storm_view
 from streamlit_ui.views import latency_metric
@@ -99,18 +99,6 @@ with out:
     # submitted once the analytic numbers and the knobs are on screen: the first visit after a start
     # waits ~2 s for the worker pool, which must not hold back the instant answer
     handle = confirm.start(scenario) if auto else None
-    autoscaled = [n for n, node in scenario.nodes.items() if getattr(node, "autoscale", None)]
-    if autoscaled:
-        from model.planning.autoscale import hpa_replicas_at
-
-        held = "; ".join(
-            f"**{md(n)}**: the HPA would hold {hpa_replicas_at(scenario, n, quick.rate_rps)} "
-            f"replicas at {quick.rate_rps:,.0f} req/s"
-            for n in autoscaled
-        )
-        note = file_note(scenario, quick, "the replicas set here")
-        st.info(f"{held}. {note or ''}", icon=":material/autorenew:")
-
     scenario_json = scenario.model_dump_json()
     if scenario.workload.closed:  # users wait for their answers: the load-test view replaces the rate's
         users_view.show(scenario, scenario_json)

@@ -12,8 +12,7 @@ import math
 import streamlit as st
 
 from model.planning.load import planning_rate
-from model.planning.report import money
-from streamlit_ui.views import md, plural
+from streamlit_ui.views import file_note, md, plural
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -30,15 +29,6 @@ def _stretch(scenario_json: str):
     from model.scenario.schema import Scenario
 
     return stretch(Scenario.model_validate_json(scenario_json))
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _day(scenario_json: str) -> tuple[dict[str, float], float]:
-    from model.planning.autoscale import simulate_day
-    from model.scenario.schema import Scenario
-
-    day = simulate_day(Scenario.model_validate_json(scenario_json))
-    return day.mean_replicas, day.cost.monthly
 
 
 def whatif_banner(scenario) -> None:
@@ -62,25 +52,16 @@ def whatif_banner(scenario) -> None:
         return
     if not h.replicas:
         return
-    means, monthly = _day(scenario_json)
-    day = (
-        "Over a business day the HPA would average "
-        + ", ".join(f"{md(n)} {means[n]:.1f} replicas" for n in h.replicas)
-        + f", billing about {money(monthly)}/month."
-    )
+    # what the replicas as set would bill beside the cost of record (the HPA hour by hour): one bill
+    bill = file_note(scenario, fixed, "the replicas set here") or ""
     if h.verdict == WITH_AUTOSCALING:
         st.warning(
-            f"**{h.title}.** {md(h.detail()[:1].upper() + h.detail()[1:])}. The latency and cost above "
-            "are for the replicas as set. " + day,
+            f"**{h.title}.** {md(h.detail()[:1].upper() + h.detail()[1:])}. {bill}",
             icon=":material/autorenew:",
         )
         return
     held = ", ".join(f"{md(n)} {plural(hpa, 'replica')}" for n, (_s, hpa, _m) in h.replicas.items())
-    st.info(
-        f"The HPA would hold {held} at {h.rate_rps:,.0f} req/s. {day} The latency and cost above are for "
-        "the replicas as set.",
-        icon=":material/autorenew:",
-    )
+    st.info(f"The HPA would hold {held} at {h.rate_rps:,.0f} req/s. {bill}", icon=":material/autorenew:")
 
 
 def overview_banner(scenario, results, target: float) -> None:
