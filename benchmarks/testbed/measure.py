@@ -87,8 +87,7 @@ def period_percentiles(latencies_ms: list[float]) -> dict[str, float]:
 def period_rows(run: PhaseRun, sampler: CpuSampler, warmup_s: float, period_s: float) -> list[dict]:
     """One row per period of the measured window: rates (per second), mean latency and CPU, for the fit's CSV."""
     rows = []
-    t = warmup_s
-    while t + period_s <= run.duration_s + 1e-9:
+    for t in period_starts(warmup_s, run.duration_s, period_s):
         inside = [r for r in run.records if t <= r.sched_s < t + period_s]
         ok = [r for r in inside if r.ok]
         cpu = sampler.mean_between(run.start_wall + t - sampler.interval_s, run.start_wall + t + period_s)
@@ -107,5 +106,13 @@ def period_rows(run: PhaseRun, sampler: CpuSampler, warmup_s: float, period_s: f
                     **{f"{node}_cpu_pct": v for node, v in cpu.items()},
                 }
             )
-        t += period_s
     return rows
+
+
+def period_starts(warmup_s: float, duration_s: float, period_s: float) -> list[float]:
+    """Where the fit's periods of a phase start (seconds from its start): whole periods after the warm-up."""
+    starts, t = [], warmup_s
+    while t + period_s <= duration_s + 1e-9:
+        starts.append(t)
+        t += period_s
+    return starts

@@ -23,7 +23,7 @@ from pathlib import Path
 import math
 from collections import defaultdict
 
-from benchmarks.testbed.measure import Measured, period_percentiles
+from benchmarks.testbed.measure import Measured, period_percentiles, period_starts
 from benchmarks.testbed.phases import Knee, Profile, RampStep
 
 
@@ -100,24 +100,20 @@ def _with_percentiles(
     """Each fit period's p50 and p99 from the logged requests, over the windows period_rows used
     (a phase's start + warm-up + k periods, by scheduled send time), matched to the saved rows by
     their stamps (the window's start, floored to the period)."""
-    windows: dict[str, list[tuple[float, float]]] = {}
-    stamp_of: dict[tuple[str, int], float] = {}
-    for m in phases:
-        if m.kind != "fit":
-            continue
-        k = 0
-        while m.warmup_s + (k + 1) * period_s <= m.duration_s + 1e-9:
-            start = m.warmup_s + k * period_s
-            windows.setdefault(m.name, []).append((start, start + period_s))
-            stamp_of[(m.name, k)] = math.floor((m.start_wall + start) / period_s) * period_s
-            k += 1
+    starts = {m.name: period_starts(m.warmup_s, m.duration_s, period_s) for m in phases if m.kind == "fit"}
+    stamp_of = {
+        (m.name, k): math.floor((m.start_wall + start) / period_s) * period_s
+        for m in phases
+        if m.kind == "fit"
+        for k, start in enumerate(starts[m.name])
+    }
     latencies: dict[tuple[str, int], list[float]] = defaultdict(list)
     with open(requests_csv, newline="") as f:
         for r in csv.DictReader(f):
-            if r["phase"] not in windows or r["ok"] != "1":
+            if not starts.get(r["phase"]) or r["ok"] != "1":
                 continue
-            k = math.floor((float(r["sched_s"]) - windows[r["phase"]][0][0]) / period_s)
-            if 0 <= k < len(windows[r["phase"]]):
+            k = math.floor((float(r["sched_s"]) - starts[r["phase"]][0]) / period_s)
+            if 0 <= k < len(starts[r["phase"]]):
                 latencies[(r["phase"], k)].append(float(r["latency_ms"]))
     by_stamp = {stamp_of[key]: period_percentiles(values) for key, values in latencies.items()}
     missing = period_percentiles([])

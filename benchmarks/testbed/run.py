@@ -231,12 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     results = model_phases(run, args, profile, capacity, knee_found)
     results["wall_s"] = time.time() - started
     results["stack_root"] = str(stack.root)
-    text = render(results)
-    (out / "report.md").write_text(text)
-    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    print(text, end="")
-    log(f"wrote {out / 'report.md'} and results.json ({results['wall_s']:.0f} s)")
-    return 0 if results["fit"]["ok"] else 1
+    return write_report(out, results)
 
 
 def remodel(source: Path, out: Path | None) -> int:
@@ -254,6 +249,11 @@ def remodel(source: Path, out: Path | None) -> int:
     results["wall_s"] = time.time() - started
     results["remodel"] = {"source": saved.source, "when": _machine()["when"]}
     results["machine"] = saved.machine
+    return write_report(out, results)
+
+
+def write_report(out: Path, results: dict) -> int:
+    """report.md and results.json in `out`, the report printed; 1 when the fit failed."""
     text = render(results)
     (out / "report.md").write_text(text)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
@@ -309,36 +309,25 @@ def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_
     ramp_answers: dict[str, dict[str, dict]] = {}  # solver -> offered rate of a ramp step -> answer
     capacities: dict[str, dict] = {}
     if fit.ok:
-        jobs = {}
+        jobs = []  # (answers by label, label, phase or step, future)
+
+        def predict(pool, path, method: str, rate_rps: float, sets: tuple[str, ...], length_s: float):
+            """One prediction; a load at or past the measured capacity is a timed run as long as it was measured."""
+            timed = length_s if rate_rps >= 0.99 * (capacity or 1e12) else None
+            return pool.submit(model.predict, path, rate_rps, method, sets, profile.sim_requests, timed)
+
         with ThreadPoolExecutor(max_workers=2) as pool:
             for vname, path in variants.items():
                 for method in ("sim", "analytic"):
                     label = f"{method} ({vname})"
                     for m in run.phases:
-                        jobs[(label, m.name)] = pool.submit(
-                            model.predict,
-                            path,
-                            m.offered_rps,
-                            method,
-                            _sets(m, args),
-                            profile.sim_requests,
-                            m.duration_s if m.offered_rps >= 0.99 * (capacity or 1e12) else None,
-                        )
+                        job = predict(pool, path, method, m.offered_rps, _sets(m, args), m.duration_s)
+                        jobs.append((answers, label, m.name, job))
                     for step in knee_found.steps if knee_found else []:
-                        jobs[(f"ramp {label}", step_key(step.offered_rps))] = pool.submit(
-                            model.predict,
-                            path,
-                            step.offered_rps,
-                            method,
-                            (),
-                            profile.sim_requests,
-                            profile.ramp_step_s if step.offered_rps >= 0.99 * (capacity or 1e12) else None,
-                        )
-            for (label, phase), job in jobs.items():
-                if label.startswith("ramp "):
-                    ramp_answers.setdefault(label.removeprefix("ramp "), {})[phase] = job.result()
-                else:
-                    answers.setdefault(label, {})[phase] = job.result()
+                        job = predict(pool, path, method, step.offered_rps, (), profile.ramp_step_s)
+                        jobs.append((ramp_answers, label, step_key(step.offered_rps), job))
+            for into, label, key, job in jobs:
+                into.setdefault(label, {})[key] = job.result()
         for vname, path in variants.items():
             low = max(run.phases, key=lambda m: m.offered_rps if m.kind == "fit" else 0)
             capacities[vname] = {
