@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from model.scenario.limits import limit
+from model.scenario.strict_yaml import SAFE_LOADER
 
 # The model's bounds (model/scenario/limits.py, raised with HEADROOM_MAX_<NAME>) are checked here first, on the
 # event stream, before the reader builds anything; the app's own are tighter where the server thread solves.
@@ -118,7 +119,7 @@ def check_yaml(text: str, source: str) -> None:
     stack: list[_Open] = []
     total = 0
     try:
-        for event in yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        for event in yaml.parse(text, Loader=SAFE_LOADER):
             if isinstance(event, yaml.CollectionEndEvent):
                 done = stack.pop()
                 total += 1

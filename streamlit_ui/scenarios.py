@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from model.scenario.strict_yaml import SAFE_LOADER
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_NAME = "checkout"
 
@@ -48,12 +50,9 @@ def folder_scenarios() -> list[str]:
     folder = scenarios_dir()
     if not folder.is_dir():
         return out
-    loader = getattr(
-        yaml, "CSafeLoader", yaml.SafeLoader
-    )  # libyaml, if built in: the first sidebar parses ~8 files
     for path in sorted(folder.glob("*.yaml")):
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (a safe loader)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
         except (OSError, yaml.YAMLError):
             continue
         if isinstance(data, dict) and "workload" in data and "traffic" not in data:

@@ -33,6 +33,7 @@ from model.scenario.reader import (
     scenario_from_text,
 )
 from model.scenario.schema import Scenario
+from model.scenario.strict_yaml import SAFE_LOADER
 
 GIT_PREFIX = "git:"
 GIT_TIMEOUT_S = 20
@@ -276,7 +277,7 @@ def changed_keys(base_text: str, head_text: str) -> list[Change]:
 
 def _yaml(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml where present
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError:  # already refused with its line when the side was loaded
         return None
 
