@@ -83,3 +83,43 @@ def test_the_probe_sees_a_heavy_import(tmp_path):
         "workload.trace=trace.csv",
     )
     assert seen["code"] == 0 and "pandas" in seen["heavy"]
+
+
+# The project's own parts a command has no use for: the metric sources and the fit (only `fit`
+# and a ramp beside a user's load test read them), the simulator (only --method sim), and the
+# closed-workload solver (only workload.users). Each costs start-up a pull-request check pays.
+PROBE_PARTS = PROBE.replace(
+    "sorted(m for m in {heavy!r} if m in sys.modules)",
+    "sorted({{m.split('.')[0] if m.startswith('connectors') else m for m in sys.modules if m in {heavy!r} "
+    "or m.startswith('connectors') or m.startswith({parts!r})}})",
+)
+UNNEEDED = ("model.fit", "model.queueing.sim", "model.queueing.closed_network", "model.queueing.mva")
+
+
+def _parts(*argv: str) -> list[str]:
+    script = PROBE_PARTS.format(root=str(ROOT), argv=list(argv), heavy=HEAVY, parts=UNNEEDED)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])["heavy"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["diff", CHECKOUT, "scenarios/three-tier.yaml", "--markdown"],
+        ["simulate", CHECKOUT, "--method", "analytic", "--json"],
+        ["forecast", CHECKOUT, "--months", "2", "--json"],
+    ],
+)
+def test_an_analytic_command_loads_only_the_parts_it_uses(argv):
+    assert _parts(*argv) == [], f"{' '.join(argv)} loaded parts it does not use"
+
+
+def test_the_parts_probe_sees_what_a_command_does_use(tmp_path):
+    """The guard can fail: `fit --dump` reads a source, a simulation loads the simulator, and a
+    closed workload loads mean-value analysis; the probe sees each."""
+    assert "connectors" in _parts("fit", "--source", "demo", "--dump", str(tmp_path / "series.csv"))
+    assert "model.queueing.sim" in _parts("simulate", CHECKOUT, "--json", "--requests", "2000", "--seed", "1")
+    assert "model.queueing.closed_network" in _parts("users", "scenarios/checkout-users.yaml", "--json")

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.pricing.cost import CostBreakdown, monthly_cost
-from model.queueing.closed_network import offered_rps
-from model.queueing.offered_load import offered_load
+from model.queueing.offered_load import offered_load, offered_rps
 from model.scenario.schema import Autoscale, Scenario, ServiceNode
 from model.queueing.topology import build_stations, cores_per_replica
 

@@ -15,8 +15,7 @@ import pandas as pd
 from model.queueing.evaluate import evaluate
 
 # the offered-load law's saturation rate, defined beside offered_load (no pandas: `diff` and the CLI use it)
-from model.queueing.offered_load import saturation_rps
-from model.queueing.closed_network import offered_rps
+from model.queueing.offered_load import offered_rps, saturation_rps
 from model.scenario.schema import Scenario
 
 

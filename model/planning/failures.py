@@ -21,7 +21,7 @@ from typing import Any
 from model.planning.report import ms, table
 from model.queueing.run_size import PLANNING_REQUESTS
 from model.queueing.results import Results, SloCheck, check_slo, Latency
-from model.queueing.closed_network import offered_rps
+from model.queueing.offered_load import offered_rps
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import CacheNode, DatabaseNode, KafkaNode, Scenario, ServiceNode
 from model.queueing.sim.timeline import TimelineSimulation

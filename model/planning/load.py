@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.queueing.closed_network import offered_rps, solve_closed
+from model.queueing.offered_load import offered_rps
 from model.scenario.schema import Scenario
 
 
@@ -43,6 +43,8 @@ def month_load(scenario: Scenario, month: int = 0, growth_pct: float | None = No
     growth = workload.growth_pct_per_month if growth_pct is None else growth_pct
     if not workload.closed:
         return MonthLoad(scenario, month_rate(workload.rate_rps, growth, month), True)
+    from model.queueing.closed_network import solve_closed  # MVA: closed workloads only
+
     users = month_users(workload.users, growth, month)
     grown = scenario.model_copy(update={"workload": workload.model_copy(update={"users": users})})
     return MonthLoad(grown, solve_closed(grown, users).throughput_rps(users), False)

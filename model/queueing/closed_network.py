@@ -17,8 +17,8 @@ and `notes` say which:
 - Kafka consumers are off the users' path: their utilization follows from the throughput.
 - service_cv != 1: the residual-life correction (model.queueing.mva).
 
-`offered_rps` is what every rate-based question (cost, forecast, autoscale) plans for a closed
-workload: its throughput, the requests per second the users send.
+Its throughput, the requests per second the users send, is what every rate-based question (cost,
+forecast, autoscale) plans for a closed workload (model.queueing.offered_load.offered_rps).
 """
 
 from __future__ import annotations
@@ -289,13 +289,6 @@ def closed_stats(solution: ClosedSolution, users: int | None = None) -> ClosedSt
         solution.response_ms(n),
         solution.curve.method,
     )
-
-
-def offered_rps(scenario: Scenario) -> float:
-    """The requests per second a scenario's load sends: rate_rps, or a closed workload's MVA throughput."""
-    if scenario.workload.rate_rps is not None:
-        return scenario.workload.rate_rps
-    return solve_closed(scenario).throughput_rps()
 
 
 def saturated_pools(solution: ClosedSolution, users: int | None = None) -> list[str]:

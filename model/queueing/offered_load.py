@@ -53,3 +53,13 @@ def saturation_rps(scenario: Scenario) -> float:
     rate), or infinity when nothing is ever busy."""
     per_rps = max((p.utilization for p in offered_load(scenario, build_stations(scenario), 1.0)), default=0.0)
     return 1.0 / per_rps if per_rps > 0 else math.inf
+
+
+def offered_rps(scenario: Scenario) -> float:
+    """The requests per second a scenario's load sends: rate_rps, or a closed workload's throughput
+    by mean-value analysis, loaded only for one (an open workload's questions never need it)."""
+    if scenario.workload.rate_rps is not None:
+        return scenario.workload.rate_rps
+    from model.queueing.closed_network import solve_closed  # MVA: closed workloads only
+
+    return solve_closed(scenario).throughput_rps()

@@ -177,7 +177,7 @@ def arrival_rates(scenario: Scenario, rate_rps: float | None = None) -> dict[str
     """Per-node arrival rates in requests per second (visit ratios times the entry rate).
 
     A closed workload (users) has no rate of its own: pass its throughput
-    (model.queueing.closed_network.offered_rps)."""
+    (model.queueing.offered_load.offered_rps)."""
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
     if rate is None:
         raise ValueError("a closed workload (users) has no rate_rps: pass its throughput as rate_rps")

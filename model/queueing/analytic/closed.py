@@ -17,7 +17,7 @@ import dataclasses
 import math
 
 from model.queueing.analytic.delay_grid import ZERO, Delay, Gamma, Mixture, Sum, service_delay
-from model.queueing.analytic.solver import CLOSED_ANALYSIS, Analysis, _Pool, _Solver, analyse
+from model.queueing.analytic.solver import Analysis, _Pool, _Solver, analyse
 from model.queueing.closed_network import ClosedSolution, closed_stats, saturated_pools, solve_closed
 from model.queueing.closed_waits import WaitShape, closed_waits
 from model.queueing.offered_load import offered_load
@@ -144,9 +144,6 @@ def analyse_closed(
 
 def solve_closed_results(scenario: Scenario, users: int | None = None) -> Results:
     return analyse_closed(scenario, users).results
-
-
-CLOSED_ANALYSIS.append(analyse_closed)  # solver.analyse(scenario) for a closed workload
 
 
 def _node_stats(

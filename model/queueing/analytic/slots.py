@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from model.queueing.special import gammaln
@@ -73,13 +74,13 @@ def closed_network(
     top = min(population, 64)
     while True:
         j = np.arange(top + 1)
-        log_cpu = _log_terms(j, servers, service_ms)
-        log_rest = np.full(top + 1, -np.inf)
-        log_rest[0] = 0.0
-        for queue in queues:
-            log_rest = _log_convolve(log_rest, _log_terms(j, queue.servers, queue.demand_ms))
+        log_cpu = _log_terms(top, servers, service_ms)
+        rest = [_log_terms(top, queue.servers, queue.demand_ms) for queue in queues]
         if delay_ms > 0:
-            log_rest = _log_convolve(log_rest, j * math.log(delay_ms) - gammaln(j + 1))
+            rest.append(j * math.log(delay_ms) - _log_factorials(top))
+        log_rest = rest[0] if rest else _log_one(top)
+        for terms in rest[1:]:
+            log_rest = _log_convolve(log_rest, terms)
         log_g = _log_convolve(log_cpu, log_rest)
         rate = np.concatenate(([0.0], np.exp(log_g[:-1] - log_g[1:])))
         weights = np.exp(log_cpu[None, :] + _shifted(log_rest) - log_g[:, None])  # [n, j]: j at the cores
@@ -92,15 +93,51 @@ def closed_network(
     return rates, cpu
 
 
-def _log_terms(j: np.ndarray, servers: int, demand_ms: float) -> np.ndarray:
-    return j * math.log(demand_ms) - np.concatenate(([0.0], np.cumsum(np.log(np.minimum(j[1:], servers)))))
+def _log_terms(top: int, servers: int, demand_ms: float) -> np.ndarray:
+    """log f(j) = j log D - log prod_{i <= j} min(i, servers), j = 0..top: a FCFS station's terms."""
+    return np.arange(top + 1) * math.log(demand_ms) - _log_server_products(top, servers)
+
+
+# The parts of the terms that depend only on the population and the servers are built once: a
+# runway solves the same nodes month after month, and these were a third of each solve.
+
+
+@lru_cache(maxsize=64)
+def _log_server_products(top: int, servers: int) -> np.ndarray:
+    j = np.arange(1, top + 1)
+    return _read_only(np.concatenate(([0.0], np.cumsum(np.log(np.minimum(j, servers))))))
+
+
+@lru_cache(maxsize=16)
+def _log_factorials(top: int) -> np.ndarray:
+    return _read_only(gammaln(np.arange(top + 1) + 1))
+
+
+@lru_cache(maxsize=16)
+def _log_one(top: int) -> np.ndarray:
+    """The terms of nothing (1 at j = 0): what the cores are convolved with when nothing else is held."""
+    one = np.full(top + 1, -np.inf)
+    one[0] = 0.0
+    return _read_only(one)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False  # cached, so shared between calls
+    return array
 
 
 def _shifted(b: np.ndarray) -> np.ndarray:
     """The matrix b[n - j] (-inf where j > n), for convolutions as one array operation."""
-    n = np.arange(len(b))
+    below, index = _lower_triangle(len(b))
+    return np.where(below, b[index], -np.inf)
+
+
+@lru_cache(maxsize=16)
+def _lower_triangle(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n - j >= 0, max(n - j, 0)) for a size x size matrix, built once per size (see above)."""
+    n = np.arange(size)
     index = n[:, None] - n[None, :]
-    return np.where(index >= 0, b[np.clip(index, 0, None)], -np.inf)
+    return _read_only(index >= 0), _read_only(np.clip(index, 0, None))
 
 
 def _log_convolve(a: np.ndarray, b: np.ndarray) -> np.ndarray:

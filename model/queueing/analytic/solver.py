@@ -60,14 +60,14 @@ def solve(scenario: Scenario, rate_rps: float | None = None) -> Results:
     return analyse(scenario, rate_rps).results
 
 
-# A closed workload (workload.users, no rate given) is solved by model.queueing.analytic.closed, which
-# builds on this module and registers itself here when the package is imported (its __init__).
-CLOSED_ANALYSIS: list = []
-
-
 def analyse(scenario: Scenario, rate_rps: float | None = None) -> Analysis:
+    """The open network at `rate_rps` (default workload.rate_rps). A closed workload (users, no rate)
+    is model.queueing.analytic.closed's, built on this module; model.queueing.evaluate picks it."""
     if rate_rps is None and scenario.workload.closed:
-        return CLOSED_ANALYSIS[0](scenario)
+        raise ValueError(
+            "a closed workload (users) has no rate: solve it with model.queueing.analytic.closed "
+            "(model.queueing.evaluate does), or pass the rate to solve the open network at"
+        )
     rate = scenario.workload.rate_rps if rate_rps is None else rate_rps
     # Client retries: the offered attempts as a fixed point (model/queueing/analytic/retries.py).
     if scenario.workload.retries is not None:

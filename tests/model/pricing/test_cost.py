@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model.queueing.closed_network import offered_rps
+from model.queueing.offered_load import offered_rps
 from model.pricing.catalog import hourly_price, lookup
 from model.pricing.cost import HOURS_PER_MONTH, monthly_cost, units, validate_prices
 from model.scenario.schema import Scenario

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
+from model.queueing.analytic.closed import analyse_closed
 from model.queueing.analytic.solver import analyse, bottleneck, solve
 from model.scenario.reader import load_scenario, scenario_from_data
 from model.scenario.schema import Scenario
@@ -405,7 +406,7 @@ EXAMPLES = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if not p.name.s
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_every_example_scenario_solves(path):
     sc = load_scenario(path)
-    analysis = analyse(sc)
+    analysis = analyse_closed(sc) if sc.workload.closed else analyse(sc)  # users: mean-value analysis
     results = analysis.results
     assert results.method == "analytic" and set(results.nodes) == set(sc.nodes)
     assert 0 < results.latency_ms.p50 <= results.latency_ms.p95 <= results.latency_ms.p99 < math.inf
@@ -424,3 +425,11 @@ def test_kafka_consumers_fall_behind_at_150_percent_of_peak():
     assert solve(sc).saturated == []
     results = solve(sc, rate_rps=sc.workload.rate_rps * 1.5)
     assert results.saturated == ["events"] and results.kafka["events"].drop_pct > 0
+
+
+def test_the_open_solver_refuses_a_closed_workload_without_a_rate():
+    """Users have no rate of their own: the open network needs one, or mean-value analysis solves them."""
+    sc = load_scenario(ROOT / "scenarios" / "checkout-users.yaml")
+    with pytest.raises(ValueError, match="closed workload"):
+        analyse(sc)
+    assert analyse(sc, rate_rps=50.0).results.rate_rps == 50.0

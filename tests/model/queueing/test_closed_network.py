@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.queueing.closed_network import closed_network, offered_rps, solve_closed
+from model.queueing.closed_network import closed_network, solve_closed
+from model.queueing.offered_load import offered_rps
 from model.queueing.evaluate import evaluate
 from model.queueing.sim.closed import simulate_closed
 from model.scenario.reader import scenario_from_text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.queueing.closed_network import offered_rps
+from model.queueing.offered_load import offered_rps
 from model.queueing.evaluate import evaluate, slo_verdict
 from model.queueing.results import bottleneck
 from model.scenario.reader import ScenarioError, load_scenario
