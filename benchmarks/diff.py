@@ -6,11 +6,19 @@ analytically as a whole process, the way CI runs it. The peer is the bare interp
 with the libraries every command needs (`python -c "import numpy, yaml, pydantic, simpy"`),
 timed alternately in the same run so machine drift cancels in the ratio. Target: well under a
 second of wall time for the diff.
+
+Two cases, because Python compiles a module's source the first time it imports it:
+- a fresh checkout: the project's bytecode not yet written (a pull-request job's one run on a new
+  clone; also every run where PYTHONDONTWRITEBYTECODE is set). Measured on a copy of the project
+  without `__pycache__` and with bytecode writing off; the libraries stay compiled, as pip leaves them.
+- later runs: the project's bytecode cached (written to a temporary PYTHONPYCACHEPREFIX by a first run).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,40 +95,64 @@ def ten_nodes(pods: int, cache_nodes: int, write_ms: float) -> dict:
     }
 
 
-def wall_s(cmd: list[str]) -> float:
+def wall_s(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, cwd=cwd, env=env)
     elapsed = time.perf_counter() - start
     if done.returncode not in (0, 3):
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.decode()[:300]}")
     return elapsed
 
 
+def fresh_copy(target: Path) -> Path:
+    """The project's files as a clone has them: no bytecode, no virtualenv, no results."""
+    skip = shutil.ignore_patterns(
+        "__pycache__", "*.pyc", ".venv", ".git", "testbed-results", "test-artifacts"
+    )
+    shutil.copytree(ROOT, target, ignore=skip)
+    return target
+
+
+def rounds(diff_cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
+    wall_s(diff_cmd, cwd, env), wall_s(PEER, cwd, env)  # warm the file cache (and, if allowed, the bytecode)
+    diffs, peers = [], []
+    for _ in range(runs):
+        diffs.append(wall_s(diff_cmd, cwd, env))
+        peers.append(wall_s(PEER, cwd, env))
+    return diffs, peers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    base_env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    }
     with tempfile.TemporaryDirectory() as tmp:
         base, head = Path(tmp) / "base.yaml", Path(tmp) / "head.yaml"
         base.write_text(yaml.safe_dump(ten_nodes(4, 2, 8), sort_keys=False))
         head.write_text(yaml.safe_dump(ten_nodes(3, 1, 12), sort_keys=False))
-        diff_cmd = [sys.executable, str(ROOT / "cli.py"), "diff", str(base), str(head), "--markdown"]
-        wall_s(diff_cmd), wall_s(PEER)  # warm the file cache
-        diffs, peers = [], []
-        for _ in range(args.runs):
-            diffs.append(wall_s(diff_cmd))
-            peers.append(wall_s(PEER))
-    ratios = [d / p for d, p in zip(diffs, peers)]
+        checkout = fresh_copy(Path(tmp) / "checkout")
+        diff_cmd = [sys.executable, str(checkout / "cli.py"), "diff", str(base), str(head), "--markdown"]
+        cases = {
+            "fresh checkout (no bytecode)": {**base_env, "PYTHONDONTWRITEBYTECODE": "1"},
+            "later runs (bytecode cached)": {**base_env, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")},
+        }
+        measured = {label: rounds(diff_cmd, checkout, env, args.runs) for label, env in cases.items()}
     print(
         f"analytic diff of two 10-node scenarios, whole process, {args.runs} runs alternating with the peer"
     )
-    print(f"{'':34}{'min':>8}{'median':>8}{'max':>8}")
-    for label, values in (
-        ("cli.py diff --markdown (s)", diffs),
-        ("bare imports peer (s)", peers),
-        ("ratio diff / peer", ratios),
-    ):
-        print(f"{label:34}{min(values):8.3f}{statistics.median(values):8.3f}{max(values):8.3f}")
+    print(f"{'':44}{'min':>8}{'median':>8}{'max':>8}")
+    for case, (diffs, peers) in measured.items():
+        ratios = [d / p for d, p in zip(diffs, peers)]
+        print(case)
+        for label, values in (
+            ("  cli.py diff --markdown (s)", diffs),
+            ("  bare imports peer (s)", peers),
+            ("  ratio diff / peer", ratios),
+        ):
+            print(f"{label:44}{min(values):8.3f}{statistics.median(values):8.3f}{max(values):8.3f}")
 
 
 if __name__ == "__main__":
