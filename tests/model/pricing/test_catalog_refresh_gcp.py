@@ -17,7 +17,7 @@ import pytest
 
 from model.pricing.catalog import PRICES_CSV, read_catalog
 from model.pricing.refresh import aws as catalog_refresh, gcp as catalog_refresh_gcp
-from model.pricing.refresh.gcp import hourly_usd
+from model.pricing.refresh.gcp_rates import hourly_usd
 from tests.model.pricing.fake_billing_catalog import (
     E2_CORE,
     E2_RAM,
