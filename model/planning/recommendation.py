@@ -6,11 +6,10 @@ Plain data; the search that fills it is `model/planning/recommend.py`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.planning.report import money, ms, table
+from model.planning.report import money, ms, round_or_inf, table
 from model.planning.risk import Assessment, Rules, verdict
 from model.planning.search_space import Option
 from model.queueing.results import Results, SloCheck
@@ -73,7 +72,7 @@ class Recommendation:
             "changes": self.changes,
             "monthly": round(self.monthly, 2),
             "baseline_monthly": round(self.baseline_monthly, 2),
-            "latency_ms": {"p95": _r(lat.p95), "p99": _r(lat.p99)},
+            "latency_ms": {"p95": round_or_inf(lat.p95), "p99": round_or_inf(lat.p99)},
             "slo": self.slo.to_json(),
             "savings_monthly": round(self.baseline_monthly - self.monthly, 2),
             "rate_rps": round(self.rate_rps, 3),
@@ -90,7 +89,7 @@ class Recommendation:
                 {
                     "changes": c.changes,
                     "monthly": round(c.monthly, 2),
-                    "latency_ms": {"p99": _r(c.results.latency_ms.p99)} if c.results else None,
+                    "latency_ms": {"p99": round_or_inf(c.results.latency_ms.p99)} if c.results else None,
                     "slo_met": c.results.slo.met if c.results else None,
                     "risk": c.risk.to_json() if c.risk else None,
                 }
@@ -181,7 +180,3 @@ class Recommendation:
             )
         out += [f"Note      {n}" for n in self.notes]
         return "\n".join(out)
-
-
-def _r(v: float) -> float:
-    return round(float(v), 3) if math.isfinite(v) else math.inf
