@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -144,3 +144,27 @@ def require_data(frame: pd.DataFrame, queries: Sequence[Query], window: Window, 
             "and that the resource was running in that window; or raise lookback_days.",
             source=source,
         )
+
+
+# Called with each pulled batch and its queries as it lands (the cache stores it then).
+OnBatch = Callable[[pd.DataFrame, Sequence[Query]], None]
+
+
+def hand_over(
+    frame: pd.DataFrame,
+    batch: Sequence[Query],
+    window: Window,
+    source: str,
+    on_batch: OnBatch | None,
+    allow_empty: bool,
+) -> pd.DataFrame:
+    """One pulled batch, checked then handed to `on_batch`, and returned.
+
+    A series with no point is an error (`require_data`), unless `allow_empty`: the cache's pull of
+    only the newest periods beyond what it holds, where nothing new is not a fault. The batch goes to
+    `on_batch` before the next is pulled, so a pull that fails half-way keeps what it paid for."""
+    if not allow_empty:
+        require_data(frame, batch, window, source)
+    if on_batch:
+        on_batch(frame, batch)
+    return frame

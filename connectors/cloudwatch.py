@@ -12,21 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import datetime, timedelta
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import boto3
 import pandas as pd
 from botocore.config import Config
 
 from connectors import cloudwatch_catalog as catalog
-from connectors.base import FetchStats, MetricInfo, Query, concat, require_data, tidy
+from connectors.base import FetchStats, MetricInfo, OnBatch, Query, concat, hand_over, tidy
 from connectors.cloudwatch_errors import translate
 from connectors.cloudwatch_plan import Plan, check_period, plan
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
 from connectors.specs import CloudWatchMetric
-
-OnBatch = Callable[[pd.DataFrame, Sequence[Query]], None]
 
 
 class CloudWatchSource:
@@ -180,7 +178,7 @@ class CloudWatchSource:
         on_batch: OnBatch | None = None,
         allow_empty: bool = False,
     ) -> pd.DataFrame:
-        """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
+        """`on_batch` and `allow_empty`: see `connectors.base.hand_over`."""
         window = self.window(lookback, period_s, end)
         check_period(window)
         the_plan = plan(len(queries), window)
@@ -189,12 +187,9 @@ class CloudWatchSource:
         frames = []
         for first in range(0, len(queries), the_plan.queries_per_call):
             batch = list(queries[first : first + the_plan.queries_per_call])
-            frame = self._fetch_batch(batch, window)
-            if not allow_empty:
-                require_data(frame, batch, window, self.name)
-            if on_batch:
-                on_batch(frame, batch)
-            frames.append(frame)
+            frames.append(
+                hand_over(self._fetch_batch(batch, window), batch, window, self.name, on_batch, allow_empty)
+            )
         frame = concat(frames)
         self.stats.points += len(frame)
         return frame

@@ -19,7 +19,7 @@ from google.api_core import exceptions as gx
 from google.api_core import retry as gretry
 
 from connectors import gcp_catalog as catalog
-from connectors.base import FetchStats, MetricInfo, Query, concat, require_data, tidy
+from connectors.base import FetchStats, MetricInfo, OnBatch, Query, concat, hand_over, tidy
 from connectors.errors import ConnectorError
 from connectors.window import Window, align
 from connectors.specs import GcpMetric
@@ -201,10 +201,10 @@ class GcpSource:
         period_s: int,
         *,
         end: datetime | None = None,
-        on_batch: Callable | None = None,
+        on_batch: OnBatch | None = None,
         allow_empty: bool = False,
     ) -> pd.DataFrame:
-        """`allow_empty`: a series with no point is not an error (the cache's pull of the newest periods only)."""
+        """`on_batch` and `allow_empty`: see `connectors.base.hand_over`."""
         window = self.window(lookback, period_s, end)
         client = self.client
         frames = []
@@ -212,11 +212,7 @@ class GcpSource:
             frame = self._complete(
                 query, lambda q=query: self._run("ListTimeSeries", lambda: self._fetch_one(client, q, window))
             )
-            if not allow_empty:
-                require_data(frame, [query], window, SRC)
-            if on_batch:
-                on_batch(frame, [query])
-            frames.append(frame)
+            frames.append(hand_over(frame, [query], window, SRC, on_batch, allow_empty))
         frame = concat(frames)
         self.stats.points += len(frame)
         self.stats.metrics_requested += len(queries)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 class KeyPathError(ValueError):
     """A problem tied to a key below the model that raises it (pydantic cannot say where): the fit file's
-    reader reports `path` after the model's own location (model.fit.file.FitKeyError extends it)."""
+    reader reports `path` after the model's own location (model.fit.file_parts.FitKeyError extends it)."""
 
     def __init__(self, path: tuple, message: str):
         super().__init__(message)

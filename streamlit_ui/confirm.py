@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_ui import cached
-from streamlit_ui.run_pool import recommend_job, simulate_job
+from streamlit_ui.pool_jobs import recommend_job, simulate_job
 from streamlit_ui.views import run_error
 from model.planning.report import ms
 

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from streamlit_ui import cached
-from streamlit_ui.run_pool import peak_job
+from streamlit_ui.pool_jobs import peak_job
 from streamlit_ui.views import md, run_error
 
 PEAK_EVENT = "peak_event"

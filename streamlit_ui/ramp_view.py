@@ -15,7 +15,7 @@ import streamlit as st
 from model.planning.report import ms
 from model.scenario.limits import LimitError, check_upload
 from streamlit_ui import cached
-from streamlit_ui.ramp_job import ramp_job
+from streamlit_ui.pool_jobs import ramp_job
 from streamlit_ui.views import run_error
 
 

@@ -15,7 +15,8 @@ a job can be stopped without harming any other:
 At most `workers` jobs run at once; more wait in a queue. Finished answers are kept in a
 small bounded store so a second tab asking the same question (or a rerun after a slider
 moved back) gets it at once, and a question already running is joined, not started twice.
-Nothing here imports Streamlit: `streamlit_ui.cached` holds the pool in `st.cache_resource`.
+Nothing here imports Streamlit: `streamlit_ui.cached` holds the pool in `st.cache_resource`. The jobs
+are `pool_jobs.py`; a worker's own side (its pipe, its progress) is `pool_worker.py`.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from multiprocessing.connection import wait as wait_any
 from typing import Any, Callable
 
 from streamlit_ui.deathwatch import SERVER_PID_ENV
+from streamlit_ui.pool_jobs import warm
+from streamlit_ui.pool_worker import child
 
-_CONN: Any = None  # the worker side of its job's pipe (set by _child)
 _POOLS: "weakref.WeakSet[RunPool]" = weakref.WeakSet()  # this process's pools, for shutdown_all
 JOB_LIMIT_S = float(
     os.environ.get("HEADROOM_JOB_LIMIT_S", "120")
@@ -59,119 +61,6 @@ class JobTimeout(TimeoutError):
 
 class JobCancelled(RuntimeError):
     """Nobody waits for the job any more (its session ended, or a newer change superseded it)."""
-
-
-def _child(conn: Any, fn: Callable, key: str, args: tuple) -> None:
-    """A worker's body: watch the parent, run one job, send the answer (or the error) back."""
-    global _CONN
-    from streamlit_ui.deathwatch import arm
-
-    arm()  # the fork server forked this process: end with it
-    _CONN = conn
-    try:
-        answer = fn(key, *args)
-    except BaseException as exc:  # sent back as the job's error; the worker ends either way
-        try:
-            conn.send(("error", exc))
-        except Exception:
-            conn.send(("error", RuntimeError(f"{exc.__class__.__name__}: {str(exc)[:300]}")))
-        return
-    conn.send(("done", answer))
-
-
-def _reporter(job: str) -> Callable[[float], None]:
-    last = {"t": 0.0}
-
-    def report(fraction: float) -> None:
-        now = time.monotonic()
-        if fraction >= 1 or now - last["t"] > 0.1:  # at most ten messages a second
-            last["t"] = now
-            if _CONN is not None:
-                _CONN.send(("progress", float(fraction)))
-
-    return report
-
-
-def _warm(*_: Any) -> None:
-    import model.queueing.evaluate  # noqa: F401
-
-
-def _scenario(scenario_json: str):
-    from model.scenario.schema import Scenario
-
-    return Scenario.model_validate_json(scenario_json)
-
-
-# ---------------------------------------------------------------- jobs (run in a worker)
-
-
-def simulate_job(job: str, scenario_json: str, seed: int, requests: int) -> dict:
-    """One simulation, priced; returns the Results object and when it ran (for the overlap test)."""
-    from model.queueing.evaluate import evaluate
-
-    started = time.time()
-    results = evaluate(_scenario(scenario_json), "sim", seed=seed, requests=requests, progress=_reporter(job))
-    return {"results": results, "started": started, "finished": time.time(), "pid": os.getpid()}
-
-
-def timed_job(job: str, scenario_json: str, seed: int, duration_s: float, burst: tuple | None) -> dict:
-    """A timed run (with a burst: FACTOR, START_S, LENGTH_S) through time; its Results and its JSON."""
-    from model.queueing.evaluate import evaluate
-    from model.queueing.sim.load_test import Burst
-
-    results = evaluate(
-        _scenario(scenario_json),
-        "sim",
-        seed=seed,
-        duration_s=duration_s,
-        burst=Burst(*burst) if burst else None,
-        progress=_reporter(job),
-    )
-    return {"results": results, "json": results.to_json()}
-
-
-def recommend_job(job: str, scenario_json: str, months: int, seed: int, risk: dict | None = None) -> dict:
-    """`risk`: recommend's headroom_pct, zone_loss, must_hold_rps, peak_factor (None: defaults)."""
-    from model.planning.recommend import recommend
-
-    started = time.time()
-    answer = recommend(
-        _scenario(scenario_json), months=months, seed=seed, progress=_reporter(job), **(risk or {})
-    )
-    return {"answer": answer.to_json(), "started": started, "finished": time.time(), "pid": os.getpid()}
-
-
-def peak_job(job: str, scenario_json: str, event: dict, target: float, seed: int) -> dict:
-    """A peak event (model.planning.peak) through the HPA, simulated over its ramp."""
-    from model.planning.peak import peak
-    from model.planning.peak_event import PeakEvent
-
-    started = time.time()
-    result = peak(_scenario(scenario_json), PeakEvent(**event), target, seed, progress=_reporter(job))
-    return {"result": result, "started": started, "finished": time.time(), "pid": os.getpid()}
-
-
-def curve_job(job: str, scenario_json: str, rates: tuple[float, ...], seed: int, requests: int) -> dict:
-    """Latency at several rates by short simulations (used only while the analytic solver is missing)."""
-    from model.queueing.evaluate import evaluate
-
-    scenario = _scenario(scenario_json)
-    report = _reporter(job)
-    rows = []
-    for k, rate in enumerate(rates):
-        r = evaluate(scenario, "sim", rate_rps=rate, seed=seed, requests=requests)
-        rows.append(
-            {
-                "rate_rps": rate,
-                "p50": r.latency_ms.p50,
-                "p95": r.latency_ms.p95,
-                "p99": r.latency_ms.p99,
-                "error_pct": r.error_pct,
-                "saturated": bool(r.saturated),
-            }
-        )
-        report((k + 1) / len(rates))
-    return {"rows": rows}
 
 
 # ---------------------------------------------------------------- the pool
@@ -227,7 +116,7 @@ class RunPool:
         self.replaced = 0  # workers that died or were killed (each job gets a fresh process anyway)
         self._supervisor = threading.Thread(target=self._supervise, name="headroom-pool", daemon=True)
         self._supervisor.start()
-        self.submit("warm-up", _warm)  # start the fork server now, not on the first user's click
+        self.submit("warm-up", warm)  # start the fork server now, not on the first user's click
         _POOLS.add(self)
 
     @staticmethod
@@ -328,7 +217,7 @@ class RunPool:
                     continue
                 receive, send = self._ctx.Pipe(duplex=False)
                 process = self._ctx.Process(
-                    target=_child,
+                    target=child,
                     args=(send, run.fn, run.key, run.args),
                     name=f"headroom-job-{run.key[:8]}",
                     daemon=True,

@@ -2,7 +2,7 @@
 
 One number per run hides a retry storm: the same scenario can recover from a burst or stay down
 after it, depending on its retries. This view runs a timed simulation with a burst in the
-process pool (`streamlit_ui.run_pool.timed_job`, the same `evaluate` the CLI's
+process pool (`streamlit_ui.pool_jobs.timed_job`, the same `evaluate` the CLI's
 `simulate --duration --burst` calls) and draws requests, offered load with retries, goodput and
 errors against capacity, with the verdict in words.
 """
@@ -15,7 +15,7 @@ import streamlit as st
 
 from model.planning.load import planning_rate
 from streamlit_ui import cached, storm_chart
-from streamlit_ui.run_pool import timed_job
+from streamlit_ui.pool_jobs import timed_job
 from streamlit_ui.views import run_error
 
 DURATIONS_S = (60, 120, 180, 300, 600)

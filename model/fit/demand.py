@@ -81,9 +81,7 @@ def huber(x: np.ndarray, y: np.ndarray, iterations: int = 50) -> Robust:
     xtx_inv = np.linalg.pinv(x.T @ x)
     cov = (scale**2) * (np.sum(psi**2) / max(n - p, 1)) / m**2 * xtx_inv
     cov = cov * _autocorrelation_factor(psi)
-    total = float(np.sum((y - y.mean()) ** 2))
-    r2 = 1.0 - float(np.sum(resid**2)) / total if total > 0 else 0.0
-    return Robust(coef, cov, scale, resid, weights, r2)
+    return Robust(coef, cov, scale, resid, weights, _r2(y, resid))
 
 
 def with_background(x: np.ndarray, y: np.ndarray) -> Robust:
@@ -108,6 +106,12 @@ def with_background(x: np.ndarray, y: np.ndarray) -> Robust:
         zero.r2,
         float(free.coef[0]),
     )
+
+
+def _r2(y: np.ndarray, resid: np.ndarray) -> float:
+    """The share of y's spread the fit explains (0 when y does not vary)."""
+    spread = float(np.sum((y - y.mean()) ** 2))
+    return 1.0 - float(np.sum(resid**2)) / spread if spread > 0 else 0.0
 
 
 def _mad(resid: np.ndarray) -> float:
@@ -174,13 +178,9 @@ def fit_demand(rate_rps: pd.Series, busy: pd.Series, period_s: int) -> DemandFit
     x, y = both["x"].to_numpy(), both["y"].to_numpy()
     design = np.column_stack([np.ones(len(x)), x])
     fit = with_background(design, y)
-    u = fit.residuals / fit.scale
-    outliers = np.abs(u) > OUTLIER_U
+    outliers, r2 = _off_the_line(fit, y)
     off_line = _ranges(both.index, outliers, fit.residuals, period_s)
     bend = _bend(x, y, fit, both.index, period_s)
-    inliers = ~outliers
-    spread = float(np.sum((y[inliers] - y[inliers].mean()) ** 2))
-    r2 = 1.0 - float(np.sum(fit.residuals[inliers] ** 2)) / spread if spread > 0 else 0.0
     return DemandFit(
         float(fit.coef[1]),
         fit.ci95(1),
@@ -194,6 +194,14 @@ def fit_demand(rate_rps: pd.Series, busy: pd.Series, period_s: int) -> DemandFit
         fit.r2,
         negative_background=fit.negative_background,
     )
+
+
+def _off_the_line(fit: Robust, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """The periods off the line (OUTLIER_U robust scales or more), and R^2 over the others."""
+    u = fit.residuals / fit.scale
+    outliers = np.abs(u) > OUTLIER_U
+    inliers = ~outliers
+    return outliers, _r2(y[inliers], fit.residuals[inliers])
 
 
 def whole_counts(count: pd.Series) -> pd.Series:
@@ -223,12 +231,8 @@ def fit_demand_by_count(
     full = [int(k) for k, m in zip(levels, sizes) if m >= min_points] or [int(levels[np.argmax(sizes)])]
     at = min(full, key=lambda k: (abs(k - reference), -k))
     column = 1 + int(np.flatnonzero(levels == at)[0])
-    u = fit.residuals / fit.scale
-    outliers = np.abs(u) > OUTLIER_U
+    outliers, r2 = _off_the_line(fit, y)
     off_line = _ranges(both.index, outliers, fit.residuals, period_s)
-    inliers = ~outliers
-    spread = float(np.sum((y[inliers] - y[inliers].mean()) ** 2))
-    r2 = 1.0 - float(np.sum(fit.residuals[inliers] ** 2)) / spread if spread > 0 else 0.0
     return DemandFit(
         float(fit.coef[column]),
         fit.ci95(column),

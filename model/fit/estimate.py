@@ -22,6 +22,18 @@ from model.fit.errors import FitError
 MIN_FITTED_MS, MAX_FITTED_MS = 1e-3, 86_400_000.0
 ASSUMED = {"service_ms": 10.0, "hit_ratio": 0.8, "read_ms": 5.0, "consume_ms": 10.0}
 DISAGREE = 0.2  # a given value this far (relative) from what the metrics say is reported
+# The unit of each node value a fit reports (the YAML's comments, the report's lines): milliseconds.
+VALUE_UNITS = {
+    "miss_ms": "ms",
+    "network_ms": "ms",
+    "service_ms": "ms",
+    "hit_ms": "ms",
+    "read_ms": "ms",
+    "write_ms": "ms",
+    "consume_ms": "ms",
+    "produce_ms": "ms",
+    "timeout_ms": "ms",
+}
 
 
 @dataclass(frozen=True)

@@ -5,22 +5,19 @@ misspelt key that silently falls back to a default gives a plausible but wrong f
 metric's shape depends on the source (a CloudWatch metric has a namespace, a GCP metric a
 type), so there is one fit-file class per source, chosen by `source:` (default `demo`).
 Node entries are permissive the other way round: every scenario node key may be given,
-and the fit estimates what is left out.
+and the fit estimates what is left out. The file's parts (nodes, traffic, phases, hosts) are
+`file_parts.py`; here the file itself, a class per source, and its loading.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Generic, Literal, TypeVar, Union
+from typing import Annotated, Generic, Literal, Union
 
 import yaml
 from pydantic import (
-    BaseModel,
-    Discriminator,
     Field,
     PrivateAttr,
-    Tag,
     TypeAdapter,
     ValidationError,
     create_model,
@@ -28,16 +25,6 @@ from pydantic import (
     model_validator,
 )
 
-from model.scenario.schema import (
-    Autoscale,
-    Call,
-    Cpus,
-    HitRatioCurve,
-    Instance,
-    NODE_KINDS,
-    NODE_TYPES,
-    WorkerUsl,
-)
 from model.scenario.limits import clip
 from model.scenario.strict_yaml import (
     StrictYamlError,
@@ -49,6 +36,18 @@ from model.scenario.strict_yaml import (
     read_text_file,
 )
 from model.scenario.yaml_lines import line_of
+
+from model.fit.file_parts import (
+    METRIC_KEYS,
+    UNION_TAGS,
+    FitHost,
+    FitKeyError,
+    FitNode,
+    M,
+    Observed,
+    Phase,
+    Traffic,
+)
 
 from connectors.registry import DEFAULT_SOURCE, SOURCES as REGISTRY, SourceInfo
 
@@ -68,159 +67,7 @@ from connectors.specs import (
 SOURCES = tuple(REGISTRY)  # the `source:` names, from the one registry of sources
 
 
-class FitKeyError(KeyPathError):
-    """A problem tied to a key path below the model that raises it (pydantic cannot say where)."""
-
-
-M = TypeVar("M", bound=BaseModel)  # the source's metric spec (connectors.specs)
-
-
 # ---------------------------------------------------------------- the file
-
-
-class Traffic(Strict, Generic[M]):
-    """Requests arriving at the entry node."""
-
-    metric: M
-    kind: Literal["count", "rate"] | None = None  # count per period or per second; default: from the stat
-
-
-class Observed(Strict, Generic[M]):
-    metric: M
-    # Extension (issue 11): more statistics of the same latency (p50, p95, p99, mean), e.g. a load
-    # test's percentile columns; with two of them the fit separates service_cv from network_ms.
-    stats: dict[Literal["p50", "p95", "p99", "mean"], M] = Field(default_factory=dict)
-
-
-class Phase(Strict):
-    """Extension (issue 11): one steady window of a load test: roughly constant offered load."""
-
-    start: datetime
-    end: datetime
-    name: str | None = None
-    workers: int | None = Field(
-        default=None, ge=1
-    )  # the entry service's worker count in this phase (worker USL)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "Phase":
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) is not after start ({self.start})")
-        return self
-
-
-class FitHost(Strict, Generic[M]):
-    """Extension (issue 11): a machine whose cores several nodes share, and its measured CPU."""
-
-    cpus: float = Field(gt=0)
-    cpu: M | None = None
-    instance: Instance | None = None
-
-
-# Which metric keys make sense for which node kind. A service's `replicas` is either the
-# scenario key (a whole number: the count it runs) or a metric (the running count over time,
-# e.g. ECS RunningTaskCount): with the metric the fit reads the count, and how capacity grows
-# with it, from the series (model.fit.scaling).
-METRIC_KEYS: dict[str, tuple[str, ...]] = {
-    "service": ("cpu", "requests", "latency", "replicas", "workers"),
-    "cache": ("cpu", "hits", "misses", "latency"),
-    "database": ("cpu", "reads", "writes", "latency"),
-    "kafka": ("cpu", "messages_in", "lag"),
-}
-
-
-def _count_or_metric(value) -> str:
-    return "metric" if isinstance(value, (dict, BaseModel)) else "count"
-
-
-# `replicas: 4` (the scenario key) or `replicas: {namespace: ..., name: RunningTaskCount}` (a metric).
-_UNION_TAGS = ("count", "metric")
-
-
-class FitNode(Strict, Generic[M]):
-    """A node: its kind, any scenario keys the user knows, and the metrics that observe it."""
-
-    kind: Literal[NODE_KINDS]  # type: ignore[valid-type]
-    # metrics
-    cpu: M | None = None
-    requests: M | None = None
-    latency: M | None = None
-    hits: M | None = None
-    misses: M | None = None
-    reads: M | None = None
-    writes: M | None = None
-    messages_in: M | None = None
-    lag: M | None = None
-    workers: M | None = None  # extension: the worker (process or thread) count over time, for the worker USL
-    host: str | None = None  # extension: the host (hosts:) whose cores the node shares
-    # scenario keys, all optional: a given value is kept, the fit estimates the rest
-    replicas: (
-        Annotated[
-            Union[Annotated[int, Tag("count"), Field(ge=1)], Annotated[M, Tag("metric")]],
-            Discriminator(_count_or_metric),
-        ]
-        | None
-    ) = None
-    cpus: Cpus = None
-    concurrency: int | None = Field(default=None, ge=1)
-    service_ms: float | None = Field(default=None, gt=0)
-    service_cv: float | None = Field(default=None, ge=0)
-    blocking_calls: bool | None = None
-    timeout_ms: float | None = Field(default=None, gt=0)
-    background_cpu_pct: float | None = Field(default=None, ge=0, lt=100)
-    instance: Instance | None = None
-    autoscale: Autoscale | None = None
-    calls: list[Call] | None = None
-    miss_ms: float | None = Field(default=None, ge=0)
-    worker_usl: WorkerUsl | None = None
-    nodes: int | None = Field(default=None, ge=1)
-    hit_ratio: float | None = Field(default=None, ge=0, le=1)
-    hit_ms: float | None = Field(default=None, gt=0)
-    miss: str | None = None
-    hit_ratio_by_memory_gib: HitRatioCurve = None
-    read_replicas: int | None = Field(default=None, ge=0)
-    read_ms: float | None = Field(default=None, gt=0)
-    write_ms: float | None = Field(default=None, gt=0)
-    brokers: int | None = Field(default=None, ge=1)
-    partitions: int | None = Field(default=None, ge=1)
-    consumers: int | None = Field(default=None, ge=1)
-    produce_ms: float | None = Field(default=None, ge=0)
-    consume_ms: float | None = Field(default=None, gt=0)
-    max_backlog: int | None = Field(default=None, ge=1)
-
-    @model_validator(mode="after")
-    def _keys_fit_the_kind(self) -> "FitNode":
-        scenario_keys = set(NODE_TYPES[self.kind].model_fields)
-        metric_keys = set(METRIC_KEYS[self.kind])
-        all_metric_keys = {k for keys in METRIC_KEYS.values() for k in keys}
-        for key in self.model_fields_set:
-            if (
-                key == "replicas"
-                and self.replicas is not None
-                and not self.replicas_metric
-                and "replicas" not in scenario_keys
-            ):
-                raise FitKeyError((key,), f"is not a key of a {self.kind} node")
-            if key in all_metric_keys and key not in metric_keys:
-                raise FitKeyError(
-                    (key,), f"is not a metric of a {self.kind} node (use {', '.join(METRIC_KEYS[self.kind])})"
-                )
-            if key not in all_metric_keys and key not in scenario_keys and key != "host":
-                raise FitKeyError((key,), f"is not a key of a {self.kind} node")
-        return self
-
-    @property
-    def replicas_metric(self) -> bool:
-        """`replicas` names a metric (the running count over time), not a count."""
-        return isinstance(self.replicas, BaseModel)
-
-    def metrics(self) -> dict[str, M]:
-        """The metric keys given, in a stable order (`replicas` only when it names a metric)."""
-        return {
-            k: getattr(self, k)
-            for k in METRIC_KEYS[self.kind]
-            if getattr(self, k) is not None and (k != "replicas" or self.replicas_metric)
-        }
 
 
 class FitFile(Strict, Generic[M]):
@@ -414,7 +261,7 @@ def _first_error(exc: ValidationError, data: dict) -> tuple[tuple, str]:
     loc = tuple(err["loc"])
     if loc and loc[0] == data.get("source"):
         loc = loc[1:]  # the discriminator tag pydantic puts first
-    if len(loc) >= 4 and loc[0] == "nodes" and loc[2] == "replicas" and loc[3] in _UNION_TAGS:
+    if len(loc) >= 4 and loc[0] == "nodes" and loc[2] == "replicas" and loc[3] in UNION_TAGS:
         loc = loc[:3] + loc[4:]  # which form of `replicas` (a count or a metric) was read
     ctx = err.get("ctx") or {}
     if isinstance(ctx.get("error"), KeyPathError):  # FitKeyError, or a source spec's own

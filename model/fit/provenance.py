@@ -4,21 +4,11 @@ and the header that says where the data came from. model.fit.render writes them 
 
 from __future__ import annotations
 
-from model.fit.estimate import ParamFit
+from model.fit.estimate import VALUE_UNITS, ParamFit
 from model.fit.file import FitFile
 from model.fit.render import comment_for
 from model.fit.series import Observations
 from model.fit.traffic import LoadFit
-
-UNITS = {
-    "miss_ms": "ms",
-    "network_ms": "ms",
-    "service_ms": "ms",
-    "hit_ms": "ms",
-    "read_ms": "ms",
-    "write_ms": "ms",
-    "consume_ms": "ms",
-}
 
 
 def provenance(
@@ -71,7 +61,7 @@ def provenance(
     comments[("pricing",)] = "from the nodes' instances and the fit file's region"
     for node, nf in params.nodes.items():
         for key, est in nf.values.items():
-            comments[("nodes", node, key)] = comment_for(est, UNITS.get(key, ""))
+            comments[("nodes", node, key)] = comment_for(est, VALUE_UNITS.get(key, ""))
     for (src, i), est in params.call_estimates.items():
         comments[("nodes", src, "calls", i)] = comment_for(est)
     for node, nf in params.nodes.items():

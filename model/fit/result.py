@@ -10,22 +10,10 @@ import math
 from dataclasses import dataclass, field
 
 from model.fit.traffic import LoadFit
-from model.fit.estimate import ParamFit
+from model.fit.estimate import VALUE_UNITS, ParamFit
 from model.fit.validate import Backtest, Validation
 from model.fit.render import render
 from model.scenario.schema import Scenario
-
-_UNITS = {
-    "miss_ms": "ms",
-    "network_ms": "ms",
-    "service_ms": "ms",
-    "hit_ms": "ms",
-    "read_ms": "ms",
-    "write_ms": "ms",
-    "consume_ms": "ms",
-    "produce_ms": "ms",
-    "timeout_ms": "ms",
-}
 
 
 @dataclass
@@ -103,9 +91,9 @@ class FitResult:
                     )
                 )
             for key, est in nf.values.items():
-                if est.how == "given" and key not in _UNITS and key not in ("hit_ratio",):
+                if est.how == "given" and key not in VALUE_UNITS and key not in ("hit_ratio",):
                     continue
-                unit = _UNITS.get(key, "")
+                unit = VALUE_UNITS.get(key, "")
                 ci = (
                     f" (95% CI {est.ci95[0]:.4g} to {est.ci95[1]:.4g})"
                     if est.ci95 and est.how == "fitted"

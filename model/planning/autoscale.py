@@ -20,7 +20,7 @@ import math
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -282,9 +282,9 @@ def step_load(
     spec_log, serving_log = attach_hpas(sim, hpas)
     sim.run()
     windows = sim.windows(window_s)
-    rates = [_rate_at(schedule, w.start_s) for w in windows]
-    spec = {n: [_last(spec_log[n], w.end_s - 1e-6) for w in windows] for n in names}
-    ready = {n: [_last(serving_log[n], w.end_s - 1e-6) for w in windows] for n in names}
+    rates = [value_at(schedule, w.start_s) for w in windows]
+    spec = {n: [value_at(spec_log[n], w.end_s - 1e-6) for w in windows] for n in names}
+    ready = {n: [value_at(serving_log[n], w.end_s - 1e-6) for w in windows] for n in names}
     return StepLoad(windows, rates, spec, ready)
 
 
@@ -333,9 +333,7 @@ def attach_hpas(sim: TimelineSimulation, hpas: dict[str, Hpa]) -> tuple[ReplicaL
     return spec_log, serving_log
 
 
-def _rate_at(schedule: list[tuple[float, float]], t_s: float) -> float:
-    return [r for s, r in schedule if s <= t_s][-1]
-
-
-def _last(log: list[tuple[float, int]], t_s: float) -> int:
-    return [v for t, v in log if t <= t_s][-1]
+def value_at(steps: list[tuple[float, Any]], t_s: float) -> Any:
+    """What a step series of (time_s, value) holds at t_s: the last value set at or before it (a rate
+    schedule's rate, a replica log's count)."""
+    return [v for t, v in steps if t <= t_s][-1]

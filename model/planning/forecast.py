@@ -27,6 +27,7 @@ from model.planning.bill import DEFINITION, MonthBill, month_bill
 from model.planning.calendar_months import month_label, month_name, start_month
 from model.planning.growth import GrowthInUse, growth_in_use, with_growth
 from model.planning.load import MonthLoad, month_load, month_rate  # noqa: F401 (month_rate: importers of forecast)
+from model.planning.report import round_or_inf
 from model.planning.verdict import verdict_of
 from model.pricing.cost import monthly_cost
 from model.queueing.results import Results, bottleneck
@@ -63,7 +64,7 @@ class Month:
             "month": self.month,
             "rate_rps": round(self.rate_rps, 3),
             "monthly": round(self.monthly, 2),
-            "latency_ms": {"p99": _r(self.p99_ms)},
+            "latency_ms": {"p99": round_or_inf(self.p99_ms)},
             "slo_met": self.slo_met,
             "violations": list(self.violations),
             "bottleneck": self.bottleneck,
@@ -82,13 +83,9 @@ class Month:
             out["band"] = {
                 "rate_rps": [round(self.low[0], 3), round(self.high[0], 3)],
                 "monthly": [round(self.low[1], 2), round(self.high[1], 2)],
-                "p99_ms": [_r(self.low[2]), _r(self.high[2])],
+                "p99_ms": [round_or_inf(self.low[2]), round_or_inf(self.high[2])],
             }
         return out
-
-
-def _r(value: float) -> float:
-    return round(float(value), 3) if math.isfinite(value) else math.inf
 
 
 @dataclass(frozen=True)

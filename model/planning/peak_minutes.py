@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from model.planning.autoscale import attach_hpas, autoscaled_nodes
+from model.planning.autoscale import attach_hpas, autoscaled_nodes, value_at
 from model.planning.peak_event import LEAD_S
 from model.queueing.evaluate import evaluate
 from model.queueing.offered_load import offered_load
@@ -144,7 +144,7 @@ def simulate_minutes(scenario, event, base, tr, sim_from, sim_to, seed, pools, r
         drop_pct = 100.0 * dropped / produced if produced else 0.0
         t0 = sim_from + 60.0 * k
         rate = event.mean_rate_rps(base, t0, t0 + 60.0)
-        replicas = {n: _last(serving[n], 60.0 * (k + 1) - 1e-6) for n in serving}
+        replicas = {n: value_at(serving[n], 60.0 * (k + 1) - 1e-6) for n in serving}
         busiest, util = pools.busiest(rate, {**replicas})
         out.append(
             Minute(
@@ -161,10 +161,6 @@ def simulate_minutes(scenario, event, base, tr, sim_from, sim_to, seed, pools, r
             )
         )
     return out, len(sim.finished)
-
-
-def _last(log: list[tuple[float, int]], t_s: float) -> int:
-    return [v for t, v in log if t <= t_s][-1]
 
 
 def theory_minutes(scenario, event, base, tr, pools, skip, onset_end, tail) -> list[Minute]:

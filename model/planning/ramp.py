@@ -9,11 +9,10 @@ beside them when given.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from model.planning.report import ms, table
+from model.planning.report import ms, round_or_none, table
 from model.queueing.analytic.closed import analyse_closed
 from model.queueing.closed_network import solve_closed
 from model.queueing.sim.ramp import RampStep, run_ramp, step_schedule
@@ -32,7 +31,7 @@ class Expected:
     def to_json(self) -> dict[str, Any]:
         return {
             "throughput_rps": round(self.throughput_rps, 3),
-            "latency_ms": {"mean": _r(self.mean_ms), "p99": _r(self.p99_ms)},
+            "latency_ms": {"mean": round_or_none(self.mean_ms), "p99": round_or_none(self.p99_ms)},
         }
 
 
@@ -53,7 +52,7 @@ class Ramp:
             "scenario": self.scenario,
             "think_ms": self.think_ms,
             "step_s": self.step_s,
-            "knee_users": _r(self.knee_users),
+            "knee_users": round_or_none(self.knee_users),
             "steps": [{**s.to_json(), "expected": e.to_json()} for s, e in zip(self.steps, self.expected)],
             "seed": self.seed,
         }
@@ -120,10 +119,6 @@ class Ramp:
 def _nearest(steps: list[RampStep], users: int) -> str:
     step = min(steps, key=lambda s: abs(s.users - users))
     return f"{step.users:,} users: {step.throughput_rps:,.1f}/s, p99 {ms(step.p99_ms)}"
-
-
-def _r(value: float) -> float | None:
-    return round(float(value), 3) if math.isfinite(value) else None
 
 
 def ramp(

@@ -9,303 +9,30 @@ is kept; the cheapest few are then simulated, and the cheapest whose simulation 
 SLO (its p99 confidence interval inside the target) is the recommendation; the others are
 the runners-up. If the simulation rejects them all, the winner is upgraded, simulation by
 simulation, so a configuration whose simulated SLO fails is never recommended as meeting it.
+
+The search lives in `option_search.py`, the answer's types (JSON, text) in `recommendation.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from model.planning.autoscale import autoscaled_nodes
 from model.planning.bill import month_bill
 from model.pricing.cost import monthly_cost
 from model.planning.load import closed_note, month_load, sizing_rate
-from model.planning.report import money, ms, table
+from model.planning.option_search import SLO_ONLY, Search, greedy
+from model.planning.recommendation import Candidate, Recommendation
 from model.queueing.results import Results, SloCheck
 from model.queueing.evaluate import evaluate
 from model.scenario.schema import Scenario
-from model.planning.risk import Assessment, Rules, assess, rules_for, slo_excess, verdict
-from model.planning.search_space import (
-    KAFKA_CONSUMER_UTILIZATION,
-    Option,
-    curve_notes,
-    node_options,
-    optimistic,
-)
+from model.planning.risk import assess, rules_for, slo_excess
+from model.planning.search_space import curve_notes
 from model.queueing.run_size import PLANNING_REQUESTS
 
 CONFIRM_REQUESTS = PLANNING_REQUESTS
 RUNNERS_UP = 3
-MAX_STEPS = 400
-SLO_ONLY = Rules(headroom_pct=100.0, zone_loss=False, zone_loss_why="turned off")
-
-
-@dataclass(frozen=True)
-class Candidate:
-    options: tuple[Option, ...]
-    monthly: float
-    results: Results | None = None  # the simulation, once run
-    changes_override: dict[str, Any] | None = None
-    risk: Assessment | None = None
-
-    @property
-    def changes(self) -> dict[str, Any]:
-        if self.changes_override is not None:
-            return self.changes_override
-        return {f"nodes.{o.node}.{k}": v for o in self.options for k, v in o.changes.items()}
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    scenario: str
-    rate_rps: float
-    months: int
-    changes: dict[str, Any]
-    monthly: float
-    baseline_monthly: float
-    results: Results  # the winner's simulation
-    slo: SloCheck
-    headroom_pct: float  # how far inside the tightest SLO target the winner runs
-    zone_loss: SloCheck | None  # the winner with a third of each node lost
-    runners_up: list[Candidate] = field(default_factory=list)
-    baseline_slo: SloCheck | None = None
-    notes: list[str] = field(default_factory=list)
-    currency: str = "USD"
-    rules: Rules | None = None  # the risk rules searched by (model/planning/risk.py)
-    risk: Assessment | None = None  # the winner against them
-    baseline_risk: Assessment | None = None  # today's setup against them
-    riskier: Candidate | None = None  # the cheapest that only meets the SLO, when cheaper and not safe
-
-    @property
-    def safe(self) -> bool:
-        return self.slo.met and (self.risk is None or self.risk.safe)
-
-    @property
-    def verdict(self) -> str:
-        return verdict(
-            self.slo.met,
-            self.risk,
-            self.baseline_risk,
-            self.baseline_monthly - self.monthly,
-            bool(self.changes),
-            self.currency,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        lat = self.results.latency_ms
-        return {
-            "changes": self.changes,
-            "monthly": round(self.monthly, 2),
-            "baseline_monthly": round(self.baseline_monthly, 2),
-            "latency_ms": {"p95": _r(lat.p95), "p99": _r(lat.p99)},
-            "slo": self.slo.to_json(),
-            "savings_monthly": round(self.baseline_monthly - self.monthly, 2),
-            "rate_rps": round(self.rate_rps, 3),
-            "months": self.months,
-            "currency": self.currency,
-            "risk": {
-                **(self.risk.to_json() if self.risk else {}),
-                "slo_headroom_pct": round(self.headroom_pct, 1),
-                "survives_zone_loss": None if self.zone_loss is None else self.zone_loss.met,
-                "zone_loss_violations": [] if self.zone_loss is None else list(self.zone_loss.violations),
-            },
-            "baseline_slo": None if self.baseline_slo is None else self.baseline_slo.to_json(),
-            "runners_up": [
-                {
-                    "changes": c.changes,
-                    "monthly": round(c.monthly, 2),
-                    "latency_ms": {"p99": _r(c.results.latency_ms.p99)} if c.results else None,
-                    "slo_met": c.results.slo.met if c.results else None,
-                    "risk": c.risk.to_json() if c.risk else None,
-                }
-                for c in self.runners_up
-            ],
-            "notes": list(self.notes),
-            **self._risk_json(),
-        }
-
-    def _risk_json(self) -> dict[str, Any]:
-        """The keys issue 13 added (contract: recommend's risk extension)."""
-        riskier = self.riskier
-        return {
-            "safe": self.safe,
-            "verdict": self.verdict,
-            "rules": self.rules.to_json() if self.rules else None,
-            "baseline_risk": self.baseline_risk.to_json() if self.baseline_risk else None,
-            "riskier_cheaper": None
-            if riskier is None
-            else {
-                "changes": riskier.changes,
-                "monthly": round(riskier.monthly, 2),
-                "savings_monthly": round(self.baseline_monthly - riskier.monthly, 2),
-                "risk": riskier.risk.to_json() if riskier.risk else None,
-            },
-        }
-
-    def to_text(self) -> str:
-        when = "today's load" if self.months == 0 else f"the load in {self.months} months"
-        out = [f"{self.scenario}: cheapest configuration for {when} ({self.rate_rps:,.1f} requests/s)", ""]
-        out += [self.verdict, ""]  # "No configuration searched meets the SLO; ..." when none does
-        rows = [[k, str(v)] for k, v in self.changes.items()] or [["(no change)", ""]]
-        out += [table(["change", "to"], rows), ""]
-        saving = self.baseline_monthly - self.monthly
-        verb = "saves" if saving >= 0 else "costs"
-        out.append(
-            f"Monthly   {money(self.monthly, self.currency)} (now {money(self.baseline_monthly, self.currency)}; "
-            f"{verb} {money(abs(saving), self.currency)} a month)"
-        )
-        lat = self.results.latency_ms
-        out.append(
-            f"Latency   p95 {ms(lat.p95)}   p99 {ms(lat.p99)}   errors {self.results.error_pct:.3f}% (simulated)"
-        )
-        out.append("SLO       " + ("met" if self.slo.met else "NOT met: " + "; ".join(self.slo.violations)))
-        zone = (
-            "not checked"
-            if self.zone_loss is None
-            else (
-                "survives"
-                if self.zone_loss.met
-                else "does NOT survive (" + "; ".join(self.zone_loss.violations) + ")"
-            )
-        )
-        out.append(
-            f"Risk      {self.headroom_pct:.0f}% inside the tightest SLO target; losing one zone: {zone}"
-        )
-        if self.risk is not None:
-            level, reasons = self.risk.graded()
-            out.append(f"Grade     {level}: " + "; ".join(reasons))
-        if self.baseline_risk is not None:
-            level, reasons = self.baseline_risk.graded()
-            out.append(f"Today     {level} risk: " + "; ".join(reasons))
-        if self.riskier is not None and self.riskier.risk is not None:
-            level, reasons = self.riskier.risk.graded()
-            saving = self.baseline_monthly - self.riskier.monthly
-            changes = ", ".join(f"{k}={v}" for k, v in self.riskier.changes.items()) or "(no change)"
-            verb = "saves" if saving >= 0 else "costs"
-            out.append(
-                f"Not offered: {changes} ({money(self.riskier.monthly, self.currency)} a month, {verb} "
-                f"{money(abs(saving), self.currency)}): {level} risk, " + "; ".join(reasons[:2])
-            )
-        if self.runners_up:
-            out += ["", "Runners-up:"]
-            out.append(
-                table(
-                    ["monthly", "p99", "SLO", "risk", "changes"],
-                    [
-                        [
-                            money(c.monthly, self.currency),
-                            ms(c.results.latency_ms.p99) if c.results else "-",
-                            ("met" if c.results.slo.met else "missed") if c.results else "-",
-                            c.risk.level if c.risk else "-",
-                            ", ".join(f"{k}={v}" for k, v in c.changes.items()) or "(none)",
-                        ]
-                        for c in self.runners_up
-                    ],
-                )
-            )
-        out += [f"Note      {n}" for n in self.notes]
-        return "\n".join(out)
-
-
-def _r(v: float) -> float:
-    return round(float(v), 3) if math.isfinite(v) else math.inf
-
-
-class Search:
-    """Evaluations of option combinations, cached, at one rate, judged by the risk rules."""
-
-    def __init__(self, scenario: Scenario, rate_rps: float, rules: Rules = SLO_ONLY):
-        self.scenario, self.rate_rps, self.rules = scenario, rate_rps, rules
-        self.eval_rate = None if scenario.workload.closed else rate_rps  # closed: evaluate the users
-        self.names = list(scenario.nodes)
-        widest = optimistic(scenario)
-        consumers = min(KAFKA_CONSUMER_UTILIZATION, rules.headroom_pct / 100.0)
-        self.options = {
-            n: node_options(widest, n, rate_rps, consumer_utilization=consumers) for n in self.names
-        }
-        self.cache: dict[tuple[int, ...], Results] = {}
-        self.assessed: dict[tuple[int, ...], Assessment] = {}
-        self.feasible: dict[tuple[int, ...], float] = {}
-
-    def build(self, pick: tuple[int, ...]) -> Scenario:
-        nodes = dict(self.scenario.nodes)
-        for name, k in zip(self.names, pick):
-            nodes[name] = nodes[name].model_copy(update=self.options[name][k].peak)
-        return self.scenario.model_copy(update={"nodes": nodes})
-
-    def cost(self, pick: tuple[int, ...]) -> float:
-        return sum(self.options[n][k].monthly for n, k in zip(self.names, pick))
-
-    def analytic(self, pick: tuple[int, ...]) -> Results:
-        if pick not in self.cache:
-            self.cache[pick] = evaluate(self.build(pick), "analytic", rate_rps=self.eval_rate)
-            if self.ok(pick):
-                self.feasible[pick] = self.cost(pick)
-        return self.cache[pick]
-
-    def assess(self, pick: tuple[int, ...]) -> Assessment:
-        if pick not in self.assessed:
-            self.assessed[pick] = assess(
-                self.build(pick), self.rate_rps, self.rules, self.analytic(pick), check_zone=False
-            )
-        return self.assessed[pick]
-
-    def ok(self, pick: tuple[int, ...]) -> bool:
-        """Meets the SLO (formulas) and every risk rule."""
-        return self.assess(pick).safe
-
-    def excess(self, pick: tuple[int, ...]) -> float:
-        """Every rule as one ratio (<= 1: all kept); past saturation graded by the busiest pool's
-        offered load, so that of two saturated configurations the less overloaded reads as closer."""
-        return self.assess(pick).excess
-
-    def upgrades(self, pick: tuple[int, ...]) -> list[tuple[int, ...]]:
-        """For each node, the cheapest option with more capacity than its current one, and for a
-        curve-sized cache also the cheapest with a higher hit ratio (more memory)."""
-        out = []
-        for i, name in enumerate(self.names):
-            opts, cur = self.options[name], self.options[name][pick[i]]
-            more = [lambda o: o.capacity > cur.capacity]  # noqa: B023 (called below, in this iteration)
-            if cur.hit_ratio is not None:
-                more.append(lambda o: o.hit_ratio is not None and o.hit_ratio > cur.hit_ratio)  # noqa: B023
-            for better in more:
-                nxt = next((k for k, o in enumerate(opts) if better(o) and o.monthly >= cur.monthly), None)
-                cand = None if nxt is None else pick[:i] + (nxt,) + pick[i + 1 :]
-                if cand is not None and cand not in out:
-                    out.append(cand)
-        return out
-
-
-def _greedy(search: Search) -> tuple[int, ...]:
-    pick = tuple(0 for _ in search.names)
-    for _ in range(MAX_STEPS):
-        if search.ok(pick):
-            break
-        excess, cost = search.excess(pick), search.cost(pick)
-        best, best_score = None, -math.inf
-        for cand in search.upgrades(pick):
-            gain = excess - search.excess(cand)
-            score = gain / max(search.cost(cand) - cost, 1e-6)
-            if score > best_score:
-                best, best_score = cand, score
-        if best is None:
-            break
-        pick = best
-    # Push each node back down to its cheapest option that still meets the SLO.
-    changed = search.ok(pick)
-    while changed:
-        changed = False
-        for i, name in enumerate(search.names):
-            for k in range(len(search.options[name])):
-                if search.options[name][k].monthly >= search.options[name][pick[i]].monthly:
-                    break
-                cand = pick[:i] + (k,) + pick[i + 1 :]
-                if search.ok(cand):
-                    pick, changed = cand, True
-                    break
-    return pick
 
 
 def recommend(
@@ -330,7 +57,7 @@ def recommend(
     if any(not opts for opts in search.options.values()):
         empty = [n for n, o in search.options.items() if not o]
         return _nothing_fits(scenario, rate, months, seed, requests, empty, rules)
-    pick = _greedy(search)
+    pick = greedy(search)
     if progress:
         progress(0.3)
     for neighbour in search.upgrades(pick):  # runners-up: one step more capacity on each node
@@ -403,7 +130,7 @@ def _riskier(scenario: Scenario, search: Search, pick: tuple[int, ...]) -> Candi
     if search.rules == SLO_ONLY:
         return None
     loose = Search(scenario, search.rate_rps)
-    cheap = _greedy(loose)
+    cheap = greedy(loose)
     if not loose.ok(cheap) or loose.cost(cheap) >= search.cost(pick) - 0.005:
         return None
     risk = assess(loose.build(cheap), search.rate_rps, search.rules)

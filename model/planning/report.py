@@ -125,6 +125,16 @@ def results_text(r: Results, kinds: dict[str, str], seed: int | None = None) -> 
     return "\n".join(out)
 
 
+def round_or_inf(value: float, digits: int = 3) -> float:
+    """A number for JSON, rounded; an unbounded one (a queue that grows) stays inf (json_safe writes null)."""
+    return round(float(value), digits) if math.isfinite(value) else math.inf
+
+
+def round_or_none(value: float, digits: int = 3) -> float | None:
+    """A number for JSON, rounded; None when it is unbounded."""
+    return round(float(value), digits) if math.isfinite(value) else None
+
+
 def json_safe(value: Any) -> Any:
     """JSON has no infinity: an unbounded latency (a saturated queue) is written as null."""
     if isinstance(value, float) and not math.isfinite(value):

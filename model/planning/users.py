@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from model.planning.report import ms, table
+from model.planning.report import ms, round_or_none, table
 from model.queueing.analytic.closed import analyse_closed
 from model.queueing.closed_network import ClosedSolution, solve_closed
 from model.queueing.results import Results
@@ -36,8 +36,12 @@ class UsersPoint:
     def to_json(self) -> dict[str, Any]:
         return {
             "users": self.users,
-            "throughput_rps": _r(self.throughput_rps),
-            "latency_ms": {"mean": _r(self.mean_ms), "p95": _r(self.p95_ms), "p99": _r(self.p99_ms)},
+            "throughput_rps": round_or_none(self.throughput_rps, 4),
+            "latency_ms": {
+                "mean": round_or_none(self.mean_ms, 4),
+                "p95": round_or_none(self.p95_ms, 4),
+                "p99": round_or_none(self.p99_ms, 4),
+            },
             "slo_met": self.slo_met,
         }
 
@@ -75,15 +79,15 @@ class UsersAnswer:
             "at_max_users": None
             if at is None
             else {
-                "throughput_rps": _r(at.throughput_rps),
+                "throughput_rps": round_or_none(at.throughput_rps, 4),
                 "latency_ms": at.latency_ms.to_json(),
                 "error_pct": round(at.error_pct, 4),
             },
             "bottleneck": self.bottleneck,
-            "knee_users": _r(self.knee_users),
-            "max_throughput_rps": _r(self.max_throughput_rps),
-            "demand_ms": _r(self.demand_ms),
-            "bottleneck_demand_ms": _r(self.bottleneck_demand_ms),
+            "knee_users": round_or_none(self.knee_users, 4),
+            "max_throughput_rps": round_or_none(self.max_throughput_rps, 4),
+            "demand_ms": round_or_none(self.demand_ms, 4),
+            "bottleneck_demand_ms": round_or_none(self.bottleneck_demand_ms, 4),
             "slo": {"met": self.slo_met, "violations": list(self.at_users.slo.violations)},
             "curve": [p.to_json() for p in self.curve],
             "method": "analytic",
@@ -126,10 +130,6 @@ class UsersAnswer:
 
     def at_max_violations(self) -> list[str]:
         return list((self.at_max or self.at_users).slo.violations)
-
-
-def _r(value: float) -> float | None:
-    return round(float(value), 4) if math.isfinite(value) else None
 
 
 def _has_slo(scenario: Scenario) -> bool:

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from model.scenario.strict_model import Strict
 
 
-class _Strict(BaseModel):
-    """As model.scenario.schema.Strict (which imports this module): unknown keys refused, frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class FitCheck(_Strict):
+class FitCheck(Strict):
     """One statistic the fit compared over the busiest periods: predicted against observed."""
 
     what: str = Field(min_length=1)  # as the fit's validation names it: "latency p99", "web utilization"
@@ -33,7 +29,7 @@ class FitCheck(_Strict):
     mape_pct: float | None = Field(default=None, ge=0)  # over every compared period, not only the busiest
 
 
-class FitRecord(_Strict):
+class FitRecord(Strict):
     """The `fitted` key: where the data came from, and each check of the validation."""
 
     source: str = Field(min_length=1)  # the fit file's source: demo, csv, cloudwatch, gcp, prometheus

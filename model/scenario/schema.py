@@ -3,325 +3,65 @@
 These models are the single source of truth for what a scenario file may say. They are
 strict (unknown keys are refused) because a typo that silently falls back to a default
 would give a plausible but wrong answer, which is worse than no answer.
+
+`Scenario`, the SLO and the pricing are here; the node kinds are in `nodes.py`, the workload in
+`workload.py`, the strict base and `GraphError` in `strict_model.py`; the graph checks (calls, hosts, sync
+cycles) and the call graph's walks stay beside `Scenario`. Every name stays importable from here
+(`from model.scenario.schema import ServiceNode`).
 """
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Literal, Union
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from model.scenario.fitted import FitRecord
+from model.scenario.nodes import (
+    NODE_KINDS,
+    NODE_TYPES,
+    Autoscale,
+    CacheNode,
+    Call,
+    Cpus,
+    DatabaseNode,
+    HitRatioCurve,
+    Host,
+    Instance,
+    KafkaNode,
+    Node,
+    ServiceNode,
+    WorkerUsl,
+)
+from model.scenario.strict_model import GraphError, Strict
+from model.scenario.workload import GrowthFit, Retries, Workload
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Instance(Strict):
-    """A priced machine type, or a pod size priced per vCPU and GiB."""
-
-    provider: Literal["aws", "gcp"] | None = None
-    type: str | None = None
-    vcpu: float | None = Field(default=None, gt=0)
-    memory_gib: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _type_or_size(self) -> "Instance":
-        if self.type is None and self.vcpu is None:
-            raise ValueError("give either type (with provider) or vcpu and memory_gib")
-        if self.type is not None and self.vcpu is not None:
-            raise ValueError("give either type or vcpu/memory_gib, not both")
-        if self.vcpu is not None and self.memory_gib is None:
-            raise ValueError("memory_gib is required with vcpu")
-        return self
-
-
-class Autoscale(Strict):
-    """The Kubernetes HPA algorithm's knobs."""
-
-    target_cpu_pct: float = Field(default=70, gt=0, le=100)
-    min: int = Field(default=1, ge=1)
-    max: int = Field(default=10, ge=1)
-    startup_s: float = Field(default=30, ge=0)
-    scale_down_stabilization_s: float = Field(default=300, ge=0)
-
-    @model_validator(mode="after")
-    def _bounds(self) -> "Autoscale":
-        if self.max < self.min:
-            raise ValueError(f"max ({self.max}) is below min ({self.min})")
-        return self
-
-
-class Call(Strict):
-    to: str
-    visits: float = Field(default=1.0, ge=0)
-    op: Literal["read", "write"] = "read"
-    mode: Literal["sync", "async"] = "sync"
-
-
-def _check_cpus(cpus: float | None) -> float | None:
-    if cpus is not None and cpus > 1 and cpus != int(cpus):
-        raise ValueError("cpus above 1 must be a whole number of cores (below 1 it is a CPU limit)")
-    return cpus
-
-
-# Cores per replica; below 1 it is a pod's CPU limit: one core running at that fraction of speed.
-Cpus = Annotated[float | None, Field(default=None, gt=0), AfterValidator(_check_cpus)]
-
-
-class WorkerUsl(Strict):
-    """Extension (issue 11): per-worker overhead, the USL over worker counts.
-
-    CPU per request grows with the workers sharing the cores as 1 + sigma (N - 1) + kappa N (N - 1)
-    (context switches, lock and cache contention); `service_ms` was measured at `workers`.
-    """
-
-    sigma: float = Field(ge=0, le=1)
-    kappa: float = Field(default=0.0, ge=0)
-    workers: int = Field(ge=1)
-
-    def factor(self, n: int) -> float:
-        """CPU per request at n workers over CPU per request at `workers`."""
-
-        def cost(k: int) -> float:
-            return 1 + self.sigma * (k - 1) + self.kappa * k * (k - 1)
-
-        return cost(n) / cost(self.workers)
-
-
-class ServiceNode(Strict):
-    """App pods or instances behind a load balancer."""
-
-    kind: Literal["service"]
-    replicas: int = Field(default=1, ge=1)
-    cpus: Cpus = None
-    concurrency: int | None = Field(default=None, ge=1)
-    service_ms: float = Field(gt=0)
-    service_cv: float = Field(default=1.0, ge=0)
-    blocking_calls: bool = True
-    timeout_ms: float | None = Field(default=None, gt=0)
-    background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
-    instance: Instance | None = None
-    autoscale: Autoscale | None = None
-    calls: list[Call] = Field(default_factory=list)
-    host: str | None = None  # extension: runs on that host's cores, shared with the other nodes on it
-    miss_ms: float = Field(
-        default=0.0, ge=0
-    )  # extension (issue 11): its own CPU per miss of a cache it calls
-    worker_usl: WorkerUsl | None = None  # extension (issue 11): per-worker overhead, used with concurrency
-
-
-def _check_curve(curve: dict[float, float] | None) -> dict[float, float] | None:
-    if curve is None:
-        return curve
-    if len(curve) < 2:
-        raise ValueError("needs at least two sizes (GiB: hit ratio)")
-    points = sorted(curve.items())
-    for (m0, h0), (m1, h1) in zip(points, points[1:]):
-        if h1 < h0:
-            raise ValueError(
-                f"{m1:g} GiB hits less ({h1:g}) than {m0:g} GiB ({h0:g}); a bigger cache never hits less"
-            )
-    return curve
-
-
-# GiB of cache (over all its nodes) -> the hit ratio it would have; never falling as memory grows.
-HitRatioCurve = Annotated[
-    dict[Annotated[float, Field(gt=0)], Annotated[float, Field(ge=0, le=1)]] | None,
-    Field(default=None),
-    AfterValidator(_check_curve),
+__all__ = [
+    "NODE_KINDS",
+    "NODE_TYPES",
+    "SLO",
+    "Autoscale",
+    "CacheNode",
+    "Call",
+    "Cpus",
+    "DatabaseNode",
+    "GraphError",
+    "GrowthFit",
+    "HitRatioCurve",
+    "Host",
+    "Instance",
+    "KafkaNode",
+    "Node",
+    "Pricing",
+    "Retries",
+    "Scenario",
+    "ServiceNode",
+    "Strict",
+    "WorkerUsl",
+    "Workload",
+    "find_sync_cycle",
+    "post_order",
 ]
-
-
-class CacheNode(Strict):
-    kind: Literal["cache"]
-    nodes: int = Field(default=1, ge=1)
-    cpus: Cpus = None
-    hit_ratio: float = Field(ge=0, le=1)
-    hit_ms: float = Field(default=1.0, gt=0)
-    miss: str | None = None
-    background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
-    instance: Instance | None = None
-    host: str | None = None  # extension (issue 11)
-    # Extension: the hit ratio the cache would have at other sizes (total GiB over its nodes), for
-    # example from a miss-ratio curve; with it the recommender sizes the cache's memory too.
-    hit_ratio_by_memory_gib: HitRatioCurve = None
-    host: str | None = None  # extension: runs on that host's cores, shared with the other nodes on it
-
-    def hit_ratio_at(self, memory_gib: float) -> float | None:
-        """The stated curve at `memory_gib`, linear in log memory between its points; the largest
-        point's ratio beyond it (no gain is assumed past what was stated); None below the smallest,
-        where nothing was stated."""
-        points = sorted((self.hit_ratio_by_memory_gib or {}).items())
-        if not points or memory_gib < points[0][0] * (1 - 1e-9):
-            return None
-        for (m0, h0), (m1, h1) in zip(points, points[1:]):
-            if memory_gib <= m1:
-                w = math.log(memory_gib / m0) / math.log(m1 / m0)
-                return h0 + min(max(w, 0.0), 1.0) * (h1 - h0)
-        return points[-1][1]
-
-
-class DatabaseNode(Strict):
-    kind: Literal["database"]
-    read_replicas: int = Field(default=0, ge=0)
-    cpus: Cpus = None
-    read_ms: float = Field(gt=0)
-    write_ms: float | None = Field(default=None, gt=0)
-    service_cv: float = Field(default=1.0, ge=0)
-    background_cpu_pct: float = Field(default=0.0, ge=0, lt=100)  # CPU busy with work no request causes
-    instance: Instance | None = None
-    host: str | None = None  # extension: runs on that host's cores, shared with the other nodes on it
-
-    @property
-    def instances(self) -> int:
-        return 1 + self.read_replicas
-
-    @property
-    def write_service_ms(self) -> float:
-        """Writes cost what reads cost unless the file says otherwise."""
-        return self.write_ms if self.write_ms is not None else self.read_ms
-
-
-class KafkaNode(Strict):
-    kind: Literal["kafka"]
-    brokers: int = Field(default=1, ge=1)
-    partitions: int = Field(default=1, ge=1)
-    consumers: int = Field(default=1, ge=1)
-    produce_ms: float = Field(default=0.0, ge=0)
-    consume_ms: float = Field(gt=0)
-    max_backlog: int = Field(default=100_000, ge=1)
-    instance: Instance | None = None
-
-
-Node = Annotated[Union[ServiceNode, CacheNode, DatabaseNode, KafkaNode], Field(discriminator="kind")]
-NODE_TYPES: dict[str, type[BaseModel]] = {
-    "service": ServiceNode,
-    "cache": CacheNode,
-    "database": DatabaseNode,
-    "kafka": KafkaNode,
-}
-NODE_KINDS = tuple(NODE_TYPES)
-
-
-class GrowthFit(Strict):
-    """Extension (issue 12): the fit's estimate of the monthly growth and its 90% interval.
-
-    Growth is "fitted" while `workload.growth_pct_per_month` still equals `pct_per_month`; a file
-    edited to another growth keeps the record of the fit but says its growth is given."""
-
-    pct_per_month: float = Field(gt=-100)
-    low_pct: float = Field(gt=-100)  # the 90% interval, percent per month
-    high_pct: float = Field(gt=-100)
-    days: int = Field(default=0, ge=0)  # days of traffic the trend was fitted on
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "GrowthFit":
-        if not self.low_pct <= self.high_pct:
-            raise ValueError(f"low_pct ({self.low_pct:g}) is above high_pct ({self.high_pct:g})")
-        return self
-
-
-class Retries(Strict):
-    """Extension (issue 18): the client sends a request again when it times out (the entry's
-    `timeout_ms`) or is refused, up to `attempts` more times, waiting `backoff_ms` doubled each time;
-    with `jitter` the wait is drawn uniformly between 0 and that (full jitter), so clients spread out.
-    Retries are extra arrivals: the work of an abandoned attempt is still done (model/queueing/retry_load.py)."""
-
-    attempts: int = Field(ge=0, le=10)  # sends after the first; 0 sends once (as without retries)
-    backoff_ms: float = Field(default=100.0, ge=0, le=86_400_000)
-    jitter: bool = True
-
-
-class Workload(Strict):
-    rate_rps: float | None = Field(default=None, gt=0)  # open: requests arrive at this rate
-    # Extension (issue 18): a closed workload, `users` each sending a request, waiting for the answer,
-    # then thinking for an exponential time of mean `think_ms`; exclusive with rate_rps.
-    users: int | None = Field(default=None, ge=1)
-    think_ms: float | None = Field(default=None, ge=0)
-    arrivals: Literal["poisson", "deterministic", "trace"] = "poisson"
-    trace: str | None = None
-    growth_pct_per_month: float = Field(default=0.0, gt=-100)
-    horizon_months: int = Field(default=12, ge=1, le=120)
-    # Extension: time every request spends outside the modelled stations (network, accept, client),
-    # a constant added to its end-to-end latency.
-    network_ms: float = Field(default=0.0, ge=0)
-    # Extension (issue 13): the busiest load the observed data holds (the fit writes its busiest
-    # hour); recommend never sizes below what it needs.
-    observed_peak_rps: float | None = Field(default=None, gt=0)
-    # Extension (issue 12): the traffic's shape over a day and a week, as fractions of the peak
-    # (`rate_rps`): 24 hourly values (UTC), 7 daily ones (Monday..Sunday). They set how many replicas
-    # an HPA runs hour by hour and how many requests a month serves (model/planning/bill.py).
-    daily_profile: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
-        default=None, min_length=24, max_length=24
-    )
-    weekly_profile: list[Annotated[float, Field(ge=0, le=1)]] | None = Field(
-        default=None, min_length=7, max_length=7
-    )
-    # Extension (issue 12): how the fit estimated growth_pct_per_month (its 90% interval); written by `fit`.
-    growth_fit: GrowthFit | None = None
-    # Extension (issue 12): the calendar month the forecast's month 0 is (YYYY-MM); default: this month.
-    start_month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-
-    @property
-    def closed(self) -> bool:
-        """A closed workload (users who wait for their answers) rather than an open arrival rate."""
-        return self.users is not None
-
-    @model_validator(mode="after")
-    def _open_or_closed(self) -> "Workload":
-        # GraphError carries the offending key's full path, so the message points at its line.
-        if self.rate_rps is None and self.users is None:
-            raise GraphError(
-                ("workload", "rate_rps"),
-                "is required: give rate_rps (an open workload) or users (a closed one)",
-            )
-        if self.rate_rps is not None and self.users is not None:
-            raise GraphError(
-                ("workload", "users"),
-                "rate_rps and users are exclusive: a workload is open (rate_rps) or closed (users), not both",
-            )
-        if self.users is None and self.think_ms is not None:
-            raise GraphError(
-                ("workload", "think_ms"),
-                "is the think time of a closed workload: it needs users, not rate_rps",
-            )
-        if self.users is not None and self.arrivals != "poisson":
-            raise GraphError(
-                ("workload", "arrivals"),
-                f"{self.arrivals} describes an open workload; a closed one (users) has its users' think_ms",
-            )
-        return self
-
-    @property
-    def think_time_ms(self) -> float:
-        """A closed workload's mean think time (0 unless given)."""
-        return self.think_ms or 0.0
-
-    # Extension (issue 18): client retries of timed-out or refused requests; None: no client retries.
-    retries: Retries | None = None
-
-    @model_validator(mode="after")
-    def _trace_given(self) -> "Workload":
-        if self.arrivals == "trace" and not self.trace:
-            raise ValueError("arrivals: trace needs trace: a CSV of timestamp,rate_rps")
-        for key, what in (("daily_profile", "hour"), ("weekly_profile", "day")):
-            values = getattr(self, key)
-            if values is not None and abs(max(values) - 1.0) > 1e-6:
-                raise ValueError(
-                    f"{key}: the busiest {what} runs at the peak (rate_rps), so its largest value must be 1 "
-                    f"(got {max(values):g})"
-                )
-        return self
-
-
-class Host(Strict):
-    """Extension: a machine (or pod) whose cores several nodes share (contract: hosts)."""
-
-    cpus: Cpus = None  # default: the instance's vCPUs, else one core
-    instance: Instance | None = None
 
 
 class SLO(Strict):
@@ -407,15 +147,6 @@ class Scenario(Strict):
         if isinstance(node, CacheNode) and node.miss:
             out.append(node.miss)
         return out
-
-
-class GraphError(ValueError):
-    """A graph-level problem, tied to the key path that causes it."""
-
-    def __init__(self, path: tuple, message: str):
-        super().__init__(message)
-        self.path = path
-        self.message = message
 
 
 # What a node placed on a host may not say: the host owns the cores, the price and the single instance.
