@@ -354,6 +354,7 @@ def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_
             "message": fit.message,
             "scenario": str(fit.scenario or ""),
             "hosts_scenario": str(fit.hosts_scenario or ""),
+            "hosts_how": fit.hosts_how,
             "report": fit.report,
         },
         "answers": answers,

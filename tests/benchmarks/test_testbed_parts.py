@@ -12,7 +12,7 @@ from benchmarks.testbed.cpu import CpuSampler
 from benchmarks.testbed.loadgen import MAX_REQUESTS, PhaseRun, Record, schedule
 from benchmarks.testbed.measure import measure, period_rows
 from benchmarks.testbed.phases import RampStep, knee
-from benchmarks.testbed.predict import write_fit_inputs
+from benchmarks.testbed.predict import hosts_fit_file, write_fit_inputs
 from benchmarks.testbed.report import err_pct, predicted_stats
 from model.fit.file import load_fit_file
 
@@ -86,6 +86,20 @@ def test_fit_inputs_are_a_valid_csv_fit(tmp_path, restamp):
         assert fit.period_s == 60 and fit.traffic.kind == "rate"
         assert all(s.endswith(":00+00:00") for s in stamps)
         assert fit.nodes["web"].concurrency == 2 and fit.nodes["cache"].miss == "db"
+
+
+def test_the_hosts_variant_is_fitted_from_a_fit_file_that_declares_the_shared_cores(tmp_path):
+    # The latency fit (service_cv, network_ms) is made against the scenario the fit file describes:
+    # the hosts variant gets a fit file of its own, the same periods with the placement declared.
+    start = 1_700_000_003.0
+    rows = period_rows(_run(start), _fake_sampler(tmp_path, start, 31), 5.0, 5)
+    config = write_fit_inputs(tmp_path, rows, 5, workers=2, service_cores=1, restamp=False)
+    before = config.read_text()
+    fit = load_fit_file(hosts_fit_file(config, 1))
+    assert config.read_text() == before
+    assert fit.hosts["box"].cpus == 1 and {n.host for n in fit.nodes.values()} == {"box"}
+    assert fit.nodes["web"].concurrency == 2 and fit.nodes["web"].cpu.column == "web_cpu_pct"
+    assert fit.nodes["db"].cpu.column == "db_cpu_pct" and not fit.latency.stats  # 5 periods: no p50/p99
 
 
 def test_error_and_predicted_cpu():
