@@ -171,7 +171,14 @@ class Run:
         for rate in ramp_rates(estimate):
             m = self.phase(f"ramp {rate:.0f}", "ramp", rate, self.profile.ramp_step_s, keep=False)
             steps.append(
-                RampStep(rate, m.throughput_rps, m.latency_ms["mean"], m.latency_ms["p99"], m.error_pct)
+                RampStep(
+                    rate,
+                    m.throughput_rps,
+                    m.latency_ms["mean"],
+                    m.latency_ms["p99"],
+                    m.error_pct,
+                    m.p99_ci95_ms,
+                )
             )
             misses = misses + 1 if not steps[-1].keeps_up else 0
             if misses >= 2:

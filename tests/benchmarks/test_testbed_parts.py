@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from pathlib import Path
 
@@ -147,3 +148,44 @@ def test_periods_carry_percentiles_and_a_saved_run_gets_them_back_from_its_reque
     for got, want in zip(back, rows):
         assert got["latency_p50_ms"] == pytest.approx(want["latency_p50_ms"], abs=1e-3)
         assert got["latency_p99_ms"] == pytest.approx(want["latency_p99_ms"], abs=1e-3)
+
+
+def test_a_p99_interval_holds_the_truth_and_narrows_with_more_requests():
+    import numpy as np
+
+    from benchmarks.testbed.measure import p99_interval
+
+    rng = np.random.default_rng(3)
+    truth = 10.0 * math.log(100)  # exponential latency of mean 10 ms: its p99
+
+    def interval(seconds: int, rate: float):
+        sched = np.sort(rng.uniform(0, seconds, int(seconds * rate)))
+        return p99_interval(list(sched), list(rng.exponential(10.0, len(sched))))
+
+    short, long = interval(11, 200), interval(140, 200)  # a ramp step, a fit phase
+    assert short[0] < truth < short[1] and long[0] < truth < long[1]
+    assert long[1] - long[0] < 0.6 * (short[1] - short[0])
+    assert interval(11, 15) is None  # 165 requests: the top 1% is one or two of them
+    assert interval(3, 200) is None  # 3 seconds: too few blocks to resample
+
+
+def test_ramp_steps_get_their_p99_interval_from_a_saved_runs_requests(tmp_path):
+    from benchmarks.testbed.measure import p99_interval
+    from benchmarks.testbed.ramp_report import ramp_table
+    from benchmarks.testbed.remodel import _ramp_intervals
+
+    rows = [(i * 0.01, 2.0 + (i * 7919 % 1000) / 100) for i in range(1500)]  # 15 s at 100 req/s
+    with open(tmp_path / "requests.csv", "w") as f:
+        f.write("phase,start_epoch_s,sched_s,sent_s,latency_ms,ok,cache,wrote,error\n")
+        for sched, lat in rows:
+            f.write(f"ramp 100,1700000000.000,{sched:.4f},{sched:.4f},{lat:.3f},1,hit,0,\n")
+            f.write(f"fit-20%,1700000000.000,{sched:.4f},{sched:.4f},{3 * lat:.3f},1,hit,0,\n")
+    steps = [RampStep(100.0, 100.0, 7.0, 11.9, 0.0), RampStep(120.0, 120.0, 9.0, 15.0, 0.0)]
+    _ramp_intervals(steps, tmp_path / "requests.csv", warmup_s=3.75)
+    kept = [(s, lat) for s, lat in rows if s >= 3.75]
+    assert steps[0].p99_ci95_ms == p99_interval([s for s, _ in kept], [lat for _, lat in kept])
+    assert steps[1].p99_ci95_ms is None  # no requests logged for it
+    low, high = steps[0].p99_ci95_ms
+    answers = {"sim": {"100.0": {"latency_ms": {"mean": 7.5, "p99": 12.0}}}}
+    table = ramp_table([dataclasses.asdict(s) for s in steps], answers, 200.0)
+    assert f"11.9 [{low:.1f}, {high:.1f}]" in table[2] and "[" not in table[3].split("|")[4]
