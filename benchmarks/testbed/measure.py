@@ -83,7 +83,7 @@ def p99_interval(sched_s: list[float], latencies_ms: list[float], seed: int = 0)
     """A 95% interval for the p99 of these requests, by a bootstrap over whole seconds of them.
 
     A 15 s ramp step measures 600 to 3,000 requests, so its p99 rests on its slowest 6 to 30,
-    and within a second they queue together: the step's p99 moved by -38% to +31% (the interval
+    and within a second they queue together: the step's p99 is known to -37% to +28% (the interval
     at 64% load on the 19:55 run) where the model was judged to 15%. Said beside the p99, the
     interval shows whether an error is the model's or the measurement's; resampling seconds rather
     than single requests keeps the bursts whole, and with few blocks the interval is rough too."""
