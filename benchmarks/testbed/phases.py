@@ -68,6 +68,7 @@ class RampStep:
     mean_ms: float
     p99_ms: float
     error_pct: float
+    p99_ci95_ms: list[float] | None = None  # measure.p99_interval: how far the step's own p99 is known
 
     @property
     def keeps_up(self) -> bool:

@@ -20,17 +20,20 @@ def step_key(offered_rps: float) -> str:
 def ramp_table(
     steps: list[dict], answers: dict[str, dict[str, dict]], capacity_rps: float | None
 ) -> list[str]:
-    """Markdown rows: each step's measured mean and p99 and every solver's, with the error."""
+    """Markdown rows: each step's measured mean and p99 (with its 95% interval where known: a short
+    step's p99 rests on a few dozen requests) and every solver's, with the error."""
     labels = [label for label in answers if any(answers[label].values())]
     if not steps or not labels:
         return []
-    head = "| offered req/s | load | measured mean ms | measured p99 ms | " + " | ".join(
+    head = "| offered req/s | load | measured mean ms | measured p99 ms [95% interval] | " + " | ".join(
         f"{label} mean | {label} p99" for label in labels
     )
     out = [head + " |", "|---|---|---|---|" + "---|---|" * len(labels)]
     for s in steps:
         load = f"{100 * s['offered_rps'] / capacity_rps:.0f}%" if capacity_rps else "–"
-        cells = [_f(s["offered_rps"]), load, _f(s["mean_ms"]), _f(s["p99_ms"])]
+        ci = s.get("p99_ci95_ms")
+        p99 = _f(s["p99_ms"]) + (f" [{_f(ci[0])}, {_f(ci[1])}]" if ci else "")
+        cells = [_f(s["offered_rps"]), load, _f(s["mean_ms"]), p99]
         for label in labels:
             lat = (answers[label].get(step_key(s["offered_rps"])) or {}).get("latency_ms") or {}
             for stat, measured in zip(STATS, (s["mean_ms"], s["p99_ms"])):

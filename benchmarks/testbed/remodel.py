@@ -23,7 +23,7 @@ from pathlib import Path
 import math
 from collections import defaultdict
 
-from benchmarks.testbed.measure import Measured, period_percentiles, period_starts
+from benchmarks.testbed.measure import Measured, p99_interval, period_percentiles, period_starts
 from benchmarks.testbed.phases import Knee, Profile, RampStep
 
 
@@ -69,14 +69,15 @@ def load_saved(source: Path, out: Path) -> Saved:
     rows = _fit_rows(rows_path)
     if rows and "latency_p99_ms" not in rows[0] and (source / "requests.csv").is_file():
         rows = _with_percentiles(rows, phases, profile.period_s, source / "requests.csv")
+    steps = [RampStep(**s) for s in knee["steps"]] if knee else []
+    if any(s.p99_ci95_ms is None for s in steps) and (source / "requests.csv").is_file():
+        _ramp_intervals(steps, source / "requests.csv", min(profile.warmup_s, profile.ramp_step_s / 4))
     return Saved(
         SavedRun(out, phases, rows),
         argparse.Namespace(**settings),
         profile,
         saved.get("capacity_rps"),
-        Knee(knee["capacity_rps"], knee["knee_rps"], [RampStep(**s) for s in knee["steps"]])
-        if knee
-        else None,
+        Knee(knee["capacity_rps"], knee["knee_rps"], steps) if knee else None,
         str(source),
         saved["machine"],
     )
@@ -118,3 +119,19 @@ def _with_percentiles(
     by_stamp = {stamp_of[key]: period_percentiles(values) for key, values in latencies.items()}
     missing = period_percentiles([])
     return [{**row, **by_stamp.get(row["wall"], missing)} for row in rows]
+
+
+def _ramp_intervals(steps: list[RampStep], requests_csv: Path, warmup_s: float) -> None:
+    """Each ramp step's p99 interval from the logged requests, for a run saved before the steps carried
+    it (a step's requests are logged under `ramp N`, N its offered rate rounded, as Run.find_knee names it)."""
+    by_name = {f"ramp {s.offered_rps:.0f}": s for s in steps}
+    answered: dict[str, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    with open(requests_csv, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["phase"] in by_name and r["ok"] == "1" and float(r["sched_s"]) >= warmup_s:
+                sched, lat = answered[r["phase"]]
+                sched.append(float(r["sched_s"]))
+                lat.append(float(r["latency_ms"]))
+    for name, step in by_name.items():
+        if step.p99_ci95_ms is None and name in answered:
+            step.p99_ci95_ms = p99_interval(*answered[name])

@@ -47,7 +47,12 @@ def render(results: dict) -> str:
         + (
             "Hosts variant (web, Redis and PostgreSQL sharing the service cores): "
             + (
-                "accepted by the schema, predicted below."
+                (
+                    "fitted again with that placement declared in the fit file (`fit-hosts.yaml`), "
+                    "predicted below."
+                    if fit.get("hosts_how") == "fitted"
+                    else "the fitted scenario with `hosts:` added, predicted below."
+                )
                 if fit.get("hosts_scenario")
                 else "not accepted by this version's schema; skipped."
             )

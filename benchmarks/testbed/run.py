@@ -171,7 +171,14 @@ class Run:
         for rate in ramp_rates(estimate):
             m = self.phase(f"ramp {rate:.0f}", "ramp", rate, self.profile.ramp_step_s, keep=False)
             steps.append(
-                RampStep(rate, m.throughput_rps, m.latency_ms["mean"], m.latency_ms["p99"], m.error_pct)
+                RampStep(
+                    rate,
+                    m.throughput_rps,
+                    m.latency_ms["mean"],
+                    m.latency_ms["p99"],
+                    m.error_pct,
+                    m.p99_ci95_ms,
+                )
             )
             misses = misses + 1 if not steps[-1].keeps_up else 0
             if misses >= 2:
@@ -354,6 +361,7 @@ def model_phases(run: Run, args, profile: Profile, capacity: float | None, knee_
             "message": fit.message,
             "scenario": str(fit.scenario or ""),
             "hosts_scenario": str(fit.hosts_scenario or ""),
+            "hosts_how": fit.hosts_how,
             "report": fit.report,
         },
         "answers": answers,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from benchmarks.testbed.cpu import CpuSampler
 from benchmarks.testbed.loadgen import MAX_REQUESTS, PhaseRun, Record, schedule
 from benchmarks.testbed.measure import measure, period_rows
 from benchmarks.testbed.phases import RampStep, knee
-from benchmarks.testbed.predict import write_fit_inputs
+from benchmarks.testbed.predict import hosts_fit_file, write_fit_inputs
 from benchmarks.testbed.report import err_pct, predicted_stats
 from model.fit.file import load_fit_file
 
@@ -88,6 +89,20 @@ def test_fit_inputs_are_a_valid_csv_fit(tmp_path, restamp):
         assert fit.nodes["web"].concurrency == 2 and fit.nodes["cache"].miss == "db"
 
 
+def test_the_hosts_variant_is_fitted_from_a_fit_file_that_declares_the_shared_cores(tmp_path):
+    # The latency fit (service_cv, network_ms) is made against the scenario the fit file describes:
+    # the hosts variant gets a fit file of its own, the same periods with the placement declared.
+    start = 1_700_000_003.0
+    rows = period_rows(_run(start), _fake_sampler(tmp_path, start, 31), 5.0, 5)
+    config = write_fit_inputs(tmp_path, rows, 5, workers=2, service_cores=1, restamp=False)
+    before = config.read_text()
+    fit = load_fit_file(hosts_fit_file(config, 1))
+    assert config.read_text() == before
+    assert fit.hosts["box"].cpus == 1 and {n.host for n in fit.nodes.values()} == {"box"}
+    assert fit.nodes["web"].concurrency == 2 and fit.nodes["web"].cpu.column == "web_cpu_pct"
+    assert fit.nodes["db"].cpu.column == "db_cpu_pct" and not fit.latency.stats  # 5 periods: no p50/p99
+
+
 def test_error_and_predicted_cpu():
     assert err_pct(110.0, 100.0) == pytest.approx(10.0)
     assert err_pct(1.0, 0.0) is None and err_pct(None, 3.0) is None
@@ -133,3 +148,44 @@ def test_periods_carry_percentiles_and_a_saved_run_gets_them_back_from_its_reque
     for got, want in zip(back, rows):
         assert got["latency_p50_ms"] == pytest.approx(want["latency_p50_ms"], abs=1e-3)
         assert got["latency_p99_ms"] == pytest.approx(want["latency_p99_ms"], abs=1e-3)
+
+
+def test_a_p99_interval_holds_the_truth_and_narrows_with_more_requests():
+    import numpy as np
+
+    from benchmarks.testbed.measure import p99_interval
+
+    rng = np.random.default_rng(3)
+    truth = 10.0 * math.log(100)  # exponential latency of mean 10 ms: its p99
+
+    def interval(seconds: int, rate: float):
+        sched = np.sort(rng.uniform(0, seconds, int(seconds * rate)))
+        return p99_interval(list(sched), list(rng.exponential(10.0, len(sched))))
+
+    short, long = interval(11, 200), interval(140, 200)  # a ramp step, a fit phase
+    assert short[0] < truth < short[1] and long[0] < truth < long[1]
+    assert long[1] - long[0] < 0.6 * (short[1] - short[0])
+    assert interval(11, 15) is None  # 165 requests: the top 1% is one or two of them
+    assert interval(3, 200) is None  # 3 seconds: too few blocks to resample
+
+
+def test_ramp_steps_get_their_p99_interval_from_a_saved_runs_requests(tmp_path):
+    from benchmarks.testbed.measure import p99_interval
+    from benchmarks.testbed.ramp_report import ramp_table
+    from benchmarks.testbed.remodel import _ramp_intervals
+
+    rows = [(i * 0.01, 2.0 + (i * 7919 % 1000) / 100) for i in range(1500)]  # 15 s at 100 req/s
+    with open(tmp_path / "requests.csv", "w") as f:
+        f.write("phase,start_epoch_s,sched_s,sent_s,latency_ms,ok,cache,wrote,error\n")
+        for sched, lat in rows:
+            f.write(f"ramp 100,1700000000.000,{sched:.4f},{sched:.4f},{lat:.3f},1,hit,0,\n")
+            f.write(f"fit-20%,1700000000.000,{sched:.4f},{sched:.4f},{3 * lat:.3f},1,hit,0,\n")
+    steps = [RampStep(100.0, 100.0, 7.0, 11.9, 0.0), RampStep(120.0, 120.0, 9.0, 15.0, 0.0)]
+    _ramp_intervals(steps, tmp_path / "requests.csv", warmup_s=3.75)
+    kept = [(s, lat) for s, lat in rows if s >= 3.75]
+    assert steps[0].p99_ci95_ms == p99_interval([s for s, _ in kept], [lat for _, lat in kept])
+    assert steps[1].p99_ci95_ms is None  # no requests logged for it
+    low, high = steps[0].p99_ci95_ms
+    answers = {"sim": {"100.0": {"latency_ms": {"mean": 7.5, "p99": 12.0}}}}
+    table = ramp_table([dataclasses.asdict(s) for s in steps], answers, 200.0)
+    assert f"11.9 [{low:.1f}, {high:.1f}]" in table[2] and "[" not in table[3].split("|")[4]
