@@ -71,17 +71,7 @@ c[4].metric(
 )
 price_caveat(cost_record.this_month(scenario.model_dump_json()).cost)
 fitted_note.show(scenario)
-if scenario.workload.closed:
-    if quick.saturated:
-        st.warning(
-            f"**Past the knee.** {', '.join(quick.saturated)} is busy 99% or more: the users' requests queue "
-            "there and each user added only adds waiting. Add capacity there, or see how many users hold below.",
-            icon=":material/warning:",
-        )
-    elif not quick.slo.met:
-        st.warning("SLO missed: " + "; ".join(quick.slo.violations), icon=":material/warning:")
-else:
-    story.whatif_banner(scenario)  # one verdict: holds / holds only with autoscaling / breaks
+story.whatif_banner(scenario)  # one verdict: holds / holds only with autoscaling / breaks (users too)
 storm_view.retries_caption(quick)
 verdict = st.container()
 
