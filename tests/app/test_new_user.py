@@ -27,3 +27,12 @@ def test_a_closed_workloads_peak_is_explained_in_users():
     no_errors(at)
     help_text = at.number_input(key="pk-factor").help
     assert "what the workload's 150 users send today" in help_text and "workload.rate_rps" not in help_text
+
+
+def test_what_ifs_error_box_says_the_verdict_before_the_drops():
+    """Five metrics across 1440 px cut the end of a delta: the SLO verdict comes first."""
+    at = app("whatif")
+    at.toggle(key="wi-auto-sim").set_value(False).run()
+    no_errors(at)
+    errors = next(m for m in at.metric if m.label == "Errors")
+    assert errors.delta.startswith("SLO met · drops "), errors.delta
