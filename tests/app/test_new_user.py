@@ -36,3 +36,18 @@ def test_what_ifs_error_box_says_the_verdict_before_the_drops():
     no_errors(at)
     errors = next(m for m in at.metric if m.label == "Errors")
     assert errors.delta.startswith("SLO met · drops "), errors.delta
+
+
+def test_a_latency_of_seconds_fits_its_box_with_its_unit():
+    """600 users past the knee: p99 2,253.5 ms reads 2.25 s (was cut to "2,253.5 …")."""
+    from model.queueing.evaluate import evaluate
+    from model.scenario.reader import load_scenario
+    from tests.app.apptools import ROOT, metric
+
+    at = app("whatif", params={"scenario": "checkout-users", "set": "workload.users=600"})
+    at.toggle(key="wi-auto-sim").set_value(False).run()
+    p99 = evaluate(
+        load_scenario(ROOT / "scenarios" / "checkout-users.yaml", users=600), "analytic"
+    ).latency_ms.p99
+    assert p99 > 1000
+    assert metric(at, "p99 latency") == f"{p99 / 1000:,.2f} s"
