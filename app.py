@@ -62,9 +62,13 @@ elif __name__ != "__mp_main__":
     import streamlit as st
 
     from streamlit_ui.lifecycle import lifespan
-    from streamlit_ui.deep_links import page_routes
+    from streamlit_ui.deep_links import navigation_only, page_routes
+
+    navigation_only()  # before the first session: a deep link must run main(), not a page file alone
 
     # this file, wherever the server was started from; the page routes spare deep links two 404s each
     app = st.App(
-        os.path.abspath(__file__), lifespan=lifespan, routes=page_routes([name for name, _, _ in PAGES])
+        os.path.abspath(__file__),
+        lifespan=lifespan,
+        routes=page_routes([name for name, _, _ in PAGES], START),
     )

@@ -189,7 +189,8 @@ with left:
         )
 with right:
     st.subheader("Cost this month")
-    st.altair_chart(charts.cost_by_node(pd.DataFrame(costs), colours), width="stretch", height=bars_px + 40)
+    # the height is the whole chart's: its axis title and the node legend below take ~110 px of it
+    st.altair_chart(charts.cost_by_node(pd.DataFrame(costs), colours), width="stretch", height=bars_px + 110)
     for caveat in caveats:
         st.caption(f"Cost of {caveat}.")
 

@@ -105,9 +105,7 @@ elif source == "csv":
         holder = st.session_state["obs-folder"] = uploads.UploadFolder()
     folder = str(holder.path)
     files = csv_mapping.save_uploads(folder, [(u.name, u.getvalue()) for u in uploaded])
-    st.session_state[state.SOURCE] = (
-        f"{SOURCES[source]}: {', '.join(name for name, _ in files)} (not fitted yet)"
-    )
+    state.set_source(f"{SOURCES[source]}: {', '.join(name for name, _ in files)} (not fitted yet)")
 if source == "demo":
     st.caption(REGISTRY[source].help)
 if source in endpoints.REMOTE_SOURCES:
@@ -211,7 +209,7 @@ with st.spinner("Fetching series…"):
         else:
             connector_error(exc)
         st.stop()
-st.session_state[state.SOURCE] = (
+state.set_source(
     f"{SOURCES[source]}" + (f" ({', '.join(n for n, _ in files)})" if files else "") + f": {report}"
 )
 st.session_state[state.FIT_YAML] = {"yaml": fit_yaml, "folder": folder, "endpoint": endpoint, "files": files}

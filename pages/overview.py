@@ -51,32 +51,6 @@ with right:
         else f"**{md(bottleneck)}** is the busiest node."
     )
     story.overview_banner(scenario, results, target)
-    rows = [
-        {
-            "node": n,
-            "kind": scenario.nodes[n].kind,
-            "arrivals": f"{s.arrival_rps:,.1f}/s",
-            "servers": s.servers,
-            "busy": s.utilization,
-            "mean wait": ms(s.mean_wait_ms),
-        }
-        for n, s in results.nodes.items()
-    ]
-    st.dataframe(
-        rows,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "node": st.column_config.TextColumn(width="small"),
-            "kind": st.column_config.TextColumn(width="small"),
-            "arrivals": st.column_config.TextColumn(width="small"),
-            "servers": st.column_config.NumberColumn(width="small"),
-            "busy": st.column_config.ProgressColumn(
-                "busy", format="percent", min_value=0, max_value=1, width="small"
-            ),
-            "mean wait": st.column_config.TextColumn(width="small"),
-        },
-    )
     lat = results.latency_ms
     slo = scenario.slo
     st.markdown(
@@ -86,3 +60,28 @@ with right:
         + (f" (SLO {ms(slo.p99_ms)})" if slo.p99_ms else "")
         + "."
     )
+
+# below both columns, the whole width: in the right column its busy and wait columns were cut off
+st.divider()
+rows = [
+    {
+        "node": n,
+        "kind": scenario.nodes[n].kind,
+        "arrivals": f"{s.arrival_rps:,.1f}/s",
+        "servers": s.servers,
+        "busy": s.utilization,
+        "mean wait": ms(s.mean_wait_ms),
+    }
+    for n, s in results.nodes.items()
+]
+st.subheader("Per node")
+st.dataframe(
+    rows,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "busy": st.column_config.ProgressColumn(
+            "busy", format="percent", min_value=0, max_value=1, width="medium"
+        ),
+    },
+)

@@ -31,7 +31,10 @@ factor = c1.number_input(
     value=float(event["factor"]),
     step=0.5,
     key="pk-factor",
-    help=f"The planning load is workload.rate_rps: {base:,.0f} req/s.",
+    help=f"The planning load is workload.rate_rps: {base:,.0f} req/s."
+    if not scenario.workload.closed
+    else f"The planning load is what the workload's {scenario.workload.users:,} users send today: "
+    f"{base:,.0f} req/s (mean-value analysis).",
 )
 days = c2.number_input(
     "Days at the peak", min_value=0.05, max_value=31.0, value=float(event["days"]), step=0.5, key="pk-days"

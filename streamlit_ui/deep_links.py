@@ -7,6 +7,14 @@ The page's HTML can tell it instead: `window.__streamlit.BACKEND_BASE_URL`, read
 end before it connects. These routes serve each page path with that one line added to
 Streamlit's own index.html, so a deep link connects to the right place at the first try.
 
+A deep link must also run this app's navigation. Streamlit takes a folder named `pages/` beside
+the main script for a multipage app of its first kind (every file a page, run on its own) until
+a session's script calls `st.navigation`, which turns that off for the whole server. So the
+first visit after a start that went straight to `/cost` or `/whatif?...` ran pages/cost.py by
+itself: no `st.set_page_config` (the narrow layout), none of app.py's navigation, and every
+deep link after it the same, until someone opened `/`. `navigation_only` turns it off when the
+server starts, as `st.navigation` would have.
+
 The page icon is a file of this repository (assets/headroom-icon.png), not a Material icon,
 which Streamlit fetches from fonts.gstatic.com: the app must work offline and tell no one.
 """
@@ -32,12 +40,25 @@ def index_html(base_path: str = "") -> str:
     return html.replace("<head>", "<head>\n    " + script, 1)
 
 
-def page_routes(pages: list[str]) -> list:
+def navigation_only() -> None:
+    """Tell Streamlit, before any session, that the pages come from `st.navigation` alone.
+
+    The switch is the class attribute `st.navigation` itself sets (streamlit.commands.navigation);
+    tests/app/test_browser_deep_links.py opens every page route first thing after a start and
+    fails if a Streamlit upgrade moves it."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    PagesManager.uses_pages_directory = False
+
+
+def page_routes(pages: list[str], start: str | None = None) -> list:
     """A route per page path (`/whatif`, `/whatif/`) serving `index_html`; none under a base URL path.
 
-    Under `server.baseUrlPath` Streamlit mounts its routes below the prefix; the front end's
-    guess is then needed to find it, so nothing is changed."""
-    from starlette.responses import HTMLResponse
+    The landing page `start` lives at `/` (st.navigation's default page has no path of its own):
+    `/overview?...` redirects there with its query, rather than opening the landing page under a
+    "Page not found" dialog. Under `server.baseUrlPath` Streamlit mounts its routes below the
+    prefix; the front end's guess is then needed to find it, so nothing is changed."""
+    from starlette.responses import HTMLResponse, RedirectResponse
     from starlette.routing import Route
     from streamlit import config
 
@@ -48,4 +69,12 @@ def page_routes(pages: list[str]) -> list:
     async def serve(request):
         return HTMLResponse(index_html(), headers={"Cache-Control": "no-cache"})
 
-    return [Route(path, serve, methods=["GET"]) for name in pages for path in (f"/{name}", f"/{name}/")]
+    async def home(request):
+        query = request.url.query
+        return RedirectResponse("/" + (f"?{query}" if query else ""), status_code=307)
+
+    return [
+        Route(path, home if name == start else serve, methods=["GET"])
+        for name in pages
+        for path in (f"/{name}", f"/{name}/")
+    ]

@@ -98,7 +98,7 @@ def frame(result) -> pd.DataFrame:
 
 
 def chart(result, slo_p99_ms: float | None) -> alt.Chart:
-    """Load and replicas, p99 against the SLO, errors and Kafka drops, minute by minute; the break marked."""
+    """Load, replicas, p99 against the SLO, errors and Kafka drops, minute by minute; the break marked."""
     data = frame(result)
     x = alt.X("minute:Q", title="minutes from the start of the ramp")
     load = (
@@ -111,21 +111,22 @@ def chart(result, slo_p99_ms: float | None) -> alt.Chart:
         )
     )
     replica_cols = [c for c in data.columns if c.startswith("replicas:")]
-    top = load
+    replica_panels = []
     if replica_cols:
         long = data.melt("minute", replica_cols, var_name="node", value_name="replicas")
         long["node"] = long["node"].str.removeprefix("replicas:")
         pods = (
             alt.Chart(long)
-            .mark_line(interpolate="step-after", strokeDash=[5, 3], strokeWidth=2)
+            .mark_line(interpolate="step-after", strokeWidth=2)
             .encode(
                 x=x,
-                y=alt.Y("replicas:Q", title="replicas (dashed)", scale=alt.Scale(zero=True)),
+                y=alt.Y("replicas:Q", title="replicas", scale=alt.Scale(zero=True)),
                 color=alt.Color("node:N", title="replicas of", scale=alt.Scale(scheme="tableau10")),
                 tooltip=["minute:Q", "node:N", "replicas:Q"],
             )
         )
-        top = alt.layer(load, pods).resolve_scale(y="independent", color="independent")
+        # a panel of its own: a second y axis on the right of the load's ran past the page's column
+        replica_panels = [pods]
     finite = data["p99_ms"].dropna()
     ceiling = max(float(finite.max()) if len(finite) else 1.0, 2.0 * (slo_p99_ms or 0.0))
     if slo_p99_ms:
@@ -179,7 +180,12 @@ def chart(result, slo_p99_ms: float | None) -> alt.Chart:
             tooltip=["minute:Q", "what:N", alt.Tooltip("pct:Q", format=".3f")],
         )
     )
-    panels = [top.properties(height=170), middle.properties(height=170), errors.properties(height=120)]
+    panels = [
+        load.properties(height=150),
+        *(p.properties(height=100) for p in replica_panels),
+        middle.properties(height=170),
+        errors.properties(height=120),
+    ]
     if result.breaks is not None:
         mark = (
             alt.Chart(pd.DataFrame({"minute": [result.breaks.minute]}))

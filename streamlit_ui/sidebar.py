@@ -207,7 +207,8 @@ def sidebar() -> None:
         if message:
             st.info(md(message), icon=":material/info:")
         st.markdown("### Data source")
-        st.caption(state.source_text())
+        slot = st.session_state[state.SOURCE_SLOT] = st.empty()  # Observe rewrites it (state.set_source)
+        slot.caption(state.source_text())
 
 
 def setup() -> None:

@@ -7,6 +7,7 @@ Streamlit when its page is not shown):
 - `changes`:   the what-if changes, `{key path: value}`, applied on top of the scenario
 - `library`:   scenarios the user uploaded or saved this session, `{label: ScenarioText}`
 - `source`:    a one-line description of the data source in use (set by Observe; None: the demo, see `source_text`)
+- `_source_slot`: this run's sidebar placeholder for that line, which `set_source` rewrites
 - `fit_yaml`:  the fit file last built on Observe, `{yaml, folder, endpoint}`, for Calibrate
 - `notice`:    a message to show once (a bad upload, a link that could not be opened)
 - `headroom_pct`: the headroom target (max utilization of any pool, %) Right-size searches by and
@@ -141,6 +142,19 @@ def source_text() -> str:
         f"scenarios/{current.name}.yaml" if current.origin == "folder" else f"{current.name}.yaml (uploaded)"
     )
     return f"Demo data: two weeks generated from {where} (no cloud account)"
+
+
+SOURCE_SLOT = "_source_slot"  # this run's sidebar line for the data source (a placeholder), see set_source
+
+
+def set_source(text: str | None) -> None:
+    """Record the data source in use (Observe) and rewrite this run's sidebar line with it: the sidebar
+    is drawn before the page that reads the source, and would otherwise name the last run's (a CSV
+    just uploaded shown as "Demo")."""
+    st.session_state[SOURCE] = text
+    slot = st.session_state.get(SOURCE_SLOT)
+    if slot is not None:
+        slot.caption(source_text())
 
 
 def notice() -> str | None:

@@ -3,6 +3,9 @@
 What-if's latency is computed with the replicas as set, the forecast's runway with the HPA scaling;
 a page that shows both says which is which (model/planning/holding.py) and colours its banner by
 one verdict: green holds, amber holds only with autoscaling or above the headroom target, red breaks.
+A closed workload (users) gets the same banner on its users' verdict: past the knee N* rather
+than "saturated" (its users wait; nothing grows without bound), the HPA at the replicas it
+settles on for them.
 """
 
 from __future__ import annotations
@@ -39,14 +42,22 @@ def whatif_banner(scenario) -> None:
     h = _holding(scenario_json)
     fixed = h.fixed
     if h.verdict == BREAKS:
-        head = (
-            "**Saturated: no steady state.** Queues and latency grow without bound. "
-            if fixed.saturated
-            else "**SLO missed.** "
-        )
+        if h.closed:  # users wait for their answers: the load cannot grow without bound
+            head = "**Past the knee.** " if fixed.saturated else "**SLO missed.** "
+        else:
+            head = (
+                "**Saturated: no steady state.** Queues and latency grow without bound. "
+                if fixed.saturated
+                else "**SLO missed.** "
+            )
         detail = h.detail()
+        remedy = (
+            "plan for fewer users (the users panel below says how many hold)"
+            if h.closed
+            else "lower the load"
+        )
         st.error(
-            head + md(detail[:1].upper() + detail[1:]) + ". Add replicas or cores, or lower the load.",
+            head + md(detail[:1].upper() + detail[1:]) + f". Add replicas or cores, or {remedy}.",
             icon=":material/warning:",
         )
         return
@@ -61,7 +72,10 @@ def whatif_banner(scenario) -> None:
         )
         return
     held = ", ".join(f"{md(n)} {plural(hpa, 'replica')}" for n, (_s, hpa, _m) in h.replicas.items())
-    st.info(f"The HPA would hold {held} at {h.rate_rps:,.0f} req/s. {bill}", icon=":material/autorenew:")
+    load = f"{h.rate_rps:,.0f} req/s"
+    if h.closed:  # what the users send with the replicas the HPA settles on
+        load = f"{h.fixed.closed.users:,} users ({h.autoscaled.rate_rps:,.0f} req/s)"
+    st.info(f"The HPA would hold {held} at {load}. {bill}", icon=":material/autorenew:")
 
 
 def overview_banner(scenario, results, target: float) -> None:
@@ -72,7 +86,7 @@ def overview_banner(scenario, results, target: float) -> None:
     h = _holding(scenario.model_dump_json())
     detail = h.detail()[:1].upper() + h.detail()[1:]
     if h.verdict == BREAKS:
-        head = "Saturated" if results.saturated else "SLO missed"
+        head = "SLO missed" if not results.saturated else "Past the knee" if h.closed else "Saturated"
         st.error(
             f"**{head}.** {md(detail)}. Add capacity on What-if or see Right-size.", icon=":material/warning:"
         )

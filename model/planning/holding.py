@@ -8,6 +8,10 @@ both, say which is which, and give one verdict the page colours its banner by:
 - **holds with autoscaling**: it is not, but every autoscaled service's HPA would add pods
   (the fewest it may settle on at that load, clamped to its `max`) and the SLO is then met;
 - **breaks**: the SLO is missed either way.
+
+A closed workload (`workload.users`) is judged on its users, as every page shows it: the closed
+solve with the replicas as set, and with the replicas each HPA settles on for those users
+(model.planning.closed_holding, which also words it: the users, the knee N*).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 
 from model.planning.load import planning_rate
 from model.planning.autoscale import at_peak, autoscaled_nodes
+from model.planning.closed_holding import closed_detail, settle_hpa
 from model.planning.diff import at_most_replicas
 from model.planning.forecast import runway
 from model.queueing.evaluate import evaluate
@@ -37,6 +42,11 @@ class Holding:
     replicas: dict[str, tuple[int, int, int]]  # autoscaled node -> (set, the HPA holds, its max)
 
     @property
+    def closed(self) -> bool:
+        """Judged on a closed workload's users (not an open rate)."""
+        return self.fixed.closed is not None
+
+    @property
     def title(self) -> str:
         return {HOLDS: "Holds", WITH_AUTOSCALING: "Holds only with autoscaling", BREAKS: "Breaks"}[
             self.verdict
@@ -44,6 +54,8 @@ class Holding:
 
     def detail(self) -> str:
         """What the verdict rests on, naming the assumption behind each number."""
+        if self.closed:
+            return closed_detail(self.fixed, self.autoscaled, self.replicas)
         rate = f"{self.rate_rps:,.0f} req/s"
         fixed = self.fixed
         problem = (
@@ -75,13 +87,20 @@ class Holding:
 def holding(scenario: Scenario, rate_rps: float | None = None, fixed: Results | None = None) -> Holding:
     """`scenario` at `rate_rps` (default its own), with the replicas as set and with the HPA's.
     `fixed` is the analytic result with the replicas as set, when the caller already has it."""
-    rate = planning_rate(scenario) if rate_rps is None else rate_rps  # closed: the users' throughput
-    fixed = fixed if fixed is not None else evaluate(scenario, "analytic", rate_rps=rate)
+    if rate_rps is None and scenario.workload.closed:  # the users themselves, as evaluate runs them
+        fixed = fixed if fixed is not None else evaluate(scenario, "analytic")
+        rate = fixed.rate_rps  # what they send: planning_rate's MVA throughput
+    else:
+        rate = planning_rate(scenario) if rate_rps is None else rate_rps
+        fixed = fixed if fixed is not None else evaluate(scenario, "analytic", rate_rps=rate)
     names = autoscaled_nodes(scenario)
     if not names:
         return Holding(HOLDS if fixed.slo.met else BREAKS, rate, fixed, None, {})
-    scaled_scenario = at_peak(scenario, rate)
-    scaled = evaluate(scaled_scenario, "analytic", rate_rps=rate)
+    if fixed.closed is not None:
+        scaled_scenario, scaled = settle_hpa(scenario, fixed)
+    else:
+        scaled_scenario = at_peak(scenario, rate)
+        scaled = evaluate(scaled_scenario, "analytic", rate_rps=rate)
     replicas = {
         n: (scenario.nodes[n].replicas, scaled_scenario.nodes[n].replicas, scenario.nodes[n].autoscale.max)
         for n in names
