@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from concurrent import futures
 
 import pytest
@@ -26,6 +27,19 @@ PRICE_COLUMNS = [
     "commit_basis",
     "as_of",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _series_cache(tmp_path_factory):
+    """The pulled-series cache of this test process (and of the servers and CLIs it starts): never the
+    user's own, and never one another process of a parallel run (pytest-xdist) writes at the same time."""
+    before = os.environ.get("HEADROOM_CACHE_DIR")
+    os.environ["HEADROOM_CACHE_DIR"] = str(tmp_path_factory.mktemp("series-cache"))
+    yield
+    if before is None:
+        os.environ.pop("HEADROOM_CACHE_DIR", None)
+    else:
+        os.environ["HEADROOM_CACHE_DIR"] = before
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, have_chromium, settle
+from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, have_chromium, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")]
 
@@ -26,29 +26,6 @@ PAGES = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from tests.app.browser import ROOT
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    srv = Server(folder).wait_ready()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def _metric(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -59,11 +36,11 @@ def _number(text: str) -> float:
     return value * 1000 if text.strip().endswith(" s") else value
 
 
-def test_every_page_renders_without_an_exception(server, browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 2200})  # tall: the app scrolls inside
+def test_every_page_renders_without_an_exception(app_server, chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 2200})  # tall: the app scrolls inside
     page = context.new_page()
     for name, path in PAGES.items():
-        page.goto(f"{server.url}/{path}")
+        page.goto(f"{app_server.url}/{path}")
         settle(page)
         if name == "rightsize":
             page.get_by_role("button", name=re.compile("Find the cheapest")).click()
@@ -88,10 +65,10 @@ def test_every_page_renders_without_an_exception(server, browser):
     context.close()
 
 
-def test_whatif_change_moves_the_numbers(server, browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+def test_whatif_change_moves_the_numbers(app_server, chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
-    page.goto(f"{server.url}/whatif")
+    page.goto(f"{app_server.url}/whatif")
     settle(page)
     p99_before, cost_before = _metric(page, "p99 latency"), _metric(page, "Cost this month")
     slider = (
@@ -122,17 +99,17 @@ def test_whatif_change_moves_the_numbers(server, browser):
     context.close()
 
 
-def test_five_sessions_simulate_at_once(server):
+def test_five_sessions_simulate_at_once(app_server):
     """Five browser contexts each start a simulation: all finish, the runs overlap, memory stays bounded."""
     from playwright.async_api import async_playwright
 
-    rss_before = server.rss_mb()
+    rss_before = app_server.rss_mb()
 
     async def one(browser, replicas: int) -> dict:
         context = await browser.new_context(viewport={"width": 1280, "height": 900})
         page = await context.new_page()
         opened = time.time()
-        await page.goto(f"{server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D{replicas}")
+        await page.goto(f"{app_server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D{replicas}")
         await page.wait_for_selector("text=/Simulated [0-9,]+ requests in/", timeout=150_000)
         shown = time.time()
         run = page.locator("span.headroom-run").first
@@ -165,7 +142,7 @@ def test_five_sessions_simulate_at_once(server):
 
     with ThreadPoolExecutor(1) as thread:  # the sync Playwright of the other tests owns this thread's loop
         runs = thread.submit(lambda: asyncio.run(main())).result()
-    rss_after = server.rss_mb()
+    rss_after = app_server.rss_mb()
     t0 = min(r["opened"] for r in runs)
     for r in sorted(runs, key=lambda r: r["started"]):
         print(
@@ -174,7 +151,7 @@ def test_five_sessions_simulate_at_once(server):
         )
     print(
         f"server RSS {rss_before:.0f} MB before, {rss_after:.0f} MB after "
-        f"({server.rss_mb(children=True):.0f} MB with its worker processes)"
+        f"({app_server.rss_mb(children=True):.0f} MB with its worker processes)"
     )
     assert all(r["exceptions"] == 0 for r in runs)
     # Nobody queued behind another: each run started in a worker sooner after its page submitted it
@@ -192,14 +169,15 @@ def test_five_sessions_simulate_at_once(server):
     assert rss_after - rss_before < 250, (rss_before, rss_after)
 
 
-def test_simulations_leave_the_server_log_clean(server, browser):
+def test_simulations_leave_the_server_log_clean(app_server, chromium):
     """Starting a simulation logs no "missing ScriptRunContext" (st.* called outside a session's script
-    thread: a pool worker or a thread of the server). The log covers every session of this module."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    thread: a pool worker or a thread of the server). The log covers every session of the run's
+    browser tests (they share one server: tests/app/conftest.py)."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D7")
+    page.goto(f"{app_server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D7")
     page.wait_for_selector("text=/Simulated [0-9,]+ requests in/", timeout=150_000)
     context.close()
-    server.log.flush()
-    log = Path(server.log.name).read_text(encoding="utf-8", errors="replace")
+    app_server.log.flush()
+    log = Path(app_server.log.name).read_text(encoding="utf-8", errors="replace")
     assert "ScriptRunContext" not in log, log[-3000:]

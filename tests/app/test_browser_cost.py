@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, have_chromium, settle
+from tests.app.browser import SCREENSHOTS, have_chromium, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")]
 
@@ -16,34 +16,17 @@ LINK = "cost_horizon=36&cost_budget=2000&cost_commitment=1yr"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    from tests.app.browser import ROOT
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    srv = Server(folder).wait_ready()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 2400}, accept_downloads=True)
-        page = context.new_page()
-        page.goto(f"{server.url}/?{LINK}")  # a shared link, opened on Overview
-        settle(page)
-        page.screenshot(path=str(SCREENSHOTS / "overview-cost-of-record.png"), full_page=True)
-        page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Cost").first.click()
-        settle(page)
-        page.screenshot(path=str(SCREENSHOTS / "cost-36-months.png"), full_page=True)
-        yield page
-        browser.close()
+def page(app_server, chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 2400}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{app_server.url}/?{LINK}")  # a shared link, opened on Overview
+    settle(page)
+    page.screenshot(path=str(SCREENSHOTS / "overview-cost-of-record.png"), full_page=True)
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Cost").first.click()
+    settle(page)
+    page.screenshot(path=str(SCREENSHOTS / "cost-36-months.png"), full_page=True)
+    yield page
+    context.close()
 
 
 def _download(page, label: str) -> bytes:

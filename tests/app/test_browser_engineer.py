@@ -17,7 +17,7 @@ import sys
 import pytest
 import yaml
 
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, Server, have_chromium, settle
+from tests.app.browser import ROOT, SCREENSHOTS, have_chromium, settle
 from tests.app.test_observe_csv import REPLICAS, engineer_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")]
@@ -42,27 +42,6 @@ WHOLE = [
     '[data-testid="stCaptionContainer"]',
     '[data-testid="stTable"] td',
 ]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    srv = Server(folder).wait_ready()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def cli(*args: str) -> dict:
@@ -124,17 +103,17 @@ def assert_whole(page, where: str) -> None:
     assert not cut, f"{where}: text cut off: {cut}"
 
 
-def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_path):
+def test_the_engineers_own_data_from_upload_to_right_size(app_server, chromium, tmp_path):
     for name, data, _ in engineer_files():
         (tmp_path / name).write_bytes(data)
-    context = browser.new_context(viewport={"width": 1440, "height": 1400})
+    context = chromium.new_context(viewport={"width": 1440, "height": 1400})
     page = context.new_page()
     requests, failed = [], []
     page.on("request", lambda r: requests.append(r.url))
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
     # a deep link: What-if with the 6 pods the engineer runs
-    page.goto(f"{server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D{REPLICAS}")
+    page.goto(f"{app_server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D{REPLICAS}")
     settle(page)
     assert metric(page, "p99 latency")  # the analytic numbers are on the page
 
@@ -242,12 +221,12 @@ def test_the_engineers_own_data_from_upload_to_right_size(server, browser, tmp_p
 
 
 @pytest.mark.parametrize("width", [1440, 390])
-def test_every_page_shows_its_text_whole(server, browser, width):
-    context = browser.new_context(viewport={"width": width, "height": 1600}, is_mobile=width < 600)
+def test_every_page_shows_its_text_whole(app_server, chromium, width):
+    context = chromium.new_context(viewport={"width": width, "height": 1600}, is_mobile=width < 600)
     page = context.new_page()
     problems = []
     for path in ("", "observe", "calibrate", "whatif", "cost", "rightsize", "compare"):
-        page.goto(f"{server.url}/{path}?scenario=checkout&set=nodes.web.replicas%3D5")
+        page.goto(f"{app_server.url}/{path}?scenario=checkout&set=nodes.web.replicas%3D5")
         settle(page)
         if path == "calibrate":
             page.get_by_role("button", name="Use the fitted scenario").wait_for(timeout=120_000)

@@ -9,40 +9,19 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, Server, have_chromium, settle
+from tests.app.browser import ROOT, SCREENSHOTS, have_chromium, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    folder = tmp_path_factory.mktemp("scenarios")
-    for path in (ROOT / "scenarios").glob("*.yaml"):
-        (folder / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    srv = Server(folder).wait_ready()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def test_try_it_on_whatif_lands_on_whatif_with_the_option(server, browser):
+def test_try_it_on_whatif_lands_on_whatif_with_the_option(app_server, chromium):
     from model.planning.recommend import recommend
     from model.scenario.reader import load_scenario
 
     answer = recommend(load_scenario(ROOT / "scenarios" / "checkout.yaml", ["workload.rate_rps=360"]), seed=1)
-    context = browser.new_context(viewport={"width": 1440, "height": 2000})
+    context = chromium.new_context(viewport={"width": 1440, "height": 2000})
     page = context.new_page()
-    page.goto(f"{server.url}/rightsize?scenario=checkout&set=workload.rate_rps%3D360")
+    page.goto(f"{app_server.url}/rightsize?scenario=checkout&set=workload.rate_rps%3D360")
     settle(page)
     page.get_by_role("button", name=re.compile("Find the cheapest")).click()
     page.wait_for_selector("text=The YAML diff to apply", timeout=180_000)
@@ -64,15 +43,15 @@ def test_try_it_on_whatif_lands_on_whatif_with_the_option(server, browser):
     context.close()
 
 
-def test_whatif_and_overview_tell_one_story_at_360(server, browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 2000})
+def test_whatif_and_overview_tell_one_story_at_360(app_server, chromium):
+    context = chromium.new_context(viewport={"width": 1440, "height": 2000})
     page = context.new_page()
-    page.goto(f"{server.url}/whatif?scenario=checkout&set=workload.rate_rps%3D360")
+    page.goto(f"{app_server.url}/whatif?scenario=checkout&set=workload.rate_rps%3D360")
     settle(page)
     assert page.get_by_text("Holds only with autoscaling.").count() == 1
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0  # no red "Saturated" beside it
     page.screenshot(path=str(SCREENSHOTS / "whatif-360.png"), full_page=True)
-    page.goto(f"{server.url}/?scenario=checkout")
+    page.goto(f"{app_server.url}/?scenario=checkout")
     settle(page)
     assert page.get_by_text(re.compile("replicas as set")).count() >= 1
     assert page.get_by_text(re.compile(r"HPA scaling \(web up to 10\)")).count() >= 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.apptools import PAGES, app, metric, number
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Server, have_chromium, settle
+from tests.app.browser import SCREENSHOTS, have_chromium, settle
 
 STORM = {"scenario": "retry-storm"}
 
@@ -65,30 +65,23 @@ def test_a_burst_with_retries_is_a_storm_and_without_them_it_recovers():
 
 @pytest.mark.browser
 @pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")
-def test_the_storm_chart_in_a_browser(_scenarios_dir):
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    server = Server(_scenarios_dir).wait_ready()  # a copy of scenarios/ (tests/app/conftest.py)
+def test_the_storm_chart_in_a_browser(app_server, chromium):
+    page = chromium.new_page(viewport={"width": 1440, "height": 3000})
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 3000})
-            page.goto(f"{server.url}/whatif?scenario=retry-storm")
-            settle(page)
-            page.get_by_role("button", name="Simulate the burst").click()
-            page.wait_for_selector("text=Retry storm.", timeout=120_000)
-            settle(page)
-            assert page.locator('[data-testid="stException"]').count() == 0
-            assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2  # latency curve, storm
-            page.screenshot(path=str(SCREENSHOTS / "whatif-retry-storm.png"), full_page=True)
-            page.goto(f"{server.url}/whatif?scenario=retry-storm&set=workload.retries%3Dnull")  # no retries
-            settle(page)
-            assert page.get_by_text("Client retries:").count() == 0  # the retries caption is gone
-            page.get_by_role("button", name="Simulate the burst").click()
-            page.wait_for_selector("text=Recovered at", timeout=120_000)
-            settle(page)
-            page.screenshot(path=str(SCREENSHOTS / "whatif-burst-recovers.png"), full_page=True)
-            browser.close()
+        page.goto(f"{app_server.url}/whatif?scenario=retry-storm")
+        settle(page)
+        page.get_by_role("button", name="Simulate the burst").click()
+        page.wait_for_selector("text=Retry storm.", timeout=120_000)
+        settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2  # latency curve, storm
+        page.screenshot(path=str(SCREENSHOTS / "whatif-retry-storm.png"), full_page=True)
+        page.goto(f"{app_server.url}/whatif?scenario=retry-storm&set=workload.retries%3Dnull")  # no retries
+        settle(page)
+        assert page.get_by_text("Client retries:").count() == 0  # the retries caption is gone
+        page.get_by_role("button", name="Simulate the burst").click()
+        page.wait_for_selector("text=Recovered at", timeout=120_000)
+        settle(page)
+        page.screenshot(path=str(SCREENSHOTS / "whatif-burst-recovers.png"), full_page=True)
     finally:
-        server.stop()
+        page.context.close()
