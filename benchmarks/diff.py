@@ -104,27 +104,37 @@ def wall_s(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
     return elapsed
 
 
-def fresh_copy(target: Path) -> Path:
-    """The project's files as a clone has them: no bytecode, no virtualenv, no results."""
+def fresh_copy(source: Path, target: Path) -> Path:
+    """A project's files as a clone has them: no bytecode, no virtualenv, no results."""
     skip = shutil.ignore_patterns(
         "__pycache__", "*.pyc", ".venv", ".git", "testbed-results", "test-artifacts"
     )
-    shutil.copytree(ROOT, target, ignore=skip)
+    shutil.copytree(source, target, ignore=skip)
     return target
 
 
-def rounds(diff_cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
-    wall_s(diff_cmd, cwd, env), wall_s(PEER, cwd, env)  # warm the file cache (and, if allowed, the bytecode)
-    diffs, peers = [], []
+def rounds(
+    contenders: dict[str, tuple[list[str], Path]], env: dict[str, str], runs: int
+) -> dict[str, list[float]]:
+    """Wall times of each contender, taken in turn round after round so drift hits all alike."""
+    for cmd, cwd in contenders.values():  # warm the file cache (and, if allowed, the bytecode)
+        wall_s(cmd, cwd, env)
+    times: dict[str, list[float]] = {label: [] for label in contenders}
     for _ in range(runs):
-        diffs.append(wall_s(diff_cmd, cwd, env))
-        peers.append(wall_s(PEER, cwd, env))
-    return diffs, peers
+        for label, (cmd, cwd) in contenders.items():
+            times[label].append(wall_s(cmd, cwd, env))
+    return times
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="another checkout of Headroom (e.g. a `git worktree` of the previous main), timed in the same rounds",
+    )
     args = parser.parse_args()
     base_env = {
         k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
@@ -133,26 +143,34 @@ def main() -> None:
         base, head = Path(tmp) / "base.yaml", Path(tmp) / "head.yaml"
         base.write_text(yaml.safe_dump(ten_nodes(4, 2, 8), sort_keys=False))
         head.write_text(yaml.safe_dump(ten_nodes(3, 1, 12), sort_keys=False))
-        checkout = fresh_copy(Path(tmp) / "checkout")
-        diff_cmd = [sys.executable, str(checkout / "cli.py"), "diff", str(base), str(head), "--markdown"]
+        checkouts = {"cli.py diff --markdown": fresh_copy(ROOT, Path(tmp) / "checkout")}
+        if args.against:
+            checkouts[f"the same, {args.against.name}"] = fresh_copy(args.against, Path(tmp) / "against")
+        contenders = {
+            f"{label} (s)": (
+                [sys.executable, str(c / "cli.py"), "diff", str(base), str(head), "--markdown"],
+                c,
+            )
+            for label, c in checkouts.items()
+        }
+        contenders["bare imports peer (s)"] = (PEER, Path(tmp))
         cases = {
             "fresh checkout (no bytecode)": {**base_env, "PYTHONDONTWRITEBYTECODE": "1"},
             "later runs (bytecode cached)": {**base_env, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")},
         }
-        measured = {label: rounds(diff_cmd, checkout, env, args.runs) for label, env in cases.items()}
-    print(
-        f"analytic diff of two 10-node scenarios, whole process, {args.runs} runs alternating with the peer"
-    )
-    print(f"{'':44}{'min':>8}{'median':>8}{'max':>8}")
-    for case, (diffs, peers) in measured.items():
-        ratios = [d / p for d, p in zip(diffs, peers)]
+        measured = {case: rounds(contenders, env, args.runs) for case, env in cases.items()}
+    print(f"analytic diff of two 10-node scenarios, whole process, {args.runs} rounds taking each in turn")
+    print(f"{'':52}{'min':>8}{'median':>8}{'max':>8}")
+    for case, times in measured.items():
         print(case)
-        for label, values in (
-            ("  cli.py diff --markdown (s)", diffs),
-            ("  bare imports peer (s)", peers),
-            ("  ratio diff / peer", ratios),
-        ):
-            print(f"{label:44}{min(values):8.3f}{statistics.median(values):8.3f}{max(values):8.3f}")
+        peers = times["bare imports peer (s)"]
+        rows = list(times.items()) + [
+            (f"ratio {label.removesuffix(' (s)')} / peer", [d / p for d, p in zip(values, peers)])
+            for label, values in times.items()
+            if label != "bare imports peer (s)"
+        ]
+        for label, values in rows:
+            print(f"  {label:50}{min(values):8.3f}{statistics.median(values):8.3f}{max(values):8.3f}")
 
 
 if __name__ == "__main__":
