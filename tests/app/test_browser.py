@@ -112,6 +112,8 @@ def test_five_sessions_simulate_at_once(app_server):
         await page.goto(f"{app_server.url}/whatif?scenario=checkout&set=nodes.web.replicas%3D{replicas}")
         await page.wait_for_selector("text=/Simulated [0-9,]+ requests in/", timeout=150_000)
         shown = time.time()
+        # the timing span follows the caption in the same script run: wait for it as long, never 30 s
+        await page.wait_for_selector("span.headroom-run", state="attached", timeout=150_000)
         run = page.locator("span.headroom-run").first
         submitted = float(await run.get_attribute("data-submitted"))
         started, finished = (

@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from tests.app.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, Server, have_chromium
+from tests.app.browser import ROOT, SCREENSHOTS, Server, have_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(not have_chromium(), reason="no /usr/bin/chromium")]
 
@@ -48,13 +48,10 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+def browser(chromium):
+    """The test process's one Chromium (tests/app/conftest.py): Playwright's sync API cannot start a
+    second one in the same thread. The server is what must be fresh, and it is this module's own."""
+    return chromium
 
 
 def _scenario_name(stem: str) -> str:
