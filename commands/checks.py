@@ -7,7 +7,6 @@ import math
 
 from commands.errors import InputError
 from model.scenario.limits import check
-from model.scenario.limits import printable as escape
 from model.scenario.reader import load_scenario
 from model.scenario.schema import Scenario
 
@@ -58,8 +57,3 @@ def months_option(value: int) -> int:
     if not 0 <= value <= MAX_MONTHS:
         raise InputError(f"--months must be from 0 to {MAX_MONTHS} (got {value})")
     return value
-
-
-def printable(text: str) -> str:
-    """Text from the command line, safe to repeat on a terminal (control characters as \\xNN)."""
-    return escape(text)

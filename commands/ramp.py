@@ -7,7 +7,7 @@ import argparse
 import math
 from pathlib import Path
 
-from commands.checks import printable, scenario_of
+from commands.checks import scenario_of
 from commands.errors import EXIT_OK, InputError
 from commands.options import add_scenario_options
 from commands.progress import progress_bar
@@ -15,7 +15,7 @@ from model.planning.ramp import ramp
 from model.planning.report import json_text
 from model.queueing.sim.load_test import MAX_DURATION_S
 from model.queueing.sim.ramp import MAX_STEPS
-from model.scenario.limits import check
+from model.scenario.limits import check, printable
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

@@ -8,13 +8,13 @@ import re
 import socket
 from pathlib import Path
 
-from commands.checks import printable, requests_option, scenario_of
+from commands.checks import requests_option, scenario_of
 from commands.errors import EXIT_OK, InputError
 from commands.options import add_scenario_options
 from commands.progress import progress_bar
 from model.planning.report import json_text
 from model.planning.sweep import run_sweep, sweep_text
-from model.scenario.limits import check, limit
+from model.scenario.limits import check, limit, printable
 from model.scenario.reader import parse_grid
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from commands.checks import printable, scenario_of
+from commands.checks import scenario_of
 from commands.errors import EXIT_OK, EXIT_SLO, InputError
 from commands.options import add_scenario_options
 from commands.progress import progress_bar
 from model.planning.report import json_text
 from model.planning.users import max_users
+from model.scenario.limits import printable
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
